@@ -1,0 +1,71 @@
+"""Start-up time: from launching ``mdt`` to its first shown window, against a bare PySide6 window
+started the same way (a fresh Python process, offscreen). Prints one JSON object on its last line.
+
+    .venv/bin/python benchmarks/startup.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+BARE = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow
+app = QApplication(sys.argv[:1])
+w = QMainWindow(); w.resize(1200, 800); w.show()
+def shown():
+    print("first-window-shown", flush=True); app.quit()
+QTimer.singleShot(0, shown)
+app.exec()
+"""
+
+
+def time_to_window(cmd: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            env=env)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if "first-window-shown" in line:
+            elapsed = time.perf_counter() - start
+            proc.wait(timeout=30)
+            return elapsed
+    proc.wait(timeout=30)
+    raise RuntimeError(f"{cmd} never showed a window (exit {proc.returncode})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as home:
+        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "MDT_HOME": home}
+        # A gateway nobody listens on: start-up must not wait for the network.
+        mdt = [sys.executable, "-m", "mdt", "--gateway-url", "http://127.0.0.1:9",
+               "--startup-probe"]
+        bare = [sys.executable, "-c", BARE]
+        time_to_window(mdt, env)  # warm the file cache once for both
+        time_to_window(bare, env)
+        mdt_times, bare_times = [], []
+        for _ in range(args.runs):
+            mdt_times.append(time_to_window(mdt, env))
+            bare_times.append(time_to_window(bare, env))
+    mdt_ms = statistics.median(mdt_times) * 1000
+    bare_ms = statistics.median(bare_times) * 1000
+    for name, value in (("mdt", mdt_ms), ("bare PySide6", bare_ms)):
+        print(f"{name}: median {value:.0f} ms to the first window")
+    print(json.dumps({"bench": "startup", "runs": args.runs, "mdt_ms": round(mdt_ms, 1),
+                      "bare_pyside6_ms": round(bare_ms, 1),
+                      "ratio": round(mdt_ms / bare_ms, 2)}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+"""``mdt`` / ``python -m mdt``: no arguments open the GUI; sub-commands are the headless CLI."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("--gateway-url", "--training-demo") or args[0].startswith("--gui"):
+        from mdt.ui.application import run_gui  # Qt is imported only for the GUI
+
+        return run_gui(args)
+    from mdt.cli import run
+
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""The application controller: the one object the widgets talk to.
+
+It owns the :class:`~mdt.terminal.Terminal` and turns its blocking calls into background tasks
+(:class:`~mdt.app.tasks.TaskRunner`) and its sync callbacks, which arrive on the network thread,
+into Qt signals (Electrum's ``gui/common_qt/util.py`` idea). Widgets connect to the signals and call
+the methods here; they never see SQL, httpx or the keystore.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from mdt.app.tasks import Callback, TaskRunner
+from mdt.net.sync import Connectivity
+from mdt.terminal import Operator, Terminal
+
+
+class SyncSignals(QObject):
+    """The sync engine's listener: emitting a signal is safe from any thread."""
+
+    connectivity_changed = Signal(str, str)  # state, detail
+    events_applied = Signal(list)
+    outbox_changed = Signal(str, str, str)  # message id, state, detail
+
+
+class _Listener:
+    """Adapts the engine's listener protocol to :class:`SyncSignals`."""
+
+    def __init__(self, signals: SyncSignals) -> None:
+        self.signals = signals
+
+    def connectivity_changed(self, state: Connectivity, detail: str) -> None:
+        self.signals.connectivity_changed.emit(state.value, detail)
+
+    def events_applied(self, events: list[dict[str, Any]]) -> None:
+        self.signals.events_applied.emit(events)
+
+    def outbox_changed(self, message_id: str, state: str, detail: str) -> None:
+        self.signals.outbox_changed.emit(message_id, state, detail)
+
+
+class AppController(QObject):
+    signed_in = Signal(object)  # Operator
+
+    def __init__(self, terminal: Terminal | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.sync = SyncSignals(self)
+        self.tasks = TaskRunner(self)
+        self.terminal = terminal or Terminal()
+        self.terminal.listener = _Listener(self.sync)
+        self.operator: Operator | None = None
+        self.offline_unlock = False
+
+    # -- settings --------------------------------------------------------------------------------
+    @property
+    def gateway_url(self) -> str:
+        return str(self.terminal.settings.get("gateway_url"))
+
+    # -- signing in ------------------------------------------------------------------------------
+    def check_gateway(self, callback: Callback) -> None:
+        """Health and demo accounts (training gateways only), in one round trip's time."""
+
+        def work() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+            health = self.terminal.health()
+            accounts = self.terminal.demo_accounts() if health.get("training") else []
+            return health, accounts
+
+        self.tasks.run(work, callback)
+
+    def login(self, user_id: str, password: str, otp: str, callback: Callback) -> None:
+        def done(operator: Any, error: BaseException | None) -> None:
+            if error is None:
+                self._signed_in(operator, offline=False)
+            callback(operator, error)
+
+        self.tasks.run(lambda: self.terminal.login(user_id, password, otp), done)
+
+    def unlock(self, user_id: str, password: str, callback: Callback) -> None:
+        def done(operator: Any, error: BaseException | None) -> None:
+            if error is None:
+                self._signed_in(operator, offline=True)
+            callback(operator, error)
+
+        self.tasks.run(lambda: self.terminal.unlock(user_id, password), done)
+
+    def _signed_in(self, operator: Operator, *, offline: bool) -> None:
+        self.operator = operator
+        self.offline_unlock = offline
+        self.tasks.run(self.terminal.start_sync)
+        self.signed_in.emit(operator)
+
+    # -- work ------------------------------------------------------------------------------------
+    def send(self, mke: str, values: dict[str, str], callback: Callback, *,
+             dest: list[str] | None = None, purpose: str | None = None) -> None:
+        self.tasks.run(lambda: self.terminal.send(mke, values, dest=dest, purpose=purpose),
+                       callback)
+
+    def load_returns(self, callback: Callback, limit: int = 200) -> None:
+        self.tasks.run(lambda: self.terminal.recent_returns(limit), callback)
+
+    def load_messages(self, callback: Callback, limit: int = 200) -> None:
+        self.tasks.run(lambda: self.terminal.messages(limit), callback)
+
+    def shutdown(self) -> None:
+        """Stop background work and close the cache; called once when the GUI quits."""
+        self.tasks.shutdown()
+        self.terminal.close()

@@ -1,0 +1,62 @@
+"""Running blocking work off the GUI thread and getting ``(result, error)`` back on it.
+
+The GUI thread only paints and reacts. Anything that may block (SQL, the network, the keystore,
+key derivation) goes through :class:`TaskRunner.run`: the function runs on a worker thread, and the
+callback runs later on the GUI thread with either the result or the exception (MusicBrainz
+Picard's ``run_task`` idea). Workers never touch widgets.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+Callback = Callable[[Any, BaseException | None], None]
+
+
+class TaskRunner(QObject):
+    """Lives on the GUI thread; its signal carries finished work back to it."""
+
+    _finished = Signal(object, object, object)  # callback, result, error
+
+    def __init__(self, parent: QObject | None = None, *, workers: int = 2) -> None:
+        super().__init__(parent)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mdt-task")
+        self._pending = 0
+        self._finished.connect(self._deliver)
+
+    @property
+    def pending(self) -> int:
+        """How many tasks have not called back yet (the UI shows a busy state while > 0)."""
+        return self._pending
+
+    def run(self, fn: Callable[[], Any], callback: Callback | None = None) -> Future[Any]:
+        self._pending += 1
+
+        def work() -> Any:
+            try:
+                result = fn()
+            except BaseException as exc:
+                self._finished.emit(callback, None, exc)
+                raise
+            self._finished.emit(callback, result, None)
+            return result
+
+        return self._pool.submit(work)
+
+    @Slot(object, object, object)
+    def _deliver(self, callback: Callback | None, result: Any, error: BaseException | None) -> None:
+        self._pending -= 1
+        if callback is not None:
+            callback(result, error)
+        elif error is not None:
+            log.error("background task failed: %s", type(error).__name__)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)

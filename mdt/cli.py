@@ -1,0 +1,258 @@
+"""The headless command line: ``mdt login``, ``mdt send``, ``mdt sync``, ``mdt show``. No Qt.
+
+It runs the same :class:`~mdt.terminal.Terminal` as the GUI. Passwords and one-time codes come
+from a prompt, or from ``MDT_PASSWORD`` / ``MDT_OTP`` for scripts. Exit codes: 0 done,
+2 usage or invalid input, 3 gateway unreachable, 4 refused by the gateway (bad credentials,
+locked, expired session), 5 cache or keystore problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from mdt import __version__
+from mdt.core.forms import FormInvalid
+from mdt.net.gateway import AuthExpired, GatewayRefused, GatewayUnreachable
+from mdt.settings import Settings, SettingsError
+from mdt.store.errors import CacheError
+from mdt.terminal import Terminal
+
+EXIT_OK, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_REFUSED, EXIT_CACHE = 0, 2, 3, 4, 5
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _secret(env: str, prompt: str) -> str:
+    value = os.environ.get(env)
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        raise CliError(f"No {prompt.lower()} given: set {env} or run in a terminal.", EXIT_USAGE)
+    return getpass.getpass(f"{prompt}: ")
+
+
+def _field_pairs(pairs: Sequence[str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for pair in pairs:
+        tag, sep, value = pair.partition("=")
+        if not sep or not tag:
+            raise CliError(f"'{pair}' is not TAG=value (for example LIC=ABC1234).", EXIT_USAGE)
+        values[tag.strip().upper()] = value
+    return values
+
+
+def _age(iso: str, now: datetime | None = None) -> str:
+    try:
+        then = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return "age unknown"
+    seconds = int(((now or datetime.now(UTC)) - then).total_seconds())
+    if seconds < 60:
+        return f"{max(seconds, 0)} s ago"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min ago"
+
+
+def _user(args: argparse.Namespace, terminal: Terminal) -> str:
+    user = args.user or terminal.settings.get("last_user")
+    if not user:
+        raise CliError("No user: pass --user ID (or log in once with 'mdt login').", EXIT_USAGE)
+    return str(user)
+
+
+def _open(args: argparse.Namespace, terminal: Terminal) -> None:
+    terminal.unlock(_user(args, terminal), _secret("MDT_PASSWORD", "Password"))
+
+
+def cmd_login(args: argparse.Namespace, terminal: Terminal) -> int:
+    if args.gateway:
+        terminal.set_gateway(args.gateway, args.ca_bundle or "")
+    user = _user(args, terminal)
+    password = _secret("MDT_PASSWORD", "Password")
+    otp = _secret("MDT_OTP", "One-time code")
+    operator = terminal.login(user, password, otp)
+    mode = "TRAINING gateway" if operator.training else "gateway"
+    print(f"Signed in as {operator.name} ({operator.role}, {operator.ori}) on {mode} "
+          f"{operator.gateway_url}.")
+    return EXIT_OK
+
+
+def cmd_send(args: argparse.Namespace, terminal: Terminal) -> int:
+    _open(args, terminal)
+    values = _field_pairs(args.fields)
+    dest = [d.upper() for d in args.dest.split(",")] if args.dest else None
+    message = terminal.send(args.mke.upper(), values, dest=dest, purpose=args.purpose)
+    print(f"Queued {message['mke']} {message['id']}:")
+    print(message["text"])
+    if not args.queue_only:
+        try:
+            report = terminal.sync_once()
+        except GatewayUnreachable as exc:
+            print(f"Offline ({exc.message}); the message stays queued. Run 'mdt sync' later.")
+            return EXIT_OK
+        print(f"Sent {report.sent}; {report.applied} new events.")
+    return EXIT_OK
+
+
+def cmd_sync(args: argparse.Namespace, terminal: Terminal) -> int:
+    _open(args, terminal)
+    if not args.once:
+        raise CliError("Only 'mdt sync --once' runs headless; the GUI keeps in sync itself.",
+                       EXIT_USAGE)
+    report = terminal.sync_once()
+    print(f"Sent {report.sent}, refused {report.failed}, applied {report.applied} events "
+          f"(inbox at {report.cursor}).")
+    return EXIT_OK
+
+
+def _return_dict(ret: Any) -> dict[str, Any]:
+    query = ret.query or {}
+    return {
+        "id": ret.id, "message_id": ret.message_id, "mke": ret.mke, "source": ret.source,
+        "hit": ret.hit, "received_at": ret.received_at, "part": ret.part, "parts": ret.parts,
+        "cached": True, "query": {"mke": query.get("mke"), "fields": query.get("fields")},
+        "records": ret.records, "text": ret.text,
+    }
+
+
+def cmd_show(args: argparse.Namespace, terminal: Terminal) -> int:
+    _open(args, terminal)
+    returns = terminal.recent_returns(args.limit)
+    if args.json:
+        print(json.dumps([_return_dict(r) for r in returns], indent=2))
+        return EXIT_OK
+    if not returns:
+        print("No returns in the cache.")
+    for ret in returns:
+        query = ret.query or {}
+        asked = " ".join(f"{k}/{v}" for k, v in (query.get("fields") or {}).items())
+        state = "HIT" if ret.hit else "no hit"
+        print(f"[{state}] {query.get('mke', ret.mke)} {asked} — from {ret.source}, "
+              f"cached, received {_age(ret.received_at)}")
+        for record in ret.records:
+            for caveat in record.get("caveats", []):
+                print(f"    CAVEAT: {caveat}")
+    pending = [m for m in terminal.messages(200) if m.get("state") in ("queued", "accepted")]
+    for message in pending:
+        print(f"[{message['state']}] {message['mke']} {message['id']}")
+    return EXIT_OK
+
+
+def cmd_msg_build(args: argparse.Namespace, terminal: Terminal) -> int:
+    from mdt.core.forms import load_form
+    from mdt.core.message import OperatorProfile, build_message
+
+    profile = OperatorProfile(user_id="cli", name="", ori=args.ori, unit="", atn="", phn="")
+    dest = [d.upper() for d in args.dest.split(",")] if args.dest else None
+    message = build_message(load_form(args.mke.upper()), _field_pairs(args.fields), profile,
+                            dest=dest, purpose=args.purpose)
+    print(json.dumps(message, indent=2) if args.json else message["text"])
+    return EXIT_OK
+
+
+def cmd_msg_parse(args: argparse.Namespace, terminal: Terminal) -> int:
+    from mdt.core.returns import parse_return
+
+    if args.file == "-":
+        text = sys.stdin.read()
+    else:
+        with open(args.file, encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+    parsed = parse_return(text)
+    print(json.dumps({"kind": parsed.kind, "hit": parsed.hit, "caveats": parsed.caveats,
+                      "warnings": parsed.warnings,
+                      "records": [r.to_dict() for r in parsed.records]}, indent=2))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mdt", description="MDT mobile data terminal. Without a command it opens the GUI.")
+    parser.add_argument("--version", action="version", version=f"mdt {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    def add(name: str, fn: Callable[[argparse.Namespace, Terminal], int], help_text: str
+            ) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(func=fn)
+        return p
+
+    p = add("login", cmd_login, "Sign in to the gateway (password + one-time code).")
+    p.add_argument("--gateway", help="gateway base URL, e.g. https://switch.agency.example")
+    p.add_argument("--ca-bundle", help="PEM file of the agency CA that signed the gateway's cert")
+    p.add_argument("--user", help="user id")
+
+    p = add("send", cmd_send, "Queue a message (e.g. QV LIC=ABC1234 LIS=MD) and send it.")
+    p.add_argument("mke", help="message key: QW, QV, DQ, RQ, IAQ, QH, QR, QG, YQ, YR, AM")
+    p.add_argument("fields", nargs="*", help="TAG=value pairs")
+    p.add_argument("--dest", help="destination(s), comma separated")
+    p.add_argument("--purpose", help="purpose code where the key needs one")
+    p.add_argument("--user")
+    p.add_argument("--queue-only", action="store_true", help="queue without trying to send")
+
+    p = add("sync", cmd_sync, "Send the outbox and fetch new events.")
+    p.add_argument("--once", action="store_true", help="one round, then exit")
+    p.add_argument("--user")
+
+    p = add("show", cmd_show, "Show recent returns from the encrypted cache.")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--user")
+
+    p = add("msg", cmd_msg_build, "Build or parse message text without a gateway.")
+    msg_sub = p.add_subparsers(dest="msg_command", required=True)
+    b = msg_sub.add_parser("build", help="print the fixed-format text of a message")
+    b.set_defaults(func=cmd_msg_build)
+    b.add_argument("mke")
+    b.add_argument("fields", nargs="*")
+    b.add_argument("--ori", default="MD1012600")
+    b.add_argument("--dest")
+    b.add_argument("--purpose")
+    b.add_argument("--json", action="store_true")
+    r = msg_sub.add_parser("parse", help="parse a return text file (- for stdin) into JSON")
+    r.set_defaults(func=cmd_msg_parse)
+    r.add_argument("file")
+    return parser
+
+
+def run(argv: Sequence[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    terminal: Terminal | None = None
+    try:
+        terminal = Terminal(Settings())
+        return int(args.func(args, terminal))
+    except CliError as exc:
+        print(f"mdt: {exc}", file=sys.stderr)
+        return exc.code
+    except FormInvalid as exc:
+        for error in exc.errors:
+            print(f"mdt: {error.message}", file=sys.stderr)
+        return EXIT_USAGE
+    except GatewayUnreachable as exc:
+        print(f"mdt: {exc.message}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    except (GatewayRefused, AuthExpired) as exc:
+        print(f"mdt: {exc.message}", file=sys.stderr)
+        return EXIT_REFUSED
+    except CacheError as exc:
+        print(f"mdt: {exc.user_message}", file=sys.stderr)
+        return EXIT_CACHE
+    except SettingsError as exc:
+        print(f"mdt: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        if terminal is not None:
+            terminal.close()

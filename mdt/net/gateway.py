@@ -1,0 +1,237 @@
+"""The HTTP client for the message-switch gateway (``docs/protocol.md``). No Qt.
+
+Every call is ``async`` and meant for the network thread's event loop. Failures come out as one of
+three exceptions, so callers can tell a dead link from a refusal:
+
+- :class:`GatewayUnreachable`: no answer (connection refused, timeout, dropped mid-response,
+  a 5xx, an answer that is not the protocol's JSON). Retry later; nothing was refused.
+- :class:`AuthExpired`: the token is missing, expired or revoked. Ask the user to log in again.
+- :class:`GatewayRefused`: the gateway understood and said no (bad credentials, locked account,
+  a field it rejects). Retrying the same request will not help; ``field`` names the culprit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from httpx_sse import SSEError, aconnect_sse
+
+from mdt import __version__
+
+
+class GatewayError(Exception):
+    """Base of the gateway client's errors; ``str()`` is a sentence for a person."""
+
+    def __init__(self, message: str, *, code: str = "", status: int = 0,
+                 field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
+        self.field = field
+
+
+class GatewayUnreachable(GatewayError):
+    """No usable answer: the link is down or the gateway is failing. Try again later."""
+
+
+class AuthExpired(GatewayError):
+    """The session token is no longer accepted: the user must log in again."""
+
+
+class GatewayRefused(GatewayError):
+    """The gateway answered and refused the request."""
+
+
+@dataclass(frozen=True)
+class GatewayUser:
+    id: str
+    name: str
+    role: str
+    ori: str
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class GatewaySession:
+    token: str
+    expires_at: str
+    user: GatewayUser
+    training: bool
+
+
+@dataclass
+class InboxPage:
+    events: list[dict[str, Any]] = field(default_factory=list)
+    next_after: int = 0
+
+
+def _error_from(response: httpx.Response) -> GatewayError:
+    """Turn a non-2xx answer into the right exception, whatever the body holds."""
+    status = response.status_code
+    code, message, field_name = "", "", None
+    try:
+        body = response.json()
+        err = body.get("error") if isinstance(body, dict) else None
+        if isinstance(err, dict):
+            code = str(err.get("code") or "")
+            message = str(err.get("message") or "")
+            field_value = err.get("field")
+            field_name = str(field_value) if field_value else None
+    except (ValueError, UnicodeDecodeError):
+        pass
+    if status >= 500 or status in (408, 429):
+        return GatewayUnreachable(
+            message or f"The gateway is not answering properly (HTTP {status}).",
+            code=code or "unavailable", status=status)
+    if status == 401 and code not in ("bad_credentials",):
+        return AuthExpired(message or "Your session has expired. Please log in again.",
+                           code=code or "unauthorized", status=status)
+    if not message:
+        message = f"The gateway refused the request (HTTP {status})."
+    return GatewayRefused(message, code=code, status=status, field=field_name)
+
+
+class GatewayClient:
+    """One gateway, one user session. Create it on the loop that will use it."""
+
+    def __init__(self, base_url: str, *, ca_bundle: str | None = None, timeout: float = 15.0,
+                 token: str | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        verify: str | bool = ca_bundle if ca_bundle else True
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            verify=verify,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            headers={"User-Agent": f"MDT/{__version__}", "Accept-Encoding": "gzip"},
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def _auth(self) -> dict[str, str]:
+        if not self.token:
+            raise AuthExpired("You are not logged in to the gateway.", code="unauthorized")
+        return {"Authorization": f"Bearer {self.token}"}
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = await self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:  # connect, read, protocol, timeout errors alike
+            raise GatewayUnreachable(
+                f"The gateway at {self.base_url} cannot be reached ({type(exc).__name__}).",
+                code="unreachable") from exc
+        if response.status_code >= 400:
+            raise _error_from(response)
+        return response
+
+    async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self._request(method, path, **kwargs)
+        if response.status_code == 204:
+            return None
+        try:
+            return response.json()
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise GatewayUnreachable(
+                "The gateway answered with something that is not JSON.", code="bad_answer",
+                status=response.status_code) from exc
+
+    @staticmethod
+    def _expect_dict(body: Any, what: str) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            raise GatewayUnreachable(f"The gateway's answer to {what} makes no sense.",
+                                     code="bad_answer")
+        return body
+
+    async def health(self) -> dict[str, Any]:
+        return self._expect_dict(await self._json("GET", "/v1/health"), "the health check")
+
+    async def login(self, user_id: str, password: str, otp: str, device_id: str) -> GatewaySession:
+        body = self._expect_dict(await self._json(
+            "POST", "/v1/sessions",
+            json={"user_id": user_id, "password": password, "otp": otp, "device_id": device_id}),
+            "the login")
+        try:
+            user = body["user"]
+            session = GatewaySession(
+                token=str(body["token"]), expires_at=str(body["expires_at"]),
+                user=GatewayUser(id=str(user["id"]), name=str(user["name"]),
+                                 role=str(user["role"]), ori=str(user["ori"]),
+                                 unit=str(user.get("unit") or "")),
+                training=bool(body.get("training", False)))
+        except (KeyError, TypeError) as exc:
+            raise GatewayUnreachable("The gateway's login answer is missing fields.",
+                                     code="bad_answer") from exc
+        self.token = session.token
+        return session
+
+    async def logout(self) -> None:
+        if self.token:
+            await self._request("DELETE", "/v1/sessions/current", headers=self._auth())
+            self.token = None
+
+    async def send_message(self, message: dict[str, Any]) -> dict[str, Any]:
+        headers = {**self._auth(), "Idempotency-Key": str(message["id"])}
+        return self._expect_dict(
+            await self._json("POST", "/v1/messages", json=message, headers=headers),
+            "a sent message")
+
+    async def inbox(self, after: int, limit: int = 500) -> InboxPage:
+        body = self._expect_dict(await self._json(
+            "GET", "/v1/inbox", params={"after": after, "limit": limit}, headers=self._auth()),
+            "the inbox")
+        events = body.get("events")
+        if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+            raise GatewayUnreachable("The gateway's inbox answer has no event list.",
+                                     code="bad_answer")
+        try:
+            next_after = int(body.get("next_after", after))
+        except (TypeError, ValueError) as exc:
+            raise GatewayUnreachable("The gateway's inbox cursor is not a number.",
+                                     code="bad_answer") from exc
+        return InboxPage(events=events, next_after=next_after)
+
+    async def ack(self, upto: int) -> None:
+        await self._json("POST", "/v1/inbox/ack", json={"upto": upto}, headers=self._auth())
+
+    async def stream(self, after: int, *, read_timeout: float = 45.0
+                     ) -> AsyncIterator[dict[str, Any]]:
+        """Live events after ``after`` from the SSE stream, until the link breaks.
+
+        ``read_timeout`` must exceed the gateway's heartbeat period: silence longer than that is
+        taken as a dead link (raises :class:`GatewayUnreachable`)."""
+        headers = {**self._auth(), "Last-Event-ID": str(after)}
+        timeout = httpx.Timeout(read_timeout, connect=5.0)
+        try:
+            async with aconnect_sse(self._http, "GET", "/v1/inbox/stream", headers=headers,
+                                    timeout=timeout) as source:
+                if source.response.status_code >= 400:
+                    await source.response.aread()
+                    raise _error_from(source.response)
+                async for sse in source.aiter_sse():
+                    if not sse.data:
+                        continue
+                    try:
+                        event = json.loads(sse.data)
+                    except ValueError as exc:
+                        raise GatewayUnreachable("The gateway sent an event that is not JSON.",
+                                                 code="bad_answer") from exc
+                    if isinstance(event, dict):
+                        yield event
+        except (httpx.HTTPError, SSEError) as exc:
+            raise GatewayUnreachable(f"The live inbox stream broke ({type(exc).__name__}).",
+                                     code="stream_broken") from exc
+
+    async def demo_accounts(self) -> list[dict[str, Any]]:
+        """The training gateway's demo accounts (a live gateway answers 404: none)."""
+        try:
+            body = await self._json("GET", "/v1/training/demo-accounts")
+        except GatewayRefused:
+            return []
+        accounts = self._expect_dict(body, "the demo accounts").get("accounts", [])
+        return [a for a in accounts if isinstance(a, dict)] if isinstance(accounts, list) else []

@@ -1,0 +1,103 @@
+"""Typed settings, declared once, with defaults. No Qt; no criminal-justice data.
+
+The file is ``<config dir>/settings.json`` (see :mod:`mdt.paths`), written atomically (temp file,
+fsync, replace). Secrets never live here: tokens and keys go to the OS keystore.
+Window geometry and other pure UI state live in QSettings, not here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mdt import paths
+
+SETTINGS_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    type: type
+    default: Any
+    doc: str
+
+
+_DECLARED = [
+    Setting("gateway_url", str, "http://127.0.0.1:8765",
+            "Base URL of the message-switch gateway (https:// for a live gateway)."),
+    Setting("ca_bundle", str, "",
+            "PEM file of the agency's CA, used to verify the gateway's TLS certificate. "
+            "Empty: the system's trusted CAs."),
+    Setting("device_id", str, "", "This terminal's id, sent at login (made at first start)."),
+    Setting("last_user", str, "", "The user id last signed in on this terminal."),
+    Setting("theme", str, "day", "Colour theme: day or night."),
+    Setting("operator_phone", str, "", "Phone number put in PHN fields (IAQ, YQ)."),
+]
+DECLARED: dict[str, Setting] = {s.key: s for s in _DECLARED}
+
+
+class SettingsError(ValueError):
+    """A setting has a value of the wrong kind; the message names it."""
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so a crash leaves either the old or the new file, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+class Settings:
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or paths.config_dir() / "settings.json"
+        self._values: dict[str, Any] = {}
+        if self.path.exists():
+            try:
+                loaded = json.loads(self.path.read_text(encoding="utf-8"))
+            except (ValueError, OSError) as exc:
+                raise SettingsError(f"The settings file {self.path} cannot be read: {exc}") from exc
+            if isinstance(loaded, dict):
+                for key, value in loaded.items():
+                    if key in DECLARED:
+                        self._values[key] = self._checked(key, value)
+        if not self.get("device_id"):
+            self.set("device_id", f"mdt-{uuid.uuid4()}")
+            self.save()
+
+    @staticmethod
+    def _checked(key: str, value: Any) -> Any:
+        setting = DECLARED[key]
+        if not isinstance(value, setting.type):
+            raise SettingsError(
+                f"Setting '{key}' must be a {setting.type.__name__}, not {value!r}.")
+        return value
+
+    def get(self, key: str) -> Any:
+        if key not in DECLARED:
+            raise KeyError(f"unknown setting {key!r}")
+        return self._values.get(key, DECLARED[key].default)
+
+    def set(self, key: str, value: Any) -> None:
+        if key not in DECLARED:
+            raise KeyError(f"unknown setting {key!r}")
+        self._values[key] = self._checked(key, value)
+
+    def save(self) -> None:
+        body = {"version": SETTINGS_VERSION, **self._values}
+        atomic_write_text(self.path, json.dumps(body, indent=2, sort_keys=True))

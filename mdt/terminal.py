@@ -1,0 +1,293 @@
+"""The terminal: one signed-in operator's client, without any GUI. No Qt.
+
+Both faces of MDT drive this class: the headless CLI (``mdt send ...``) calls it directly, and the
+Qt application calls it from worker threads (:mod:`mdt.app`). It ties together
+
+- the key vault (:class:`~mdt.store.keys.KeyVault`: the cache key wrapped under the user's
+  password, held by the OS keystore),
+- the encrypted cache, owned by one writer thread (:class:`~mdt.store.writer_thread.CacheWriter`),
+- the gateway client and the sync engine on the network thread
+  (:class:`~mdt.net.loop.EventLoopThread`).
+
+The cache passphrase is the account password: the first online login on a terminal creates the
+user's profile (a fresh random key wrapped under it); later logins, online or offline, unwrap it.
+
+Methods block: never call them on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import keyring
+import keyring.errors
+
+from mdt import paths
+from mdt.core.forms import load_form
+from mdt.core.message import OperatorProfile, build_message
+from mdt.net.gateway import GatewayClient, GatewaySession
+from mdt.net.loop import EventLoopThread
+from mdt.net.sync import SyncEngine, SyncListener, SyncReport
+from mdt.settings import Settings, atomic_write_text
+from mdt.store.cache import StoredReturn
+from mdt.store.errors import NoProfileError
+from mdt.store.keys import KeyVault
+from mdt.store.writer_thread import CacheWriter
+
+log = logging.getLogger(__name__)
+
+TOKEN_SERVICE = "MDT gateway session"
+
+
+@dataclass
+class Operator:
+    """Who is signed in: from the gateway at login, kept beside the cache for offline unlocks.
+
+    The operator's own identity is not criminal-justice data; it is kept in ``profile.json``."""
+
+    user_id: str
+    name: str
+    role: str
+    ori: str
+    unit: str = ""
+    training: bool = False
+    gateway_url: str = ""
+    token_expires_at: str = ""
+
+    def profile(self, phone: str = "") -> OperatorProfile:
+        return OperatorProfile(user_id=self.user_id, name=self.name, ori=self.ori, unit=self.unit,
+                               atn=self.name.upper()[:30], phn=phone)
+
+
+class NotSignedIn(RuntimeError):
+    """An action that needs an unlocked profile was asked for before login/unlock."""
+
+
+def _profile_file(user_id: str) -> Path:
+    return paths.profile_dir(user_id) / "profile.json"
+
+
+def cache_path(user_id: str) -> Path:
+    return paths.profile_dir(user_id) / "cache.db"
+
+
+class Terminal:
+    def __init__(self, settings: Settings | None = None, *, vault: KeyVault | None = None,
+                 listener: SyncListener | None = None) -> None:
+        self.settings = settings or Settings()
+        self.vault = vault or KeyVault()
+        self.listener = listener
+        self.operator: Operator | None = None
+        self.writer: CacheWriter | None = None
+        self.online_session = False
+        self._loop: EventLoopThread | None = None
+        self._client: GatewayClient | None = None
+        self._engine: SyncEngine | None = None
+        self._sync_future: Any = None
+
+    # -- the network thread ----------------------------------------------------------------------
+    @property
+    def loop(self) -> EventLoopThread:
+        if self._loop is None:
+            self._loop = EventLoopThread()
+        return self._loop
+
+    def _run(self, coro: Any, timeout: float | None = 60.0) -> Any:
+        return self.loop.submit(coro).result(timeout)
+
+    @property
+    def client(self) -> GatewayClient:
+        if self._client is None:
+            url = str(self.settings.get("gateway_url"))
+            ca_bundle = str(self.settings.get("ca_bundle")) or None
+
+            async def make() -> GatewayClient:
+                return GatewayClient(url, ca_bundle=ca_bundle)
+
+            self._client = self._run(make())
+        assert self._client is not None
+        return self._client
+
+    def set_gateway(self, url: str, ca_bundle: str = "") -> None:
+        """Point the terminal at another gateway (takes effect for the next call)."""
+        self.settings.set("gateway_url", url)
+        self.settings.set("ca_bundle", ca_bundle)
+        self.settings.save()
+        if self._client is not None:
+            old = self._client
+            self._client = None
+            self._run(old.aclose())
+
+    # -- reaching the gateway --------------------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        return dict(self._run(self.client.health(), timeout=20))
+
+    def demo_accounts(self) -> list[dict[str, Any]]:
+        return list(self._run(self.client.demo_accounts(), timeout=20))
+
+    # -- signing in ------------------------------------------------------------------------------
+    def login(self, user_id: str, password: str, otp: str) -> Operator:
+        """Online login (password + one-time code), then unlock or create the cache profile."""
+        session: GatewaySession = self._run(self.client.login(
+            user_id, password, otp, str(self.settings.get("device_id"))))
+        operator = Operator(user_id=session.user.id, name=session.user.name,
+                            role=session.user.role, ori=session.user.ori, unit=session.user.unit,
+                            training=session.training, gateway_url=self.client.base_url,
+                            token_expires_at=session.expires_at)
+        if self.vault.has_profile(operator.user_id):
+            key = self.vault.unlock(operator.user_id, password)
+            create = False
+        else:
+            key = self.vault.create_profile(operator.user_id, password)
+            create = True
+        self._open_cache(operator, key, create=create)
+        self.online_session = True
+        self._save_token(operator.user_id, session.token)
+        atomic_write_text(_profile_file(operator.user_id),
+                          json.dumps(asdict(operator), indent=2))
+        self.settings.set("last_user", operator.user_id)
+        self.settings.save()
+        self._audit("logon", "success", f"online login to {operator.gateway_url}")
+        return operator
+
+    def unlock(self, user_id: str, password: str) -> Operator:
+        """Offline unlock: the cache opens with the password alone; sync resumes when possible."""
+        profile_file = _profile_file(user_id)
+        if not self.vault.has_profile(user_id) or not profile_file.exists():
+            raise NoProfileError(
+                f"There is no offline profile for '{user_id}' on this terminal. "
+                "Sign in online once to create it.")
+        key = self.vault.unlock(user_id, password)
+        operator = Operator(**json.loads(profile_file.read_text(encoding="utf-8")))
+        self._open_cache(operator, key, create=False)
+        token = self._load_token(user_id)
+        if token:
+            self.client.token = token
+        self._audit("unlock", "success", "offline unlock")
+        return operator
+
+    def _open_cache(self, operator: Operator, key: bytes, *, create: bool) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.writer = CacheWriter(cache_path(operator.user_id), key, create=create)
+        self.operator = operator
+
+    def _save_token(self, user_id: str, token: str) -> None:
+        try:
+            keyring.set_password(TOKEN_SERVICE, user_id, token)
+        except keyring.errors.KeyringError:
+            log.warning("the keystore refused the session token; it lives in memory only")
+
+    def _load_token(self, user_id: str) -> str | None:
+        try:
+            return keyring.get_password(TOKEN_SERVICE, user_id)
+        except keyring.errors.KeyringError:
+            return None
+
+    def _require(self) -> tuple[Operator, CacheWriter]:
+        if self.operator is None or self.writer is None:
+            raise NotSignedIn("Sign in or unlock first.")
+        return self.operator, self.writer
+
+    def _audit(self, action: str, outcome: str, detail: str = "") -> None:
+        operator, writer = self._require()
+        device = str(self.settings.get("device_id"))
+        writer.call(lambda c: c.audit(action, outcome, who=operator.user_id, device=device,
+                                      detail=detail))
+
+    # -- queries ---------------------------------------------------------------------------------
+    def send(self, mke: str, values: dict[str, str], *, dest: list[str] | None = None,
+             purpose: str | None = None) -> dict[str, Any]:
+        """Validate, build and queue a message; the sync engine sends it when the link allows.
+
+        Raises :class:`mdt.core.forms.FormInvalid` (with sentences naming each field) when the
+        switch would reject it. The message is durably queued before this returns."""
+        operator, writer = self._require()
+        form = load_form(mke)
+        message = build_message(form, values, operator.profile(
+            str(self.settings.get("operator_phone"))), dest=dest, purpose=purpose)
+        writer.call(lambda c: c.add_outgoing(message))
+        self._audit("query", "queued", f"{message['mke']} {message['id']}")
+        if self._engine is not None:
+            self.loop.call_soon(self._engine.poke)
+        return message
+
+    def cancel(self, message_id: str) -> bool:
+        _, writer = self._require()
+        return writer.call(lambda c: c.cancel_message(message_id))
+
+    def sync_once(self) -> SyncReport:
+        """Send what is queued and fetch what arrived, once (the CLI's ``mdt sync --once``)."""
+        _, writer = self._require()
+        engine = SyncEngine(self.client, writer, listener=self.listener)
+        return self._run(engine.sync_once(), timeout=120)
+
+    def start_sync(self) -> None:
+        """Keep in sync in the background until :meth:`close` (the GUI's mode)."""
+        _, writer = self._require()
+        if self._engine is not None:
+            return
+        self._engine = SyncEngine(self.client, writer, listener=self.listener)
+        self._sync_future = self.loop.submit(self._engine.run())
+
+    def resume_with_token(self, token: str) -> None:
+        if self._engine is not None:
+            self.loop.call_soon(self._engine.set_token, token)
+
+    def relogin(self, password: str, otp: str) -> Operator:
+        """Log in again after the token expired, keeping the open cache and the queue."""
+        operator, _ = self._require()
+        session: GatewaySession = self._run(self.client.login(
+            operator.user_id, password, otp, str(self.settings.get("device_id"))))
+        self._save_token(operator.user_id, session.token)
+        self.online_session = True
+        self.resume_with_token(session.token)
+        self._audit("logon", "success", "re-login after the session expired")
+        return operator
+
+    # -- reading ---------------------------------------------------------------------------------
+    def recent_returns(self, limit: int = 50) -> list[StoredReturn]:
+        _, writer = self._require()
+        return writer.call(lambda c: c.list_returns(limit))
+
+    def messages(self, limit: int = 100) -> list[dict[str, Any]]:
+        _, writer = self._require()
+        return writer.call(lambda c: c.list_messages(limit))
+
+    # -- ending ----------------------------------------------------------------------------------
+    def logout(self) -> None:
+        """End the gateway session (when reachable) and forget the token."""
+        operator, _ = self._require()
+        if self._client is not None and self._client.token:
+            try:
+                self._run(self._client.logout(), timeout=10)
+            except Exception as exc:  # offline logout still ends the local session
+                log.info("gateway logout failed: %s", type(exc).__name__)
+        with contextlib.suppress(keyring.errors.KeyringError):
+            keyring.delete_password(TOKEN_SERVICE, operator.user_id)
+        self._audit("logoff", "success")
+
+    def close(self) -> None:
+        """Stop syncing, close the cache and the network thread. Safe to call twice."""
+        if self._engine is not None and self._loop is not None:
+            self._loop.call_soon(self._engine.stop)
+            if self._sync_future is not None:
+                try:
+                    self._sync_future.result(10)
+                except Exception as exc:
+                    log.info("sync engine ended with %s", type(exc).__name__)
+            self._engine = None
+        if self._client is not None and self._loop is not None:
+            self._run(self._client.aclose(), timeout=10)
+            self._client = None
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+        if self._loop is not None:
+            self._loop.stop()
+            self._loop = None

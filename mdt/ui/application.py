@@ -1,0 +1,64 @@
+"""Starting the GUI: the QApplication, the theme (before any window), the controller, the window."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from PySide6.QtWidgets import QApplication
+
+from mdt import __version__
+from mdt.app.controller import AppController
+from mdt.settings import Settings
+from mdt.terminal import Terminal
+from mdt.ui.main_window import MainWindow
+from mdt.ui.theme import apply_theme
+
+
+def parse_gui_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="mdt", description="MDT mobile data terminal (GUI).")
+    parser.add_argument("--gateway-url", help="use this gateway (saved as the new default)")
+    parser.add_argument("--ca-bundle", help="PEM file of the agency CA for the gateway's TLS")
+    parser.add_argument("--theme", choices=("day", "night"), help="colour theme")
+    parser.add_argument("--startup-probe", action="store_true", help=argparse.SUPPRESS)
+    return parser.parse_args(list(argv))
+
+
+def create_window(settings: Settings) -> tuple[AppController, MainWindow]:
+    controller = AppController(Terminal(settings))
+    window = MainWindow(controller)
+    return controller, window
+
+
+def run_gui(argv: Sequence[str]) -> int:
+    args = parse_gui_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    if args.gateway_url:
+        settings.set("gateway_url", args.gateway_url)
+        settings.set("ca_bundle", args.ca_bundle or "")
+    if args.theme:
+        settings.set("theme", args.theme)
+    settings.save()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("MDT")
+    app.setApplicationVersion(__version__)
+    apply_theme(app, str(settings.get("theme")))  # before the first window: no light flash
+    controller, window = create_window(settings)
+    window.show()
+    if args.startup_probe:  # benchmarks/startup.py: say when the first window is up, then quit
+        from PySide6.QtCore import QTimer
+
+        def shown() -> None:
+            print("first-window-shown", flush=True)
+            app.quit()
+
+        QTimer.singleShot(0, shown)
+    try:
+        return app.exec()
+    finally:
+        settings.save()
+        controller.shutdown()

@@ -1,0 +1,221 @@
+"""One widget that renders any query form definition (the forms are data: ``resources/forms``).
+
+Keyboard first: fields in the definition's order, input upper-cased as typed, inline errors as you
+type, Enter sends, Esc clears. Code fields offer a searchable completer over their NCIC code table.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mdt.core.codes import CodeTables
+from mdt.core.forms import FieldError, FormDef, validate_field, validate_form
+
+
+class FormView(QWidget):
+    """Emits ``submitted(mke, values, dest, purpose)`` when a valid form is sent."""
+
+    submitted = Signal(str, dict, list, str)
+
+    def __init__(self, form: FormDef, tables: CodeTables, parent: QWidget | None = None,
+                 *, operator_defaults: dict[str, str] | None = None) -> None:
+        super().__init__(parent)
+        self.form = form
+        self.tables = tables
+        self.setObjectName(f"Form_{form.mke}")
+        self.edits: dict[str, QLineEdit | QComboBox] = {}
+        self.errors: dict[str, QLabel] = {}
+        defaults = operator_defaults or {}
+
+        title = QLabel(f"<b>{form.mke}</b> — {form.title}")
+        description = QLabel(form.description)
+        description.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addWidget(description)
+        rows = QFormLayout()
+        layout.addLayout(rows)
+
+        for field in form.fields:
+            editor: QLineEdit | QComboBox
+            if field.kind == "choice" and field.choices:
+                combo = QComboBox()
+                combo.addItem("", "")
+                for choice in field.choices:
+                    combo.addItem(f"{choice['value']} — {choice['label']}", choice["value"])
+                editor = combo
+            else:
+                edit = QLineEdit()
+                if field.max_length:
+                    edit.setMaxLength(field.max_length)
+                edit.setPlaceholderText(field.placeholder or "")
+                edit.textEdited.connect(lambda text, e=edit: self._upper(e, text))
+                edit.textChanged.connect(lambda _t, tag=field.tag: self._check(tag))
+                edit.returnPressed.connect(self.send)
+                if field.kind == "code" and field.code_table:
+                    self._add_completer(edit, field.code_table)
+                editor = edit
+            editor.setObjectName(f"field_{field.tag}")
+            editor.setToolTip(field.help or "")
+            default = defaults.get(field.default_from or "", "") or (field.default or "")
+            if default:
+                self._set_value(editor, default)
+            label = f"{field.label} ({field.tag})" + (" *" if field.required else "")
+            error = QLabel("")
+            error.setObjectName("FieldError")
+            error.setWordWrap(True)
+            error.hide()
+            box = QVBoxLayout()
+            box.setSpacing(1)
+            box.addWidget(editor)
+            box.addWidget(error)
+            rows.addRow(label, box)
+            self.edits[field.tag] = editor
+            self.errors[field.tag] = error
+
+        self.dest: QLineEdit | None = None
+        destination = form.destination or {}
+        if destination.get("kind") not in (None, "fixed"):
+            self.dest = QLineEdit(str(destination.get("default") or ""))
+            self.dest.setObjectName("field_DEST")
+            self.dest.setToolTip(str(destination.get("help") or "Destination"))
+            self.dest.textEdited.connect(lambda text: self._upper(self.dest, text))
+            self.dest.returnPressed.connect(self.send)
+            rows.addRow("Destination", self.dest)
+        self.purpose: QComboBox | None = None
+        if form.purpose_codes:
+            self.purpose = QComboBox()
+            self.purpose.setObjectName("field_PURPOSE")
+            for code in form.purpose_codes:
+                value = code["value"] if isinstance(code, dict) else str(code)
+                label_text = code.get("label", value) if isinstance(code, dict) else value
+                self.purpose.addItem(f"{value} — {label_text}", value)
+            rows.addRow("Purpose", self.purpose)
+
+        self.form_error = QLabel("")
+        self.form_error.setObjectName("FieldError")
+        self.form_error.setWordWrap(True)
+        layout.addWidget(self.form_error)
+        self.send_button = QPushButton("Send (Enter)")
+        self.send_button.setObjectName("SendButton")
+        self.clear_button = QPushButton("Clear (Esc)")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.send_button)
+        buttons.addWidget(self.clear_button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        layout.addStretch(1)
+        self.send_button.clicked.connect(self.send)
+        self.clear_button.clicked.connect(self.clear)
+
+    # -- values ----------------------------------------------------------------------------------
+    @staticmethod
+    def _upper(edit: QLineEdit | None, text: str) -> None:
+        if edit is not None and text != text.upper():
+            pos = edit.cursorPosition()
+            edit.setText(text.upper())
+            edit.setCursorPosition(pos)
+
+    @staticmethod
+    def _set_value(editor: QLineEdit | QComboBox, value: str) -> None:
+        if isinstance(editor, QComboBox):
+            index = editor.findData(value.upper())
+            editor.setCurrentIndex(max(index, 0))
+        else:
+            editor.setText(value.upper())
+
+    @staticmethod
+    def _value(editor: QLineEdit | QComboBox) -> str:
+        if isinstance(editor, QComboBox):
+            return str(editor.currentData() or "")
+        return editor.text().strip()
+
+    def _add_completer(self, edit: QLineEdit, table_name: str) -> None:
+        table = self.tables[table_name]
+        entries = [f"{code} {description}" for code, description in table.entries.items()]
+        completer = QCompleter(QStringListModel(entries, edit), edit)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.activated.connect(lambda text, e=edit: e.setText(text.split(" ", 1)[0]))
+        edit.setCompleter(completer)
+
+    def values(self) -> dict[str, str]:
+        return {tag: v for tag, editor in self.edits.items() if (v := self._value(editor))}
+
+    def set_values(self, values: dict[str, str]) -> None:
+        for tag, value in values.items():
+            if tag in self.edits:
+                self._set_value(self.edits[tag], value)
+
+    def focus_first(self) -> None:
+        for editor in self.edits.values():
+            if isinstance(editor, QLineEdit) and not editor.text():
+                editor.setFocus()
+                return
+        next(iter(self.edits.values())).setFocus()
+
+    # -- checking and sending --------------------------------------------------------------------
+    def _show(self, errors: list[FieldError]) -> None:
+        by_field: dict[str, list[str]] = {}
+        general: list[str] = []
+        for error in errors:
+            text = error.message if error.severity == "error" else f"Warning: {error.message}"
+            if error.field and error.field in self.errors:
+                by_field.setdefault(error.field, []).append(text)
+            else:
+                general.append(text)
+        for tag, label in self.errors.items():
+            messages = by_field.get(tag, [])
+            label.setText(" ".join(messages))
+            label.setVisible(bool(messages))
+        self.form_error.setText(" ".join(general))
+
+    def _check(self, tag: str) -> None:
+        if tag not in self.errors:  # a default set while the form is still being built
+            return
+        value = self._value(self.edits[tag])
+        errors = validate_field(self.form, tag, value, self.tables) if value else []
+        label = self.errors[tag]
+        label.setText(" ".join(
+            e.message if e.severity == "error" else f"Warning: {e.message}" for e in errors))
+        label.setVisible(bool(errors))
+
+    def send(self) -> None:
+        values = self.values()
+        errors = validate_form(self.form, values, self.tables)
+        self._show(errors)
+        if any(e.severity == "error" for e in errors):
+            return
+        dest = [d.strip() for d in self.dest.text().split(",") if d.strip()] if self.dest else []
+        purpose = str(self.purpose.currentData() or "") if self.purpose else ""
+        self.submitted.emit(self.form.mke, values, dest, purpose)
+
+    def clear(self) -> None:
+        for tag, editor in self.edits.items():
+            field = next(f for f in self.form.fields if f.tag == tag)
+            if field.default_from:
+                continue  # the operator's own ORI/ATN/PHN stay
+            if isinstance(editor, QComboBox):
+                editor.setCurrentIndex(0)
+            else:
+                editor.clear()
+        self._show([])
+        self.focus_first()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.clear()
+            return
+        super().keyPressEvent(event)

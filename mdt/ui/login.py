@@ -1,0 +1,218 @@
+"""The sign-in page: online login (password + one-time code) or offline unlock of the cache.
+
+On a training gateway it lists the demo accounts; choosing one fills the user id, the password and
+a fresh one-time code. Everything that may block (health check, login, key unwrap) runs through
+the controller's background tasks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mdt.app.controller import AppController
+from mdt.net.gateway import GatewayError
+from mdt.store.errors import CacheError
+
+
+def describe_error(error: BaseException) -> str:
+    """A sentence for the person at the keyboard, whatever went wrong."""
+    if isinstance(error, GatewayError):
+        return error.message
+    if isinstance(error, CacheError):
+        return error.user_message
+    return f"Unexpected problem ({type(error).__name__}). The details are in the log."
+
+
+class LoginPage(QWidget):
+    busy_changed = Signal(bool)
+    training_detected = Signal(bool)  # the gateway answered and said whether it is a training one
+
+    def __init__(self, controller: AppController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.gateway_training = False
+
+        title = QLabel("MDT — Mobile Data Terminal")
+        title.setObjectName("LoginTitle")
+        self.gateway_label = QLabel(f"Gateway: {controller.gateway_url}")
+        self.gateway_state = QLabel("Checking the gateway…")
+        self.gateway_state.setWordWrap(True)
+
+        self.user = QLineEdit()
+        self.user.setObjectName("LoginUser")
+        self.user.setPlaceholderText("user id")
+        self.user.setText(str(controller.terminal.settings.get("last_user")))
+        self.password = QLineEdit()
+        self.password.setObjectName("LoginPassword")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.otp = QLineEdit()
+        self.otp.setObjectName("LoginOtp")
+        self.otp.setPlaceholderText("6-digit code from your authenticator")
+        self.otp.setMaxLength(8)
+
+        form = QFormLayout()
+        form.addRow("&User id", self.user)
+        form.addRow("&Password", self.password)
+        form.addRow("One-time &code", self.otp)
+
+        self.sign_in = QPushButton("&Sign in")
+        self.sign_in.setObjectName("SignIn")
+        self.sign_in.setDefault(True)
+        self.unlock_offline = QPushButton("&Unlock offline")
+        self.unlock_offline.setObjectName("UnlockOffline")
+        self.unlock_offline.setToolTip(
+            "Open this terminal's encrypted cache with your password, without the gateway.")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.sign_in)
+        buttons.addWidget(self.unlock_offline)
+        buttons.addStretch(1)
+
+        self.error = QLabel("")
+        self.error.setObjectName("LoginError")
+        self.error.setWordWrap(True)
+
+        self.demo_title = QLabel("Training demo accounts (synthetic; training gateway only). "
+                                 "Double-click one to fill the form with a fresh code.")
+        self.demo_title.setWordWrap(True)
+        self.demo = QTableWidget(0, 4)
+        self.demo.setObjectName("DemoAccounts")
+        self.demo.setHorizontalHeaderLabels(["User id", "Name", "Role", "ORI"])
+        self.demo.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.demo.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.demo.horizontalHeader().setStretchLastSection(True)
+        self.demo.verticalHeader().setVisible(False)
+        self.demo_title.hide()
+        self.demo.hide()
+
+        column = QVBoxLayout()
+        column.addWidget(title)
+        column.addWidget(self.gateway_label)
+        column.addWidget(self.gateway_state)
+        column.addSpacing(8)
+        column.addLayout(form)
+        column.addLayout(buttons)
+        column.addWidget(self.error)
+        column.addSpacing(8)
+        column.addWidget(self.demo_title)
+        column.addWidget(self.demo, 1)
+        outer = QHBoxLayout(self)
+        outer.addStretch(1)
+        box = QWidget()
+        box.setLayout(column)
+        box.setMaximumWidth(720)
+        outer.addWidget(box, 4)
+        outer.addStretch(1)
+
+        self.sign_in.clicked.connect(self.do_sign_in)
+        self.unlock_offline.clicked.connect(self.do_unlock)
+        for edit in (self.user, self.password, self.otp):
+            edit.returnPressed.connect(self.do_sign_in)
+        self.demo.cellDoubleClicked.connect(self._use_demo_row)
+        self._accounts: list[dict[str, Any]] = []
+
+    # -- the gateway's state ---------------------------------------------------------------------
+    def refresh_gateway(self) -> None:
+        self.gateway_state.setText("Checking the gateway…")
+        self.controller.check_gateway(self._gateway_checked)
+
+    def _gateway_checked(self, result: Any, error: BaseException | None) -> None:
+        if error is not None:
+            self.gateway_state.setText(
+                f"Gateway not reachable: {describe_error(error)} "
+                "You can unlock offline and work from the cache; queries wait in the outbox.")
+            self.gateway_state.setObjectName("ConnOffline")
+            self._restyle(self.gateway_state)
+            return
+        health, accounts = result
+        self.gateway_training = bool(health.get("training"))
+        self.training_detected.emit(self.gateway_training)
+        kind = "TRAINING gateway" if self.gateway_training else "Gateway"
+        self.gateway_state.setText(f"{kind} online (version {health.get('version', '?')}).")
+        self.gateway_state.setObjectName("ConnOnline")
+        self._restyle(self.gateway_state)
+        self._accounts = accounts
+        self.demo.setRowCount(len(accounts))
+        for row, account in enumerate(accounts):
+            for col, key in enumerate(("user_id", "name", "role", "ori")):
+                self.demo.setItem(row, col, QTableWidgetItem(str(account.get(key, ""))))
+        visible = bool(accounts)
+        self.demo_title.setVisible(visible)
+        self.demo.setVisible(visible)
+
+    @staticmethod
+    def _restyle(widget: QWidget) -> None:
+        widget.style().unpolish(widget)
+        widget.style().polish(widget)
+
+    def _use_demo_row(self, row: int, _column: int = 0) -> None:
+        self.use_demo_account(str(self._accounts[row]["user_id"]))
+
+    def use_demo_account(self, user_id: str) -> None:
+        """Fill the form from a demo account, fetching a code that is valid now."""
+
+        def filled(result: Any, error: BaseException | None) -> None:
+            if error is not None:
+                self.show_error(describe_error(error))
+                return
+            _health, accounts = result
+            self._gateway_checked(result, None)
+            for account in accounts:
+                if account.get("user_id") == user_id:
+                    self.user.setText(user_id)
+                    self.password.setText(str(account.get("password", "")))
+                    self.otp.setText(str(account.get("otp_now", "")))
+                    self.sign_in.setFocus()
+
+        self.controller.check_gateway(filled)
+
+    # -- signing in ------------------------------------------------------------------------------
+    def _busy(self, busy: bool) -> None:
+        for widget in (self.sign_in, self.unlock_offline, self.user, self.password, self.otp):
+            widget.setEnabled(not busy)
+        if busy:
+            self.error.setText("")
+        self.busy_changed.emit(busy)
+
+    def show_error(self, message: str) -> None:
+        self.error.setText(message)
+
+    def do_sign_in(self) -> None:
+        user, password, otp = self.user.text().strip(), self.password.text(), self.otp.text()
+        if not user or not password or not otp:
+            self.show_error("Enter your user id, password and one-time code "
+                            "(or use Unlock offline without the gateway).")
+            return
+        self._busy(True)
+        self.controller.login(user, password, otp.strip(), self._finished)
+
+    def do_unlock(self) -> None:
+        user, password = self.user.text().strip(), self.password.text()
+        if not user or not password:
+            self.show_error("Enter your user id and password to unlock offline.")
+            return
+        self._busy(True)
+        self.controller.unlock(user, password, self._finished)
+
+    def _finished(self, _operator: Any, error: BaseException | None) -> None:
+        self._busy(False)
+        if error is not None:
+            self.password.clear()
+            self.otp.clear()
+            self.show_error(describe_error(error))
+            self.password.setFocus(Qt.FocusReason.OtherFocusReason)
+        else:
+            self.password.clear()
+            self.otp.clear()

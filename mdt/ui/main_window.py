@@ -1,0 +1,300 @@
+"""The main window: sign-in page, then the terminal (command line, forms, returns).
+
+The training banner sits above every page whenever the gateway is a training one. The status bar
+shows the link (online / offline / re-login needed) and the outbox.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QItemSelection, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mdt import __version__
+from mdt.app.controller import AppController
+from mdt.core.codes import CodeTables
+from mdt.core.command import parse_command
+from mdt.core.forms import FormDef, all_forms
+from mdt.terminal import Operator
+from mdt.ui.form_view import FormView
+from mdt.ui.login import LoginPage, describe_error
+from mdt.ui.returns_view import ReturnDetail, ReturnsModel, build_rows
+from mdt.ui.theme import apply_theme
+
+TRAINING_TEXT = ("TRAINING — synthetic data only, not for operational use — "
+                 "training gateway")
+CONNECTION_WORDS = {
+    "online": ("Online", "ConnOnline"),
+    "offline": ("Offline — working from the cache; queries wait in the outbox", "ConnOffline"),
+    "reauth": ("Session expired — sign in again (nothing queued is lost)", "ConnReauth"),
+    "stopped": ("Stopped", "ConnOffline"),
+}
+
+
+class TerminalPage(QWidget):
+    """Command line and forms on the left, returns on the right."""
+
+    def __init__(self, controller: AppController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.tables = CodeTables.default()
+        self.forms: dict[str, FormDef] = {}
+        self.views: dict[str, FormView] = {}
+        self.offline = False
+
+        self.operator_label = QLabel("")
+        self.command = QLineEdit()
+        self.command.setObjectName("CommandLine")
+        self.command.setPlaceholderText(
+            "Command (Ctrl+L): QV LIC/ABC1234.LIS/MD · a plate · a VIN · DOE, JOHN 19800101")
+        self.command_feedback = QLabel("")
+        self.command_feedback.setObjectName("FieldError")
+
+        self.form_picker = QComboBox()
+        self.form_picker.setObjectName("FormPicker")
+        self.form_stack = QStackedWidget()
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(self.form_picker)
+        left_layout.addWidget(self.form_stack, 1)
+
+        self.model = ReturnsModel(self)
+        self.table = QTableView()
+        self.table.setObjectName("ReturnsTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().setVisible(False)
+        self.detail = ReturnDetail()
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.table)
+        right.addWidget(self.detail)
+        right.setSizes([220, 480])
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setSizes([420, 700])
+
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        top.addWidget(self.operator_label, 1)
+        layout.addLayout(top)
+        layout.addWidget(self.command)
+        layout.addWidget(self.command_feedback)
+        layout.addWidget(split, 1)
+
+        self.command.returnPressed.connect(self.run_command)
+        self.form_picker.currentIndexChanged.connect(self._picked)
+        self.table.selectionModel().selectionChanged.connect(self._selected)
+        self._reload = QTimer(self)
+        self._reload.setSingleShot(True)
+        self._reload.setInterval(50)
+        self._reload.timeout.connect(self.reload)
+        controller.sync.events_applied.connect(lambda _events: self._reload.start())
+        controller.sync.outbox_changed.connect(lambda *_args: self._reload.start())
+
+    # -- setting up after sign-in -------------------------------------------------------------
+    def start(self, operator: Operator) -> None:
+        self.operator = operator
+        self.operator_label.setText(
+            f"<b>{operator.name}</b> · {operator.role} · ORI {operator.ori}"
+            + (f" · {operator.unit}" if operator.unit else ""))
+        tables = self.tables
+
+        def load() -> list[FormDef]:
+            forms = all_forms()
+            for form in forms:  # read the code tables now, on this worker, not on the GUI thread
+                for field in form.fields:
+                    if field.code_table:
+                        _ = tables[field.code_table].entries
+            return forms
+
+        self.controller.tasks.run(load, self._forms_loaded)
+        self.reload()
+
+    def _forms_loaded(self, forms: Any, error: BaseException | None) -> None:
+        if error is not None:
+            self.command_feedback.setText(f"The forms could not be loaded: {describe_error(error)}")
+            return
+        operator = self.operator
+        defaults = {"ori": operator.ori, "atn": operator.name.upper()[:30], "name": operator.name,
+                    "phn": str(self.controller.terminal.settings.get("operator_phone"))}
+        self.form_picker.blockSignals(True)
+        for form in forms:
+            self.forms[form.mke] = form
+            view = FormView(form, self.tables, operator_defaults=defaults)
+            view.submitted.connect(self.send)
+            self.views[form.mke] = view
+            self.form_stack.addWidget(view)
+            key = f" [{form.function_key}]" if getattr(form, "function_key", None) else ""
+            self.form_picker.addItem(f"{form.mke} — {form.title}{key}", form.mke)
+            if getattr(form, "function_key", None):
+                shortcut = QShortcut(QKeySequence(form.function_key), self)
+                shortcut.activated.connect(lambda mke=form.mke: self.open_form(mke))
+        self.form_picker.blockSignals(False)
+        self.open_form("QV")
+        self.command.setFocus()
+
+    # -- forms and the command line ------------------------------------------------------------
+    def _picked(self, index: int) -> None:
+        mke = self.form_picker.itemData(index)
+        if mke in self.views:
+            self.form_stack.setCurrentWidget(self.views[mke])
+
+    def open_form(self, mke: str, values: dict[str, str] | None = None) -> FormView | None:
+        view = self.views.get(mke)
+        if view is None:
+            return None
+        self.form_picker.setCurrentIndex(self.form_picker.findData(mke))
+        self.form_stack.setCurrentWidget(view)
+        if values:
+            view.clear()
+            view.set_values(values)
+        view.focus_first()
+        return view
+
+    def run_command(self) -> None:
+        text = self.command.text()
+        home = self.operator.ori[:2] if getattr(self, "operator", None) else ""
+        command = parse_command(text, home_state=home)
+        if command is None or command.mke not in self.views:
+            self.command_feedback.setText(
+                f"Not understood: '{text.strip()}'. Try QV LIC/ABC1234.LIS/MD, a plate, a VIN, "
+                "or LAST, FIRST CCYYMMDD.")
+            return
+        self.command_feedback.setText("")
+        self.command.clear()
+        view = self.open_form(command.mke, command.values)
+        if view is not None and command.values:
+            view.send()  # a complete command goes straight out; an invalid one shows its errors
+
+    def send(self, mke: str, values: dict[str, str], dest: list[str], purpose: str) -> None:
+        def sent(message: Any, error: BaseException | None) -> None:
+            view = self.views.get(mke)
+            if error is not None:
+                self.command_feedback.setText(f"Not sent: {describe_error(error)}")
+                return
+            self.command_feedback.setText(f"Queued {message['mke']} — {message['text'].splitlines()[-1]}")
+            if view is not None:
+                view.clear()
+            self.reload()
+
+        self.controller.send(mke, values, sent, dest=dest or None, purpose=purpose or None)
+
+    # -- returns -------------------------------------------------------------------------------
+    def reload(self) -> None:
+        def loaded(result: Any, error: BaseException | None) -> None:
+            if error is not None:
+                self.command_feedback.setText(f"The cache could not be read: {describe_error(error)}")
+                return
+            messages, returns = result
+            selected = self._current_row()
+            self.model.set_rows(build_rows(messages, returns))
+            if self.model.rows:
+                row = 0
+                if selected is not None:
+                    for i, candidate in enumerate(self.model.rows):
+                        if candidate.message and selected.message and \
+                                candidate.message.get("id") == selected.message.get("id"):
+                            row = i
+                            break
+                self.table.selectRow(row)
+            else:
+                self.detail.show_row(None)
+
+        terminal = self.controller.terminal
+        self.controller.tasks.run(
+            lambda: (terminal.messages(200), terminal.recent_returns(200)), loaded)
+
+    def _current_row(self) -> Any:
+        indexes = self.table.selectionModel().selectedRows()
+        return self.model.rows[indexes[0].row()] if indexes else None
+
+    def _selected(self, _new: QItemSelection, _old: QItemSelection) -> None:
+        self.detail.show_row(self._current_row(), offline=self.offline)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, controller: AppController) -> None:
+        super().__init__()
+        self.controller = controller
+        self.setWindowTitle(f"MDT {__version__}")
+        self.resize(1200, 800)
+        self.banner = QLabel(TRAINING_TEXT)
+        self.banner.setObjectName("TrainingBanner")
+        self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.banner.hide()
+        self.pages = QStackedWidget()
+        self.login = LoginPage(controller)
+        self.terminal = TerminalPage(controller)
+        self.pages.addWidget(self.login)
+        self.pages.addWidget(self.terminal)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
+
+        self.connection = QLabel("Not signed in")
+        self.outbox = QLabel("")
+        self.statusBar().addWidget(self.connection, 1)
+        self.statusBar().addPermanentWidget(self.outbox)
+
+        controller.signed_in.connect(self._signed_in)
+        controller.sync.connectivity_changed.connect(self.set_connection)
+        controller.sync.outbox_changed.connect(self._outbox_changed)
+        QShortcut(QKeySequence("Ctrl+L"), self, self._focus_command)
+        QShortcut(QKeySequence("F10"), self, self.toggle_theme)
+        self.login.training_detected.connect(self.banner.setVisible)
+        self.login.refresh_gateway()
+
+    def _signed_in(self, operator: Operator) -> None:
+        self.banner.setVisible(operator.training)
+        self.pages.setCurrentWidget(self.terminal)
+        if self.controller.offline_unlock:
+            self.set_connection("offline", "unlocked offline")
+        self.terminal.start(operator)
+
+    def _focus_command(self) -> None:
+        self.terminal.command.setFocus()
+        self.terminal.command.selectAll()
+
+    def set_connection(self, state: str, detail: str) -> None:
+        words, name = CONNECTION_WORDS.get(state, (state, "ConnOffline"))
+        self.terminal.offline = state != "online"
+        self.connection.setText(words)
+        self.connection.setToolTip(detail)
+        self.connection.setObjectName(name)
+        self.connection.style().unpolish(self.connection)
+        self.connection.style().polish(self.connection)
+
+    def _outbox_changed(self, _message_id: str, state: str, _detail: str) -> None:
+        self.outbox.setText(f"Outbox: last message {state}")
+
+    def toggle_theme(self) -> None:
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            theme = "day" if app.property("mdtTheme") == "night" else "night"
+            apply_theme(app, theme)
+            self.controller.terminal.settings.set("theme", theme)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        event.accept()

@@ -1,0 +1,234 @@
+"""The returns list and one return's detail: hits first and unmistakable, caveats pinned on top.
+
+Rows are the operator's queries, newest first: answered ones show their return (HIT or no hit),
+the others their outbox state (queued offline, sent and waiting, refused). Everything shown comes
+from the encrypted cache, so it stays readable offline, with the age of each return.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import (
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mdt.store.cache import StoredReturn
+
+Index = QModelIndex | QPersistentModelIndex
+
+STATE_WORDS = {
+    "queued": "Queued (offline) — goes out when the link is back",
+    "sending": "Sending…",
+    "accepted": "Sent — waiting for the answer",
+    "acknowledged": "Acknowledged — answer to follow",
+    "answered": "Answered",
+    "status": "Switch status",
+    "failed": "Refused",
+    "cancelled": "Cancelled",
+    "unanswered": "No answer",
+}
+
+
+def age_text(iso: str, now: datetime | None = None) -> str:
+    try:
+        then = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return "age unknown"
+    seconds = max(0, int(((now or datetime.now(UTC)) - then).total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s ago"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min ago"
+    return f"{seconds // 86400} d ago"
+
+
+def query_summary(message: dict[str, Any] | None) -> str:
+    if not message:
+        return "?"
+    fields = message.get("fields") or {}
+    return f"{message.get('mke', '?')} " + " ".join(f"{k}/{v}" for k, v in fields.items())
+
+
+@dataclass
+class QueryRow:
+    message: dict[str, Any] | None
+    ret: StoredReturn | None
+
+    @property
+    def hit(self) -> bool:
+        return bool(self.ret and self.ret.hit)
+
+    @property
+    def when(self) -> str:
+        if self.ret:
+            return self.ret.received_at
+        return str((self.message or {}).get("created_at", ""))
+
+
+def build_rows(messages: list[dict[str, Any]], returns: list[StoredReturn]) -> list[QueryRow]:
+    """One row per return, plus one per query still waiting; newest first, hits kept visible."""
+    answered = {r.message_id for r in returns}
+    rows = [QueryRow(r.query, r) for r in returns]
+    rows += [QueryRow(m, None) for m in messages if m.get("id") not in answered]
+    rows.sort(key=lambda row: row.when, reverse=True)
+    return rows
+
+
+class ReturnsModel(QAbstractTableModel):
+    COLUMNS = ("Received", "Query", "Result", "Source")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.rows: list[QueryRow] = []
+        self.now: datetime | None = None  # tests pin the clock
+
+    def set_rows(self, rows: list[QueryRow]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
+                and 0 <= section < len(self.COLUMNS):
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+            return None
+        row = self.rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == 0:
+                return age_text(row.when, self.now)
+            if column == 1:
+                return query_summary(row.message)
+            if column == 2:
+                if row.ret is None:
+                    state = str((row.message or {}).get("state", "queued"))
+                    return STATE_WORDS.get(state, state)
+                return "HIT" if row.hit else "No record"
+            if column == 3:
+                return row.ret.source if row.ret else ""
+        if role == Qt.ItemDataRole.FontRole and column == 2 and row.hit:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.ItemDataRole.ForegroundRole and column == 2 and row.hit:
+            return QBrush(QColor("#c8102e"))
+        if role == Qt.ItemDataRole.UserRole:
+            return row
+        return None
+
+
+class ReturnDetail(QWidget):
+    """One return: the HIT banner, the cached/age line, caveats, then fields; raw text one key away."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.hit_banner = QLabel("")
+        self.hit_banner.setWordWrap(True)
+        self.cached = QLabel("")
+        self.cached.setObjectName("CachedBanner")
+        self.caveats = QLabel("")
+        self.caveats.setObjectName("CaveatBox")
+        self.caveats.setWordWrap(True)
+        self.body = QTextBrowser()
+        self.body.setObjectName("ReturnBody")
+        self.raw = QPlainTextEdit()
+        self.raw.setObjectName("ReturnRaw")
+        self.raw.setReadOnly(True)
+        self.raw.hide()
+        self.toggle = QPushButton("Original text (F9)")
+        self.toggle.setShortcut("F9")
+        self.toggle.clicked.connect(self.toggle_raw)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.hit_banner, self.cached, self.caveats, self.body, self.raw,
+                       self.toggle):
+            layout.addWidget(widget)
+        self.show_row(None)
+
+    def toggle_raw(self) -> None:
+        raw = not self.raw.isVisible()
+        self.raw.setVisible(raw)
+        self.body.setVisible(not raw)
+
+    def show_row(self, row: QueryRow | None, *, offline: bool = False,
+                 now: datetime | None = None) -> None:
+        for widget in (self.hit_banner, self.cached, self.caveats):
+            widget.hide()
+        if row is None:
+            self.body.setHtml("<p>Select a return, or send a query.</p>")
+            self.raw.setPlainText("")
+            return
+        ret = row.ret
+        if ret is None:
+            state = str((row.message or {}).get("state", "queued"))
+            detail = (row.message or {}).get("state_detail") or ""
+            self.body.setHtml(f"<h3>{html.escape(query_summary(row.message))}</h3>"
+                              f"<p>{html.escape(STATE_WORDS.get(state, state))}</p>"
+                              f"<p>{html.escape(str(detail))}</p>")
+            self.raw.setPlainText(str((row.message or {}).get("text", "")))
+            return
+        self.hit_banner.setObjectName("HitBanner" if ret.hit else "NoHitBanner")
+        hits = [r for r in ret.records if r.get("hit")]
+        if ret.hit:
+            files = ", ".join(sorted({str(r.get("file", "")) for r in hits}))
+            self.hit_banner.setText(f"HIT — {files}. A hit is not probable cause: confirm it with "
+                                    "the entering agency before acting.")
+        else:
+            self.hit_banner.setText("No record found.")
+        self.hit_banner.style().unpolish(self.hit_banner)
+        self.hit_banner.style().polish(self.hit_banner)
+        self.hit_banner.show()
+        self.cached.setText(("OFFLINE — " if offline else "") +
+                            f"Cached return · received {age_text(ret.received_at, now)}"
+                            f" · from {ret.source}")
+        self.cached.show()
+        caveats: list[str] = []
+        for record in ret.records:
+            for caveat in record.get("caveats") or []:
+                if caveat not in caveats:
+                    caveats.append(str(caveat))
+        if caveats:
+            self.caveats.setText("\n".join(caveats))
+            self.caveats.show()
+        parts = [f"<h3>{html.escape(query_summary(ret.query))}</h3>"]
+        for record in ret.records:
+            title = html.escape(str(record.get("file", "")))
+            if record.get("category"):
+                title += f" — {html.escape(str(record['category']).replace('_', ' '))}"
+            flag = " <b style='color:#c8102e'>HIT</b>" if record.get("hit") else ""
+            parts.append(f"<h4>{title}{flag}</h4>")
+            if record.get("caution_codes"):
+                parts.append("<p><b>CAUTION: " + html.escape(
+                    ", ".join(str(c) for c in record["caution_codes"])) + "</b></p>")
+            rows = "".join(
+                f"<tr><td><b>{html.escape(str(tag))}</b></td><td>{html.escape(str(value))}</td></tr>"
+                for tag, value in (record.get("fields") or {}).items())
+            parts.append(f"<table cellspacing='4'>{rows}</table>")
+        if not ret.records:
+            parts.append(f"<pre>{html.escape(ret.text)}</pre>")
+        self.body.setHtml("".join(parts))
+        self.raw.setPlainText(ret.text)

@@ -1,0 +1,183 @@
+"""Shared fixtures: every test gets its own MDT_HOME and an in-memory keystore; end-to-end tests
+get a real ``mdt-gateway`` process on 127.0.0.1 with a free port."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import keyring
+import pytest
+from keyring.backend import KeyringBackend
+from keyring.errors import PasswordDeleteError
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+class MemoryKeyring(KeyringBackend):
+    """An in-memory OS keystore: the only thing the tests stand in for."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.entries.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.entries[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        try:
+            del self.entries[(service, username)]
+        except KeyError:
+            raise PasswordDeleteError(username) from None
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def mdt_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "mdt-home"
+    home.mkdir()
+    monkeypatch.setenv("MDT_HOME", str(home))
+    return home
+
+
+@dataclass
+class Gateway:
+    """A running training gateway process."""
+
+    url: str
+    process: subprocess.Popen[str]
+    data_dir: Path
+    drain: threading.Thread | None = None
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.drain is not None:
+            self.drain.join(10)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+    demo_account_password = "training"
+
+    def demo_account(self, user_id: str) -> dict[str, str]:
+        accounts = httpx.get(f"{self.url}/v1/training/demo-accounts", timeout=5).json()["accounts"]
+        return next(a for a in accounts if a["user_id"] == user_id)
+
+
+LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
+
+
+def start_gateway(data_dir: Path, *extra: str) -> Gateway:
+    """Start ``mdt-gateway serve`` on a free port and wait until it answers."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "mock_server", "serve", "--host", "127.0.0.1", "--port", "0",
+           "--data-dir", str(data_dir), "--latency", "0", *extra]
+    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert process.stdout is not None
+    deadline = time.monotonic() + 30
+    url = None
+    seen: list[str] = []
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        match = LISTENING.search(line)
+        if match:
+            url = match.group(1)
+            break
+    if url is None:
+        process.kill()
+        raise RuntimeError("mdt-gateway did not start:\n" + "".join(seen))
+    # Keep draining its output so the pipe never fills and blocks the server.
+    def drain() -> None:
+        assert process.stdout is not None
+        for _ in process.stdout:
+            pass
+
+    drainer = threading.Thread(target=drain, daemon=True)
+    drainer.start()
+    return Gateway(url=url, process=process, data_dir=data_dir, drain=drainer)
+
+
+@pytest.fixture
+def gateway(tmp_path: Path) -> Iterator[Gateway]:
+    gw = start_gateway(tmp_path / "gateway")
+    yield gw
+    gw.stop()
+
+
+@pytest.fixture
+def gui_thread_guard(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Fail the test if the GUI (main) thread does SQL, network, keystore or key-derivation work.
+
+    Wraps the cache, the key vault, the keyring API and httpx's send so that each call records
+    itself when made on the main thread."""
+    import functools
+    import inspect
+    import threading
+
+    import httpx as _httpx
+
+    from mdt.store.cache import Cache
+    from mdt.store.keys import KeyVault
+
+    violations: list[str] = []
+
+    def guard(owner: object, name: str) -> None:
+        original = getattr(owner, name)
+        if isinstance(inspect.getattr_static(owner, name), classmethod):
+            func = original.__func__
+
+            @functools.wraps(func)
+            def cls_wrapper(cls, *args, **kwargs):  # type: ignore[no-untyped-def]
+                if threading.current_thread() is threading.main_thread():
+                    violations.append(f"{getattr(owner, '__name__', owner)}.{name}")
+                return func(cls, *args, **kwargs)
+
+            monkeypatch.setattr(owner, name, classmethod(cls_wrapper))
+            return
+
+        @functools.wraps(original)
+        def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+            if threading.current_thread() is threading.main_thread():
+                violations.append(f"{getattr(owner, '__name__', owner)}.{name}")
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, wrapper)
+
+    for cls in (Cache, KeyVault):
+        for name, value in list(vars(cls).items()):
+            if not name.startswith("_") and (callable(value) or isinstance(value, classmethod)):
+                guard(cls, name)
+    for name in ("get_password", "set_password", "delete_password"):
+        guard(keyring, name)
+    guard(_httpx.AsyncClient, "send")  # the app's only HTTP client (tests use the sync one)
+    yield violations
+    assert not violations, f"blocking work on the GUI thread: {sorted(set(violations))}"
