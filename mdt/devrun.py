@@ -50,7 +50,24 @@ def start_training_gateway() -> tuple[subprocess.Popen[str], str]:
     raise SystemExit("The training gateway did not start; see " + str(data / "training-gateway.log"))
 
 
+def allow_file_keystore_if_needed() -> None:
+    """A training laptop often has no OS keystore (no Secret Service under a bare X session).
+    For the demo only, fall back to the file that holds password-wrapped keys, and say so."""
+    import keyring
+    from keyring.backends import fail
+
+    from mdt.settings import Settings
+
+    settings = Settings()
+    if isinstance(keyring.get_keyring(), fail.Keyring) and settings.get("keystore") == "os":
+        settings.set("keystore", "wrapped-file")
+        settings.save()
+        print("No OS keystore here: this training setup keeps the password-wrapped cache key in "
+              "a file (setting keystore = wrapped-file).")
+
+
 def main() -> int:
+    allow_file_keystore_if_needed()
     process, url = start_training_gateway()
     print(f"Training gateway at {url} (demo accounts: mdt-gateway accounts)")
     try:

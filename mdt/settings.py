@@ -39,6 +39,10 @@ _DECLARED = [
     Setting("last_user", str, "", "The user id last signed in on this terminal."),
     Setting("theme", str, "day", "Colour theme: day or night."),
     Setting("operator_phone", str, "", "Phone number put in PHN fields (IAQ, YQ)."),
+    Setting("keystore", str, "os",
+            "Where the wrapped cache key is held: 'os' (the OS keystore through keyring) or "
+            "'wrapped-file' (a file holding only the password-wrapped key; an agency must allow "
+            "it, for machines without a keystore, such as training laptops)."),
 ]
 DECLARED: dict[str, Setting] = {s.key: s for s in _DECLARED}
 

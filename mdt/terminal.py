@@ -17,15 +17,11 @@ Methods block: never call them on the GUI thread.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
-
-import keyring
-import keyring.errors
 
 from mdt import paths
 from mdt.core.forms import load_form
@@ -36,12 +32,10 @@ from mdt.net.sync import SyncEngine, SyncListener, SyncReport
 from mdt.settings import Settings, atomic_write_text
 from mdt.store.cache import StoredReturn
 from mdt.store.errors import NoProfileError
-from mdt.store.keys import KeyVault
+from mdt.store.keys import KeyVault, WrappedKeyFile
 from mdt.store.writer_thread import CacheWriter
 
 log = logging.getLogger(__name__)
-
-TOKEN_SERVICE = "MDT gateway session"
 
 
 @dataclass
@@ -76,11 +70,18 @@ def cache_path(user_id: str) -> Path:
     return paths.profile_dir(user_id) / "cache.db"
 
 
+def make_vault(settings: Settings) -> KeyVault:
+    """The key vault the settings ask for: the OS keystore, or the agency-allowed file."""
+    if settings.get("keystore") == "wrapped-file":
+        return KeyVault(keystore=WrappedKeyFile(paths.data_dir() / "wrapped-keys.json"))
+    return KeyVault()
+
+
 class Terminal:
     def __init__(self, settings: Settings | None = None, *, vault: KeyVault | None = None,
                  listener: SyncListener | None = None) -> None:
         self.settings = settings or Settings()
-        self.vault = vault or KeyVault()
+        self.vault = vault or make_vault(self.settings)
         self.listener = listener
         self.operator: Operator | None = None
         self.writer: CacheWriter | None = None
@@ -147,7 +148,7 @@ class Terminal:
             create = True
         self._open_cache(operator, key, create=create)
         self.online_session = True
-        self._save_token(operator.user_id, session.token)
+        self._save_token(session.token)
         atomic_write_text(_profile_file(operator.user_id),
                           json.dumps(asdict(operator), indent=2))
         self.settings.set("last_user", operator.user_id)
@@ -165,7 +166,7 @@ class Terminal:
         key = self.vault.unlock(user_id, password)
         operator = Operator(**json.loads(profile_file.read_text(encoding="utf-8")))
         self._open_cache(operator, key, create=False)
-        token = self._load_token(user_id)
+        token = self._load_token()
         if token:
             self.client.token = token
         self._audit("unlock", "success", "offline unlock")
@@ -177,17 +178,14 @@ class Terminal:
         self.writer = CacheWriter(cache_path(operator.user_id), key, create=create)
         self.operator = operator
 
-    def _save_token(self, user_id: str, token: str) -> None:
-        try:
-            keyring.set_password(TOKEN_SERVICE, user_id, token)
-        except keyring.errors.KeyringError:
-            log.warning("the keystore refused the session token; it lives in memory only")
+    def _save_token(self, token: str) -> None:
+        """The gateway session token lives in the encrypted cache, like everything else."""
+        _, writer = self._require()
+        writer.call(lambda c: c.set_meta("session_token", token))
 
-    def _load_token(self, user_id: str) -> str | None:
-        try:
-            return keyring.get_password(TOKEN_SERVICE, user_id)
-        except keyring.errors.KeyringError:
-            return None
+    def _load_token(self) -> str | None:
+        _, writer = self._require()
+        return writer.call(lambda c: c.get_meta("session_token"))
 
     def _require(self) -> tuple[Operator, CacheWriter]:
         if self.operator is None or self.writer is None:
@@ -244,7 +242,7 @@ class Terminal:
         operator, _ = self._require()
         session: GatewaySession = self._run(self.client.login(
             operator.user_id, password, otp, str(self.settings.get("device_id"))))
-        self._save_token(operator.user_id, session.token)
+        self._save_token(session.token)
         self.online_session = True
         self.resume_with_token(session.token)
         self._audit("logon", "success", "re-login after the session expired")
@@ -262,14 +260,13 @@ class Terminal:
     # -- ending ----------------------------------------------------------------------------------
     def logout(self) -> None:
         """End the gateway session (when reachable) and forget the token."""
-        operator, _ = self._require()
+        self._require()
         if self._client is not None and self._client.token:
             try:
                 self._run(self._client.logout(), timeout=10)
             except Exception as exc:  # offline logout still ends the local session
                 log.info("gateway logout failed: %s", type(exc).__name__)
-        with contextlib.suppress(keyring.errors.KeyringError):
-            keyring.delete_password(TOKEN_SERVICE, operator.user_id)
+        self._save_token("")
         self._audit("logoff", "success")
 
     def close(self) -> None:

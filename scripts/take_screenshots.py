@@ -41,11 +41,12 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     home = tempfile.mkdtemp(prefix="mdt-shots-")
     os.environ["MDT_HOME"] = home
-    from mdt.devrun import start_training_gateway
+    from mdt.devrun import allow_file_keystore_if_needed, start_training_gateway
     from mdt.settings import Settings
     from mdt.ui.application import create_window
     from mdt.ui.theme import apply_theme
 
+    allow_file_keystore_if_needed()
     gateway, url = start_training_gateway()
     app = QApplication(sys.argv[:1])
     try:

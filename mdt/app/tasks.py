@@ -29,6 +29,7 @@ class TaskRunner(QObject):
         super().__init__(parent)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mdt-task")
         self._pending = 0
+        self._closed = False
         self._finished.connect(self._deliver)
 
     @property
@@ -53,10 +54,14 @@ class TaskRunner(QObject):
     @Slot(object, object, object)
     def _deliver(self, callback: Callback | None, result: Any, error: BaseException | None) -> None:
         self._pending -= 1
+        if self._closed:  # the window that asked is gone: nobody to tell
+            return
         if callback is not None:
             callback(result, error)
         elif error is not None:
             log.error("background task failed: %s", type(error).__name__)
 
     def shutdown(self) -> None:
+        """Finish what runs, drop what waits, and deliver no more results."""
+        self._closed = True
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -46,7 +46,8 @@ class DiskFullError(CacheError):
 class KeystoreUnavailableError(CacheError):
     default_message = ("No OS keystore is available to hold the cache key (Windows Credential "
                        "Locker, macOS Keychain or Secret Service). MDT will not keep a key in "
-                       "a plain file; ask your agency's IT to enable the keystore.")
+                       "a plain file; ask your agency's IT to enable the keystore (or, where the agency "
+                       "allows it, set keystore = \"wrapped-file\").")
 
 
 class WrongPassphraseError(CacheError):

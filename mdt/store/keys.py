@@ -15,7 +15,8 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import keyring
 import keyring.errors
@@ -48,10 +49,67 @@ def _unb64(text: str) -> bytes:
     return base64.b64decode(text.encode("ascii"))
 
 
+class Keystore(Protocol):
+    """Where wrapped keys are held: the ``keyring`` module (the OS keystore) or a
+    :class:`WrappedKeyFile`."""
+
+    def get_password(self, service: str, username: str) -> str | None: ...
+
+    def set_password(self, service: str, username: str, password: str) -> None: ...
+
+    def delete_password(self, service: str, username: str) -> None: ...
+
+
+class WrappedKeyFile:
+    """An agency-allowed fallback when no OS keystore exists (``keystore = "wrapped-file"``).
+
+    It holds only *wrapped* keys (AES-GCM under scrypt of the password), never a usable key;
+    the file is written atomically with owner-only permissions. Weaker than an OS keystore (the
+    wrapped key can be copied for an offline password guess), so it is off unless set."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _load(self) -> dict[str, str]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            raise keyring.errors.KeyringError(f"wrapped-key file unreadable: {exc}") from exc
+        return data if isinstance(data, dict) else {}
+
+    def _save(self, data: dict[str, str]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.path)
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self._load().get(f"{service}/{username}")
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        data = self._load()
+        data[f"{service}/{username}"] = password
+        self._save(data)
+
+    def delete_password(self, service: str, username: str) -> None:
+        data = self._load()
+        if data.pop(f"{service}/{username}", None) is None:
+            raise keyring.errors.PasswordDeleteError(username)
+        self._save(data)
+
+
 class KeyVault:
     def __init__(self, service: str = "MDT cache key", *, clock: Callable[[], float] = time.time,
                  max_failures: int = 5, failure_window: float = 900.0,
-                 lockout: float = 900.0, kdf: ScryptParams | None = None) -> None:
+                 lockout: float = 900.0, kdf: ScryptParams | None = None,
+                 keystore: Keystore | None = None) -> None:
+        self.keystore: Keystore = keystore if keystore is not None else keyring
         self.service = service
         self.clock = clock
         self.max_failures = max_failures
@@ -62,7 +120,7 @@ class KeyVault:
     # -- the keystore ----------------------------------------------------------------------------
     def _read(self, profile: str) -> dict[str, Any] | None:
         try:
-            text = keyring.get_password(self.service, profile)
+            text = self.keystore.get_password(self.service, profile)
         except (keyring.errors.KeyringError, RuntimeError) as exc:
             raise KeystoreUnavailableError() from exc
         if text is None:
@@ -75,7 +133,7 @@ class KeyVault:
 
     def _write(self, profile: str, blob: dict[str, Any]) -> None:
         try:
-            keyring.set_password(self.service, profile, json.dumps(blob))
+            self.keystore.set_password(self.service, profile, json.dumps(blob))
         except (keyring.errors.KeyringError, RuntimeError) as exc:
             raise KeystoreUnavailableError() from exc
 
@@ -141,7 +199,7 @@ class KeyVault:
 
     def destroy(self, profile: str) -> None:
         try:
-            keyring.delete_password(self.service, profile)
+            self.keystore.delete_password(self.service, profile)
         except keyring.errors.PasswordDeleteError:
             pass
         except (keyring.errors.KeyringError, RuntimeError) as exc:

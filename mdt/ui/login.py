@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -85,14 +86,18 @@ class LoginPage(QWidget):
         self.error.setWordWrap(True)
 
         self.demo_title = QLabel("Training demo accounts (synthetic; training gateway only). "
-                                 "Double-click one to fill the form with a fresh code.")
+                                 "Double-click one (or select it and press Enter) to fill the "
+                                 "form with a fresh code.")
         self.demo_title.setWordWrap(True)
         self.demo = QTableWidget(0, 4)
         self.demo.setObjectName("DemoAccounts")
         self.demo.setHorizontalHeaderLabels(["User id", "Name", "Role", "ORI"])
         self.demo.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.demo.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        self.demo.horizontalHeader().setStretchLastSection(True)
+        header = self.demo.horizontalHeader()
+        for section in range(4):
+            header.setSectionResizeMode(section, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.demo.verticalHeader().setVisible(False)
         self.demo_title.hide()
         self.demo.hide()
@@ -120,7 +125,8 @@ class LoginPage(QWidget):
         self.unlock_offline.clicked.connect(self.do_unlock)
         for edit in (self.user, self.password, self.otp):
             edit.returnPressed.connect(self.do_sign_in)
-        self.demo.cellDoubleClicked.connect(self._use_demo_row)
+        # Enter or a double-click on a row (the platform's "activate").
+        self.demo.activated.connect(lambda index: self._use_demo_row(index.row()))
         self._accounts: list[dict[str, Any]] = []
 
     # -- the gateway's state ---------------------------------------------------------------------

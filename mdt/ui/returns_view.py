@@ -95,6 +95,10 @@ class ReturnsModel(QAbstractTableModel):
         self.rows: list[QueryRow] = []
         self.now: datetime | None = None  # tests pin the clock
 
+    @classmethod
+    def column_count(cls) -> int:
+        return len(cls.COLUMNS)
+
     def set_rows(self, rows: list[QueryRow]) -> None:
         self.beginResetModel()
         self.rows = rows
