@@ -9,6 +9,7 @@ fields are left out, prefix included. Several destinations are joined with comma
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -100,3 +101,25 @@ def build_message(form: FormDef, values: dict[str, str], operator: OperatorProfi
     if purpose:
         message["purpose"] = purpose
     return message
+
+
+_FIELD = re.compile(r"(?:^|\.)([A-Z][A-Z0-9]{1,2})/")
+
+
+def decode_text(text: str) -> tuple[str, str, list[str], dict[str, str]]:
+    """The reverse of :func:`encode_text`: (mke, ori, destinations, fields).
+
+    For integrators checking what a terminal sends; raises ``ValueError`` on a header it cannot
+    read."""
+    header, _, body = text.strip().partition("\n")
+    parts = header.strip().split(".")
+    if len(parts) < 4 or parts[-1] != "TXT":
+        raise ValueError("The first line must be MKE.ORI.DEST[.CONTROL].TXT")
+    mke, ori, dest = parts[0], parts[1], parts[2].split(",")
+    body = body.strip()
+    matches = list(_FIELD.finditer(body))
+    fields: dict[str, str] = {}
+    for i, match in enumerate(matches):
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(body)
+        fields[match.group(1)] = body[match.end():end]
+    return mke, ori, dest, fields
