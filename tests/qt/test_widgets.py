@@ -1,0 +1,163 @@
+"""Widgets offscreen: the generic form by keyboard, the returns model, the return detail, themes,
+and the login page when the gateway is not there."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
+from pytestqt.modeltest import ModelTester
+from pytestqt.qtbot import QtBot
+
+from mdt.core.codes import CodeTables
+from mdt.core.forms import load_form
+from mdt.settings import Settings
+from mdt.store.cache import StoredReturn
+from mdt.ui.application import create_window
+from mdt.ui.form_view import FormView
+from mdt.ui.returns_view import ReturnDetail, ReturnsModel, age_text, build_rows
+from mdt.ui.theme import apply_theme
+
+TABLES = CodeTables.default()
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def show_active(qtbot: QtBot, widget: QWidget) -> None:
+    """Keyboard focus and shortcuts need an active window, as on a real screen."""
+    widget.show()
+    widget.activateWindow()
+    qtbot.waitUntil(widget.isActiveWindow)
+
+
+def _return(n: int, hit: bool, received: str) -> StoredReturn:
+    query = {"id": f"m{n}", "mke": "QV", "fields": {"LIC": f"ZZZ{n:04d}", "LIS": "MD"},
+             "created_at": received, "state": "answered"}
+    records = [{"file": "VEHICLE", "hit": True, "nic": "V260000001", "category": None,
+                "caution_codes": ["00"], "caveats": ["CONFIRM THE RECORD BEFORE ANY ACTION."],
+                "fields": {"LIC": f"ZZZ{n:04d}", "VMA": "BUIC"}}] if hit else []
+    return StoredReturn(id=f"e{n}", message_id=f"m{n}", mke="QV", source="NCIC",
+                        text="QV.MD1012600.NCIC\n\nMKE/STOLEN VEHICLE" if hit else "NO NCIC WANT",
+                        records=records, hit=hit, part=1, parts=1, received_at=received,
+                        query=query)
+
+
+def test_form_by_keyboard_only_sends_a_valid_qv(qtbot: QtBot) -> None:
+    view = FormView(load_form("QV"), TABLES)
+    qtbot.addWidget(view)
+    show_active(qtbot, view)
+    sent: list[tuple[str, dict[str, str], list[str], str]] = []
+    view.submitted.connect(lambda *args: sent.append(args))
+    view.focus_first()
+    plate = view.edits["LIC"]
+    assert isinstance(plate, QLineEdit)
+    qtbot.keyClicks(plate, "trn4821")
+    assert plate.text() == "TRN4821"  # upper-cased as typed
+    qtbot.keyClick(plate, Qt.Key.Key_Tab)
+    state = QApplication.focusWidget()
+    assert state is view.edits["LIS"]
+    qtbot.keyClicks(state, "zz")
+    assert view.errors["LIS"].isVisible() and "LIS" in view.errors["LIS"].text()  # inline, as typed
+    qtbot.keyClick(state, Qt.Key.Key_Backspace)
+    qtbot.keyClick(state, Qt.Key.Key_Backspace)
+    qtbot.keyClicks(state, "va")
+    assert not view.errors["LIS"].isVisible()
+    qtbot.keyClick(state, Qt.Key.Key_Return)
+    assert sent == [("QV", {"LIC": "TRN4821", "LIS": "VA"}, [], "")]
+
+
+def test_enter_on_an_incomplete_form_shows_why_and_sends_nothing(qtbot: QtBot) -> None:
+    view = FormView(load_form("QV"), TABLES)
+    qtbot.addWidget(view)
+    sent: list[object] = []
+    view.submitted.connect(lambda *args: sent.append(args))
+    plate = view.edits["LIC"]
+    assert isinstance(plate, QLineEdit)
+    qtbot.keyClicks(plate, "TRN4821")
+    qtbot.keyClick(plate, Qt.Key.Key_Return)
+    assert not sent
+    assert "LIS" in view.form_error.text() and "VIN" in view.form_error.text()
+    qtbot.keyClick(view, Qt.Key.Key_Escape)
+    assert plate.text() == "" and view.form_error.text() == ""
+
+
+def test_every_form_renders_from_its_definition(qtbot: QtBot) -> None:
+    defaults = {"ori": "MD1012600", "atn": "OFFICER TESS TRAINEE", "phn": "410-555-0100"}
+    for mke in ("QW", "QV", "DQ", "RQ", "IAQ", "QH", "QR", "QG", "YQ", "YR", "AM"):
+        form = load_form(mke)
+        view = FormView(form, TABLES, operator_defaults=defaults)
+        qtbot.addWidget(view)
+        assert list(view.edits) == [f.tag for f in form.fields]
+        assert (view.dest is not None) == (form.destination.get("kind") != "fixed")
+    iaq = FormView(load_form("IAQ"), TABLES, operator_defaults=defaults)
+    qtbot.addWidget(iaq)
+    assert iaq.values()["ATN"] == "OFFICER TESS TRAINEE" and iaq.values()["OFF"] == "0399"
+
+
+def test_returns_model_passes_the_model_tester(qtmodeltester: ModelTester) -> None:
+    model = ReturnsModel()
+    model.now = NOW
+    messages = [{"id": "m9", "mke": "QV", "fields": {"LIC": "OFF9999", "LIS": "MD"},
+                 "created_at": "2026-11-24T11:59:00.000Z", "state": "queued"}]
+    model.set_rows(build_rows(messages, [_return(1, True, "2026-11-24T11:00:00.000Z"),
+                                         _return(2, False, "2026-11-24T11:30:00.000Z")]))
+    qtmodeltester.check(model)
+    assert model.rowCount() == 3
+    texts = [[model.data(model.index(r, c)) for c in range(4)] for r in range(3)]
+    assert texts[0][2].startswith("Queued (offline)")  # newest first: the waiting query
+    assert texts[1][2] == "No record" and texts[2][2] == "HIT"
+    assert texts[2][0] == "1 h 00 min ago"
+
+
+def test_return_detail_pins_caveats_and_says_cached(qtbot: QtBot) -> None:
+    detail = ReturnDetail()
+    qtbot.addWidget(detail)
+    show_active(qtbot, detail)
+    rows = build_rows([], [_return(1, True, "2026-11-24T11:45:00.000Z")])
+    detail.show_row(rows[0], offline=True, now=NOW)
+    assert detail.hit_banner.text().startswith("HIT — VEHICLE")
+    assert detail.caveats.isVisible() and "CONFIRM" in detail.caveats.text()
+    assert detail.cached.text() == "OFFLINE — Cached return · received 15 min ago · from NCIC"
+    assert "CAUTION: 00" in detail.body.toHtml()
+    assert detail.toggle.shortcut().toString() == "F9"
+    qtbot.mouseClick(detail.toggle, Qt.MouseButton.LeftButton)
+    assert detail.raw.isVisible() and "MKE/STOLEN VEHICLE" in detail.raw.toPlainText()
+
+
+@pytest.mark.parametrize(("seconds", "words"), [(5, "5 s ago"), (125, "2 min ago"),
+                                                (3 * 3600 + 60, "3 h 01 min ago"),
+                                                (3 * 86400, "3 d ago")])
+def test_age_words(seconds: int, words: str) -> None:
+    then = datetime.fromtimestamp(NOW.timestamp() - seconds, UTC).isoformat()
+    assert age_text(then, NOW) == words
+    assert age_text("garbage", NOW) == "age unknown"
+
+
+def test_themes_switch_the_whole_palette(qapp: QApplication) -> None:
+    assert apply_theme(qapp, "night") == "night"
+    night = qapp.palette().window().color().lightness()
+    assert apply_theme(qapp, "day") == "day"
+    assert qapp.palette().window().color().lightness() > night + 100
+    assert apply_theme(qapp, "neon") == "day"
+
+
+def test_login_without_a_gateway_offers_offline_unlock(qtbot: QtBot) -> None:
+    settings = Settings()
+    settings.set("gateway_url", "http://127.0.0.1:9")
+    controller, window = create_window(settings)
+    qtbot.addWidget(window)
+    try:
+        login = window.login
+        qtbot.waitUntil(lambda: "not reachable" in login.gateway_state.text(), timeout=15000)
+        assert "unlock offline" in login.gateway_state.text().lower()
+        assert not window.banner.isVisible()  # not known to be training: no claim either way
+        assert not login.demo.isVisible()
+        qtbot.keyClicks(login.user, "officer1")
+        qtbot.keyClicks(login.password, "training")
+        qtbot.mouseClick(login.unlock_offline, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: bool(login.error.text()), timeout=10000)
+        assert "no offline profile" in login.error.text().lower()
+        assert window.pages.currentWidget() is login
+    finally:
+        controller.shutdown()
