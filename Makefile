@@ -4,15 +4,28 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench package clean
+.PHONY: run test lint bench package clean desktop-libs
+
+# What Qt's xcb platform plugin needs on Debian to open a real window (make run only; the tests
+# run offscreen without them).
+DESKTOP_LIBS := libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 \
+	libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 libegl1 \
+	libgl1 libfontconfig1 libdbus-1-3
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
+desktop-libs:
+	@if command -v dpkg >/dev/null && ! dpkg -s $(DESKTOP_LIBS) >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $(DESKTOP_LIBS); \
+	  else echo "Qt needs: sudo apt-get install $(DESKTOP_LIBS)"; exit 1; fi; fi
+
 # Starts the bundled training gateway on 127.0.0.1 and opens the client against it.
-run: $(STAMP)
+run: $(STAMP) desktop-libs
+	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+	  echo "No display: on a headless machine run 'xvfb-run make run'."; exit 1; fi
 	$(PY) -m mdt.devrun
 
 # The whole suite, headless.

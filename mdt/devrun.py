@@ -32,7 +32,7 @@ def start_training_gateway() -> tuple[subprocess.Popen[str], str]:
     log = open(data / "training-gateway.log", "a", encoding="utf-8")  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "-m", "mock_server", "serve", "--host", "127.0.0.1", "--port", "0",
-         "--data-dir", str(data)],
+         "--data-dir", str(data), "--exit-with-parent"],
         stdout=subprocess.PIPE, stderr=log, text=True)
     assert process.stdout is not None
     deadline = time.monotonic() + 30

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import socket
 import sys
 from collections.abc import Sequence
@@ -37,8 +38,23 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"mdt-gateway listening on http://{args.host}:{port} ({mode}, data in {data_dir})",
           flush=True)
 
-    # uvicorn turns SIGTERM / SIGINT into a graceful shutdown.
-    asyncio.run(server.serve(sockets=[sock]))
+    async def run() -> None:
+        watcher = None
+        if args.exit_with_parent:
+            parent = os.getppid()
+
+            async def watch() -> None:  # the client that started us is gone: stop too
+                while not server.should_exit:
+                    if os.getppid() != parent:
+                        server.should_exit = True
+                    await asyncio.sleep(0.5)
+
+            watcher = asyncio.create_task(watch())
+        await server.serve(sockets=[sock])  # SIGTERM / SIGINT: a graceful shutdown
+        if watcher is not None:
+            watcher.cancel()
+
+    asyncio.run(run())
     return 0
 
 
@@ -87,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                        help="session lifetime in seconds")
         p.add_argument("--text-only", action="store_true",
                        help="send return text without structured records (a legacy switch)")
+        p.add_argument("--exit-with-parent", action="store_true",
+                       help="stop when the process that started the gateway ends")
         p.add_argument("--live", action="store_true",
                        help="behave as a live gateway: no training endpoints or demo accounts")
     sub.add_parser("accounts", help="print the demo accounts and their TOTP secrets")

@@ -97,7 +97,7 @@ def start_gateway(data_dir: Path, *extra: str) -> Gateway:
     """Start ``mdt-gateway serve`` on a free port and wait until it answers."""
     data_dir.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "mock_server", "serve", "--host", "127.0.0.1", "--port", "0",
-           "--data-dir", str(data_dir), "--latency", "0", *extra]
+           "--data-dir", str(data_dir), "--latency", "0", "--exit-with-parent", *extra]
     process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert process.stdout is not None
     deadline = time.monotonic() + 30

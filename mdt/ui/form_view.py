@@ -38,6 +38,7 @@ class FormView(QWidget):
         self.edits: dict[str, QLineEdit | QComboBox] = {}
         self.errors: dict[str, QLabel] = {}
         defaults = operator_defaults or {}
+        self.defaults: dict[str, str] = {}
 
         title = QLabel(f"<b>{form.mke}</b> — {form.title}")
         description = QLabel(form.description)
@@ -71,6 +72,7 @@ class FormView(QWidget):
             editor.setToolTip(field.help or "")
             default = defaults.get(field.default_from or "", "") or (field.default or "")
             if default:
+                self.defaults[field.tag] = default
                 self._set_value(editor, default)
             label = f"{field.label} ({field.tag})" + (" *" if field.required else "")
             error = QLabel("")
@@ -204,10 +206,9 @@ class FormView(QWidget):
 
     def clear(self) -> None:
         for tag, editor in self.edits.items():
-            field = next(f for f in self.form.fields if f.tag == tag)
-            if field.default_from:
-                continue  # the operator's own ORI/ATN/PHN stay
-            if isinstance(editor, QComboBox):
+            if tag in self.defaults:  # back to the operator's own ORI/ATN/PHN, home state ...
+                self._set_value(editor, self.defaults[tag])
+            elif isinstance(editor, QComboBox):
                 editor.setCurrentIndex(0)
             else:
                 editor.clear()

@@ -63,7 +63,8 @@ class TerminalPage(QWidget):
         self.command.setPlaceholderText(
             "Command (Ctrl+L): QV LIC/ABC1234.LIS/MD · a plate · a VIN · DOE, JOHN 19800101")
         self.command_feedback = QLabel("")
-        self.command_feedback.setObjectName("FieldError")
+        self.command_feedback.setObjectName("CommandFeedback")
+        self._from_command_line = False
 
         self.form_picker = QComboBox()
         self.form_picker.setObjectName("FormPicker")
@@ -135,10 +136,11 @@ class TerminalPage(QWidget):
 
     def _forms_loaded(self, forms: Any, error: BaseException | None) -> None:
         if error is not None:
-            self.command_feedback.setText(f"The forms could not be loaded: {describe_error(error)}")
+            self.feedback(f"The forms could not be loaded: {describe_error(error)}", error=True)
             return
         operator = self.operator
         defaults = {"ori": operator.ori, "atn": operator.name.upper()[:30], "name": operator.name,
+                    "state": operator.ori[:2],
                     "phn": str(self.controller.terminal.settings.get("operator_phone"))}
         self.form_picker.blockSignals(True)
         for form in forms:
@@ -157,6 +159,12 @@ class TerminalPage(QWidget):
         self.command.setFocus()
 
     # -- forms and the command line ------------------------------------------------------------
+    def feedback(self, text: str, *, error: bool = False) -> None:
+        self.command_feedback.setText(text)
+        self.command_feedback.setObjectName("CommandError" if error else "CommandFeedback")
+        self.command_feedback.style().unpolish(self.command_feedback)
+        self.command_feedback.style().polish(self.command_feedback)
+
     def _picked(self, index: int) -> None:
         mke = self.form_picker.itemData(index)
         if mke in self.views:
@@ -179,25 +187,31 @@ class TerminalPage(QWidget):
         home = self.operator.ori[:2] if getattr(self, "operator", None) else ""
         command = parse_command(text, home_state=home)
         if command is None or command.mke not in self.views:
-            self.command_feedback.setText(
+            self.feedback(
                 f"Not understood: '{text.strip()}'. Try QV LIC/ABC1234.LIS/MD, a plate, a VIN, "
-                "or LAST, FIRST CCYYMMDD.")
+                "or LAST, FIRST CCYYMMDD.", error=True)
             return
-        self.command_feedback.setText("")
+        self.feedback("")
         self.command.clear()
         view = self.open_form(command.mke, command.values)
         if view is not None and command.values:
-            view.send()  # a complete command goes straight out; an invalid one shows its errors
+            # A complete command goes straight out and the officer stays on the command line;
+            # an incomplete one leaves the form open with its errors.
+            self._from_command_line = True
+            view.send()
 
     def send(self, mke: str, values: dict[str, str], dest: list[str], purpose: str) -> None:
         def sent(message: Any, error: BaseException | None) -> None:
             view = self.views.get(mke)
+            from_command_line, self._from_command_line = self._from_command_line, False
             if error is not None:
-                self.command_feedback.setText(f"Not sent: {describe_error(error)}")
+                self.feedback(f"Not sent: {describe_error(error)}", error=True)
                 return
-            self.command_feedback.setText(f"Queued {message['mke']} — {message['text'].splitlines()[-1]}")
+            self.feedback(f"Queued {message['mke']} — {message['text'].splitlines()[-1]}")
             if view is not None:
                 view.clear()
+            if from_command_line:
+                self.command.setFocus()
             self.reload()
 
         self.controller.send(mke, values, sent, dest=dest or None, purpose=purpose or None)
@@ -206,14 +220,20 @@ class TerminalPage(QWidget):
     def reload(self) -> None:
         def loaded(result: Any, error: BaseException | None) -> None:
             if error is not None:
-                self.command_feedback.setText(f"The cache could not be read: {describe_error(error)}")
+                self.feedback(f"The cache could not be read: {describe_error(error)}", error=True)
                 return
             messages, returns = result
             selected = self._current_row()
+            newest_before = self.model.rows[0].ret.id if self.model.rows and \
+                self.model.rows[0].ret else None
             self.model.set_rows(build_rows(messages, returns))
+            newest = self.model.rows[0].ret.id if self.model.rows and self.model.rows[0].ret \
+                else None
             if self.model.rows:
                 row = 0
-                if selected is not None:
+                # A new answer takes the detail pane (the officer is waiting for it); otherwise
+                # the selection stays where the operator put it.
+                if selected is not None and (newest is None or newest == newest_before):
                     for i, candidate in enumerate(self.model.rows):
                         if candidate.message and selected.message and \
                                 candidate.message.get("id") == selected.message.get("id"):
