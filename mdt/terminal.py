@@ -21,19 +21,22 @@ import json
 import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mdt import paths
-from mdt.core.forms import load_form
-from mdt.core.message import OperatorProfile, build_message
-from mdt.net.gateway import GatewayClient, GatewaySession
-from mdt.net.loop import EventLoopThread
-from mdt.net.sync import SyncEngine, SyncListener, SyncReport
+from mdt.core.message import OperatorProfile
 from mdt.settings import Settings, atomic_write_text
-from mdt.store.cache import StoredReturn
 from mdt.store.errors import NoProfileError
-from mdt.store.keys import KeyVault, WrappedKeyFile
-from mdt.store.writer_thread import CacheWriter
+
+# The network, crypto and SQLCipher stacks load on first use, on a worker thread, so the GUI's
+# first window does not wait for them.
+if TYPE_CHECKING:
+    from mdt.net.gateway import GatewayClient, GatewaySession
+    from mdt.net.loop import EventLoopThread
+    from mdt.net.sync import SyncEngine, SyncListener, SyncReport
+    from mdt.store.cache import StoredReturn
+    from mdt.store.keys import KeyVault
+    from mdt.store.writer_thread import CacheWriter
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +75,8 @@ def cache_path(user_id: str) -> Path:
 
 def make_vault(settings: Settings) -> KeyVault:
     """The key vault the settings ask for: the OS keystore, or the agency-allowed file."""
+    from mdt.store.keys import KeyVault, WrappedKeyFile
+
     if settings.get("keystore") == "wrapped-file":
         return KeyVault(keystore=WrappedKeyFile(paths.data_dir() / "wrapped-keys.json"))
     return KeyVault()
@@ -81,7 +86,7 @@ class Terminal:
     def __init__(self, settings: Settings | None = None, *, vault: KeyVault | None = None,
                  listener: SyncListener | None = None) -> None:
         self.settings = settings or Settings()
-        self.vault = vault or make_vault(self.settings)
+        self._vault = vault
         self.listener = listener
         self.operator: Operator | None = None
         self.writer: CacheWriter | None = None
@@ -91,10 +96,18 @@ class Terminal:
         self._engine: SyncEngine | None = None
         self._sync_future: Any = None
 
+    @property
+    def vault(self) -> KeyVault:
+        if self._vault is None:
+            self._vault = make_vault(self.settings)
+        return self._vault
+
     # -- the network thread ----------------------------------------------------------------------
     @property
     def loop(self) -> EventLoopThread:
         if self._loop is None:
+            from mdt.net.loop import EventLoopThread
+
             self._loop = EventLoopThread()
         return self._loop
 
@@ -108,6 +121,8 @@ class Terminal:
             ca_bundle = str(self.settings.get("ca_bundle")) or None
 
             async def make() -> GatewayClient:
+                from mdt.net.gateway import GatewayClient
+
                 return GatewayClient(url, ca_bundle=ca_bundle)
 
             self._client = self._run(make())
@@ -173,6 +188,8 @@ class Terminal:
         return operator
 
     def _open_cache(self, operator: Operator, key: bytes, *, create: bool) -> None:
+        from mdt.store.writer_thread import CacheWriter
+
         if self.writer is not None:
             self.writer.close()
         self.writer = CacheWriter(cache_path(operator.user_id), key, create=create)
@@ -205,6 +222,9 @@ class Terminal:
 
         Raises :class:`mdt.core.forms.FormInvalid` (with sentences naming each field) when the
         switch would reject it. The message is durably queued before this returns."""
+        from mdt.core.forms import load_form
+        from mdt.core.message import build_message
+
         operator, writer = self._require()
         form = load_form(mke)
         message = build_message(form, values, operator.profile(
@@ -221,12 +241,16 @@ class Terminal:
 
     def sync_once(self) -> SyncReport:
         """Send what is queued and fetch what arrived, once (the CLI's ``mdt sync --once``)."""
+        from mdt.net.sync import SyncEngine
+
         _, writer = self._require()
         engine = SyncEngine(self.client, writer, listener=self.listener)
         return self._run(engine.sync_once(), timeout=120)
 
     def start_sync(self) -> None:
         """Keep in sync in the background until :meth:`close` (the GUI's mode)."""
+        from mdt.net.sync import SyncEngine
+
         _, writer = self._require()
         if self._engine is not None:
             return

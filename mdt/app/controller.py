@@ -8,13 +8,15 @@ the methods here; they never see SQL, httpx or the keystore.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from mdt.app.tasks import Callback, TaskRunner
-from mdt.net.sync import Connectivity
 from mdt.terminal import Operator, Terminal
+
+if TYPE_CHECKING:
+    from mdt.net.sync import Connectivity
 
 
 class SyncSignals(QObject):

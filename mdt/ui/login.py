@@ -24,12 +24,16 @@ from PySide6.QtWidgets import (
 )
 
 from mdt.app.controller import AppController
-from mdt.net.gateway import GatewayError
 from mdt.store.errors import CacheError
 
 
 def describe_error(error: BaseException) -> str:
     """A sentence for the person at the keyboard, whatever went wrong."""
+    from mdt.net.gateway import GatewayError
+    from mdt.settings import SettingsError
+
+    if isinstance(error, SettingsError):
+        return str(error)
     if isinstance(error, GatewayError):
         return error.message
     if isinstance(error, CacheError):
