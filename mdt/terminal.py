@@ -31,6 +31,7 @@ from mdt.store.errors import NoProfileError
 # The network, crypto and SQLCipher stacks load on first use, on a worker thread, so the GUI's
 # first window does not wait for them.
 if TYPE_CHECKING:
+    from mdt.core.forms import FormSet
     from mdt.net.gateway import GatewayClient, GatewaySession
     from mdt.net.loop import EventLoopThread
     from mdt.net.sync import SyncEngine, SyncListener, SyncReport
@@ -91,10 +92,56 @@ class Terminal:
         self.operator: Operator | None = None
         self.writer: CacheWriter | None = None
         self.online_session = False
+        self._forms: FormSet | None = None
         self._loop: EventLoopThread | None = None
         self._client: GatewayClient | None = None
         self._engine: SyncEngine | None = None
         self._sync_future: Any = None
+
+    @property
+    def forms(self) -> FormSet:
+        """The forms in use: shipped, or newer ones the gateway served (kept in the cache)."""
+        if self._forms is None:
+            from mdt.core.forms import FormSet
+
+            self._forms = FormSet.shipped()
+        return self._forms
+
+    def _load_cached_forms(self) -> None:
+        from mdt.core.forms import FormDefinitionError, FormSet
+
+        _, writer = self._require()
+        text = writer.call(lambda c: c.get_meta("forms"))
+        if text:
+            try:
+                self._forms = FormSet.with_served(json.loads(text))
+            except (FormDefinitionError, ValueError):
+                log.warning("cached gateway forms are unusable; using the shipped ones")
+
+    def refresh_forms(self) -> str:
+        """Fetch newer form definitions from the gateway (ETag), validate, keep them in the cache.
+
+        Returns "updated", "unchanged" or "refused" (a definition did not validate)."""
+        from mdt.core.forms import FormDefinitionError, FormSet
+
+        _, writer = self._require()
+        etag = writer.call(lambda c: c.get_meta("forms_etag"))
+        new_etag, payload = self._run(self.client.forms(etag), timeout=30)
+        if payload is None:
+            return "unchanged"
+        try:
+            forms = FormSet.with_served(payload)
+        except FormDefinitionError as exc:
+            log.warning("the gateway served unusable forms: %s", exc)
+            return "refused"
+
+        def keep(cache: Any) -> None:
+            cache.set_meta("forms", json.dumps(payload))
+            cache.set_meta("forms_etag", new_etag or "")
+
+        writer.call(keep)
+        self._forms = forms
+        return "updated"
 
     @property
     def vault(self) -> KeyVault:
@@ -164,6 +211,11 @@ class Terminal:
         self._open_cache(operator, key, create=create)
         self.online_session = True
         self._save_token(session.token)
+        self._load_cached_forms()
+        try:
+            self.refresh_forms()
+        except Exception as exc:  # the shipped / cached forms serve; never block a login on it
+            log.info("forms not refreshed: %s", type(exc).__name__)
         atomic_write_text(_profile_file(operator.user_id),
                           json.dumps(asdict(operator), indent=2))
         self.settings.set("last_user", operator.user_id)
@@ -181,6 +233,7 @@ class Terminal:
         key = self.vault.unlock(user_id, password)
         operator = Operator(**json.loads(profile_file.read_text(encoding="utf-8")))
         self._open_cache(operator, key, create=False)
+        self._load_cached_forms()
         token = self._load_token()
         if token:
             self.client.token = token
@@ -222,11 +275,10 @@ class Terminal:
 
         Raises :class:`mdt.core.forms.FormInvalid` (with sentences naming each field) when the
         switch would reject it. The message is durably queued before this returns."""
-        from mdt.core.forms import load_form
         from mdt.core.message import build_message
 
         operator, writer = self._require()
-        form = load_form(mke)
+        form = self.forms.get(mke)
         message = build_message(form, values, operator.profile(
             str(self.settings.get("operator_phone"))), dest=dest, purpose=purpose)
         writer.call(lambda c: c.add_outgoing(message))

@@ -25,7 +25,8 @@ def _serve(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir or platformdirs.user_data_dir("mdt-gateway", "MDT"))
     config = GatewayConfig(data_dir=data_dir, latency=args.latency, iar_delay=args.iar_delay,
                            seed=args.seed, heartbeat=args.heartbeat, token_ttl=args.token_ttl,
-                           text_only=args.text_only, training=not args.live)
+                           text_only=args.text_only, training=not args.live,
+                           forms_dir=Path(args.forms_dir) if args.forms_dir else None)
     app = create_app(config)
     sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -103,6 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                        help="session lifetime in seconds")
         p.add_argument("--text-only", action="store_true",
                        help="send return text without structured records (a legacy switch)")
+        p.add_argument("--forms-dir", help="serve the form definitions (*.json) in this folder")
         p.add_argument("--exit-with-parent", action="store_true",
                        help="stop when the process that started the gateway ends")
         p.add_argument("--live", action="store_true",

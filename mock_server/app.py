@@ -49,6 +49,11 @@ class GatewayConfig:
     training: bool = True
     max_failures: int = 5
     failure_window: float = 900.0
+    forms_dir: Path | None = None  # form definitions to serve; default: the project's resources
+
+
+def default_forms_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "resources" / "forms"
 
 
 class ApiError(Exception):
@@ -289,6 +294,19 @@ def create_app(config: GatewayConfig) -> FastAPI:
         account = gateway.user_for(authorization)
         gateway.state.ack(account.user_id, body.upto)
         return {"upto": gateway.state.acked(account.user_id)}
+
+    @app.get("/v1/forms")
+    async def forms(authorization: str | None = Header(default=None),
+                    if_none_match: str | None = Header(default=None)) -> Response:
+        gateway.user_for(authorization)
+        folder = config.forms_dir or default_forms_dir()
+        definitions = [json.loads(p.read_text(encoding="utf-8"))
+                       for p in sorted(folder.glob("*.json"))]
+        body = json.dumps({"forms": definitions}, sort_keys=True).encode()
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        if if_none_match == etag:
+            return Response(status_code=304, headers={"ETag": etag})
+        return Response(body, media_type="application/json", headers={"ETag": etag})
 
     @app.get("/v1/training/demo-accounts")
     async def demo_accounts() -> dict[str, Any]:

@@ -76,6 +76,14 @@ def main() -> int:
         save(window, app, out / "main-hit-day.png")
         apply_theme(app, "night")
         save(window, app, out / "main-hit-night.png")
+        # The QV form with an inline error (state ZZ) was sent from the command line above.
+        save(window, app, out / "form-qv-error-night.png")
+        apply_theme(app, "day")
+        save(window, app, out / "form-qv-error-day.png")
+        page.open_form("IAQ", {"NAM": "SMITH JOHN", "DOB": "13451", "SEX": "M", "POB": "MX"})
+        save(window, app, out / "form-iaq-error-day.png")
+        apply_theme(app, "night")
+        save(window, app, out / "form-iaq-error-night.png")
         controller.shutdown()
         window.close()
 

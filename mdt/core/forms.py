@@ -17,7 +17,7 @@ from mdt.core.codes import CodeTables
 from mdt.core.rules import RULES, FieldError, rule_date
 from mdt.paths import resources_dir
 
-__all__ = ["FieldDef", "FieldError", "FormDef", "FormDefinitionError", "FormInvalid",
+__all__ = ["FieldDef", "FieldError", "FormDef", "FormDefinitionError", "FormInvalid", "FormSet",
            "all_forms", "load_form", "normalize", "validate_field", "validate_form"]
 
 KEYS = ("QW", "QV", "DQ", "RQ", "IAQ", "QH", "QR", "QG", "YQ", "YR", "AM")
@@ -118,6 +118,45 @@ def load_form(mke: str) -> FormDef:
 
 def all_forms() -> list[FormDef]:
     return [load_form(mke) for mke in KEYS]
+
+
+class FormSet:
+    """The forms a terminal uses: the shipped ones, overridden by newer definitions a gateway
+    serves (``GET /v1/forms``). A served definition that does not validate is refused as a whole:
+    the terminal keeps working on what it had."""
+
+    def __init__(self, forms: dict[str, FormDef], source: str = "shipped") -> None:
+        self.forms = forms
+        self.source = source
+
+    @classmethod
+    def shipped(cls) -> FormSet:
+        return cls({f.mke: f for f in all_forms()}, "shipped")
+
+    @classmethod
+    def with_served(cls, payload: Any, base: FormSet | None = None) -> FormSet:
+        """Shipped forms overridden by a gateway's ``{"forms": [...]}``; raises
+        :class:`FormDefinitionError` naming the first bad definition."""
+        base = base or cls.shipped()
+        if not isinstance(payload, dict) or not isinstance(payload.get("forms"), list):
+            raise FormDefinitionError("The gateway's forms are not a list of definitions.")
+        served = {}
+        for raw in payload["forms"]:
+            if not isinstance(raw, dict):
+                raise FormDefinitionError("A served form definition is not an object.")
+            form = FormDef.from_dict(raw)
+            served[form.mke] = form
+        return cls({**base.forms, **served}, "gateway")
+
+    def get(self, mke: str) -> FormDef:
+        try:
+            return self.forms[mke.upper()]
+        except KeyError:
+            raise FormDefinitionError(f"There is no form for message key '{mke}'.") from None
+
+    def all(self) -> list[FormDef]:
+        ordered = [self.forms[k] for k in KEYS if k in self.forms]
+        return ordered + [f for k, f in sorted(self.forms.items()) if k not in KEYS]
 
 
 def normalize(form: FormDef, values: dict[str, str]) -> dict[str, str]:

@@ -227,6 +227,18 @@ class GatewayClient:
             raise GatewayUnreachable(f"The live inbox stream broke ({type(exc).__name__}).",
                                      code="stream_broken") from exc
 
+    async def forms(self, etag: str | None = None) -> tuple[str | None, Any]:
+        """The gateway's form definitions: (etag, payload), or (etag, None) when unchanged."""
+        headers = {**self._auth(), **({"If-None-Match": etag} if etag else {})}
+        response = await self._request("GET", "/v1/forms", headers=headers)
+        if response.status_code == 304:
+            return etag, None
+        try:
+            return response.headers.get("ETag"), response.json()
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise GatewayUnreachable("The gateway's forms are not JSON.", code="bad_answer") \
+                from exc
+
     async def demo_accounts(self) -> list[dict[str, Any]]:
         """The training gateway's demo accounts (a live gateway answers 404: none)."""
         try:

@@ -41,6 +41,7 @@ class FormView(QWidget):
         self.defaults: dict[str, str] = {}
 
         title = QLabel(f"<b>{form.mke}</b> — {form.title}")
+        title.setWordWrap(True)
         description = QLabel(form.description)
         description.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -53,6 +54,9 @@ class FormView(QWidget):
             editor: QLineEdit | QComboBox
             if field.kind == "choice" and field.choices:
                 combo = QComboBox()
+                combo.setSizeAdjustPolicy(
+                    QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+                combo.setMinimumContentsLength(8)
                 combo.addItem("", "")
                 for choice in field.choices:
                     combo.addItem(f"{choice['value']} — {choice['label']}", choice["value"])
@@ -79,11 +83,8 @@ class FormView(QWidget):
             error.setObjectName("FieldError")
             error.setWordWrap(True)
             error.hide()
-            box = QVBoxLayout()
-            box.setSpacing(1)
-            box.addWidget(editor)
-            box.addWidget(error)
-            rows.addRow(label, box)
+            rows.addRow(label, editor)
+            rows.addRow(error)  # full width under its field: long sentences wrap less
             self.edits[field.tag] = editor
             self.errors[field.tag] = error
 
@@ -99,6 +100,9 @@ class FormView(QWidget):
         self.purpose: QComboBox | None = None
         if form.purpose_codes:
             self.purpose = QComboBox()
+            self.purpose.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            self.purpose.setMinimumContentsLength(8)
             self.purpose.setObjectName("field_PURPOSE")
             for code in form.purpose_codes:
                 value = code["value"] if isinstance(code, dict) else str(code)
@@ -160,6 +164,10 @@ class FormView(QWidget):
         for tag, value in values.items():
             if tag in self.edits:
                 self._set_value(self.edits[tag], value)
+
+    def set_destination(self, dest: list[str]) -> None:
+        if self.dest is not None:
+            self.dest.setText(",".join(d.upper() for d in dest))
 
     def focus_first(self) -> None:
         for editor in self.edits.values():

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QMainWindow,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QTableView,
@@ -29,8 +29,9 @@ from mdt import __version__
 from mdt.app.controller import AppController
 from mdt.core.codes import CodeTables
 from mdt.core.command import parse_command
-from mdt.core.forms import FormDef, all_forms
+from mdt.core.forms import FormDef
 from mdt.terminal import Operator
+from mdt.ui.command_line import CommandLine
 from mdt.ui.form_view import FormView
 from mdt.ui.login import LoginPage, describe_error
 from mdt.ui.returns_view import ReturnDetail, ReturnsModel, build_rows
@@ -55,19 +56,23 @@ class TerminalPage(QWidget):
         self.tables = CodeTables.default()
         self.forms: dict[str, FormDef] = {}
         self.views: dict[str, FormView] = {}
+        self.scrolls: dict[str, QScrollArea] = {}
         self.offline = False
 
         self.operator_label = QLabel("")
-        self.command = QLineEdit()
-        self.command.setObjectName("CommandLine")
+        self.command = CommandLine()
         self.command.setPlaceholderText(
-            "Command (Ctrl+L): QV LIC/ABC1234.LIS/MD · a plate · a VIN · DOE, JOHN 19800101")
+            "Command (Ctrl+L): QV LIC/ABC1234.LIS/MD · a plate · a VIN · DOE, JOHN 19800101 "
+            "· Up: recall")
         self.command_feedback = QLabel("")
         self.command_feedback.setObjectName("CommandFeedback")
         self._from_command_line = False
 
         self.form_picker = QComboBox()
         self.form_picker.setObjectName("FormPicker")
+        self.form_picker.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.form_picker.setMinimumContentsLength(12)
         self.form_stack = QStackedWidget()
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -112,6 +117,7 @@ class TerminalPage(QWidget):
         self._reload.setSingleShot(True)
         self._reload.setInterval(50)
         self._reload.timeout.connect(self.reload)
+        self.detail.run_requested.connect(self.follow_up)
         controller.sync.events_applied.connect(lambda _events: self._reload.start())
         controller.sync.outbox_changed.connect(lambda *_args: self._reload.start())
 
@@ -122,9 +128,10 @@ class TerminalPage(QWidget):
             f"<b>{operator.name}</b> · {operator.role} · ORI {operator.ori}"
             + (f" · {operator.unit}" if operator.unit else ""))
         tables = self.tables
+        terminal = self.controller.terminal
 
         def load() -> list[FormDef]:
-            forms = all_forms()
+            forms = terminal.forms.all()
             for form in forms:  # read the code tables now, on this worker, not on the GUI thread
                 for field in form.fields:
                     if field.code_table:
@@ -148,7 +155,13 @@ class TerminalPage(QWidget):
             view = FormView(form, self.tables, operator_defaults=defaults)
             view.submitted.connect(self.send)
             self.views[form.mke] = view
-            self.form_stack.addWidget(view)
+            scroll = QScrollArea()  # long forms (IAQ, YQ) scroll instead of squeezing
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            scroll.setWidget(view)
+            self.scrolls[form.mke] = scroll
+            self.form_stack.addWidget(scroll)
             key = f" [{form.function_key}]" if getattr(form, "function_key", None) else ""
             self.form_picker.addItem(f"{form.mke} — {form.title}{key}", form.mke)
             if getattr(form, "function_key", None):
@@ -167,20 +180,27 @@ class TerminalPage(QWidget):
 
     def _picked(self, index: int) -> None:
         mke = self.form_picker.itemData(index)
-        if mke in self.views:
-            self.form_stack.setCurrentWidget(self.views[mke])
+        if mke in self.scrolls:
+            self.form_stack.setCurrentWidget(self.scrolls[mke])
 
     def open_form(self, mke: str, values: dict[str, str] | None = None) -> FormView | None:
         view = self.views.get(mke)
         if view is None:
             return None
         self.form_picker.setCurrentIndex(self.form_picker.findData(mke))
-        self.form_stack.setCurrentWidget(view)
+        self.form_stack.setCurrentWidget(self.scrolls[mke])
         if values:
             view.clear()
             view.set_values(values)
         view.focus_first()
         return view
+
+    def follow_up(self, mke: str, values: dict[str, str], dest: list[str]) -> None:
+        """A "Run this person / plate / VIN" link: the form opens prefilled; Enter sends it."""
+        view = self.open_form(mke, values)
+        if view is not None and dest:
+            view.set_destination(dest)
+        self.feedback(f"{mke} prefilled from the return: check it, then press Enter to send.")
 
     def run_command(self) -> None:
         text = self.command.text()
@@ -192,6 +212,7 @@ class TerminalPage(QWidget):
                 "or LAST, FIRST CCYYMMDD.", error=True)
             return
         self.feedback("")
+        self.command.remember(text)
         self.command.clear()
         view = self.open_form(command.mke, command.values)
         if view is not None and command.values:
@@ -223,6 +244,10 @@ class TerminalPage(QWidget):
                 self.feedback(f"The cache could not be read: {describe_error(error)}", error=True)
                 return
             messages, returns = result
+            if not self.command.history:  # recall works across restarts: seed from the cache
+                for message in reversed(messages):
+                    fields = ".".join(f"{k}/{v}" for k, v in (message.get("fields") or {}).items())
+                    self.command.remember(f"{message.get('mke', '')} {fields}")
             selected = self._current_row()
             newest_before = self.model.rows[0].ret.id if self.model.rows and \
                 self.model.rows[0].ret else None

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QUrl,
+    Signal,
+)
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QLabel,
@@ -22,6 +29,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from mdt.core.followups import FollowUp, follow_ups
 
 if TYPE_CHECKING:
     from mdt.store.cache import StoredReturn
@@ -147,10 +156,16 @@ class ReturnsModel(QAbstractTableModel):
 
 
 class ReturnDetail(QWidget):
-    """One return: the HIT banner, the cached/age line, caveats, then fields; raw text one key away."""
+    """One return: the HIT banner, the cached/age line, caveats, then fields; raw text one key away.
+
+    Each record offers its follow-up queries ("Run this person / plate / VIN") as links; choosing
+    one emits ``run_requested(mke, values, dest)``."""
+
+    run_requested = Signal(str, dict, list)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.follow_ups: list[FollowUp] = []
         self.hit_banner = QLabel("")
         self.hit_banner.setWordWrap(True)
         self.cached = QLabel("")
@@ -160,6 +175,8 @@ class ReturnDetail(QWidget):
         self.caveats.setWordWrap(True)
         self.body = QTextBrowser()
         self.body.setObjectName("ReturnBody")
+        self.body.setOpenLinks(False)
+        self.body.anchorClicked.connect(self._link)
         self.raw = QPlainTextEdit()
         self.raw.setObjectName("ReturnRaw")
         self.raw.setReadOnly(True)
@@ -174,6 +191,15 @@ class ReturnDetail(QWidget):
             layout.addWidget(widget)
         self.show_row(None)
 
+    def _link(self, url: QUrl) -> None:
+        if url.scheme() == "run" and url.path().isdigit():
+            self.run(int(url.path()))
+
+    def run(self, index: int) -> None:
+        """Ask for follow-up query ``index`` of the shown return."""
+        follow = self.follow_ups[index]
+        self.run_requested.emit(follow.mke, dict(follow.values), list(follow.dest))
+
     def toggle_raw(self) -> None:
         raw = not self.raw.isVisible()
         self.raw.setVisible(raw)
@@ -183,6 +209,7 @@ class ReturnDetail(QWidget):
                  now: datetime | None = None) -> None:
         for widget in (self.hit_banner, self.cached, self.caveats):
             widget.hide()
+        self.follow_ups = []
         if row is None:
             self.body.setHtml("<p>Select a return, or send a query.</p>")
             self.raw.setPlainText("")
@@ -233,6 +260,12 @@ class ReturnDetail(QWidget):
                 f"<tr><td><b>{html.escape(str(tag))}</b></td><td>{html.escape(str(value))}</td></tr>"
                 for tag, value in (record.get("fields") or {}).items())
             parts.append(f"<table cellspacing='4'>{rows}</table>")
+            links = []
+            for follow in follow_ups(record):
+                links.append(f"<a href='run:{len(self.follow_ups)}'>{html.escape(follow.label)}</a>")
+                self.follow_ups.append(follow)
+            if links:
+                parts.append("<p>" + " · ".join(links) + "</p>")
         if not ret.records:
             parts.append(f"<pre>{html.escape(ret.text)}</pre>")
         self.body.setHtml("".join(parts))

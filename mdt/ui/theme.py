@@ -21,6 +21,7 @@ _PALETTES: dict[str, dict[QPalette.ColorRole, str]] = {
         QPalette.ColorRole.ButtonText: "#111418", QPalette.ColorRole.Highlight: "#1f5fbf",
         QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.ToolTipBase: "#ffffe0",
         QPalette.ColorRole.ToolTipText: "#111418", QPalette.ColorRole.PlaceholderText: "#6b7480",
+        QPalette.ColorRole.Link: "#0b4fb3", QPalette.ColorRole.LinkVisited: "#5b3fa8",
     },
     "night": {
         QPalette.ColorRole.Window: "#0b0d10", QPalette.ColorRole.WindowText: "#c9cdd2",
@@ -29,6 +30,7 @@ _PALETTES: dict[str, dict[QPalette.ColorRole, str]] = {
         QPalette.ColorRole.ButtonText: "#c9cdd2", QPalette.ColorRole.Highlight: "#3a5f8f",
         QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.ToolTipBase: "#1b2027",
         QPalette.ColorRole.ToolTipText: "#c9cdd2", QPalette.ColorRole.PlaceholderText: "#6b7480",
+        QPalette.ColorRole.Link: "#8fb8ff", QPalette.ColorRole.LinkVisited: "#b9a4ff",
     },
 }
 

@@ -289,3 +289,13 @@ def test_gateway_cli_lists_accounts_codes_and_roster() -> None:
     assert run("otp", "officer1").strip().isdigit()
     roster = run("roster")
     assert "QV LIC/TRN4821.LIS/VA" in roster and "Deported felon" in roster
+
+
+def test_forms_are_served_with_an_etag(gateway: Gateway) -> None:
+    headers = auth(gateway)
+    first = httpx.get(f"{gateway.url}/v1/forms", headers=headers)
+    assert first.status_code == 200 and first.headers["ETag"]
+    assert {f["mke"] for f in first.json()["forms"]} >= {"QV", "QW", "IAQ", "YQ"}
+    again = httpx.get(f"{gateway.url}/v1/forms",
+                      headers=headers | {"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
@@ -161,3 +161,35 @@ def test_login_without_a_gateway_offers_offline_unlock(qtbot: QtBot) -> None:
         assert window.pages.currentWidget() is login
     finally:
         controller.shutdown()
+
+
+def test_command_line_recalls_recent_commands(qtbot: QtBot) -> None:
+    from mdt.ui.command_line import CommandLine
+
+    line = CommandLine()
+    qtbot.addWidget(line)
+    for command in ("QV LIC/TRN4821.LIS/VA", "CLN1000", "QV LIC/TRN4821.LIS/VA"):
+        line.remember(command)
+    assert line.history == ["CLN1000", "QV LIC/TRN4821.LIS/VA"]  # no duplicates, newest last
+    qtbot.keyClicks(line, "draft")
+    qtbot.keyClick(line, Qt.Key.Key_Up)
+    assert line.text() == "QV LIC/TRN4821.LIS/VA"
+    qtbot.keyClick(line, Qt.Key.Key_Up)
+    qtbot.keyClick(line, Qt.Key.Key_Up)  # stays on the oldest
+    assert line.text() == "CLN1000"
+    qtbot.keyClick(line, Qt.Key.Key_Down)
+    qtbot.keyClick(line, Qt.Key.Key_Down)
+    assert line.text() == "draft"  # back to what was being typed
+
+
+def test_run_this_person_from_a_record(qtbot: QtBot) -> None:
+    detail = ReturnDetail()
+    qtbot.addWidget(detail)
+    ret = _return(1, True, "2026-11-24T11:45:00.000Z")
+    ret.records[0]["fields"].update({"NAM": "KOLVEX, DRAYTON Q", "DOB": "19840312", "SEX": "M"})
+    detail.show_row(build_rows([], [ret])[0], now=NOW)
+    assert "Run this person: KOLVEX, DRAYTON Q 19840312" in detail.body.toHtml()
+    index = next(i for i, f in enumerate(detail.follow_ups) if f.mke == "QW")
+    with qtbot.waitSignal(detail.run_requested) as signal:
+        detail.body.anchorClicked.emit(QUrl(f"run:{index}"))
+    assert signal.args == ["QW", {"NAM": "KOLVEX, DRAYTON Q", "DOB": "19840312", "SEX": "M"}, []]

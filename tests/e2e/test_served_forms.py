@@ -1,0 +1,70 @@
+"""A gateway may serve newer form definitions: the client takes valid ones, keeps them for
+offline use, and refuses broken ones without losing the forms it had."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mdt.paths import resources_dir
+from mdt.settings import Settings
+from mdt.terminal import Terminal
+from tests.conftest import start_gateway
+
+pytestmark = pytest.mark.e2e
+
+
+def _forms_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "served-forms"
+    shutil.copytree(resources_dir() / "forms", folder)
+    return folder
+
+
+def _terminal(url: str) -> Terminal:
+    settings = Settings()
+    settings.set("gateway_url", url)
+    return Terminal(settings)
+
+
+def test_newer_forms_are_used_and_kept_offline(tmp_path: Path) -> None:
+    folder = _forms_dir(tmp_path)
+    qv = json.loads((folder / "QV.json").read_text())
+    qv["title"] = "Vehicle (NCIC) — agency edition"
+    (folder / "QV.json").write_text(json.dumps(qv))
+    gw = start_gateway(tmp_path / "gw", "--forms-dir", str(folder))
+    terminal = _terminal(gw.url)
+    try:
+        account = gw.demo_account("officer1")
+        terminal.login("officer1", account["password"], account["otp_now"])
+        assert terminal.forms.source == "gateway"
+        assert terminal.forms.get("QV").title == "Vehicle (NCIC) — agency edition"
+        assert terminal.refresh_forms() == "unchanged"  # ETag: nothing sent again
+    finally:
+        terminal.close()
+        gw.stop()
+    offline = _terminal(gw.url)
+    try:
+        offline.unlock("officer1", "training")
+        assert offline.forms.get("QV").title == "Vehicle (NCIC) — agency edition"
+    finally:
+        offline.close()
+
+
+def test_broken_served_forms_are_refused(tmp_path: Path) -> None:
+    folder = _forms_dir(tmp_path)
+    (folder / "QV.json").write_text(json.dumps({"mke": "QV", "title": "broken", "fields": [
+        {"tag": "LIC", "label": "Plate", "kind": "telepathy"}]}))
+    gw = start_gateway(tmp_path / "gw", "--forms-dir", str(folder))
+    terminal = _terminal(gw.url)
+    try:
+        account = gw.demo_account("officer1")
+        terminal.login("officer1", account["password"], account["otp_now"])
+        assert terminal.forms.source == "shipped"
+        assert terminal.forms.get("QV").title == "Vehicle (NCIC)"
+        assert terminal.refresh_forms() == "refused"
+    finally:
+        terminal.close()
+        gw.stop()
