@@ -177,6 +177,45 @@ def cmd_msg_parse(args: argparse.Namespace, terminal: Terminal) -> int:
     return EXIT_OK
 
 
+def cmd_search(args: argparse.Namespace, terminal: Terminal) -> int:
+    _open(args, terminal)
+    hits, _cursor = terminal.search(" ".join(args.text), args.limit)
+    if args.json:
+        print(json.dumps([{"return_id": h.return_id, "record": h.record, "how": h.how,
+                           "file": h.file, "hit": h.hit, "received_at": h.received_at,
+                           "fields": h.fields} for h in hits], indent=2))
+        return EXIT_OK
+    if not hits:
+        print("Nothing in the cache matches.")
+    for h in hits:
+        state = "HIT" if h.hit else "info"
+        who = h.fields.get("NAM") or h.fields.get("LIC") or h.fields.get("VIN") or ""
+        print(f"[{state}] {h.file} {who} — matched by {h.how}, received {_age(h.received_at)}")
+    return EXIT_OK
+
+
+def cmd_audit_verify(args: argparse.Namespace, terminal: Terminal) -> int:
+    _open(args, terminal)
+    report = terminal.verify_audit()
+    if report.ok:
+        print(f"Audit log intact: {report.checked} records, chain verified.")
+        return EXIT_OK
+    for problem in report.problems:
+        print(problem)
+    return EXIT_CACHE
+
+
+def cmd_cache_check(args: argparse.Namespace, terminal: Terminal) -> int:
+    _open(args, terminal)
+    report = terminal.check()
+    if report.ok:
+        print("Cache OK: every page verified, audit chain intact.")
+        return EXIT_OK
+    for problem in report.problems:
+        print(problem)
+    return EXIT_CACHE
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mdt", description="MDT mobile data terminal. Without a command it opens the GUI.")
@@ -209,6 +248,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("show", cmd_show, "Show recent returns from the encrypted cache.")
     p.add_argument("--json", action="store_true")
     p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--user")
+
+    p = add("search", cmd_search, "Search cached records offline (plate, VIN, name, NIC ...).")
+    p.add_argument("text", nargs="+")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--user")
+
+    p = add("audit", cmd_audit_verify, "Check the audit log.")
+    p.add_argument("action", choices=["verify"])
+    p.add_argument("--user")
+
+    p = add("cache", cmd_cache_check, "Check the encrypted cache.")
+    p.add_argument("action", choices=["check"])
     p.add_argument("--user")
 
     p = add("msg", cmd_msg_build, "Build or parse message text without a gateway.")

@@ -39,6 +39,11 @@ _DECLARED = [
     Setting("last_user", str, "", "The user id last signed in on this terminal."),
     Setting("theme", str, "day", "Colour theme: day or night."),
     Setting("operator_phone", str, "", "Phone number put in PHN fields (IAQ, YQ)."),
+    Setting("retention_hours", float, 12.0,
+            "How long cached returns live (hours); one shift by default. Older ones are erased "
+            "at sign-in and every 10 minutes while signed in."),
+    Setting("erase_on_logout", bool, False,
+            "Erase every cached return when the operator logs out (an agency setting)."),
     Setting("keystore", str, "os",
             "Where the wrapped cache key is held: 'os' (the OS keystore through keyring) or "
             "'wrapped-file' (a file holding only the password-wrapped key; an agency must allow "
@@ -87,7 +92,10 @@ class Settings:
     @staticmethod
     def _checked(key: str, value: Any) -> Any:
         setting = DECLARED[key]
-        if not isinstance(value, setting.type):
+        if setting.type is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, setting.type) or (setting.type is not bool
+                                                   and isinstance(value, bool)):
             raise SettingsError(
                 f"Setting '{key}' must be a {setting.type.__name__}, not {value!r}.")
         return value

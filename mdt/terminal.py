@@ -247,6 +247,16 @@ class Terminal:
             self.writer.close()
         self.writer = CacheWriter(cache_path(operator.user_id), key, create=create)
         self.operator = operator
+        self.expire()
+
+    def expire(self) -> int:
+        """Apply the retention setting now; returns how many returns were erased."""
+        _, writer = self._require()
+        hours = float(self.settings.get("retention_hours"))
+        gone = writer.call(lambda c: c.expire(hours))
+        if gone:
+            self._audit("expire", "success", f"{gone} returns older than {hours:g} h erased")
+        return gone
 
     def _save_token(self, token: str) -> None:
         """The gateway session token lives in the encrypted cache, like everything else."""
@@ -329,6 +339,28 @@ class Terminal:
         _, writer = self._require()
         return writer.call(lambda c: c.list_returns(limit))
 
+    def search(self, text: str, limit: int = 50, after: Any = None) -> tuple[list[Any], Any]:
+        _, writer = self._require()
+        self._audit("search", "success", f"offline search ({len(text)} characters)")
+        return writer.call(lambda c: c.search(text, limit, after))
+
+    def viewed(self, return_id: str) -> None:
+        """A return was shown to the operator: that is a read of CJI, audited."""
+        self._audit("view", "success", f"return {return_id}")
+
+    def verify_audit(self) -> Any:
+        _, writer = self._require()
+        report = writer.call(lambda c: c.verify_audit())
+        self._audit("audit-read", "success" if report.ok else "tampering-found",
+                    f"{report.checked} records verified")
+        return report
+
+    def check(self) -> Any:
+        _, writer = self._require()
+        report = writer.call(lambda c: c.check())
+        self._audit("cache-check", "success" if report.ok else "problems-found")
+        return report
+
     def messages(self, limit: int = 100) -> list[dict[str, Any]]:
         _, writer = self._require()
         return writer.call(lambda c: c.list_messages(limit))
@@ -344,6 +376,10 @@ class Terminal:
                 log.info("gateway logout failed: %s", type(exc).__name__)
         self._save_token("")
         self._audit("logoff", "success")
+        if self.settings.get("erase_on_logout"):
+            _, writer = self._require()
+            gone = writer.call(lambda c: c.erase_cached())
+            self._audit("erase", "success", f"erase on logout: {gone} returns")
 
     def close(self) -> None:
         """Stop syncing, close the cache and the network thread. Safe to call twice."""

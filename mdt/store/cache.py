@@ -14,12 +14,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import jellyfish
 import sqlcipher3
 import sqlite_utils
 
@@ -33,7 +37,7 @@ from mdt.store.errors import (
     WrongKeyError,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA_V1 = """
 CREATE TABLE messages (
@@ -58,8 +62,85 @@ CREATE TABLE audit (
     shipped INTEGER NOT NULL DEFAULT 0);
 """
 
-# Each step takes the schema from version N-1 to N; index 0 creates version 1.
-MIGRATIONS: list[str] = [SCHEMA_V1]
+SCHEMA_V2 = """
+CREATE TABLE record_index (
+    return_id TEXT NOT NULL, n INTEGER NOT NULL, received_at TEXT NOT NULL, message_id TEXT,
+    file TEXT NOT NULL, hit INTEGER NOT NULL, name TEXT, name_key TEXT, dob TEXT, plate TEXT,
+    vin TEXT, arn TEXT, nic TEXT, oln TEXT, PRIMARY KEY (return_id, n));
+CREATE INDEX record_index_name ON record_index(name);
+CREATE INDEX record_index_name_key ON record_index(name_key);
+CREATE INDEX record_index_plate ON record_index(plate);
+CREATE INDEX record_index_vin ON record_index(vin);
+CREATE INDEX record_index_arn ON record_index(arn);
+CREATE INDEX record_index_nic ON record_index(nic);
+CREATE INDEX record_index_oln ON record_index(oln);
+CREATE INDEX record_index_dob ON record_index(dob);
+CREATE INDEX record_index_received ON record_index(received_at);
+CREATE VIRTUAL TABLE record_text USING fts5(return_id UNINDEXED, n UNINDEXED, body);
+CREATE INDEX audit_shipped ON audit(shipped, n);
+"""
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _to_v1(conn: Any) -> None:
+    for statement in _statements(SCHEMA_V1):
+        conn.execute(statement)
+
+
+def _to_v2(conn: Any) -> None:
+    """Search over cached records: an index of identifiers and a full-text table, filled from
+    the returns already cached."""
+    for statement in _statements(SCHEMA_V2):
+        conn.execute(statement)
+    rows = conn.execute("SELECT id, message_id, records, received_at FROM returns").fetchall()
+    for return_id, message_id, records, received_at in rows:
+        _index_records(conn, return_id, message_id, json.loads(records), received_at)
+
+
+# Each step takes the schema from version N to N+1; index 0 creates version 1.
+MIGRATIONS: list[Callable[[Any], None]] = [_to_v1, _to_v2]
+
+
+def name_key(name: str) -> str:
+    """How NCIC-style matching hears a name: NYSIIS of the last name + the first initial."""
+    last, _, rest = name.upper().partition(",")
+    first = rest.split()[0][:1] if rest.split() else ""
+    return f"{jellyfish.nysiis(last.strip())}|{first}" if last.strip() else ""
+
+
+def _digits_arn(value: str) -> str:
+    value = value.upper().strip()
+    for prefix in ("AR-", "A"):
+        if value.startswith(prefix):
+            value = value[len(prefix):]
+    return value if value.isdigit() else ""
+
+
+def _index_records(conn: Any, return_id: str, message_id: str | None,
+                   records: list[dict[str, Any]], received_at: str) -> None:
+    for n, record in enumerate(records):
+        fields = {str(k).upper(): str(v).strip().upper()
+                  for k, v in (record.get("fields") or {}).items()}
+        name = fields.get("NAM", "")
+        mnu = fields.get("MNU", "")
+        arn = _digits_arn(fields.get("ARN", "")) or (_digits_arn(mnu) if mnu.startswith("AR-")
+                                                     else "")
+        conn.execute(
+            "INSERT OR REPLACE INTO record_index(return_id, n, received_at, message_id, file, hit, "
+            "name, name_key, dob, plate, vin, arn, nic, oln) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (return_id, n, received_at, message_id, str(record.get("file") or ""),
+             int(bool(record.get("hit"))), name or None, name_key(name) or None,
+             fields.get("DOB") or None, fields.get("LIC") or None, fields.get("VIN") or None,
+             arn or None, (record.get("nic") or fields.get("NIC") or "").upper() or None,
+             fields.get("OLN") or None))
+        body = " ".join([str(record.get("file") or ""), *(f"{k} {v}" for k, v in fields.items()),
+                         *(str(c) for c in record.get("caveats") or [])])
+        conn.execute("INSERT INTO record_text(return_id, n, body) VALUES (?, ?, ?)",
+                     (return_id, n, body))
 
 GENESIS = "0" * 64
 
@@ -84,6 +165,30 @@ class StoredReturn:
 
 
 @dataclass
+class SearchHit:
+    """One cached record that matches a search, with how it matched and where it came from."""
+
+    return_id: str
+    record: int
+    rank: int  # 0 exact identifier, 1 exact name, 2 sounds alike, 3 free text
+    how: str
+    file: str
+    hit: bool
+    received_at: str
+    fields: dict[str, str]
+    query: dict[str, Any] | None
+
+
+SearchCursor = tuple[int, str, str, int]  # rank, received_at, return id, record
+
+
+@dataclass
+class CheckReport:
+    ok: bool
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
 class AuditReport:
     ok: bool
     checked: int
@@ -105,6 +210,17 @@ def _classify(exc: Exception, path: Path) -> CacheError:
         return CacheError(f"The cache file {path} cannot be opened (check the folder and its "
                           "permissions).")
     return CacheBugError()
+
+
+def move_aside(path: Path) -> Path:
+    """Rename a damaged cache (and its -wal / -shm) out of the way, keeping it for inspection."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(str(path) + suffix)
+        if source.exists():
+            shutil.move(str(source), str(target) + suffix)
+    return target
 
 
 def _audit_hash(prev_hash: str, row: dict[str, Any]) -> str:
@@ -153,12 +269,23 @@ class Cache:
         except sqlcipher3.DatabaseError as exc:
             conn.close()
             error = _classify(exc, path)
-            if isinstance(error, WrongKeyError) and exists:
-                # Wrong key and "not a database" look alike to SQLCipher; both change nothing.
-                raise error from exc
+            if isinstance(error, CorruptCacheError) and exists:
+                moved = move_aside(path)
+                raise CorruptCacheError(
+                    f"The cache is damaged. It was moved aside to {moved.name} (nothing was "
+                    "overwritten); a new, empty cache will be made at the next sign-in.",
+                    moved_to=moved) from exc
+            # A wrong key and a file that is not a database look alike; both change nothing.
             raise error from exc
         cache = cls(conn, path)
-        cache._migrate()
+        try:
+            cache._migrate()
+        except CorruptCacheError as exc:
+            conn.close()
+            moved = move_aside(path)
+            raise CorruptCacheError(
+                f"The cache is damaged. It was moved aside to {moved.name}.", moved_to=moved
+            ) from exc
         return cache
 
     def _migrate(self) -> None:
@@ -166,12 +293,14 @@ class Cache:
         if version > SCHEMA_VERSION:
             raise CacheError(f"This cache was written by a newer MDT (schema {version}); "
                              "update MDT to open it.")
+        if version == 0:
+            # Before the first table: freed pages can then be handed back to the file system.
+            self._conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
         while version < SCHEMA_VERSION:
             step = MIGRATIONS[version]
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
-                for statement in [s.strip() for s in step.split(";") if s.strip()]:
-                    self._conn.execute(statement)
+                step(self._conn)
                 version += 1
                 self._conn.execute(f"PRAGMA user_version = {version}")
                 self._conn.execute("COMMIT")
@@ -275,6 +404,7 @@ class Cache:
                 (event_id, seq, kind, event.get("created_at"), reply_to, json.dumps(event),
                  utc_now()))
             if kind in ("response", "delayed_hit"):
+                received = utc_now()
                 records = event.get("records") or []
                 part, parts = int(event.get("part") or 1), int(event.get("parts") or 1)
                 self._conn.execute(
@@ -283,7 +413,8 @@ class Cache:
                     (event_id, reply_to, str(event.get("mke") or ""),
                      str(event.get("source") or ""), str(event.get("text") or ""),
                      json.dumps(records), int(any(bool(r.get("hit")) for r in records)), part,
-                     parts, utc_now()))
+                     parts, received))
+                _index_records(self._conn, event_id, reply_to, records, received)
                 if reply_to:
                     detail = f"part {part} of {parts}" if parts > 1 else None
                     self._set_state(str(reply_to), "answered", detail)
@@ -325,6 +456,146 @@ class Cache:
             f"SELECT {self._RETURN_COLUMNS} FROM returns WHERE id = ?", (return_id,)).fetchone()
         return self._return(row) if row else None
 
+    # -- offline search --------------------------------------------------------------------------
+    def search(self, text: str, limit: int = 50, after: SearchCursor | None = None
+               ) -> tuple[list[SearchHit], SearchCursor | None]:
+        """Cached records matching ``text``: a plate, VIN, NIC, A-number, OLN, a name
+        (``LAST, FIRST`` — also names that sound alike, as NCIC matches them), a date of birth,
+        or any words. Exact identifiers first, then exact names, then sound-alikes, then text;
+        newest first within each. Keyset-paged: pass the returned cursor as ``after``."""
+        query = " ".join(text.upper().split())
+        if not query:
+            return [], None
+        dob_match = re.search(r"\b(\d{8})\b", query)
+        dob = dob_match.group(1) if dob_match else None
+        name = query.replace(dob, "").strip(" ,") if dob and "," in query else query
+        name = name if "," in name else ""
+        ident = query.replace(" ", "")
+        arn = _digits_arn(ident)
+        tokens = [t for t in re.split(r"[^A-Z0-9]+", query) if t]
+        fts = " ".join(f'"{t}"' for t in tokens)
+        params: dict[str, Any] = {"ident": ident, "arn": arn or None, "name": name or None,
+                                  "key": name_key(name) if name else None, "dob": dob,
+                                  "fts": fts or None, "limit": limit}
+        branches = [
+            "SELECT 0 AS rank, return_id, n, 'plate' AS how FROM record_index WHERE plate = :ident",
+            "SELECT 0, return_id, n, 'VIN' FROM record_index WHERE vin = :ident",
+            "SELECT 0, return_id, n, 'NIC' FROM record_index WHERE nic = :ident",
+            "SELECT 0, return_id, n, 'A-number' FROM record_index WHERE arn = :arn",
+            "SELECT 0, return_id, n, 'licence number' FROM record_index WHERE oln = :ident",
+            "SELECT 1, return_id, n, 'name' FROM record_index WHERE name = :name "
+            "AND (:dob IS NULL OR dob = :dob)",
+            "SELECT 2, return_id, n, 'sounds like' FROM record_index WHERE name_key = :key "
+            "AND name != :name AND (:dob IS NULL OR dob = :dob)",
+            "SELECT 1, return_id, n, 'date of birth' FROM record_index WHERE :name IS NULL "
+            "AND dob = :dob",
+            "SELECT 3, return_id, CAST(n AS INTEGER), 'text' FROM record_text "
+            "WHERE :fts IS NOT NULL AND record_text MATCH :fts",
+        ]
+        keyset = ""
+        if after is not None:
+            params.update(zip(("a_rank", "a_at", "a_id", "a_n"), after, strict=True))
+            keyset = ("HAVING (rank > :a_rank) OR (rank = :a_rank AND (ri.received_at < :a_at OR "
+                      "(ri.received_at = :a_at AND (m.return_id > :a_id OR "
+                      "(m.return_id = :a_id AND m.n > :a_n)))))")
+        sql = (f"WITH m AS ({' UNION ALL '.join(branches)}) "
+               "SELECT min(m.rank) AS rank, m.return_id, m.n, m.how, ri.file, ri.hit, "
+               "ri.received_at, r.records, r.message_id FROM m "
+               "JOIN record_index ri ON ri.return_id = m.return_id AND ri.n = m.n "
+               "JOIN returns r ON r.id = m.return_id "
+               f"GROUP BY m.return_id, m.n {keyset} "
+               "ORDER BY rank, ri.received_at DESC, m.return_id, m.n LIMIT :limit")
+        try:
+            rows = self._conn.execute(sql, params).fetchall()
+        except sqlcipher3.OperationalError as exc:
+            raise _classify(exc, self.path) from exc
+        hits = []
+        for rank, return_id, n, how, file, hit, received_at, records, message_id in rows:
+            record = json.loads(records)[n]
+            hits.append(SearchHit(return_id=return_id, record=n, rank=rank, how=how, file=file,
+                                  hit=bool(hit), received_at=received_at,
+                                  fields=dict(record.get("fields") or {}),
+                                  query=self.get_message(message_id) if message_id else None))
+        cursor = None
+        if len(hits) == limit:
+            last = hits[-1]
+            cursor = (last.rank, last.received_at, last.return_id, last.record)
+        return hits, cursor
+
+    # -- retention -------------------------------------------------------------------------------
+    def expire(self, max_age_hours: float = 12.0, now: datetime | None = None) -> int:
+        """Delete cached returns, events and finished queries older than ``max_age_hours`` (one
+        shift by default), and audit records the gateway already holds. Queries still waiting to
+        go out are kept. Really deletes: secure_delete zeroes the pages, and the freed pages go
+        back to the file system. Returns how many returns went."""
+        cutoff = ((now or datetime.now(UTC)) - timedelta(hours=max_age_hours)).isoformat(
+            timespec="milliseconds").replace("+00:00", "Z")
+        return self._erase(cutoff)
+
+    def erase_cached(self) -> int:
+        """Erase on logout (an agency setting): every return, event and finished query."""
+        return self._erase("9999")
+
+    def _erase(self, cutoff: str) -> int:
+        with self._tx():
+            gone = [r[0] for r in self._conn.execute(
+                "SELECT id FROM returns WHERE received_at < ?", (cutoff,))]
+            for return_id in gone:
+                self._conn.execute("DELETE FROM record_text WHERE return_id = ?", (return_id,))
+            self._conn.execute("DELETE FROM record_index WHERE received_at < ?", (cutoff,))
+            self._conn.execute("DELETE FROM returns WHERE received_at < ?", (cutoff,))
+            self._conn.execute("DELETE FROM events WHERE applied_at < ?", (cutoff,))
+            self._conn.execute("DELETE FROM messages WHERE created_at < ? AND state != 'queued'",
+                               (cutoff,))
+            last = self._conn.execute(
+                "SELECT n, hash FROM audit WHERE shipped = 1 AND at < ? ORDER BY n DESC LIMIT 1",
+                (cutoff,)).fetchone()
+            if last:
+                # The chain now starts after the pruned records: remember where it was cut.
+                self._conn.execute("INSERT INTO meta(key, value) VALUES ('audit_anchor', ?) "
+                                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                                   (last[1],))
+                self._conn.execute("DELETE FROM audit WHERE n <= ? AND shipped = 1", (last[0],))
+        self.reclaim()
+        return len(gone)
+
+    def reclaim(self) -> None:
+        """Give freed pages back to the file system (and out of the WAL)."""
+        mode = int(self._one("PRAGMA auto_vacuum") or 0)
+        if mode == 2:
+            self._conn.execute("PRAGMA incremental_vacuum")
+        else:
+            self._conn.execute("VACUUM")
+        self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    # -- audit shipping --------------------------------------------------------------------------
+    def audit_unshipped(self, limit: int = 500) -> list[dict[str, Any]]:
+        columns = ("id", "at", "action", "outcome", "who", "source", "device", "detail")
+        rows = self._conn.execute(
+            f"SELECT {', '.join(columns)} FROM audit WHERE shipped = 0 ORDER BY n LIMIT ?",
+            (limit,))
+        return [dict(zip(columns, r, strict=True)) for r in rows]
+
+    def mark_audit_shipped(self, ids: list[str]) -> None:
+        with self._tx():
+            self._conn.executemany("UPDATE audit SET shipped = 1 WHERE id = ?",
+                                   [(i,) for i in ids])
+
+    # -- checks ----------------------------------------------------------------------------------
+    def check(self) -> CheckReport:
+        """SQLite's integrity check over every page (each page's HMAC is verified on the way) and
+        the audit chain."""
+        problems: list[str] = []
+        try:
+            result = [r[0] for r in self._conn.execute("PRAGMA integrity_check")]
+        except sqlcipher3.DatabaseError as exc:
+            result = [str(exc)]
+        if result != ["ok"]:
+            problems.append("The cache file is damaged: " + "; ".join(result[:5]))
+        report = self.verify_audit()
+        problems.extend(report.problems)
+        return CheckReport(ok=not problems, problems=problems)
+
     # -- audit -----------------------------------------------------------------------------------
     def audit(self, action: str, outcome: str, *, who: str, source: str = "client",
               device: str = "", detail: str = "") -> None:
@@ -342,7 +613,7 @@ class Cache:
 
     def verify_audit(self) -> AuditReport:
         problems: list[str] = []
-        prev = GENESIS
+        prev = self.get_meta("audit_anchor") or GENESIS
         count = 0
         columns = ("n", "id", "at", "action", "outcome", "who", "source", "device", "detail",
                    "prev_hash", "hash")

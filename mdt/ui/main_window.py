@@ -67,6 +67,10 @@ class TerminalPage(QWidget):
         self.command_feedback = QLabel("")
         self.command_feedback.setObjectName("CommandFeedback")
         self._from_command_line = False
+        self._last_viewed: str | None = None
+        self._retention = QTimer(self)  # the retention rule keeps running during a long shift
+        self._retention.setInterval(10 * 60 * 1000)
+        self._retention.timeout.connect(self._expire)
 
         self.form_picker = QComboBox()
         self.form_picker.setObjectName("FormPicker")
@@ -139,7 +143,12 @@ class TerminalPage(QWidget):
             return forms
 
         self.controller.tasks.run(load, self._forms_loaded)
+        self._retention.start()
         self.reload()
+
+    def _expire(self) -> None:
+        terminal = self.controller.terminal
+        self.controller.tasks.run(terminal.expire, lambda gone, _e: self.reload() if gone else None)
 
     def _forms_loaded(self, forms: Any, error: BaseException | None) -> None:
         if error is not None:
@@ -277,7 +286,12 @@ class TerminalPage(QWidget):
         return self.model.rows[indexes[0].row()] if indexes else None
 
     def _selected(self, _new: QItemSelection, _old: QItemSelection) -> None:
-        self.detail.show_row(self._current_row(), offline=self.offline)
+        row = self._current_row()
+        self.detail.show_row(row, offline=self.offline)
+        if row is not None and row.ret is not None and row.ret.id != self._last_viewed:
+            self._last_viewed = row.ret.id  # each return shown is an audited read of CJI
+            terminal, return_id = self.controller.terminal, row.ret.id
+            self.controller.tasks.run(lambda: terminal.viewed(return_id))
 
 
 class MainWindow(QMainWindow):
