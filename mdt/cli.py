@@ -194,6 +194,14 @@ def cmd_search(args: argparse.Namespace, terminal: Terminal) -> int:
     return EXIT_OK
 
 
+def cmd_logout(args: argparse.Namespace, terminal: Terminal) -> int:
+    _open(args, terminal)
+    terminal.logout()
+    erased = " and erased the cached returns" if terminal.settings.get("erase_on_logout") else ""
+    print(f"Logged out{erased}.")
+    return EXIT_OK
+
+
 def cmd_audit_verify(args: argparse.Namespace, terminal: Terminal) -> int:
     _open(args, terminal)
     report = terminal.verify_audit()
@@ -254,6 +262,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("text", nargs="+")
     p.add_argument("--json", action="store_true")
     p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--user")
+
+    p = add("logout", cmd_logout, "End the gateway session (and erase, if the agency says so).")
     p.add_argument("--user")
 
     p = add("audit", cmd_audit_verify, "Check the audit log.")

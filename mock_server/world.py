@@ -216,13 +216,13 @@ class World:
         return self.by_plate.get((lic.upper(), lis.upper()))
 
     def persons_named(self, name: str, dob: str) -> list[Person]:
-        """Persons with this DOB whose last name sounds like it (NYSIIS) and same first initial —
+        """Persons with this DOB whose last name sounds like it (Soundex) and same first initial —
         as NCIC matches names despite spelling variants."""
         name = name.upper()
         if "," not in name:
             return []
         last, rest = name.split(",", 1)
         first = rest.split()[0] if rest.split() else ""
-        code = jellyfish.nysiis(last.strip())
+        code = jellyfish.soundex(last.strip())
         return [p for p in self.by_dob.get(dob, [])
-                if jellyfish.nysiis(p.last) == code and p.first[:1] == first[:1]]
+                if jellyfish.soundex(p.last) == code and p.first[:1] == first[:1]]

@@ -105,10 +105,11 @@ MIGRATIONS: list[Callable[[Any], None]] = [_to_v1, _to_v2]
 
 
 def name_key(name: str) -> str:
-    """How NCIC-style matching hears a name: NYSIIS of the last name + the first initial."""
+    """How NCIC-style matching hears a name: Soundex of the last name (as NCIC's name search
+    does) + the first initial."""
     last, _, rest = name.upper().partition(",")
     first = rest.split()[0][:1] if rest.split() else ""
-    return f"{jellyfish.nysiis(last.strip())}|{first}" if last.strip() else ""
+    return f"{jellyfish.soundex(last.strip())}|{first}" if last.strip() else ""
 
 
 def _digits_arn(value: str) -> str:
@@ -592,8 +593,10 @@ class Cache:
             result = [str(exc)]
         if result != ["ok"]:
             problems.append("The cache file is damaged: " + "; ".join(result[:5]))
-        report = self.verify_audit()
-        problems.extend(report.problems)
+        try:
+            problems.extend(self.verify_audit().problems)
+        except sqlcipher3.DatabaseError as exc:
+            problems.append(f"The audit log cannot be read: {exc}")
         return CheckReport(ok=not problems, problems=problems)
 
     # -- audit -----------------------------------------------------------------------------------

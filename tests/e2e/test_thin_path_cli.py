@@ -78,6 +78,16 @@ def test_plate_query_round_trip_then_offline(gateway: Gateway, mdt_home: Path,
         for secret in (STOLEN_PLATE, CLEAN_PLATE, "STOLEN VEHICLE", "PROBABLE CAUSE"):
             assert secret.encode() not in raw, f"{secret} in clear in {path.name}"
 
+    # Offline search, and the checks an agency's IT runs.
+    capsys.readouterr()
+    assert run(["search", "1G4AH59H45G118341", "--json"]) == EXIT_OK
+    (found, *_rest) = json.loads(capsys.readouterr().out)
+    assert found["how"] == "VIN" and found["hit"] is True
+    assert run(["audit", "verify"]) == EXIT_OK
+    assert "chain verified" in capsys.readouterr().out
+    assert run(["cache", "check"]) == EXIT_OK
+    assert "Cache OK" in capsys.readouterr().out
+
     # Gateway gone: the client still unlocks and shows the cached returns.
     gateway.stop()
     returns = _show(capsys)
@@ -138,3 +148,20 @@ def test_invalid_field_is_named_and_nothing_is_queued(gateway: Gateway,
     assert run(["send", "QV", "LIC=ABC1234", "LIS=ZZ"]) == 2
     assert "LIS" in capsys.readouterr().err
     assert _show(capsys) == []
+
+
+def test_erase_on_logout_leaves_nothing_cached(gateway: Gateway, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from mdt.settings import Settings
+
+    assert _login(gateway, monkeypatch) == EXIT_OK
+    assert run(["send", "QV", f"LIC={STOLEN_PLATE}", f"LIS={STOLEN_STATE}"]) == EXIT_OK
+    assert len(_sync_until(capsys, 1)) == 1
+    settings = Settings()
+    settings.set("erase_on_logout", True)
+    settings.save()
+    capsys.readouterr()
+    assert run(["logout"]) == EXIT_OK
+    assert "erased" in capsys.readouterr().out
+    assert _show(capsys) == []
+    assert run(["audit", "verify"]) == EXIT_OK  # the audit log is kept

@@ -1,0 +1,149 @@
+"""The encrypted cache against the same code over plain SQLite, in one run.
+
+Workload: insert N synthetic records (through ``Cache.apply_event``, 10 records an event, as a
+batch catch-up would), then name, sound-alike name, plate, VIN and A-number look-ups through
+``Cache.search``. Also: open + unlock time and the KDF time. Prints one JSON object last.
+
+    .venv/bin/python benchmarks/cache.py [--records 100000] [--lookups 200]
+
+"Plain SQLite" is the same ``Cache`` class on a ``sqlcipher3`` connection that was never keyed
+(SQLCipher without a key is plain SQLite), so only the encryption differs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import keyring
+import sqlcipher3
+
+from mdt.store.cache import Cache
+from mdt.store.keys import KeyVault
+
+LAST = ["ZANDER", "KOLVEX", "TALBRO", "NORWEN", "DAXPEL", "MIRTAL", "QUINBRO", "SEVLOR", "RIXTOV",
+        "WENGAR", "HULJEX", "FENDAX", "PELNOR", "BROQUIN", "TALMIR", "LORSEV"]
+FIRST = ["ALEX", "JORDAN", "CASEY", "MORGAN", "RILEY", "TAYLOR", "QUINN", "AVERY", "ROWAN"]
+
+
+def make_records(n: int, seed: int = 7) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    records = []
+    for i in range(n):
+        last = rng.choice(LAST) + rng.choice(LAST)[:3]
+        records.append({
+            "file": rng.choice(["VEHICLE", "WANTED", "REG", "DL"]), "hit": rng.random() < 0.03,
+            "nic": f"W{i:09d}", "category": None, "caution_codes": [], "caveats": [],
+            "fields": {"NAM": f"{last}, {rng.choice(FIRST)} {chr(65 + i % 26)}",
+                       "DOB": f"19{rng.randint(50, 99)}0{rng.randint(1, 9)}1{rng.randint(0, 9)}",
+                       "LIC": f"B{i:07d}", "LIS": "MD", "VIN": f"1BENCH{i:011d}",
+                       "MNU": f"AR-{100000000 + i}", "OFF": "BURGLARY"}})
+    return records
+
+
+def fill(cache: Cache, records: list[dict[str, Any]], per_event: int = 10) -> float:
+    start = time.perf_counter()
+    for seq, i in enumerate(range(0, len(records), per_event), 1):
+        cache.apply_event({"seq": seq, "id": f"ev{seq}", "type": "response", "mke": "QW",
+                           "source": "NCIC", "text": "", "records": records[i:i + per_event]})
+    return time.perf_counter() - start
+
+
+def p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20)[18] * 1000 if len(samples) > 1 else samples[0] * 1000
+
+
+def lookups(cache: Cache, records: list[dict[str, Any]], count: int) -> dict[str, float]:
+    rng = random.Random(11)
+    picks = [rng.choice(records)["fields"] for _ in range(count)]
+    queries = {
+        "name": [f["NAM"] for f in picks],
+        "phonetic_name": [f["NAM"].split(",")[0][:-1] + "E, " + f["NAM"].split(", ")[1]
+                          for f in picks],
+        "plate": [f["LIC"] for f in picks],
+        "vin": [f["VIN"] for f in picks],
+        "a_number": [f["MNU"][3:] for f in picks],
+    }
+    result = {}
+    for kind, texts in queries.items():
+        samples = []
+        for text in texts:
+            start = time.perf_counter()
+            cache.search(text, limit=20)
+            samples.append(time.perf_counter() - start)
+        result[kind] = round(p95(samples), 3)
+    return result
+
+
+def plain_cache(path: Path) -> Cache:
+    conn = sqlcipher3.connect(str(path), timeout=5.0, isolation_level=None)
+    for pragma in ("journal_mode = WAL", "foreign_keys = ON", "secure_delete = ON",
+                   "synchronous = NORMAL"):
+        conn.execute(f"PRAGMA {pragma}")
+    cache = Cache(conn, path)
+    cache._migrate()
+    return cache
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--lookups", type=int, default=200)
+    args = parser.parse_args()
+    records = make_records(args.records)
+    key = bytes(range(32))
+    with tempfile.TemporaryDirectory() as folder:
+        enc_path, plain_path = Path(folder) / "enc.db", Path(folder) / "plain.db"
+        enc = Cache.open(enc_path, key, create=True)
+        plain = plain_cache(plain_path)
+        insert_enc = fill(enc, records)
+        insert_plain = fill(plain, records)
+        look_enc = lookups(enc, records, args.lookups)
+        look_plain = lookups(plain, records, args.lookups)
+        enc.close()
+        plain.close()
+        start = time.perf_counter()
+        Cache.open(enc_path, key).close()
+        open_ms = (time.perf_counter() - start) * 1000
+
+        class Memory(keyring.backend.KeyringBackend):
+            priority = 1  # type: ignore[assignment]
+            store: dict[tuple[str, str], str] = {}  # noqa: RUF012
+
+            def get_password(self, s: str, u: str) -> str | None:
+                return self.store.get((s, u))
+
+            def set_password(self, s: str, u: str, p: str) -> None:
+                self.store[(s, u)] = p
+
+            def delete_password(self, s: str, u: str) -> None:
+                self.store.pop((s, u), None)
+
+        keyring.set_keyring(Memory())
+        vault = KeyVault()
+        vault.create_profile("bench", "a passphrase")
+        start = time.perf_counter()
+        vault.unlock("bench", "a passphrase")
+        kdf_ms = (time.perf_counter() - start) * 1000
+    ratios = {k: round(look_enc[k] / look_plain[k], 2) if look_plain[k] else None
+              for k in look_enc}
+    print(f"insert {args.records} records: SQLCipher {insert_enc:.1f} s, plain {insert_plain:.1f} s")
+    for kind in look_enc:
+        print(f"p95 {kind}: SQLCipher {look_enc[kind]:.2f} ms, plain {look_plain[kind]:.2f} ms")
+    print(json.dumps({
+        "bench": "cache", "records": args.records,
+        "insert_s": round(insert_enc, 2), "insert_plain_s": round(insert_plain, 2),
+        "insert_ratio": round(insert_enc / insert_plain, 2),
+        "p95_ms": look_enc, "p95_plain_ms": look_plain, "p95_ratio": ratios,
+        "p95_worst_ms": max(look_enc.values()),
+        "open_ms": round(open_ms, 1), "kdf_unlock_ms": round(kdf_ms, 1)}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,186 @@
+"""Offline search, retention, damage and migration of the encrypted cache."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mdt.store.cache import Cache, name_key
+from mdt.store.errors import CorruptCacheError
+
+KEY = bytes(range(32))
+DATA = Path(__file__).resolve().parent.parent / "data" / "caches"
+
+
+def record(**fields: str) -> dict:  # type: ignore[type-arg]
+    return {"file": "WANTED", "hit": True, "nic": fields.pop("NIC", None), "category": None,
+            "caution_codes": [], "caveats": ["CONFIRM BEFORE ACTING"], "fields": fields}
+
+
+def add(cache: Cache, seq: int, *records: dict) -> str:  # type: ignore[type-arg]
+    event_id = f"e{seq}"
+    cache.apply_event({"seq": seq, "id": event_id, "type": "response", "in_reply_to": None,
+                       "mke": "QW", "source": "NCIC", "text": "MKE/WANTED PERSON",
+                       "records": list(records)})
+    return event_id
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Cache:
+    c = Cache.open(tmp_path / "cache.db", KEY, create=True)
+    yield c  # type: ignore[misc]
+    c.close()
+
+
+def test_each_identifier_finds_its_record_first(cache: Cache) -> None:
+    add(cache, 1, record(NAM="KOLVEX, DRAYTON Q", DOB="19840312", NIC="W260000001",
+                         OLN="S100000001", MNU="AR-200000002"))
+    add(cache, 2, record(LIC="TRN4821", LIS="VA", VIN="1G4AH59H45G118341"))
+    add(cache, 3, record(NAM="KOLVECKS, DRAYTON Q", DOB="19840312"))
+    for text, how in [("trn4821", "plate"), ("1G4AH59H45G118341", "VIN"), ("W260000001", "NIC"),
+                      ("A200000002", "A-number"), ("AR-200000002", "A-number"),
+                      ("S100000001", "licence number")]:
+        hits, _ = cache.search(text)
+        assert hits and hits[0].rank == 0 and hits[0].how == how, text
+
+
+def test_names_match_exactly_then_by_sound(cache: Cache) -> None:
+    add(cache, 1, record(NAM="KOLVEX, DRAYTON Q", DOB="19840312"))
+    add(cache, 2, record(NAM="KOLVECKS, DRAYTON Q", DOB="19840312"))
+    add(cache, 3, record(NAM="NORWEN, CASEY L", DOB="19900101"))
+    hits, _ = cache.search("KOLVEX, DRAYTON Q")
+    assert [(h.fields["NAM"], h.how) for h in hits[:2]] == [
+        ("KOLVEX, DRAYTON Q", "name"), ("KOLVECKS, DRAYTON Q", "sounds like")]
+    assert all(h.fields["NAM"] != "NORWEN, CASEY L" for h in hits if h.rank < 3)
+    with_dob, _ = cache.search("KOLVEX, DRAYTON 19840312")
+    assert {h.fields["NAM"] for h in with_dob if h.rank <= 2} == {"KOLVEX, DRAYTON Q",
+                                                                 "KOLVECKS, DRAYTON Q"}
+    assert name_key("KOLVEX, DRAYTON") == name_key("KOLVECKS, D")
+
+
+def test_free_text_and_nothing(cache: Cache) -> None:
+    add(cache, 1, record(NAM="NORWEN, CASEY L", OFF="BURGLARY"))
+    hits, _ = cache.search("burglary")
+    assert hits and hits[0].how == "text"
+    assert cache.search("no such thing") == ([], None)
+    assert cache.search('"; DROP TABLE returns; --') == ([], None)  # quoted, not executed
+    assert cache.search("   ") == ([], None)
+
+
+def test_keyset_paging_walks_every_hit_once(cache: Cache) -> None:
+    for seq in range(1, 24):
+        add(cache, seq, record(NAM=f"ZANDER, ALEX {chr(64 + seq)}", OFF="FRAUD"))
+    seen, cursor, pages = [], None, 0
+    while True:
+        hits, cursor = cache.search("fraud", limit=5, after=cursor)
+        seen += [(h.return_id, h.record) for h in hits]
+        pages += 1
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)) == 23 and pages == 5
+
+
+PLATES = st.from_regex(r"[A-Z]{3}[0-9]{4}", fullmatch=True)
+NAMES = st.tuples(st.sampled_from(["ZANDER", "KOLVEX", "TALBRO", "NORWEN", "DAXPEL"]),
+                  st.sampled_from(["ALEX", "QUINN", "ROWAN"]))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(PLATES, NAMES, st.from_regex(r"19[5-9][0-9](0[1-9]|1[0-2])(0[1-9]|1[0-9])",
+                                                       fullmatch=True)),
+                min_size=1, max_size=6, unique_by=lambda t: t[0]))
+def test_whatever_is_stored_is_found_by_each_identifier(tmp_path_factory: pytest.TempPathFactory,
+                                                        rows: list[tuple[str, tuple[str, str], str]]
+                                                        ) -> None:
+    folder = tmp_path_factory.mktemp("prop")
+    cache = Cache.open(folder / "cache.db", KEY, create=True)
+    try:
+        for seq, (plate, (last, first), dob) in enumerate(rows, 1):
+            add(cache, seq, record(LIC=plate, LIS="MD", NAM=f"{last}, {first}", DOB=dob))
+        for plate, (last, first), dob in rows:
+            by_plate, _ = cache.search(plate)
+            assert by_plate[0].fields["LIC"] == plate and by_plate[0].rank == 0
+            by_name, _ = cache.search(f"{last}, {first} {dob}")
+            assert any(h.fields["LIC"] == plate and h.rank == 1 for h in by_name)
+    finally:
+        cache.close()
+
+
+def test_expiry_really_deletes(tmp_path: Path, cache: Cache) -> None:
+    add(cache, 1, record(NAM="ZANMIR, SOREN T", LIC="EXPIRED1"))
+    cache.expire(12, now=datetime.now(UTC) + timedelta(hours=13))
+    assert cache.list_returns() == [] and cache.search("EXPIRED1") == ([], None)
+    cache.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("cache.db*"))
+    reopened = Cache.open(tmp_path / "cache.db", KEY)
+    try:
+        assert reopened.list_returns() == []
+        conn = reopened._conn
+        assert conn.execute("SELECT count(*) FROM record_text").fetchone()[0] == 0
+        assert int(conn.execute("PRAGMA freelist_count").fetchone()[0]) == 0  # pages reclaimed
+    finally:
+        reopened.close()
+    assert b"EXPIRED1" not in raw
+
+
+def test_fresh_returns_and_queued_queries_survive_expiry(cache: Cache) -> None:
+    add(cache, 1, record(LIC="FRESH001"))
+    cache.add_outgoing({"id": "q1", "mke": "QV", "dest": ["NCIC"], "fields": {"LIC": "X"},
+                        "text": "QV", "created_at": "2020-01-01T00:00:00.000Z"})
+    assert cache.expire(12) == 0
+    assert len(cache.list_returns()) == 1 and [m["id"] for m in cache.outbox()] == ["q1"]
+
+
+def test_audit_is_pruned_only_once_shipped_and_still_verifies(cache: Cache) -> None:
+    for action in ("logon", "query", "view"):
+        cache.audit(action, "success", who="officer1")
+    later = datetime.now(UTC) + timedelta(hours=13)
+    cache.expire(12, now=later)
+    assert cache.verify_audit().checked == 3  # not shipped: kept
+    cache.mark_audit_shipped([r["id"] for r in cache.audit_unshipped()[:2]])
+    cache.expire(12, now=later)
+    report = cache.verify_audit()
+    assert report.ok and report.checked == 1
+    cache.audit("logoff", "success", who="officer1")
+    assert cache.verify_audit().ok
+
+
+def test_a_flipped_byte_is_found_by_the_check(tmp_path: Path, cache: Cache) -> None:
+    for seq in range(1, 40):
+        add(cache, seq, record(NAM=f"ZANDER, ALEX {seq}", OFF="FRAUD " * 40))
+    cache.reclaim()
+    cache.close()
+    path = tmp_path / "cache.db"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    try:
+        reopened = Cache.open(path, KEY)
+    except CorruptCacheError as exc:  # the damaged page was needed to open: moved aside
+        assert exc.moved_to is not None and exc.moved_to.exists() and not path.exists()
+        return
+    try:
+        report = reopened.check()
+        assert not report.ok and "damaged" in report.problems[0]
+    finally:
+        reopened.close()
+
+
+def test_a_schema_1_cache_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "cache.db"
+    shutil.copy(DATA / "cache-v1.db", path)
+    cache = Cache.open(path, KEY)
+    try:
+        assert int(cache._conn.execute("PRAGMA user_version").fetchone()[0]) == 2
+        (ret,) = cache.list_returns()
+        assert ret.hit and ret.query is not None and ret.query["fields"]["LIC"] == "TRN4821"
+        hits, _ = cache.search("TRN4821")
+        assert hits and hits[0].how == "plate"  # the old returns are searchable
+        assert cache.verify_audit().ok
+    finally:
+        cache.close()
