@@ -474,7 +474,9 @@ class Cache:
         ident = query.replace(" ", "")
         arn = _digits_arn(ident)
         tokens = [t for t in re.split(r"[^A-Z0-9]+", query) if t]
-        fts = " ".join(f'"{t}"' for t in tokens)
+        # A name is looked up by name (exact, then by sound); free text is for everything else,
+        # so "SMITH, JOHN" does not also drag in every record that mentions JOHN.
+        fts = "" if name else " ".join(f'"{t}"' for t in tokens)
         params: dict[str, Any] = {"ident": ident, "arn": arn or None, "name": name or None,
                                   "key": name_key(name) if name else None, "dob": dob,
                                   "fts": fts or None, "limit": limit}
