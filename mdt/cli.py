@@ -202,6 +202,16 @@ def cmd_logout(args: argparse.Namespace, terminal: Terminal) -> int:
     return EXIT_OK
 
 
+def cmd_wipe(args: argparse.Namespace, terminal: Terminal) -> int:
+    user = _user(args, terminal)
+    if not args.yes:
+        raise CliError(f"This destroys {user}'s cache key and cached files for good; "
+                       "add --yes to do it.", EXIT_USAGE)
+    terminal.wipe(user)
+    print(f"Wiped {user}'s profile on this terminal.")
+    return EXIT_OK
+
+
 def cmd_audit_verify(args: argparse.Namespace, terminal: Terminal) -> int:
     _open(args, terminal)
     report = terminal.verify_audit()
@@ -266,6 +276,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("logout", cmd_logout, "End the gateway session (and erase, if the agency says so).")
     p.add_argument("--user")
+
+    p = add("wipe", cmd_wipe, "Destroy a profile's key and cache on this terminal.")
+    p.add_argument("--user")
+    p.add_argument("--yes", action="store_true", help="really do it")
 
     p = add("audit", cmd_audit_verify, "Check the audit log.")
     p.add_argument("action", choices=["verify"])

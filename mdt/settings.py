@@ -44,6 +44,8 @@ _DECLARED = [
             "at sign-in and every 10 minutes while signed in."),
     Setting("erase_on_logout", bool, False,
             "Erase every cached return when the operator logs out (an agency setting)."),
+    Setting("wipe_after_failures", int, 0,
+            "Wipe a profile's cache after this many wrong passwords in a row (0: never)."),
     Setting("keystore", str, "os",
             "Where the wrapped cache key is held: 'os' (the OS keystore through keyring) or "
             "'wrapped-file' (a file holding only the password-wrapped key; an agency must allow "

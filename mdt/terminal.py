@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from mdt import paths
 from mdt.core.message import OperatorProfile
 from mdt.settings import Settings, atomic_write_text
-from mdt.store.errors import NoProfileError
+from mdt.store.errors import NoProfileError, ProfileWipedError
 
 # The network, crypto and SQLCipher stacks load on first use, on a worker thread, so the GUI's
 # first window does not wait for them.
@@ -78,9 +78,11 @@ def make_vault(settings: Settings) -> KeyVault:
     """The key vault the settings ask for: the OS keystore, or the agency-allowed file."""
     from mdt.store.keys import KeyVault, WrappedKeyFile
 
+    wipe_after = int(settings.get("wipe_after_failures"))
     if settings.get("keystore") == "wrapped-file":
-        return KeyVault(keystore=WrappedKeyFile(paths.data_dir() / "wrapped-keys.json"))
-    return KeyVault()
+        return KeyVault(keystore=WrappedKeyFile(paths.data_dir() / "wrapped-keys.json"),
+                        wipe_after=wipe_after)
+    return KeyVault(wipe_after=wipe_after)
 
 
 class Terminal:
@@ -91,6 +93,7 @@ class Terminal:
         self.listener = listener
         self.operator: Operator | None = None
         self.writer: CacheWriter | None = None
+        self.reader: CacheWriter | None = None
         self.online_session = False
         self._forms: FormSet | None = None
         self._loop: EventLoopThread | None = None
@@ -181,6 +184,8 @@ class Terminal:
         self.settings.set("gateway_url", url)
         self.settings.set("ca_bundle", ca_bundle)
         self.settings.save()
+        if self.operator is not None:
+            self._audit("settings-change", "success", f"gateway_url = {url}")
         if self._client is not None:
             old = self._client
             self._client = None
@@ -230,7 +235,11 @@ class Terminal:
             raise NoProfileError(
                 f"There is no offline profile for '{user_id}' on this terminal. "
                 "Sign in online once to create it.")
-        key = self.vault.unlock(user_id, password)
+        try:
+            key = self.vault.unlock(user_id, password)
+        except ProfileWipedError:
+            self.wipe(user_id)  # the key is gone; the files go too
+            raise
         operator = Operator(**json.loads(profile_file.read_text(encoding="utf-8")))
         self._open_cache(operator, key, create=False)
         self._load_cached_forms()
@@ -245,9 +254,18 @@ class Terminal:
 
         if self.writer is not None:
             self.writer.close()
+        if self.reader is not None:
+            self.reader.close()
         self.writer = CacheWriter(cache_path(operator.user_id), key, create=create)
+        self.reader = CacheWriter(cache_path(operator.user_id), key, name="mdt-cache-reader")
         self.operator = operator
+        self._audit_unlock_failures(operator.user_id)
         self.expire()
+
+    def _audit_unlock_failures(self, user_id: str) -> None:
+        """Wrong passwords typed while the cache was closed go into its audit log now."""
+        for at in self.vault.take_failures(user_id):
+            self._audit("unlock", "failure", f"wrong password at {at}")
 
     def expire(self) -> int:
         """Apply the retention setting now; returns how many returns were erased."""
@@ -335,14 +353,16 @@ class Terminal:
         return operator
 
     # -- reading ---------------------------------------------------------------------------------
-    def recent_returns(self, limit: int = 50) -> list[StoredReturn]:
+    def _read(self) -> CacheWriter:
         _, writer = self._require()
-        return writer.call(lambda c: c.list_returns(limit))
+        return self.reader or writer
+
+    def recent_returns(self, limit: int = 50) -> list[StoredReturn]:
+        return self._read().call(lambda c: c.list_returns(limit))
 
     def search(self, text: str, limit: int = 50, after: Any = None) -> tuple[list[Any], Any]:
-        _, writer = self._require()
         self._audit("search", "success", f"offline search ({len(text)} characters)")
-        return writer.call(lambda c: c.search(text, limit, after))
+        return self._read().call(lambda c: c.search(text, limit, after))
 
     def viewed(self, return_id: str) -> None:
         """A return was shown to the operator: that is a read of CJI, audited."""
@@ -362,8 +382,19 @@ class Terminal:
         return report
 
     def messages(self, limit: int = 100) -> list[dict[str, Any]]:
-        _, writer = self._require()
-        return writer.call(lambda c: c.list_messages(limit))
+        return self._read().call(lambda c: c.list_messages(limit))
+
+    def wipe(self, user_id: str) -> None:
+        """Destroy a profile: its key (so the cache can never be opened again), then its files.
+        Works without the password: this is what a lost or stolen terminal needs."""
+        if self.operator is not None and self.operator.user_id == user_id:
+            self._audit("wipe", "success", "profile wiped")
+            self._close_cache()
+        self.vault.destroy(user_id)
+        folder = paths.profile_dir(user_id)
+        for path in folder.glob("*"):
+            path.unlink()
+        folder.rmdir()
 
     # -- ending ----------------------------------------------------------------------------------
     def logout(self) -> None:
@@ -381,6 +412,13 @@ class Terminal:
             gone = writer.call(lambda c: c.erase_cached())
             self._audit("erase", "success", f"erase on logout: {gone} returns")
 
+    def _close_cache(self) -> None:
+        for worker in (self.reader, self.writer):
+            if worker is not None:
+                worker.close()
+        self.reader = self.writer = None
+        self.operator = None
+
     def close(self) -> None:
         """Stop syncing, close the cache and the network thread. Safe to call twice."""
         if self._engine is not None and self._loop is not None:
@@ -394,9 +432,7 @@ class Terminal:
         if self._client is not None and self._loop is not None:
             self._run(self._client.aclose(), timeout=10)
             self._client = None
-        if self.writer is not None:
-            self.writer.close()
-            self.writer = None
+        self._close_cache()
         if self._loop is not None:
             self._loop.stop()
             self._loop = None

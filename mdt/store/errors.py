@@ -68,6 +68,14 @@ class ProfileLockedError(CacheError):
                          f"{minutes} minute{'s' if minutes != 1 else ''}.")
 
 
+class ProfileWipedError(CacheError):
+    def __init__(self, attempts: int) -> None:
+        self.attempts = attempts
+        super().__init__(f"{attempts} wrong passwords in a row: as the agency requires, this "
+                         "terminal's cache for the profile was wiped. Sign in online to start a "
+                         "new one.")
+
+
 class NoProfileError(CacheError):
     default_message = "There is no profile for this user on this terminal yet."
 

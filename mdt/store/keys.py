@@ -15,6 +15,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -28,6 +29,7 @@ from mdt.store.errors import (
     KeystoreUnavailableError,
     NoProfileError,
     ProfileLockedError,
+    ProfileWipedError,
     WrongPassphraseError,
 )
 
@@ -108,7 +110,8 @@ class KeyVault:
     def __init__(self, service: str = "MDT cache key", *, clock: Callable[[], float] = time.time,
                  max_failures: int = 5, failure_window: float = 900.0,
                  lockout: float = 900.0, kdf: ScryptParams | None = None,
-                 keystore: Keystore | None = None) -> None:
+                 keystore: Keystore | None = None, wipe_after: int = 0) -> None:
+        self.wipe_after = wipe_after  # 0: never; else wrong passwords in a row that destroy the key
         self.keystore: Keystore = keystore if keystore is not None else keyring
         self.service = service
         self.clock = clock
@@ -183,6 +186,10 @@ class KeyVault:
         if key is None:
             failures.append(now)
             blob["failures"] = failures
+            blob["unaudited"] = [*blob.get("unaudited", []), now][-50:]
+            if self.wipe_after and len(blob["unaudited"]) >= self.wipe_after:
+                self.destroy(profile)
+                raise ProfileWipedError(len(blob["unaudited"]))
             self._write(profile, blob)
             left = self.max_failures - len(failures)
             if left <= 0:
@@ -192,6 +199,19 @@ class KeyVault:
             blob["failures"] = []
             self._write(profile, blob)
         return key
+
+
+    def take_failures(self, profile: str) -> list[str]:
+        """Wrong-password times recorded since the last look (ISO UTC), to audit once the cache
+        is open; the lockout counter itself is not reset by this."""
+        blob = self._read(profile)
+        if blob is None or not blob.get("unaudited"):
+            return []
+        times = [datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds").replace(
+            "+00:00", "Z") for t in blob["unaudited"]]
+        blob["unaudited"] = []
+        self._write(profile, blob)
+        return times
 
     def change_passphrase(self, profile: str, old: str, new: str) -> None:
         key = self.unlock(profile, old)

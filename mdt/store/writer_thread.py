@@ -1,4 +1,5 @@
-"""The one thread that owns the cache's write connection.
+"""The one thread that owns the cache's write connection (and, as a second instance, the
+readers' connection).
 
 SQLite allows one writer at a time and a SQLCipher connection must stay on the thread that opened
 it, so every write goes through :class:`CacheWriter`: a single worker thread that opens the
@@ -21,6 +22,9 @@ T = TypeVar("T")
 
 
 class CacheWriter:
+    """One thread, one connection. The terminal runs two: the writer, through which every write
+    goes, and a reader for the screens' look-ups (WAL lets it read while the writer writes)."""
+
     def __init__(self, path: Path, key: bytes, *, create: bool = False,
                  name: str = "mdt-cache-writer") -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)

@@ -166,3 +166,18 @@ def test_audit_chain_detects_tampering(tmp_path: Path, cache: Cache, tamper: str
     reopened.close()
     assert not report.ok
     assert report.problems and all("Audit record" in p for p in report.problems)
+
+
+@pytest.mark.parametrize(("message", "kind"), [
+    ("database or disk is full", "DiskFullError"), ("database is locked", "CacheLockedError"),
+    ("file is not a database", "WrongKeyError"),
+    ("database disk image is malformed", "CorruptCacheError"),
+    ("no such table: wat", "CacheBugError")])
+def test_failures_are_sorted_into_what_a_person_can_act_on(tmp_path: Path, message: str,
+                                                           kind: str) -> None:
+    from mdt.store.cache import _classify
+
+    error = _classify(sqlcipher3.OperationalError(message), tmp_path / "cache.db")
+    assert type(error).__name__ == kind
+    assert error.user_message.endswith(".")
+    assert error.kind == ("bug" if kind == "CacheBugError" else "environment")
