@@ -38,6 +38,9 @@ _DECLARED = [
     Setting("device_id", str, "", "This terminal's id, sent at login (made at first start)."),
     Setting("last_user", str, "", "The user id last signed in on this terminal."),
     Setting("theme", str, "day", "Colour theme: day or night."),
+    Setting("gateway_training", bool, False,
+            "Whether the gateway said it is a training one when it last answered (shown on the "
+            "sign-in page even when it is unreachable)."),
     Setting("operator_phone", str, "", "Phone number put in PHN fields (IAQ, YQ)."),
     Setting("retention_hours", float, 12.0,
             "How long cached returns live (hours); one shift by default. Older ones are erased "

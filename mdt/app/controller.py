@@ -60,6 +60,17 @@ class AppController(QObject):
     def gateway_url(self) -> str:
         return str(self.terminal.settings.get("gateway_url"))
 
+    @property
+    def last_gateway_training(self) -> bool:
+        return bool(self.terminal.settings.get("gateway_training"))
+
+    def remember_gateway_kind(self, training: bool) -> None:
+        """Keep whether the gateway is a training one, to say so even when it is unreachable."""
+        if training != self.last_gateway_training:
+            settings = self.terminal.settings
+            settings.set("gateway_training", training)
+            self.tasks.run(settings.save)
+
     # -- signing in ------------------------------------------------------------------------------
     def check_gateway(self, callback: Callback) -> None:
         """Health and demo accounts (training gateways only), in one round trip's time."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -117,6 +118,7 @@ class LoginPage(QWidget):
         column.addSpacing(8)
         column.addWidget(self.demo_title)
         column.addWidget(self.demo, 1)
+        column.addStretch(1)
         outer = QHBoxLayout(self)
         outer.addStretch(1)
         box = QWidget()
@@ -133,6 +135,11 @@ class LoginPage(QWidget):
         self.demo.activated.connect(lambda index: self._use_demo_row(index.row()))
         self._accounts: list[dict[str, Any]] = []
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        # The user id is remembered: the cursor waits where typing starts.
+        (self.password if self.user.text() else self.user).setFocus()
+
     # -- the gateway's state ---------------------------------------------------------------------
     def refresh_gateway(self) -> None:
         self.gateway_state.setText("Checking the gateway…")
@@ -145,10 +152,13 @@ class LoginPage(QWidget):
                 "You can unlock offline and work from the cache; queries wait in the outbox.")
             self.gateway_state.setObjectName("ConnOffline")
             self._restyle(self.gateway_state)
+            # Offline: say "training" if this gateway said so the last time it answered.
+            self.training_detected.emit(self.controller.last_gateway_training)
             return
         health, accounts = result
         self.gateway_training = bool(health.get("training"))
         self.training_detected.emit(self.gateway_training)
+        self.controller.remember_gateway_kind(self.gateway_training)
         kind = "TRAINING gateway" if self.gateway_training else "Gateway"
         self.gateway_state.setText(f"{kind} online (version {health.get('version', '?')}).")
         self.gateway_state.setObjectName("ConnOnline")

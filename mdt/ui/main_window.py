@@ -358,7 +358,9 @@ class MainWindow(QMainWindow):
         if isinstance(app, QApplication):
             theme = "day" if app.property("mdtTheme") == "night" else "night"
             apply_theme(app, theme)
-            self.controller.terminal.settings.set("theme", theme)
+            settings = self.controller.terminal.settings
+            settings.set("theme", theme)
+            self.controller.tasks.run(settings.save)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         event.accept()

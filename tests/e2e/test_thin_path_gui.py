@@ -73,6 +73,7 @@ def test_gui_plate_hit_then_offline_unlock(qtbot: QtBot, gateway: Gateway,
         login = window.login
         qtbot.waitUntil(lambda: "not reachable" in login.gateway_state.text(), timeout=15000)
         assert login.user.text() == "officer1"  # remembered, not retyped
+        assert window.banner.isVisible()  # the gateway is gone, but it was a training one
         qtbot.keyClicks(login.password, gateway.demo_account_password)
         qtbot.mouseClick(login.unlock_offline, Qt.MouseButton.LeftButton)
         page = window.terminal
