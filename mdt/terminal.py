@@ -31,6 +31,7 @@ from mdt.store.errors import NoProfileError, ProfileWipedError
 # The network, crypto and SQLCipher stacks load on first use, on a worker thread, so the GUI's
 # first window does not wait for them.
 if TYPE_CHECKING:
+    from mdt.core.codes import CodeTables
     from mdt.core.forms import FormSet
     from mdt.net.gateway import GatewayClient, GatewaySession
     from mdt.net.loop import EventLoopThread
@@ -96,6 +97,7 @@ class Terminal:
         self.reader: CacheWriter | None = None
         self.online_session = False
         self._forms: FormSet | None = None
+        self._code_tables: CodeTables | None = None
         self._loop: EventLoopThread | None = None
         self._client: GatewayClient | None = None
         self._engine: SyncEngine | None = None
@@ -145,6 +147,53 @@ class Terminal:
         writer.call(keep)
         self._forms = forms
         return "updated"
+
+    @property
+    def code_tables(self) -> CodeTables:
+        """The NCIC code tables in use: shipped, with any newer ones the gateway served."""
+        if self._code_tables is None:
+            from mdt.core.codes import CodeTables
+
+            self._code_tables = CodeTables.default()
+        return self._code_tables
+
+    def _load_cached_codes(self) -> None:
+        _, writer = self._require()
+        text = writer.call(lambda c: c.get_meta("code_tables"))
+        if text:
+            try:
+                served = json.loads(text)["tables"]
+                self._code_tables = self.code_tables.with_served(served)
+            except (ValueError, KeyError, TypeError):
+                log.warning("cached code tables are unusable; using the shipped ones")
+
+    def refresh_codes(self) -> list[str]:
+        """Fetch the code tables the forms use from the gateway (ETag each), keep them in the
+        cache, and use them. Returns the names of the tables that changed."""
+        from mdt.net.gateway import GatewayRefused
+
+        _, writer = self._require()
+        stored = json.loads(writer.call(lambda c: c.get_meta("code_tables")) or "{}")
+        tables: dict[str, dict[str, str]] = stored.get("tables", {})
+        etags: dict[str, str] = stored.get("etags", {})
+        names = sorted({f.code_table for form in self.forms.all() for f in form.fields
+                        if f.code_table})
+        changed = []
+        for name in names:
+            try:
+                etag, codes = self._run(self.client.code_table(name, etags.get(name)), 30)
+            except GatewayRefused:
+                continue  # this gateway does not serve that table: the shipped one stands
+            if codes is not None:
+                tables[name], etags[name] = codes, etag or ""
+                changed.append(name)
+        if changed:
+            body = json.dumps({"tables": tables, "etags": etags})
+            writer.call(lambda c: c.set_meta("code_tables", body))
+            from mdt.core.codes import CodeTables
+
+            self._code_tables = CodeTables.default().with_served(tables)
+        return changed
 
     @property
     def vault(self) -> KeyVault:
@@ -217,10 +266,12 @@ class Terminal:
         self.online_session = True
         self._save_token(session.token)
         self._load_cached_forms()
+        self._load_cached_codes()
         try:
             self.refresh_forms()
-        except Exception as exc:  # the shipped / cached forms serve; never block a login on it
-            log.info("forms not refreshed: %s", type(exc).__name__)
+            self.refresh_codes()
+        except Exception as exc:  # the shipped / cached ones serve; never block a login on it
+            log.info("forms or code tables not refreshed: %s", type(exc).__name__)
         atomic_write_text(_profile_file(operator.user_id),
                           json.dumps(asdict(operator), indent=2))
         self.settings.set("last_user", operator.user_id)
@@ -243,6 +294,7 @@ class Terminal:
         operator = Operator(**json.loads(profile_file.read_text(encoding="utf-8")))
         self._open_cache(operator, key, create=False)
         self._load_cached_forms()
+        self._load_cached_codes()
         token = self._load_token()
         if token:
             self.client.token = token
@@ -308,7 +360,8 @@ class Terminal:
         operator, writer = self._require()
         form = self.forms.get(mke)
         message = build_message(form, values, operator.profile(
-            str(self.settings.get("operator_phone"))), dest=dest, purpose=purpose)
+            str(self.settings.get("operator_phone"))), dest=dest, purpose=purpose,
+            tables=self.code_tables)
         writer.call(lambda c: c.add_outgoing(message))
         self._audit("query", "queued", f"{message['mke']} {message['id']}")
         if self._engine is not None:

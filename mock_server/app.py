@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import csv
 import hashlib
 import json
 import logging
@@ -303,6 +304,23 @@ def create_app(config: GatewayConfig) -> FastAPI:
         definitions = [json.loads(p.read_text(encoding="utf-8"))
                        for p in sorted(folder.glob("*.json"))]
         body = json.dumps({"forms": definitions}, sort_keys=True).encode()
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        if if_none_match == etag:
+            return Response(status_code=304, headers={"ETag": etag})
+        return Response(body, media_type="application/json", headers={"ETag": etag})
+
+    @app.get("/v1/codes/{table}")
+    async def codes(table: str, authorization: str | None = Header(default=None),
+                    if_none_match: str | None = Header(default=None)) -> Response:
+        gateway.user_for(authorization)
+        folder = default_forms_dir().parent / "codes"
+        path = folder / f"{table}.csv"
+        if not table.isalnum() or not path.exists():
+            raise ApiError(404, "not_found", f"No code table {table!r}.")
+        with open(path, encoding="utf-8", newline="") as handle:
+            rows = [{"code": r["code"], "description": r["description"]}
+                    for r in csv.DictReader(handle) if r.get("code")]
+        body = json.dumps({"table": table, "codes": rows}, sort_keys=True).encode()
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         if if_none_match == etag:
             return Response(status_code=304, headers={"ETag": etag})

@@ -31,12 +31,17 @@ def _clean(description: str) -> str:
 
 
 class CodeTable:
-    def __init__(self, name: str, path: Path) -> None:
+    def __init__(self, name: str, path: Path | None, served: dict[str, str] | None = None
+                 ) -> None:
         self.name = name
         self.path = path
+        self.served = served  # a gateway's newer table, when it sent one
 
     @cached_property
     def entries(self) -> dict[str, str]:
+        if self.served is not None:
+            return {c.strip().upper(): _clean(d) for c, d in self.served.items() if c.strip()}
+        assert self.path is not None
         with open(self.path, encoding="utf-8", newline="") as handle:
             return {row["code"].strip().upper(): _clean(row["description"])
                     for row in csv.DictReader(handle) if row.get("code")}
@@ -60,22 +65,30 @@ class CodeTable:
 
 
 class CodeTables:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, served: dict[str, dict[str, str]] | None = None) -> None:
         self.folder = folder
+        self.served = served or {}
         self._tables: dict[str, CodeTable] = {}
 
     @classmethod
     def default(cls) -> CodeTables:
         return cls(resources_dir() / "codes")
 
+    def with_served(self, served: dict[str, dict[str, str]]) -> CodeTables:
+        """These tables, with the ones a gateway served taking the place of the shipped ones."""
+        return CodeTables(self.folder, {**self.served, **served})
+
     def names(self) -> list[str]:
-        return sorted(p.stem for p in self.folder.glob("*.csv"))
+        return sorted({p.stem for p in self.folder.glob("*.csv")} | set(self.served))
 
     def __getitem__(self, name: str) -> CodeTable:
         name = TABLE_FOR_TAG.get(name, name)
         if name not in self._tables:
             path = self.folder / f"{name}.csv"
-            if not path.exists():
+            if name in self.served:
+                self._tables[name] = CodeTable(name, None, self.served[name])
+            elif path.exists():
+                self._tables[name] = CodeTable(name, path)
+            else:
                 raise KeyError(f"no code table {name!r}")
-            self._tables[name] = CodeTable(name, path)
         return self._tables[name]

@@ -239,6 +239,22 @@ class GatewayClient:
             raise GatewayUnreachable("The gateway's forms are not JSON.", code="bad_answer") \
                 from exc
 
+    async def code_table(self, table: str, etag: str | None = None
+                         ) -> tuple[str | None, dict[str, str] | None]:
+        """A code table the gateway wants used: (etag, {code: description}), or (etag, None)
+        when unchanged; a gateway without that table answers 404 (raised as GatewayRefused)."""
+        headers = {**self._auth(), **({"If-None-Match": etag} if etag else {})}
+        response = await self._request("GET", f"/v1/codes/{table}", headers=headers)
+        if response.status_code == 304:
+            return etag, None
+        try:
+            body = response.json()
+            codes = {str(r["code"]): str(r["description"]) for r in body["codes"]}
+        except (ValueError, UnicodeDecodeError, KeyError, TypeError) as exc:
+            raise GatewayUnreachable(f"The gateway's code table {table} makes no sense.",
+                                     code="bad_answer") from exc
+        return response.headers.get("ETag"), codes
+
     async def demo_accounts(self) -> list[dict[str, Any]]:
         """The training gateway's demo accounts (a live gateway answers 404: none)."""
         try:

@@ -78,6 +78,11 @@ CREATE INDEX record_index_dob ON record_index(dob);
 CREATE INDEX record_index_received ON record_index(received_at);
 CREATE VIRTUAL TABLE record_text USING fts5(return_id UNINDEXED, n UNINDEXED, body);
 CREATE INDEX audit_shipped ON audit(shipped, n);
+CREATE TABLE alerts (
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, severity TEXT NOT NULL, title TEXT NOT NULL,
+    body TEXT NOT NULL, event_id TEXT, message_id TEXT, deadline TEXT, created_at TEXT NOT NULL,
+    acked_by TEXT, acked_at TEXT, ack_note TEXT);
+CREATE INDEX alerts_open ON alerts(acked_at, deadline);
 """
 
 
@@ -457,6 +462,45 @@ class Cache:
             f"SELECT {self._RETURN_COLUMNS} FROM returns WHERE id = ?", (return_id,)).fetchone()
         return self._return(row) if row else None
 
+    # -- alerts ----------------------------------------------------------------------------------
+    def add_alert(self, alert: dict[str, Any]) -> bool:
+        """Keep an alert (hit, detainer, hit confirmation ...); the same id twice is one alert."""
+        with self._tx():
+            cur = self._conn.execute(
+                "INSERT OR IGNORE INTO alerts(id, kind, severity, title, body, event_id, "
+                "message_id, deadline, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (str(alert["id"]), str(alert["kind"]), str(alert["severity"]),
+                 str(alert["title"]), json.dumps(alert.get("body") or {}), alert.get("event_id"),
+                 alert.get("message_id"), alert.get("deadline"),
+                 str(alert.get("created_at") or utc_now())))
+            return bool(cur.rowcount)
+
+    def ack_alert(self, alert_id: str, who: str, note: str = "", device: str = "") -> bool:
+        """Record who acknowledged an alert and when, in the alert and in the audit log, at once."""
+        with self._tx():
+            cur = self._conn.execute(
+                "UPDATE alerts SET acked_by = ?, acked_at = ?, ack_note = ? "
+                "WHERE id = ? AND acked_at IS NULL", (who, utc_now(), note, alert_id))
+            if cur.rowcount:
+                self._append_audit("alert-ack", "success", who=who, source="client",
+                                   device=device, detail=f"alert {alert_id} {note}".strip())
+            return bool(cur.rowcount)
+
+    def list_alerts(self, *, open_only: bool = False, limit: int = 200) -> list[dict[str, Any]]:
+        columns = ("id", "kind", "severity", "title", "body", "event_id", "message_id",
+                   "deadline", "created_at", "acked_by", "acked_at", "ack_note")
+        where = "WHERE acked_at IS NULL" if open_only else ""
+        rows = self._conn.execute(
+            f"SELECT {', '.join(columns)} FROM alerts {where} "
+            "ORDER BY acked_at IS NOT NULL, coalesce(deadline, created_at), created_at LIMIT ?",
+            (limit,))
+        alerts = []
+        for row in rows:
+            alert = dict(zip(columns, row, strict=True))
+            alert["body"] = json.loads(alert["body"])
+            alerts.append(alert)
+        return alerts
+
     # -- offline search --------------------------------------------------------------------------
     def search(self, text: str, limit: int = 50, after: SearchCursor | None = None
                ) -> tuple[list[SearchHit], SearchCursor | None]:
@@ -605,16 +649,23 @@ class Cache:
     def audit(self, action: str, outcome: str, *, who: str, source: str = "client",
               device: str = "", detail: str = "") -> None:
         with self._tx():
-            prev = self._one("SELECT hash FROM audit ORDER BY n DESC LIMIT 1") or GENESIS
-            row = {"id": str(uuid.uuid4()), "at": utc_now(), "action": action,
-                   "outcome": outcome, "who": who, "source": source, "device": device,
-                   "detail": detail}
-            row["prev_hash"] = prev
-            row["hash"] = _audit_hash(prev, row)
-            names = list(row)
-            self._conn.execute(
-                f"INSERT INTO audit({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-                tuple(row[k] for k in names))
+            self._append_audit(action, outcome, who=who, source=source, device=device,
+                               detail=detail)
+
+    def _append_audit(self, action: str, outcome: str, *, who: str, source: str, device: str,
+                      detail: str) -> None:
+        """Inside a transaction: one more link in the chain."""
+        prev = (self._one("SELECT hash FROM audit ORDER BY n DESC LIMIT 1")
+                or self.get_meta("audit_anchor") or GENESIS)
+        row = {"id": str(uuid.uuid4()), "at": utc_now(), "action": action,
+               "outcome": outcome, "who": who, "source": source, "device": device,
+               "detail": detail}
+        row["prev_hash"] = prev
+        row["hash"] = _audit_hash(prev, row)
+        names = list(row)
+        self._conn.execute(
+            f"INSERT INTO audit({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+            tuple(row[k] for k in names))
 
     def verify_audit(self) -> AuditReport:
         problems: list[str] = []

@@ -131,10 +131,10 @@ class TerminalPage(QWidget):
         self.operator_label.setText(
             f"<b>{operator.name}</b> · {operator.role} · ORI {operator.ori}"
             + (f" · {operator.unit}" if operator.unit else ""))
-        tables = self.tables
         terminal = self.controller.terminal
 
         def load() -> list[FormDef]:
+            self.tables = tables = terminal.code_tables
             forms = terminal.forms.all()
             for form in forms:  # read the code tables now, on this worker, not on the GUI thread
                 for field in form.fields:

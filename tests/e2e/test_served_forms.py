@@ -68,3 +68,44 @@ def test_broken_served_forms_are_refused(tmp_path: Path) -> None:
     finally:
         terminal.close()
         gw.stop()
+
+
+def test_code_tables_are_fetched_once_and_kept_offline(tmp_path: Path) -> None:
+    gw = start_gateway(tmp_path / "gw")
+    terminal = _terminal(gw.url)
+    try:
+        account = gw.demo_account("officer1")
+        terminal.login("officer1", account["password"], account["otp_now"])  # fetches them
+        assert terminal.code_tables.served["LIS"]["NB"] == "Nebraska"
+        assert terminal.refresh_codes() == []  # every ETag matched: nothing sent again
+    finally:
+        terminal.close()
+        gw.stop()
+    offline = _terminal(gw.url)
+    try:
+        offline.unlock("officer1", "training")
+        assert offline.code_tables.served["LIS"]["NB"] == "Nebraska"
+        assert offline.code_tables["OLS"].lookup("NB") == "Nebraska"
+    finally:
+        offline.close()
+
+
+def test_unknown_code_tables_are_404(gateway_url_and_headers: tuple[str, dict[str, str]]) -> None:
+    import httpx
+
+    url, headers = gateway_url_and_headers
+    response = httpx.get(f"{url}/v1/codes/NOPE", headers=headers)
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+    ok = httpx.get(f"{url}/v1/codes/SEX", headers=headers).json()
+    assert {c["code"] for c in ok["codes"]} == {"F", "M", "U"}
+
+
+@pytest.fixture
+def gateway_url_and_headers(gateway):  # type: ignore[no-untyped-def]
+    import httpx
+
+    account = gateway.demo_account("officer1")
+    token = httpx.post(f"{gateway.url}/v1/sessions", json={
+        "user_id": "officer1", "password": account["password"], "otp": account["otp_now"],
+        "device_id": "t"}).json()["token"]
+    return gateway.url, {"Authorization": f"Bearer {token}"}

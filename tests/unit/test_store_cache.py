@@ -181,3 +181,28 @@ def test_failures_are_sorted_into_what_a_person_can_act_on(tmp_path: Path, messa
     assert type(error).__name__ == kind
     assert error.user_message.endswith(".")
     assert error.kind == ("bug" if kind == "CacheBugError" else "environment")
+
+
+def test_alerts_are_kept_and_acknowledged_once_with_an_audit_record(cache: Cache) -> None:
+    alert = {"id": "a1", "kind": "hit", "severity": "critical", "title": "HIT — VEHICLE",
+             "body": {"nic": "V260000001"}, "deadline": "2026-11-24T10:10:00.000Z"}
+    assert cache.add_alert(alert) is True and cache.add_alert(alert) is False
+    assert [a["id"] for a in cache.list_alerts(open_only=True)] == ["a1"]
+    assert cache.ack_alert("a1", who="officer1", note="confirmed with VA0290000") is True
+    assert cache.ack_alert("a1", who="officer2") is False  # once
+    (acked,) = cache.list_alerts()
+    assert acked["acked_by"] == "officer1" and acked["acked_at"] and acked["body"]["nic"]
+    assert cache.list_alerts(open_only=True) == []
+    report = cache.verify_audit()
+    assert report.ok and report.checked == 1
+
+
+def test_a_fully_pruned_audit_log_goes_on_from_its_anchor(cache: Cache) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    cache.audit("logon", "success", who="officer1")
+    cache.mark_audit_shipped([r["id"] for r in cache.audit_unshipped()])
+    cache.expire(12, now=datetime.now(UTC) + timedelta(hours=13))
+    assert cache.verify_audit().checked == 0
+    cache.audit("query", "queued", who="officer1")
+    assert cache.verify_audit().ok
