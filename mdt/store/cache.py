@@ -67,14 +67,14 @@ CREATE TABLE record_index (
     return_id TEXT NOT NULL, n INTEGER NOT NULL, received_at TEXT NOT NULL, message_id TEXT,
     file TEXT NOT NULL, hit INTEGER NOT NULL, name TEXT, name_key TEXT, dob TEXT, plate TEXT,
     vin TEXT, arn TEXT, nic TEXT, oln TEXT, PRIMARY KEY (return_id, n));
-CREATE INDEX record_index_name ON record_index(name);
-CREATE INDEX record_index_name_key ON record_index(name_key);
+CREATE INDEX record_index_name ON record_index(name, received_at);
+CREATE INDEX record_index_name_key ON record_index(name_key, received_at);
 CREATE INDEX record_index_plate ON record_index(plate);
 CREATE INDEX record_index_vin ON record_index(vin);
 CREATE INDEX record_index_arn ON record_index(arn);
 CREATE INDEX record_index_nic ON record_index(nic);
 CREATE INDEX record_index_oln ON record_index(oln);
-CREATE INDEX record_index_dob ON record_index(dob);
+CREATE INDEX record_index_dob ON record_index(dob, received_at);
 CREATE INDEX record_index_received ON record_index(received_at);
 CREATE VIRTUAL TABLE record_text USING fts5(return_id UNINDEXED, n UNINDEXED, body);
 CREATE INDEX audit_shipped ON audit(shipped, n);
@@ -524,33 +524,50 @@ class Cache:
         params: dict[str, Any] = {"ident": ident, "arn": arn or None, "name": name or None,
                                   "key": name_key(name) if name else None, "dob": dob,
                                   "fts": fts or None, "limit": limit}
-        branches = [
-            "SELECT 0 AS rank, return_id, n, 'plate' AS how FROM record_index WHERE plate = :ident",
-            "SELECT 0, return_id, n, 'VIN' FROM record_index WHERE vin = :ident",
-            "SELECT 0, return_id, n, 'NIC' FROM record_index WHERE nic = :ident",
-            "SELECT 0, return_id, n, 'A-number' FROM record_index WHERE arn = :arn",
-            "SELECT 0, return_id, n, 'licence number' FROM record_index WHERE oln = :ident",
-            "SELECT 1, return_id, n, 'name' FROM record_index WHERE name = :name "
-            "AND (:dob IS NULL OR dob = :dob)",
-            "SELECT 2, return_id, n, 'sounds like' FROM record_index WHERE name_key = :key "
-            "AND name != :name AND (:dob IS NULL OR dob = :dob)",
-            "SELECT 1, return_id, n, 'date of birth' FROM record_index WHERE :name IS NULL "
-            "AND dob = :dob",
-            "SELECT 3, return_id, CAST(n AS INTEGER), 'text' FROM record_text "
-            "WHERE :fts IS NOT NULL AND record_text MATCH :fts",
-        ]
-        keyset = ""
+        identifiers = [("plate", "plate = :ident", "plate"), ("VIN", "vin = :ident", "vin"),
+                       ("NIC", "nic = :ident", "nic"), ("A-number", "arn = :arn", "arn"),
+                       ("licence number", "oln = :ident", "oln")]
+        branches: list[tuple[int, str, str]] = [(0, how, cond) for how, cond, _ in identifiers]
+        if name:
+            branches.append((1, "name", "name = :name AND (:dob IS NULL OR dob = :dob)"))
+            branches.append((2, "sounds like", "name_key = :key AND name != :name "
+                                               "AND (:dob IS NULL OR dob = :dob)"))
+        elif dob:
+            branches.append((1, "date of birth", "dob = :dob"))
         if after is not None:
             params.update(zip(("a_rank", "a_at", "a_id", "a_n"), after, strict=True))
-            keyset = ("HAVING (rank > :a_rank) OR (rank = :a_rank AND (ri.received_at < :a_at OR "
-                      "(ri.received_at = :a_at AND (m.return_id > :a_id OR "
-                      "(m.return_id = :a_id AND m.n > :a_n)))))")
-        sql = (f"WITH m AS ({' UNION ALL '.join(branches)}) "
+
+        def keyset(rank: int, prefix: str = "") -> str:
+            if after is None or rank > after[0]:
+                return "1"
+            if rank < after[0]:
+                return "0"
+            return (f"({prefix}received_at < :a_at OR ({prefix}received_at = :a_at AND "
+                    f"({prefix}return_id > :a_id OR ({prefix}return_id = :a_id AND "
+                    f"{prefix}n > :a_n))))")
+
+        # Each branch brings at most one page, newest first (an index serves each), so a common
+        # name costs a page, not every record that sounds like it.
+        selects = [
+            f"SELECT * FROM (SELECT {rank} AS rank, return_id, n, '{how}' AS how, received_at "
+            f"FROM record_index WHERE {cond} AND {keyset(rank)} "
+            "ORDER BY received_at DESC, return_id, n LIMIT :limit)"
+            for rank, how, cond in branches]
+        if fts:
+            known = " OR ".join(f"ri.{col} = :{'arn' if col == 'arn' else 'ident'}"
+                                for _, _, col in identifiers)
+            selects.append(
+                "SELECT * FROM (SELECT 3 AS rank, t.return_id, CAST(t.n AS INTEGER) AS n, "
+                "'text' AS how, ri.received_at FROM record_text t JOIN record_index ri "
+                "ON ri.return_id = t.return_id AND ri.n = t.n "
+                f"WHERE record_text MATCH :fts AND NOT coalesce({known}, 0) AND {keyset(3, 'ri.')} "
+                "ORDER BY ri.received_at DESC, t.return_id, t.n LIMIT :limit)")
+        sql = (f"WITH m AS ({' UNION ALL '.join(selects)}) "
                "SELECT min(m.rank) AS rank, m.return_id, m.n, m.how, ri.file, ri.hit, "
                "ri.received_at, r.records, r.message_id FROM m "
                "JOIN record_index ri ON ri.return_id = m.return_id AND ri.n = m.n "
                "JOIN returns r ON r.id = m.return_id "
-               f"GROUP BY m.return_id, m.n {keyset} "
+               "GROUP BY m.return_id, m.n "
                "ORDER BY rank, ri.received_at DESC, m.return_id, m.n LIMIT :limit")
         try:
             rows = self._conn.execute(sql, params).fetchall()

@@ -184,3 +184,26 @@ def test_a_schema_1_cache_is_migrated(tmp_path: Path) -> None:
         assert cache.verify_audit().ok
     finally:
         cache.close()
+
+
+def test_paging_through_names_and_sound_alikes_keeps_order_and_never_repeats(cache: Cache) -> None:
+    for seq in range(1, 24):
+        last = "ZANDER" if seq % 2 else "ZANDAR"
+        add(cache, seq, record(NAM=f"{last}, ALEX Q", LIC=f"PG{seq:05d}"))
+    seen: list[tuple[str, int]] = []
+    ranks: list[int] = []
+    cursor = None
+    while True:
+        hits, cursor = cache.search("ZANDER, ALEX Q", limit=4, after=cursor)
+        seen += [(h.return_id, h.record) for h in hits]
+        ranks += [h.rank for h in hits]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)) == 23
+    assert ranks == sorted(ranks) and ranks.count(1) == 12 and ranks.count(2) == 11
+
+
+def test_an_identifier_is_not_listed_again_as_text(cache: Cache) -> None:
+    add(cache, 1, record(LIC="TRN4821", LIS="VA"))
+    hits, _ = cache.search("TRN4821")
+    assert [(h.rank, h.how) for h in hits] == [(0, "plate")]
