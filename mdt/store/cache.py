@@ -272,6 +272,7 @@ class Cache:
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA secure_delete = ON")
             conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA cache_size = -65536")  # 64 MiB: fewer pages to decrypt again
         except sqlcipher3.DatabaseError as exc:
             conn.close()
             error = _classify(exc, path)
