@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.reliability.torture import torture  # noqa: E402
+from tests.reliability.torture import torture
 
 
 def main() -> None:
