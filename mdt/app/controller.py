@@ -98,6 +98,10 @@ class AppController(QObject):
 
         self.tasks.run(lambda: self.terminal.unlock(user_id, password), done)
 
+    def relogin(self, password: str, otp: str, callback: Callback) -> None:
+        """A new gateway session for the signed-in operator; the sync engine resumes."""
+        self.tasks.run(lambda: self.terminal.relogin(password, otp), callback)
+
     def _signed_in(self, operator: Operator, *, offline: bool) -> None:
         self.operator = operator
         self.offline_unlock = offline

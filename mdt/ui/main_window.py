@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QMainWindow,
+    QPushButton,
     QScrollArea,
     QSplitter,
     QStackedWidget,
@@ -34,6 +35,7 @@ from mdt.terminal import Operator
 from mdt.ui.command_line import CommandLine
 from mdt.ui.form_view import FormView
 from mdt.ui.login import LoginPage, describe_error
+from mdt.ui.relogin import ReloginDialog
 from mdt.ui.returns_view import ReturnDetail, ReturnsModel, build_rows
 from mdt.ui.theme import apply_theme
 
@@ -319,7 +321,12 @@ class MainWindow(QMainWindow):
 
         self.connection = QLabel("Not signed in")
         self.outbox = QLabel("")
+        self.relogin_button = QPushButton("Sign in again…")
+        self.relogin_button.setObjectName("ReloginButton")
+        self.relogin_button.hide()
+        self.relogin_button.clicked.connect(self.open_relogin)
         self.statusBar().addWidget(self.connection, 1)
+        self.statusBar().addPermanentWidget(self.relogin_button)
         self.statusBar().addPermanentWidget(self.outbox)
 
         controller.signed_in.connect(self._signed_in)
@@ -343,12 +350,18 @@ class MainWindow(QMainWindow):
 
     def set_connection(self, state: str, detail: str) -> None:
         words, name = CONNECTION_WORDS.get(state, (state, "ConnOffline"))
+        self.relogin_button.setVisible(state == "reauth")
         self.terminal.offline = state != "online"
         self.connection.setText(words)
         self.connection.setToolTip(detail)
         self.connection.setObjectName(name)
         self.connection.style().unpolish(self.connection)
         self.connection.style().polish(self.connection)
+
+    def open_relogin(self) -> ReloginDialog:
+        dialog = ReloginDialog(self.controller, self)
+        dialog.open()
+        return dialog
 
     def _outbox_changed(self, _message_id: str, state: str, _detail: str) -> None:
         self.outbox.setText(f"Outbox: last message {state}")

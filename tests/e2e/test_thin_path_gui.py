@@ -4,6 +4,8 @@ stopped → unlock offline → the return is still there, marked cached and offl
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
@@ -12,7 +14,7 @@ from pytestqt.qtbot import QtBot
 from mdt.settings import Settings
 from mdt.ui.application import create_window
 from mdt.ui.theme import apply_theme
-from tests.conftest import Gateway
+from tests.conftest import Gateway, start_gateway
 
 pytestmark = pytest.mark.e2e
 
@@ -105,3 +107,37 @@ def test_gui_wrong_password_says_so_and_stays_on_login(qtbot: QtBot, gateway: Ga
     finally:
         controller.shutdown()
         window.close()
+
+
+def test_an_expired_session_is_renewed_without_losing_the_query(qtbot: QtBot,
+                                                                tmp_path: Path) -> None:
+    gw = start_gateway(tmp_path / "gw", "--token-ttl", "3")
+    controller, window = _window(qtbot, gw.url)
+    try:
+        login = window.login
+        qtbot.waitUntil(lambda: login.demo.rowCount() > 0, timeout=10000)
+        login.user.setText("officer1")
+        login.password.setText(gw.demo_account_password)
+        login.otp.setText(gw.demo_account("officer1")["otp_now"])
+        login.do_sign_in()
+        page = window.terminal
+        qtbot.waitUntil(lambda: "QV" in page.views and window.connection.text() == "Online",
+                        timeout=15000)
+        qtbot.wait(3200)  # the token expires
+        page.command.setText("CLN1000")
+        page.run_command()
+        qtbot.waitUntil(window.relogin_button.isVisible, timeout=15000)
+        assert window.connection.text().startswith("Session expired")
+        assert [r.message["state"] for r in page.model.rows if r.message] == ["queued"]
+        dialog = window.open_relogin()
+        dialog.password.setText(gw.demo_account_password)
+        dialog.otp.setText(gw.demo_account("officer1")["otp_now"])
+        dialog.submit()
+        qtbot.waitUntil(lambda: any(r.ret is not None for r in page.model.rows), timeout=15000)
+        qtbot.waitUntil(lambda: window.connection.text() == "Online", timeout=10000)
+        assert not window.relogin_button.isVisible()
+        assert window.pages.currentWidget() is page  # the screen was never lost
+    finally:
+        controller.shutdown()
+        window.close()
+        gw.stop()
