@@ -347,6 +347,8 @@ class Terminal:
         device = str(self.settings.get("device_id"))
         writer.call(lambda c: c.audit(action, outcome, who=operator.user_id, device=device,
                                       detail=detail))
+        if self._engine is not None:  # the record goes to the gateway with the next round
+            self.loop.call_soon(self._engine.poke)
 
     # -- queries ---------------------------------------------------------------------------------
     def send(self, mke: str, values: dict[str, str], *, dest: list[str] | None = None,

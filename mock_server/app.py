@@ -87,6 +87,21 @@ class MessageBody(BaseModel):
     purpose: str | None = Field(default=None, max_length=4)
 
 
+class AuditRecord(BaseModel):
+    id: uuid.UUID
+    at: str = Field(max_length=64)
+    action: str = Field(max_length=64)
+    outcome: str = Field(max_length=64)
+    who: str = Field(max_length=64)
+    source: str = Field(max_length=64)
+    device: str = Field(max_length=128)
+    detail: str = Field(max_length=2000)
+
+
+class AuditBatch(BaseModel):
+    records: list[AuditRecord] = Field(max_length=1000)
+
+
 class AckBody(BaseModel):
     upto: int = Field(ge=0)
 
@@ -295,6 +310,14 @@ def create_app(config: GatewayConfig) -> FastAPI:
         account = gateway.user_for(authorization)
         gateway.state.ack(account.user_id, body.upto)
         return {"upto": gateway.state.acked(account.user_id)}
+
+    @app.post("/v1/audit")
+    async def audit(body: AuditBatch, authorization: str | None = Header(default=None)
+                    ) -> dict[str, Any]:
+        account = gateway.user_for(authorization)
+        records = [r.model_dump(mode="json") for r in body.records]
+        stored = gateway.state.add_audit(account.user_id, records)
+        return {"accepted": [r["id"] for r in records], "new": stored}
 
     @app.get("/v1/forms")
     async def forms(authorization: str | None = Header(default=None),

@@ -36,6 +36,8 @@ CREATE TABLE IF NOT EXISTS events (
     recipient TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL,
     PRIMARY KEY (recipient, seq));
 CREATE TABLE IF NOT EXISTS acks (recipient TEXT PRIMARY KEY, upto INTEGER NOT NULL, at REAL);
+CREATE TABLE IF NOT EXISTS audit (
+    id TEXT PRIMARY KEY, user_id TEXT NOT NULL, body TEXT NOT NULL, received_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS deliveries (
     n INTEGER PRIMARY KEY AUTOINCREMENT, due REAL NOT NULL, recipient TEXT NOT NULL,
     body TEXT NOT NULL);
@@ -181,6 +183,19 @@ class State:
     def acked(self, recipient: str) -> int:
         row = self.db.execute("SELECT upto FROM acks WHERE recipient = ?", (recipient,)).fetchone()
         return int(row[0]) if row else 0
+
+    # -- client audit records (kept by the server: CJIS wants a year) ------------------------------
+    def add_audit(self, user_id: str, records: list[dict[str, Any]]) -> int:
+        """Store records by their own ids; a repeat of a known id changes nothing."""
+        before = self.db.total_changes
+        self.db.executemany("INSERT OR IGNORE INTO audit VALUES (?, ?, ?, ?)",
+                            [(str(r["id"]), user_id, json.dumps(r), time.time())
+                             for r in records])
+        return self.db.total_changes - before
+
+    def audit_count(self, user_id: str) -> int:
+        return int(self.db.execute("SELECT count(*) FROM audit WHERE user_id = ?",
+                                   (user_id,)).fetchone()[0])
 
     # -- deliveries scheduled for later ----------------------------------------------------------
     def schedule(self, due: float, recipient: str, body: dict[str, Any]) -> None:

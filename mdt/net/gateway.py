@@ -196,6 +196,17 @@ class GatewayClient:
                                      code="bad_answer") from exc
         return InboxPage(events=events, next_after=next_after)
 
+    async def ship_audit(self, records: list[dict[str, Any]]) -> list[str]:
+        """Send audit records; returns the ids the gateway holds now (idempotent per record)."""
+        body = self._expect_dict(await self._json(
+            "POST", "/v1/audit", json={"records": records}, headers=self._auth()),
+            "the audit records")
+        accepted = body.get("accepted")
+        if not isinstance(accepted, list):
+            raise GatewayUnreachable("The gateway's audit answer has no accepted list.",
+                                     code="bad_answer")
+        return [str(i) for i in accepted]
+
     async def ack(self, upto: int) -> None:
         await self._json("POST", "/v1/inbox/ack", json={"upto": upto}, headers=self._auth())
 

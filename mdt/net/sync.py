@@ -82,6 +82,14 @@ def _apply(event: dict[str, Any], cache: Cache) -> bool:
     return cache.apply_event(event)
 
 
+def _unshipped(limit: int, cache: Cache) -> list[dict[str, Any]]:
+    return cache.audit_unshipped(limit)
+
+
+def _mark_shipped(ids: list[str], cache: Cache) -> None:
+    cache.mark_audit_shipped(ids)
+
+
 def _valid_event(event: dict[str, Any]) -> bool:
     return isinstance(event.get("seq"), int) and isinstance(event.get("id"), str) \
         and isinstance(event.get("type"), str)
@@ -176,10 +184,25 @@ class SyncEngine:
             await self.client.ack(cursor)
         return applied
 
+    async def ship_audit(self, batch: int = 500) -> int:
+        """Send the audit records the gateway does not hold yet; mark them shipped only once it
+        answered (they may then be pruned by retention, never before)."""
+        shipped = 0
+        while True:
+            records = await self.writer.run(partial(_unshipped, batch))
+            if not records:
+                return shipped
+            accepted = await self.client.ship_audit(records)
+            await self.writer.run(partial(_mark_shipped, accepted))
+            shipped += len(accepted)
+            if len(records) < batch or not accepted:
+                return shipped
+
     async def sync_once(self) -> SyncReport:
-        """One round: send the outbox, then catch up the inbox."""
+        """One round: send the outbox, then catch up the inbox, then ship the audit records."""
         sent, failed = await self.flush_outbox()
         applied = await self.catch_up()
+        await self.ship_audit()
         cursor = await self.writer.run(lambda c: c.inbox_cursor())
         self._set_state(Connectivity.ONLINE)
         return SyncReport(sent=sent, failed=failed, applied=applied, cursor=cursor)
@@ -215,6 +238,7 @@ class SyncEngine:
             await self._wake.wait()
             self._wake.clear()
             await self.flush_outbox()
+            await self.ship_audit()
 
     async def _live(self) -> None:
         tasks = [asyncio.create_task(self._stream()), asyncio.create_task(self._outbox_loop())]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,32 @@ def test_the_agency_can_wipe_after_n_wrong_passwords(gateway: Gateway, mdt_home:
     finally:
         terminal.close()
     assert not (mdt_home / "data" / "profiles" / "officer1").exists()
+
+
+def test_audit_records_reach_the_gateway_once_and_may_then_be_pruned(gateway: Gateway) -> None:
+    import sqlite3
+    from datetime import UTC, datetime, timedelta
+
+    config = _signed_in_once(gateway)
+    terminal = Terminal(config)
+    try:
+        terminal.unlock("officer1", "training")
+        terminal.send("QV", {"LIC": "CLN1000", "LIS": "MD"})
+        terminal.sync_once()
+        assert terminal.writer is not None
+        assert terminal.writer.call(lambda c: c.audit_unshipped()) == []
+        conn = sqlite3.connect(gateway.data_dir / "gateway.sqlite")
+        actions = sorted(json.loads(r[0])["action"] for r in conn.execute(
+            "SELECT body FROM audit WHERE user_id = 'officer1'"))
+        conn.close()
+        assert {"logon", "unlock", "query"} <= set(actions)
+        terminal.sync_once()  # nothing new: nothing sent twice
+        conn = sqlite3.connect(gateway.data_dir / "gateway.sqlite")
+        assert conn.execute("SELECT count(*) FROM audit").fetchone()[0] == len(actions)
+        conn.close()
+        later = datetime.now(UTC) + timedelta(hours=13)
+        terminal.writer.call(lambda c: c.expire(12, now=later))
+        report = terminal.writer.call(lambda c: c.verify_audit())
+        assert report.ok and report.checked < len(actions)  # shipped ones could go
+    finally:
+        terminal.close()

@@ -299,3 +299,17 @@ def test_forms_are_served_with_an_etag(gateway: Gateway) -> None:
     again = httpx.get(f"{gateway.url}/v1/forms",
                       headers=headers | {"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
+
+
+def test_audit_batches_are_idempotent_per_record(gateway: Gateway) -> None:
+    headers = auth(gateway)
+    record = {"id": str(uuid.uuid4()), "at": "2026-11-24T10:00:00.000Z", "action": "query",
+              "outcome": "queued", "who": "officer1", "source": "client", "device": "car-12",
+              "detail": "QV"}
+    first = httpx.post(f"{gateway.url}/v1/audit", json={"records": [record]}, headers=headers)
+    again = httpx.post(f"{gateway.url}/v1/audit", json={"records": [record]}, headers=headers)
+    assert first.json() == {"accepted": [record["id"]], "new": 1}
+    assert again.json() == {"accepted": [record["id"]], "new": 0}
+    bad = httpx.post(f"{gateway.url}/v1/audit", json={"records": [record | {"id": "x"}]},
+                     headers=headers)
+    assert bad.status_code == 422
