@@ -49,6 +49,9 @@ _DECLARED = [
             "Erase every cached return when the operator logs out (an agency setting)."),
     Setting("wipe_after_failures", int, 0,
             "Wipe a profile's cache after this many wrong passwords in a row (0: never)."),
+    Setting("unanswered_after_minutes", float, 5.0,
+            "Show a sent query as unanswered after this many minutes without an answer (an "
+            "acknowledged IAQ: six times as long)."),
     Setting("keystore", str, "os",
             "Where the wrapped cache key is held: 'os' (the OS keystore through keyring) or "
             "'wrapped-file' (a file holding only the password-wrapped key; an agency must allow "

@@ -86,6 +86,8 @@ class TerminalPage(QWidget):
         left_layout.addWidget(self.form_stack, 1)
 
         self.model = ReturnsModel(self)
+        self.model.unanswered_after = float(
+            controller.terminal.settings.get("unanswered_after_minutes"))
         self.table = QTableView()
         self.table.setObjectName("ReturnsTable")
         self.table.setModel(self.model)

@@ -65,6 +65,15 @@ def age_text(iso: str, now: datetime | None = None) -> str:
     return f"{seconds // 86400} d ago"
 
 
+def waited_minutes(message: dict[str, Any], now: datetime | None = None) -> float | None:
+    sent = str(message.get("accepted_at") or message.get("created_at") or "")
+    try:
+        then = datetime.fromisoformat(sent.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return ((now or datetime.now(UTC)) - then).total_seconds() / 60
+
+
 def query_summary(message: dict[str, Any] | None) -> str:
     if not message:
         return "?"
@@ -104,6 +113,20 @@ class ReturnsModel(QAbstractTableModel):
         super().__init__(parent)
         self.rows: list[QueryRow] = []
         self.now: datetime | None = None  # tests pin the clock
+        # Minutes after which a sent query with no answer is shown as unanswered (an IAQ, which
+        # LESC acknowledges first and answers later, gets six times as long).
+        self.unanswered_after = 5.0
+
+    def state_text(self, row: QueryRow) -> str:
+        """The query's outbox state in words; a query sent long ago with no answer says so
+        (it is never silently forgotten)."""
+        message = row.message or {}
+        state = str(message.get("state", "queued"))
+        waited = waited_minutes(message, self.now)
+        limit = self.unanswered_after * (6 if state == "acknowledged" else 1)
+        if state in ("accepted", "acknowledged") and waited is not None and waited >= limit:
+            return f"No answer after {int(waited)} min — check with dispatch"
+        return STATE_WORDS.get(state, state)
 
     @classmethod
     def column_count(cls) -> int:
@@ -139,8 +162,7 @@ class ReturnsModel(QAbstractTableModel):
                 return query_summary(row.message)
             if column == 2:
                 if row.ret is None:
-                    state = str((row.message or {}).get("state", "queued"))
-                    return STATE_WORDS.get(state, state)
+                    return self.state_text(row)
                 return "HIT" if row.hit else "No record"
             if column == 3:
                 return row.ret.source if row.ret else ""

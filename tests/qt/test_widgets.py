@@ -193,3 +193,16 @@ def test_run_this_person_from_a_record(qtbot: QtBot) -> None:
     with qtbot.waitSignal(detail.run_requested) as signal:
         detail.body.anchorClicked.emit(QUrl(f"run:{index}"))
     assert signal.args == ["QW", {"NAM": "KOLVEX, DRAYTON Q", "DOB": "19840312", "SEX": "M"}, []]
+
+
+def test_a_query_without_an_answer_is_never_silently_forgotten() -> None:
+    model = ReturnsModel()
+    model.now = NOW
+    sent = {"id": "m1", "mke": "QV", "fields": {"LIC": "OFF9999", "LIS": "MD"},
+            "created_at": "2026-11-24T11:50:00.000Z", "accepted_at": "2026-11-24T11:50:01.000Z",
+            "state": "accepted"}
+    iaq = sent | {"id": "m2", "mke": "IAQ", "state": "acknowledged"}
+    model.set_rows(build_rows([sent, iaq], []))
+    texts = [model.data(model.index(r, 2)) for r in range(2)]
+    assert "No answer after 9 min" in texts[0] or "No answer after 9 min" in texts[1]
+    assert "Acknowledged" in " ".join(texts)  # the IAQ may take longer: not yet flagged
