@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QItemSelection, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -376,6 +376,3 @@ class MainWindow(QMainWindow):
             settings = self.controller.terminal.settings
             settings.set("theme", theme)
             self.controller.tasks.run(settings.save)
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        event.accept()
