@@ -444,6 +444,7 @@ class Terminal:
         Works without the password: this is what a lost or stolen terminal needs."""
         if self.operator is not None and self.operator.user_id == user_id:
             self._audit("wipe", "success", "profile wiped")
+            self._ship_audit_now()  # the local log goes with the cache: the gateway keeps it
             self._close_cache()
         self.vault.destroy(user_id)
         folder = paths.profile_dir(user_id)
@@ -466,6 +467,16 @@ class Terminal:
             _, writer = self._require()
             gone = writer.call(lambda c: c.erase_cached())
             self._audit("erase", "success", f"erase on logout: {gone} returns")
+
+    def _ship_audit_now(self) -> None:
+        from mdt.net.sync import SyncEngine
+
+        if self.writer is None or self._client is None or not self._client.token:
+            return
+        try:
+            self._run(SyncEngine(self._client, self.writer).ship_audit(), timeout=15)
+        except Exception as exc:  # offline: the records cannot outlive the wipe
+            log.warning("audit records not shipped before the wipe: %s", type(exc).__name__)
 
     def _close_cache(self) -> None:
         for worker in (self.reader, self.writer):

@@ -207,3 +207,15 @@ def test_an_identifier_is_not_listed_again_as_text(cache: Cache) -> None:
     add(cache, 1, record(LIC="TRN4821", LIS="VA"))
     hits, _ = cache.search("TRN4821")
     assert [(h.rank, h.how) for h in hits] == [(0, "plate")]
+
+
+def test_a_schema_2_cache_opens_as_is(tmp_path: Path) -> None:
+    path = tmp_path / "cache.db"
+    shutil.copy(DATA / "cache-v2.db", path)
+    cache = Cache.open(path, KEY)
+    try:
+        assert int(cache._conn.execute("PRAGMA user_version").fetchone()[0]) == 2
+        assert cache.search("TRN4821")[0][0].how == "plate"
+        assert [a["id"] for a in cache.list_alerts(open_only=True)] == ["v2-alert-1"]
+    finally:
+        cache.close()
