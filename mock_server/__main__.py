@@ -21,12 +21,16 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from mock_server.app import GatewayConfig, create_app
+    from mock_server.faults import Faults
 
     data_dir = Path(args.data_dir or platformdirs.user_data_dir("mdt-gateway", "MDT"))
     config = GatewayConfig(data_dir=data_dir, latency=args.latency, iar_delay=args.iar_delay,
                            seed=args.seed, heartbeat=args.heartbeat, token_ttl=args.token_ttl,
                            text_only=args.text_only, training=not args.live,
-                           forms_dir=Path(args.forms_dir) if args.forms_dir else None)
+                           forms_dir=Path(args.forms_dir) if args.forms_dir else None,
+                           faults=Faults(error_rate=args.error_rate, drop_rate=args.drop_rate,
+                                         duplicate_rate=args.duplicate_rate,
+                                         destinations_down=[d.upper() for d in args.down]))
     app = create_app(config)
     sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -105,6 +109,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.add_argument("--text-only", action="store_true",
                        help="send return text without structured records (a legacy switch)")
         p.add_argument("--forms-dir", help="serve the form definitions (*.json) in this folder")
+        p.add_argument("--error-rate", type=float, default=0.0,
+                       help="fault: share of API calls answered 503")
+        p.add_argument("--drop-rate", type=float, default=0.0,
+                       help="fault: share of API calls carried out, then dropped mid-answer")
+        p.add_argument("--duplicate-rate", type=float, default=0.0,
+                       help="fault: share of live events sent twice")
+        p.add_argument("--down", action="append", default=[], metavar="DEST",
+                       help="fault: a destination that is down (repeatable)")
         p.add_argument("--exit-with-parent", action="store_true",
                        help="stop when the process that started the gateway ends")
         p.add_argument("--live", action="store_true",

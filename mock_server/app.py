@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
 from mock_server import __version__
+from mock_server.faults import FaultBook, FaultMiddleware, Faults
 from mock_server.state import DEMO_PASSWORD, Account, State, iso
 from mock_server.switch import Switch
 from mock_server.world import World
@@ -51,6 +52,7 @@ class GatewayConfig:
     max_failures: int = 5
     failure_window: float = 900.0
     forms_dir: Path | None = None  # form definitions to serve; default: the project's resources
+    faults: Faults = field(default_factory=Faults)
 
 
 def default_forms_dir() -> Path:
@@ -102,6 +104,17 @@ class AuditBatch(BaseModel):
     records: list[AuditRecord] = Field(max_length=1000)
 
 
+class FaultsBody(BaseModel):
+    user: str | None = Field(default=None, max_length=64)
+    error_rate: float = Field(default=0.0, ge=0, le=1)
+    drop_rate: float = Field(default=0.0, ge=0, le=1)
+    duplicate_rate: float = Field(default=0.0, ge=0, le=1)
+    latency: float = Field(default=0.0, ge=0, le=600)
+    offline: bool = False
+    text_only: bool = False
+    destinations_down: list[str] = Field(default_factory=list, max_length=20)
+
+
 class AckBody(BaseModel):
     upto: int = Field(ge=0)
 
@@ -114,6 +127,7 @@ class Gateway:
         self.state = State(config.data_dir / "gateway.sqlite")
         self.world = World(config.seed)
         self.switch = Switch(self.world, latency=config.latency, iar_delay=config.iar_delay)
+        self.faults = FaultBook(config.faults, config.seed)
         self._waiters: dict[str, asyncio.Event] = {}
         self._scheduler_wake: asyncio.Event | None = None
 
@@ -126,11 +140,28 @@ class Gateway:
     def waiter(self, recipient: str) -> asyncio.Event:
         return self._waiters.setdefault(recipient, asyncio.Event())
 
-    def _stamp(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _stamp(self, body: dict[str, Any], recipient: str) -> dict[str, Any]:
         body = {**body, "created_at": iso(time.time()), "training": self.config.training}
-        if self.config.text_only and "records" in body:
+        text_only = self.config.text_only or self.faults.for_user(recipient).text_only
+        if text_only and "records" in body:
             body.pop("records")
         return body
+
+    def user_id_of(self, authorization: str) -> str | None:
+        """For the fault middleware: whose request is this (None when not known)."""
+        if not authorization.startswith("Bearer "):
+            return None
+        found = self.state.session(authorization[len("Bearer "):].strip())
+        return found[0] if found else None
+
+    def set_faults(self, faults: Faults, user_id: str | None) -> None:
+        before = set(self.faults.for_user(user_id).destinations_down)
+        self.faults.set(faults, user_id)
+        back_up = before - set(faults.destinations_down)
+        if back_up:  # what waited for those destinations goes out now
+            self.state.release_held(sorted(back_up), time.time())
+            if self._scheduler_wake is not None:
+                self._scheduler_wake.set()
 
     async def scheduler(self) -> None:
         """Moves due deliveries into inboxes; sleeps until the next one is due."""
@@ -197,9 +228,20 @@ class Gateway:
         answer = {"id": message["id"], "status": "accepted", "accepted_at": iso(time.time())}
         self.state.add_message(message["id"], account.user_id, digest, answer, message)
         now = time.time()
+        faults = self.faults.for_user(account.user_id)
+        down = [d for d in message["dest"] if d.upper() in faults.destinations_down]
         for delivery in self.switch.route(message, account, self.state.accounts()):
-            self.state.schedule(now + delivery.delay, delivery.recipient,
-                                self._stamp(delivery.body))
+            event = self._stamp(delivery.body, delivery.recipient)
+            if down and delivery.recipient == account.user_id and event["type"] == "response":
+                self.state.schedule(now + 10 * 365 * 86400, delivery.recipient, event,
+                                    held_for=down[0].upper())
+                continue
+            self.state.schedule(now + delivery.delay + faults.latency, delivery.recipient, event)
+        if down:
+            self.state.schedule(now, account.user_id, self._stamp({
+                "type": "status", "in_reply_to": message["id"], "status": "destination_down",
+                "text": f"STATUS/DESTINATION {', '.join(down).upper()} DOWN - WILL FORWARD",
+                "reason": "destination down"}, account.user_id))
         if self._scheduler_wake is not None:
             self._scheduler_wake.set()
         return answer
@@ -222,6 +264,7 @@ def create_app(config: GatewayConfig) -> FastAPI:
                   description="The message-switch gateway contract of MDT (docs/protocol.md).")
     app.state.gateway = gateway
     app.add_middleware(GZipMiddleware, minimum_size=1000)
+    app.add_middleware(FaultMiddleware, book=gateway.faults, user_of=gateway.user_id_of)
 
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -296,8 +339,12 @@ def create_app(config: GatewayConfig) -> FastAPI:
                 batch = gateway.state.events_after(account.user_id, cursor, 200)
                 for event in batch:
                     cursor = event["seq"]
-                    yield {"id": str(event["seq"]), "event": event["type"],
-                           "data": json.dumps(event)}
+                    item = {"id": str(event["seq"]), "event": event["type"],
+                            "data": json.dumps(event)}
+                    yield item
+                    faults = gateway.faults.for_user(account.user_id)
+                    if gateway.faults.roll(faults.duplicate_rate):
+                        yield item  # delivered twice: the client must apply it once
                 if not batch:
                     with contextlib.suppress(asyncio.TimeoutError):
                         await asyncio.wait_for(waiter.wait(), timeout=config.heartbeat)
@@ -348,6 +395,29 @@ def create_app(config: GatewayConfig) -> FastAPI:
         if if_none_match == etag:
             return Response(status_code=304, headers={"ETag": etag})
         return Response(body, media_type="application/json", headers={"ETag": etag})
+
+    def trainer(authorization: str | None) -> Account:
+        if not config.training:
+            raise ApiError(404, "not_found", "Not a training gateway.")
+        account = gateway.user_for(authorization)
+        if account.role != "trainer":
+            raise ApiError(403, "forbidden", "Only a trainer may do this.")
+        return account
+
+    @app.put("/v1/training/faults")
+    async def put_faults(body: FaultsBody, authorization: str | None = Header(default=None)
+                         ) -> dict[str, Any]:
+        trainer(authorization)
+        values = body.model_dump(exclude={"user"})
+        values["destinations_down"] = [d.upper() for d in values["destinations_down"]]
+        gateway.set_faults(Faults(**values), body.user)
+        return {"user": body.user, **gateway.faults.for_user(body.user).to_dict()}
+
+    @app.get("/v1/training/faults")
+    async def get_faults(authorization: str | None = Header(default=None)) -> dict[str, Any]:
+        trainer(authorization)
+        return {"gateway": gateway.faults.base.to_dict(),
+                "users": {u: f.to_dict() for u, f in gateway.faults.per_user.items()}}
 
     @app.get("/v1/training/demo-accounts")
     async def demo_accounts() -> dict[str, Any]:

@@ -40,7 +40,7 @@ CREATE TABLE IF NOT EXISTS audit (
     id TEXT PRIMARY KEY, user_id TEXT NOT NULL, body TEXT NOT NULL, received_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS deliveries (
     n INTEGER PRIMARY KEY AUTOINCREMENT, due REAL NOT NULL, recipient TEXT NOT NULL,
-    body TEXT NOT NULL);
+    body TEXT NOT NULL, held_for TEXT);
 """
 
 # (user id, name, role, ORI, unit). Password for every demo account: "training".
@@ -90,6 +90,9 @@ class State:
         self.db.execute("PRAGMA journal_mode = WAL")
         self.db.execute("PRAGMA synchronous = NORMAL")
         self.db.executescript(SCHEMA)
+        columns = {r[1] for r in self.db.execute("PRAGMA table_info(deliveries)")}
+        if "held_for" not in columns:  # a data folder from before destination faults
+            self.db.execute("ALTER TABLE deliveries ADD COLUMN held_for TEXT")
         self._seed_accounts()
 
     def _seed_accounts(self) -> None:
@@ -198,12 +201,19 @@ class State:
                                    (user_id,)).fetchone()[0])
 
     # -- deliveries scheduled for later ----------------------------------------------------------
-    def schedule(self, due: float, recipient: str, body: dict[str, Any]) -> None:
-        self.db.execute("INSERT INTO deliveries(due, recipient, body) VALUES (?, ?, ?)",
-                        (due, recipient, json.dumps(body)))
+    def schedule(self, due: float, recipient: str, body: dict[str, Any],
+                 held_for: str | None = None) -> None:
+        self.db.execute("INSERT INTO deliveries(due, recipient, body, held_for) "
+                        "VALUES (?, ?, ?, ?)", (due, recipient, json.dumps(body), held_for))
+
+    def release_held(self, destinations: list[str], now: float) -> None:
+        """A destination is back up: what waited for it is due now."""
+        marks = ",".join("?" * len(destinations))
+        self.db.execute(f"UPDATE deliveries SET due = ?, held_for = NULL "
+                        f"WHERE held_for IN ({marks})", (now, *destinations))
 
     def next_due(self) -> float | None:
-        row = self.db.execute("SELECT min(due) FROM deliveries").fetchone()
+        row = self.db.execute("SELECT min(due) FROM deliveries WHERE held_for IS NULL").fetchone()
         return row[0] if row and row[0] is not None else None
 
     def deliver_due(self, now: float) -> list[tuple[str, dict[str, Any]]]:
@@ -213,7 +223,7 @@ class State:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             rows = self.db.execute("SELECT n, recipient, body FROM deliveries WHERE due <= ? "
-                                   "ORDER BY due, n", (now,)).fetchall()
+                                   "AND held_for IS NULL ORDER BY due, n", (now,)).fetchall()
             for n, recipient, body in rows:
                 seq = self.db.execute("SELECT coalesce(max(seq), 0) + 1 FROM events WHERE "
                                       "recipient = ?", (recipient,)).fetchone()[0]

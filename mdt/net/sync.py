@@ -110,6 +110,7 @@ class SyncEngine:
         self._wake: asyncio.Event | None = None
         self._token_set: asyncio.Event | None = None
         self._stopping = False
+        self.progress = 0  # messages accepted + events applied: a link that works at all
 
     # -- notifications -------------------------------------------------------------------------
     def _set_state(self, state: Connectivity, detail: str = "") -> None:
@@ -149,6 +150,7 @@ class SyncEngine:
             await self.writer.run(partial(_set_state, msg_id, "accepted", None, at or None))
             self._outbox_changed(msg_id, "accepted")
             accepted += 1
+            self.progress += 1
         return accepted, refused
 
     # -- inbox ---------------------------------------------------------------------------------
@@ -162,6 +164,7 @@ class SyncEngine:
             event = prepare_event(raw)
             if await self.writer.run(partial(_apply, event)):
                 fresh.append(event)
+        self.progress += len(fresh)
         if fresh and self.listener:
             self.listener.events_applied(fresh)
         return fresh
@@ -259,6 +262,7 @@ class SyncEngine:
         self._token_set = asyncio.Event()
         delay = 1.0
         while not self._stopping:
+            progress_before = self.progress
             try:
                 await self.sync_once()
                 delay = 1.0
@@ -272,6 +276,8 @@ class SyncEngine:
                 await self._token_set.wait()
             except GatewayUnreachable as exc:
                 self._set_state(Connectivity.OFFLINE, exc.message)
+                if self.progress > progress_before:
+                    delay = 1.0  # a bad link, not a dead one: keep trying soon
                 pause = min(self.backoff_cap, delay) * (0.5 + self._rng())
                 delay = min(self.backoff_cap, delay * 2)
                 self._wake.clear()
