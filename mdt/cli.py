@@ -194,6 +194,16 @@ def cmd_search(args: argparse.Namespace, terminal: Terminal) -> int:
     return EXIT_OK
 
 
+def cmd_cancel(args: argparse.Namespace, terminal: Terminal) -> int:
+    _open(args, terminal)
+    if terminal.cancel(args.message_id):
+        print(f"Cancelled {args.message_id}: it will not be sent.")
+        return EXIT_OK
+    print(f"mdt: {args.message_id} is not waiting in the outbox (already sent, or unknown).",
+          file=sys.stderr)
+    return EXIT_USAGE
+
+
 def cmd_logout(args: argparse.Namespace, terminal: Terminal) -> int:
     _open(args, terminal)
     terminal.logout()
@@ -272,6 +282,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("text", nargs="+")
     p.add_argument("--json", action="store_true")
     p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--user")
+
+    p = add("cancel", cmd_cancel, "Cancel a queued message before it goes out.")
+    p.add_argument("message_id")
     p.add_argument("--user")
 
     p = add("logout", cmd_logout, "End the gateway session (and erase, if the agency says so).")

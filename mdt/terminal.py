@@ -235,10 +235,15 @@ class Terminal:
         self.settings.save()
         if self.operator is not None:
             self._audit("settings-change", "success", f"gateway_url = {url}")
+        syncing = self._engine is not None
+        if syncing:
+            self._stop_sync()
         if self._client is not None:
             old = self._client
             self._client = None
             self._run(old.aclose())
+        if syncing:  # the engine goes on with the new gateway (a new login may be asked for)
+            self.start_sync()
 
     # -- reaching the gateway --------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
@@ -485,8 +490,7 @@ class Terminal:
         self.reader = self.writer = None
         self.operator = None
 
-    def close(self) -> None:
-        """Stop syncing, close the cache and the network thread. Safe to call twice."""
+    def _stop_sync(self) -> None:
         if self._engine is not None and self._loop is not None:
             self._loop.call_soon(self._engine.stop)
             if self._sync_future is not None:
@@ -495,6 +499,11 @@ class Terminal:
                 except Exception as exc:
                     log.info("sync engine ended with %s", type(exc).__name__)
             self._engine = None
+            self._sync_future = None
+
+    def close(self) -> None:
+        """Stop syncing, close the cache and the network thread. Safe to call twice."""
+        self._stop_sync()
         if self._client is not None and self._loop is not None:
             self._run(self._client.aclose(), timeout=10)
             self._client = None

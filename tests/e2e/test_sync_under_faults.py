@@ -55,3 +55,47 @@ def test_every_query_delivered_and_answered_once_through_faults(tmp_path: Path) 
     conn.close()
     assert set(routed) == set(sent) and set(routed.values()) == {1}
     assert applied == events
+
+
+def test_the_gateway_can_be_changed_while_syncing(tmp_path: Path) -> None:
+    first, second = start_gateway(tmp_path / "gw1"), start_gateway(tmp_path / "gw2")
+    settings = Settings()
+    settings.set("gateway_url", first.url)
+    terminal = Terminal(settings)
+    states: list[str] = []
+
+    class Listener:
+        def connectivity_changed(self, state: object, detail: str) -> None:
+            states.append(str(state))
+
+        def events_applied(self, events: list[dict[str, object]]) -> None:
+            pass
+
+        def outbox_changed(self, message_id: str, state: str, detail: str) -> None:
+            pass
+
+    terminal.listener = Listener()
+    try:
+        account = first.demo_account("officer1")
+        terminal.login("officer1", account["password"], account["otp_now"])
+        terminal.start_sync()
+        terminal.set_gateway(second.url)
+        message = terminal.send("QV", {"LIC": "CLN1000", "LIS": "MD"})
+        deadline = time.monotonic() + 20
+        while "reauth" not in states and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "reauth" in states  # the new gateway does not know the old token
+        terminal.relogin("training", second.demo_account("officer1")["otp_now"])
+        while time.monotonic() < deadline:
+            if terminal.messages(10)[0]["state"] == "answered":
+                break
+            time.sleep(0.1)
+        assert terminal.messages(10)[0]["id"] == message["id"]
+        assert terminal.messages(10)[0]["state"] == "answered"
+    finally:
+        terminal.close()
+        first.stop()
+        second.stop()
+    conn = sqlite3.connect(second.data_dir / "gateway.sqlite")
+    assert [r[0] for r in conn.execute("SELECT id FROM messages")] == [message["id"]]
+    conn.close()

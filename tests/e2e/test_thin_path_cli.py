@@ -94,15 +94,21 @@ def test_plate_query_round_trip_then_offline(gateway: Gateway, mdt_home: Path,
     assert {r["query"]["fields"]["LIC"] for r in returns} == {STOLEN_PLATE, CLEAN_PLATE}
     assert all(r["cached"] and r["received_at"] for r in returns)
 
-    # A query typed offline is kept, not lost, and goes out when the gateway is back.
+    # A query typed offline is kept, not lost, and goes out when the gateway is back; one
+    # cancelled while still queued never goes.
     assert run(["send", "QV", "LIC=OFF9999", "LIS=MD"]) == EXIT_OK
     assert "stays queued" in capsys.readouterr().out
+    assert run(["send", "QV", "LIC=CAN0001", "LIS=MD", "--queue-only"]) == EXIT_OK
+    cancelled = capsys.readouterr().out.split()[2].rstrip(":")
+    assert run(["cancel", cancelled]) == EXIT_OK
+    assert run(["cancel", cancelled]) == 2  # not waiting any more
     assert run(["sync", "--once"]) == EXIT_UNREACHABLE
     back = start_gateway(gateway.data_dir)
     try:
         assert _login(back, monkeypatch) == EXIT_OK
         returns = _sync_until(capsys, 3)
-        assert "OFF9999" in {r["query"]["fields"]["LIC"] for r in returns}
+        plates = {r["query"]["fields"]["LIC"] for r in returns}
+        assert "OFF9999" in plates and "CAN0001" not in plates
     finally:
         back.stop()
 
