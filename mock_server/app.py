@@ -115,6 +115,17 @@ class FaultsBody(BaseModel):
     destinations_down: list[str] = Field(default_factory=list, max_length=20)
 
 
+INJECTABLE = ("admin", "detainer", "hit_confirmation_request", "hit_confirmation_response",
+              "delayed_hit", "status")
+
+
+class InjectBody(BaseModel):
+    user: str | None = Field(default=None, max_length=64)
+    ori: str | None = Field(default=None, max_length=9)
+    delay: float = Field(default=0.0, ge=0, le=86400)
+    events: list[dict[str, Any]] = Field(min_length=1, max_length=5000)
+
+
 class AckBody(BaseModel):
     upto: int = Field(ge=0)
 
@@ -418,6 +429,31 @@ def create_app(config: GatewayConfig) -> FastAPI:
         trainer(authorization)
         return {"gateway": gateway.faults.base.to_dict(),
                 "users": {u: f.to_dict() for u, f in gateway.faults.per_user.items()}}
+
+    @app.post("/v1/training/events")
+    async def inject(body: InjectBody, authorization: str | None = Header(default=None)
+                     ) -> dict[str, Any]:
+        """A trainer makes something happen now (or after ``delay``): to one user, or to every
+        terminal of an ORI."""
+        trainer(authorization)
+        accounts = gateway.state.accounts()
+        recipients = [a.user_id for a in accounts
+                      if a.user_id == body.user or (body.ori and a.ori == body.ori)]
+        if not recipients:
+            raise ApiError(422, "validation", "Name a known user or ORI.", "user")
+        for event in body.events:
+            if event.get("type") not in INJECTABLE:
+                raise ApiError(422, "validation", f"Events may be of types {', '.join(INJECTABLE)}.",
+                               "type")
+        due = time.time() + body.delay
+        gateway.state.schedule_many([
+            (due, recipient, gateway._stamp(
+                {k: v for k, v in event.items() if k not in ("seq", "id", "training")},
+                recipient))
+            for recipient in recipients for event in body.events])
+        if gateway._scheduler_wake is not None:
+            gateway._scheduler_wake.set()
+        return {"scheduled": len(recipients) * len(body.events), "recipients": recipients}
 
     @app.get("/v1/training/demo-accounts")
     async def demo_accounts() -> dict[str, Any]:

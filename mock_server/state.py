@@ -206,6 +206,17 @@ class State:
         self.db.execute("INSERT INTO deliveries(due, recipient, body, held_for) "
                         "VALUES (?, ?, ?, ?)", (due, recipient, json.dumps(body), held_for))
 
+    def schedule_many(self, items: list[tuple[float, str, dict[str, Any]]]) -> None:
+        """Several deliveries in one transaction."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.executemany("INSERT INTO deliveries(due, recipient, body) VALUES (?, ?, ?)",
+                                [(due, r, json.dumps(body)) for due, r, body in items])
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
     def release_held(self, destinations: list[str], now: float) -> None:
         """A destination is back up: what waited for it is due now."""
         marks = ",".join("?" * len(destinations))

@@ -87,3 +87,22 @@ def test_a_destination_down_forwards_later(gateway: Gateway) -> None:
     set_faults(gateway)
     events = wait_events(gateway, headers, 2)
     assert [e["type"] for e in events] == ["status", "response"] and events[1]["source"] == "VA"
+
+
+def test_a_trainer_injects_events_for_a_user_or_an_ori(gateway: Gateway) -> None:
+    officer, dispatcher = auth(gateway), auth(gateway, "dispatch1")
+    set_faults(gateway)
+    trainer = _TRAINERS[gateway.url]
+    refused = httpx.post(f"{gateway.url}/v1/training/events", headers=officer,
+                         json={"user": "officer1", "events": [{"type": "admin", "text": "x"}]})
+    assert refused.status_code == 403
+    bad = httpx.post(f"{gateway.url}/v1/training/events", headers=trainer,
+                     json={"user": "officer1", "events": [{"type": "response", "text": "x"}]})
+    assert bad.status_code == 422
+    done = httpx.post(f"{gateway.url}/v1/training/events", headers=trainer, json={
+        "ori": "MD1012600", "events": [{"type": "admin", "text": "ROLL CALL AT 0600"}]}).json()
+    assert {"officer1", "officer2", "dispatch1", "trainer1"} <= set(done["recipients"])
+    for headers in (officer, dispatcher):
+        (event,) = wait_events(gateway, headers, 1)
+        assert event["type"] == "admin" and event["text"] == "ROLL CALL AT 0600"
+        assert event["training"] is True
