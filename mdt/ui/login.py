@@ -117,8 +117,8 @@ class LoginPage(QWidget):
         column.addWidget(self.error)
         column.addSpacing(8)
         column.addWidget(self.demo_title)
-        column.addWidget(self.demo, 1)
-        column.addStretch(1)
+        column.addWidget(self.demo, 10)  # the list takes the room when shown ...
+        column.addStretch(1)  # ... and nothing is stretched apart when it is not
         outer = QHBoxLayout(self)
         outer.addStretch(1)
         box = QWidget()
