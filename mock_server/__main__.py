@@ -30,7 +30,8 @@ def _serve(args: argparse.Namespace) -> int:
                            forms_dir=Path(args.forms_dir) if args.forms_dir else None,
                            faults=Faults(error_rate=args.error_rate, drop_rate=args.drop_rate,
                                          duplicate_rate=args.duplicate_rate,
-                                         destinations_down=[d.upper() for d in args.down]))
+                                         destinations_down=[d.upper() for d in args.down],
+                                         parts_out_of_order=args.parts_out_of_order))
     app = create_app(config)
     sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -115,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                        help="fault: share of API calls carried out, then dropped mid-answer")
         p.add_argument("--duplicate-rate", type=float, default=0.0,
                        help="fault: share of live events sent twice")
+        p.add_argument("--parts-out-of-order", action="store_true",
+                       help="fault: answers in several parts arrive last part first")
         p.add_argument("--down", action="append", default=[], metavar="DEST",
                        help="fault: a destination that is down (repeatable)")
         p.add_argument("--exit-with-parent", action="store_true",

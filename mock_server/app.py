@@ -113,6 +113,7 @@ class FaultsBody(BaseModel):
     offline: bool = False
     text_only: bool = False
     destinations_down: list[str] = Field(default_factory=list, max_length=20)
+    parts_out_of_order: bool = False
 
 
 INJECTABLE = ("admin", "detainer", "hit_confirmation_request", "hit_confirmation_response",
@@ -241,7 +242,12 @@ class Gateway:
         now = time.time()
         faults = self.faults.for_user(account.user_id)
         down = [d for d in message["dest"] if d.upper() in faults.destinations_down]
-        for delivery in self.switch.route(message, account, self.state.accounts()):
+        deliveries = self.switch.route(message, account, self.state.accounts())
+        if faults.parts_out_of_order:
+            delays = sorted((d.delay for d in deliveries), reverse=True)
+            for delivery, delay in zip(deliveries, delays, strict=True):
+                delivery.delay = delay
+        for delivery in deliveries:
             event = self._stamp(delivery.body, delivery.recipient)
             if down and delivery.recipient == account.user_id and event["type"] == "response":
                 self.state.schedule(now + 10 * 365 * 86400, delivery.recipient, event,

@@ -8,7 +8,9 @@
 - ``offline``: every API call answers 503 (a dead link), training endpoints excepted;
 - ``text_only``: returns carry text only, no structured records;
 - ``destinations_down``: destinations (state codes, NCIC, AX ...) that answer "down, will
-  forward"; their answers come when the destination is back up.
+  forward"; their answers come when the destination is back up;
+- ``parts_out_of_order``: an answer in several parts (DQ / RQ to several states) arrives last
+  part first.
 
 Implemented as a pure ASGI middleware, so a dropped connection is a real one.
 """
@@ -31,6 +33,7 @@ class Faults:
     offline: bool = False
     text_only: bool = False
     destinations_down: list[str] = field(default_factory=list)
+    parts_out_of_order: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -423,7 +423,12 @@ class Cache:
                      parts, received))
                 _index_records(self._conn, event_id, reply_to, records, received)
                 if reply_to:
-                    detail = f"part {part} of {parts}" if parts > 1 else None
+                    detail = None
+                    if parts > 1:  # parts may come in any order: count what is here
+                        have = int(self._one("SELECT count(DISTINCT part) FROM returns "
+                                             "WHERE message_id = ?", (reply_to,)))
+                        detail = f"{have} of {parts} parts" + ("" if have >= parts else
+                                                                " — more to come")
                     self._set_state(str(reply_to), "answered", detail)
             elif kind == "ack" and reply_to:
                 self._conn.execute(

@@ -99,3 +99,71 @@ def test_the_gateway_can_be_changed_while_syncing(tmp_path: Path) -> None:
     conn = sqlite3.connect(second.data_dir / "gateway.sqlite")
     assert [r[0] for r in conn.execute("SELECT id FROM messages")] == [message["id"]]
     conn.close()
+
+
+def _signed_in(gw: object) -> Terminal:
+    settings = Settings()
+    settings.set("gateway_url", gw.url)  # type: ignore[attr-defined]
+    terminal = Terminal(settings)
+    account = gw.demo_account("officer1")  # type: ignore[attr-defined]
+    terminal.login("officer1", account["password"], account["otp_now"])
+    return terminal
+
+
+def _wait(condition: object, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:  # type: ignore[operator]
+        time.sleep(0.1)
+
+
+def test_parts_arriving_last_first_are_assembled(tmp_path: Path) -> None:
+    gw = start_gateway(tmp_path / "gw", "--latency", "0.3", "--parts-out-of-order")
+    terminal = _signed_in(gw)
+    try:
+        message = terminal.send("DQ", {"OLN": "S100000002"}, dest=["MD", "VA"])
+        terminal.start_sync()
+        _wait(lambda: terminal.messages(5)[0]["state_detail"] == "2 of 2 parts", 20)
+        state = terminal.messages(5)[0]
+        assert state["id"] == message["id"] and state["state"] == "answered"
+        assert state["state_detail"] == "2 of 2 parts"
+        returns = terminal.recent_returns(10)
+        assert sorted(r.part for r in returns) == [1, 2]
+        assert [r.part for r in sorted(returns, key=lambda r: r.received_at)] == [2, 1]
+    finally:
+        terminal.close()
+        gw.stop()
+
+
+def test_a_slow_switch_and_a_dead_spot(tmp_path: Path) -> None:
+    import httpx
+
+    gw = start_gateway(tmp_path / "gw", "--latency", "10")
+    terminal = _signed_in(gw)
+    trainer = gw.demo_account("trainer1")
+    token = httpx.post(f"{gw.url}/v1/sessions", json={
+        "user_id": "trainer1", "password": trainer["password"], "otp": trainer["otp_now"],
+        "device_id": "t"}).json()["token"]
+
+    def faults(**values: object) -> None:
+        httpx.put(f"{gw.url}/v1/training/faults", headers={"Authorization": f"Bearer {token}"},
+                  json={"user": "officer1", **values}).raise_for_status()
+
+    try:
+        terminal.start_sync()
+        slow = terminal.send("QV", {"LIC": "TRN4821", "LIS": "VA"})
+        time.sleep(2)
+        assert terminal.messages(5)[0]["state"] == "accepted"  # sent, the answer is 10 s away
+        faults(offline=True)  # the car drives into a dead spot
+        time.sleep(1)
+        queued = terminal.send("QV", {"LIC": "CLN1000", "LIS": "MD"})
+        time.sleep(6)
+        states = {m["id"]: m["state"] for m in terminal.messages(5)}
+        assert states[queued["id"]] == "queued"
+        faults()  # coverage again
+        _wait(lambda: all(m["state"] == "answered" for m in terminal.messages(5)), 40)
+        states = {m["id"]: m["state"] for m in terminal.messages(5)}
+        assert states == {slow["id"]: "answered", queued["id"]: "answered"}
+        assert len(terminal.recent_returns(10)) == 2
+    finally:
+        terminal.close()
+        gw.stop()

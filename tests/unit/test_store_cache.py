@@ -118,9 +118,12 @@ def test_status_and_parts_are_shown_on_the_query(cache: Cache) -> None:
     cache.apply_event({"seq": 1, "id": "s1", "type": "status", "in_reply_to": sent["id"],
                        "status": "destination_down", "text": "DESTINATION VA DOWN - WILL FORWARD"})
     assert cache.get_message(sent["id"])["state_detail"] == "DESTINATION VA DOWN - WILL FORWARD"  # type: ignore[index]
-    part = response(2, sent["id"]) | {"part": 1, "parts": 2}
-    cache.apply_event(part)
-    assert cache.get_message(sent["id"])["state_detail"] == "part 1 of 2"  # type: ignore[index]
+    second = response(2, sent["id"]) | {"id": "p2", "part": 2, "parts": 2}
+    cache.apply_event(second)  # the second part first: parts come in any order
+    assert cache.get_message(sent["id"])["state_detail"] == "1 of 2 parts — more to come"  # type: ignore[index]
+    cache.apply_event(response(3, sent["id"]) | {"id": "p1", "part": 1, "parts": 2})
+    assert cache.get_message(sent["id"])["state_detail"] == "2 of 2 parts"  # type: ignore[index]
+    assert sorted(r.part for r in cache.list_returns()) == [1, 2]
 
 
 def test_everything_survives_reopening(tmp_path: Path, cache: Cache) -> None:
