@@ -9,9 +9,10 @@
   ``seq``) in the same transaction, so a crash can neither lose nor double-apply one. Catch-up uses
   ``GET /v1/inbox?after=``; live events come from the SSE stream resumed with ``Last-Event-ID``.
   ``POST /v1/inbox/ack`` goes out only after the durable commit.
-- **Connectivity.** ``online`` (stream open), ``offline`` (no answer; retried with capped
-  exponential backoff and jitter), ``reauth`` (token expired: waits for :meth:`SyncEngine.set_token`
-  and loses nothing queued).
+- **Connectivity.** ``online`` (stream open), ``degraded`` (some calls got through before one
+  failed: retried soon), ``offline`` (no answer; retried with capped exponential backoff and
+  jitter), ``reauth`` (token expired: waits for :meth:`SyncEngine.set_token` and loses nothing
+  queued).
 
 Return texts are parsed here when the gateway sent no structured records (a legacy switch sends
 only text), so the cache always stores records.
@@ -41,6 +42,7 @@ RECORD_EVENTS = ("response", "delayed_hit")
 
 class Connectivity(StrEnum):
     ONLINE = "online"
+    DEGRADED = "degraded"  # some calls get through, others fail: a poor link, not a dead one
     OFFLINE = "offline"
     REAUTH = "reauth"
     STOPPED = "stopped"
@@ -113,15 +115,22 @@ class SyncEngine:
         self.progress = 0  # messages accepted + events applied: a link that works at all
 
     # -- notifications -------------------------------------------------------------------------
+    def _tell(self, what: str, *args: Any) -> None:
+        """Notify the listener; a listener that fails must not stop the sync."""
+        if self.listener is None:
+            return
+        try:
+            getattr(self.listener, what)(*args)
+        except Exception as exc:  # the type only: a message could carry record data
+            log.error("sync listener %s failed: %s", what, type(exc).__name__)
+
     def _set_state(self, state: Connectivity, detail: str = "") -> None:
         if state != self.state or detail:
             self.state = state
-            if self.listener:
-                self.listener.connectivity_changed(state, detail)
+            self._tell("connectivity_changed", state, detail)
 
     def _outbox_changed(self, message_id: str, state: str, detail: str = "") -> None:
-        if self.listener:
-            self.listener.outbox_changed(message_id, state, detail)
+        self._tell("outbox_changed", message_id, state, detail)
 
     # -- outbox --------------------------------------------------------------------------------
     async def flush_outbox(self) -> tuple[int, int]:
@@ -165,8 +174,8 @@ class SyncEngine:
             if await self.writer.run(partial(_apply, event)):
                 fresh.append(event)
         self.progress += len(fresh)
-        if fresh and self.listener:
-            self.listener.events_applied(fresh)
+        if fresh:
+            self._tell("events_applied", fresh)
         return fresh
 
     async def catch_up(self, page_size: int = 500) -> int:
@@ -275,9 +284,11 @@ class SyncEngine:
                 self._token_set.clear()
                 await self._token_set.wait()
             except GatewayUnreachable as exc:
-                self._set_state(Connectivity.OFFLINE, exc.message)
                 if self.progress > progress_before:
                     delay = 1.0  # a bad link, not a dead one: keep trying soon
+                    self._set_state(Connectivity.DEGRADED, exc.message)
+                else:
+                    self._set_state(Connectivity.OFFLINE, exc.message)
                 pause = min(self.backoff_cap, delay) * (0.5 + self._rng())
                 delay = min(self.backoff_cap, delay * 2)
                 self._wake.clear()

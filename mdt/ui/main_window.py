@@ -43,6 +43,8 @@ TRAINING_TEXT = ("TRAINING — synthetic data only, not for operational use — 
                  "training gateway")
 CONNECTION_WORDS = {
     "online": ("Online", "ConnOnline"),
+    "degraded": ("Poor link — retrying; queries wait in the outbox until they get through",
+                 "ConnReauth"),
     "offline": ("Offline — working from the cache; queries wait in the outbox", "ConnOffline"),
     "reauth": ("Session expired — sign in again (nothing queued is lost)", "ConnReauth"),
     "stopped": ("Stopped", "ConnOffline"),

@@ -24,6 +24,19 @@ def test_every_query_delivered_and_answered_once_through_faults(tmp_path: Path) 
     settings = Settings()
     settings.set("gateway_url", gw.url)
     terminal = Terminal(settings)
+    conn_states: list[str] = []
+
+    class Listener:
+        def connectivity_changed(self, state: object, detail: str) -> None:
+            conn_states.append(str(state))
+
+        def events_applied(self, events: list[dict[str, object]]) -> None:
+            pass
+
+        def outbox_changed(self, message_id: str, state: str, detail: str) -> None:
+            pass
+
+    terminal.listener = Listener()
     try:
         for _ in range(20):  # logging in goes through the faults too
             try:
@@ -40,12 +53,13 @@ def test_every_query_delivered_and_answered_once_through_faults(tmp_path: Path) 
             if all(states.get(i) == "answered" for i in sent):
                 break
             time.sleep(0.3)
-        assert all(states.get(i) == "answered" for i in sent), states
+        assert all(states.get(i) == "answered" for i in sent), (states, conn_states[-5:])
         assert terminal.writer is not None
         applied = terminal.writer.call(lambda c: c._conn.execute(
             "SELECT count(*) FROM events").fetchone()[0])
         returns = terminal.recent_returns(100)
         assert sorted(r.message_id for r in returns) == sorted(sent)  # once each, none lost
+        assert "degraded" in conn_states  # the app was told the link was poor, not dead
     finally:
         terminal.close()
         gw.stop()
