@@ -1,27 +1,36 @@
 """Reading return text into structure (``docs/return-text.md``). No Qt.
 
-:func:`parse_return` never raises: whatever a switch sends (wrapped lines, extra spaces, lower
-case, control characters, missing blank lines, garbage) it gives what it could read, with
-warnings for the rest. Unknown tags are kept as fields.
+:func:`parse_return` never raises: whatever a switch sends (CRLF, wrapped lines, runs of spaces,
+lower case, control characters, missing blank lines, garbage) it gives what it could read, with
+warnings for the rest. Unknown tags are kept as fields, unknown record types as records (treated
+as hits, to be safe).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, NamedTuple
+
+__all__ = ["CATEGORIES", "FILE_FOR_TITLE", "ParsedReturn", "ReturnHeader", "ReturnKind",
+           "ReturnRecord", "parse_return", "split_pairs"]
+
+ReturnKind = Literal["records", "no_record", "status", "error", "empty"]
 
 # A tag: 2-3 capitals/digits (first a letter) then "/", at the start or after whitespace.
 _TAG = re.compile(r"(?:(?<=\s)|^)([A-Z][A-Z0-9]{1,2})/")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_HEADER = re.compile(r"^([A-Z]{2,3})\.([A-Z0-9]{2,9})\.([A-Z0-9]{2,9})$")
+# Control characters other than tab, CR and LF (C0, DEL, C1).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_HEADER = re.compile(r"^([A-Z][A-Z0-9]{1,3})\.([A-Z0-9]{2,9})(?:\.([A-Z0-9]{2,9}))?\.?$")
+_NO_RECORD = ("NO NCIC", "NO RECORD", "NO HIT", "NO WANT", "NO III", "NO NLETS", "NOT ON FILE")
 
 FILE_FOR_TITLE: list[tuple[str, str, bool]] = [
     # (title prefix, file, is a hit)
     ("STOLEN VEHICLE", "VEHICLE", True), ("FELONY VEHICLE", "VEHICLE", True),
-    ("STOLEN PLATE", "VEHICLE", True), ("WANTED PERSON", "WANTED", True),
-    ("IMMIGRATION VIOLATOR", "IVF", True), ("PROTECTION ORDER", "PROTECTION_ORDER", True),
-    ("STOLEN GUN", "GUN", True), ("MISSING PERSON", "MISSING", True),
+    ("STOLEN PLATE", "VEHICLE", True), ("STOLEN LICENSE PLATE", "VEHICLE", True),
+    ("WANTED PERSON", "WANTED", True), ("IMMIGRATION VIOLATOR", "IVF", True),
+    ("PROTECTION ORDER", "PROTECTION_ORDER", True), ("STOLEN GUN", "GUN", True),
+    ("MISSING PERSON", "MISSING", True),
     ("REGISTRATION", "REG", False), ("DRIVER LICENSE", "DL", False),
     ("DRIVER LICENCE", "DL", False), ("CRIMINAL HISTORY", "III", False),
     ("LESC STATUS", "LESC", False),
@@ -30,16 +39,26 @@ CATEGORIES = {"DEPORTED FELON": "DEPORTED_FELON", "ABSCONDER": "ABSCONDER",
               "NSEERS": "NSEERS"}
 
 
+class ReturnHeader(NamedTuple):
+    """The first line, ``MKE.DEST.SOURCE`` (``QV.MD1012600.NCIC``); ``source`` may be absent."""
+
+    mke: str
+    dest: str
+    source: str | None
+
+
 @dataclass
 class ReturnRecord:
+    """One record of a return. :meth:`to_dict` is the protocol's RECORD shape."""
+
     file: str
     hit: bool
-    title: str = ""
+    title: str = ""  # the words after MKE/ ("WANTED PERSON - CAUTION")
     nic: str | None = None
-    category: str | None = None
+    category: str | None = None  # IVF: DEPORTED_FELON | ABSCONDER | NSEERS
     caution_codes: list[str] = field(default_factory=list)
     caveats: list[str] = field(default_factory=list)
-    fields: dict[str, str] = field(default_factory=dict)
+    fields: dict[str, str] = field(default_factory=dict)  # in order; repeats as TAG#2, TAG#3
 
     def to_dict(self) -> dict[str, Any]:
         return {"file": self.file, "hit": self.hit, "nic": self.nic, "category": self.category,
@@ -47,21 +66,35 @@ class ReturnRecord:
                 "fields": dict(self.fields)}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ReturnRecord:
-        return cls(file=str(data.get("file") or "UNKNOWN"), hit=bool(data.get("hit")),
-                   nic=data.get("nic"), category=data.get("category"),
-                   caution_codes=[str(c) for c in data.get("caution_codes") or []],
-                   caveats=[str(c) for c in data.get("caveats") or []],
-                   fields={str(k): str(v) for k, v in (data.get("fields") or {}).items()})
+    def from_dict(cls, data: Any) -> ReturnRecord:
+        """A record that came structured from the gateway. Tolerant like the text parser: a
+        malformed record gives what could be read (a record without ``hit`` counts as a hit
+        when its file is a hit file)."""
+        if not isinstance(data, dict):
+            return cls(file="UNKNOWN", hit=True)
+        file = str(data.get("file") or "UNKNOWN").upper()
+        hit = data.get("hit")
+        if not isinstance(hit, bool):
+            hit = file not in {f for _, f, is_hit in FILE_FOR_TITLE if not is_hit}
+        fields = data.get("fields") if isinstance(data.get("fields"), dict) else {}
+        cautions = data.get("caution_codes")
+        caveats = data.get("caveats")
+        nic, category = data.get("nic"), data.get("category")
+        return cls(file=file, hit=hit, title=str(data.get("title") or ""),
+                   nic=str(nic) if nic else None,
+                   category=str(category) if category else None,
+                   caution_codes=[str(c) for c in cautions] if isinstance(cautions, list) else [],
+                   caveats=[str(c) for c in caveats] if isinstance(caveats, list) else [],
+                   fields={str(k): str(v) for k, v in (fields or {}).items()})
 
 
 @dataclass
 class ParsedReturn:
-    header: tuple[str, str, str] | None = None  # (mke, dest, source)
+    header: ReturnHeader | None = None
     records: list[ReturnRecord] = field(default_factory=list)
-    caveats: list[str] = field(default_factory=list)
-    kind: str = "empty"  # records | no_record | status | error | empty
-    status_text: str = ""
+    caveats: list[str] = field(default_factory=list)  # for the whole return
+    kind: ReturnKind = "empty"
+    status_text: str = ""  # the status, error or no-record text
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -75,130 +108,189 @@ def split_pairs(text: str) -> list[tuple[str, str]]:
     pairs = []
     for i, match in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-        value = " ".join(text[match.end():end].split()).rstrip(".")
+        value = " ".join(text[match.end():end].split()).rstrip(".").strip()
         pairs.append((match.group(1), value))
     return pairs
 
 
-def _record(title: str, warnings: list[str]) -> ReturnRecord:
-    upper = title.upper()
+def parse_return(text: str) -> ParsedReturn:
+    """The structure of a return text; never raises."""
+    result = ParsedReturn()
+    try:
+        _Parser(result).feed(text)
+    except Exception as exc:  # the promise is "never raises": say so, keep what was read
+        result.warnings.append(f"The return could not be read completely ({type(exc).__name__}).")
+    return result
+
+
+def _record_for(title: str, warnings: list[str]) -> ReturnRecord:
     for prefix, file, hit in FILE_FOR_TITLE:
-        if upper.startswith(prefix):
-            category = next((c for words, c in CATEGORIES.items() if words in upper), None)
+        if title.startswith(prefix):
+            category = next((c for words, c in CATEGORIES.items() if words in title), None)
             return ReturnRecord(file=file, hit=hit, title=title, category=category)
     warnings.append(f"Unknown record type '{title}': kept as is, treated as a hit to be safe.")
     return ReturnRecord(file="UNKNOWN", hit=True, title=title)
 
 
-def _add_fields(record: ReturnRecord, line: str) -> None:
-    for tag, value in split_pairs(line):
-        if tag == "CMC":
-            record.caution_codes.extend(v for v in value.split() if v)
-        elif tag == "NIC":
-            record.nic = value or record.nic
-            record.fields.setdefault("NIC", value)
-        elif tag in record.fields:
-            n = 2
-            while f"{tag}#{n}" in record.fields:
-                n += 1
-            record.fields[f"{tag}#{n}"] = value
-        else:
-            record.fields[tag] = value
+class _Parser:
+    def __init__(self, result: ParsedReturn) -> None:
+        self.result = result
+        self.record: ReturnRecord | None = None
+        self.caveat: list[str] | None = None  # the lines of a caveat still open
+        self.caveat_owner: ReturnRecord | None = None
+        self.last: str = ""  # what the previous line was: record | status | error | no_record
+        self.seen: set[str] = set()
 
-
-def parse_return(text: str) -> ParsedReturn:
-    result = ParsedReturn()
-    try:
-        _parse_into(result, text)
-    except Exception as exc:
-        result.warnings.append(f"The return could not be read completely ({type(exc).__name__}).")
-    return result
-
-
-def _parse_into(result: ParsedReturn, text: str) -> None:
-    if not isinstance(text, str):
-        result.warnings.append("The return is not text.")
-        return
-    if _CONTROL.search(text):
-        result.warnings.append("Control characters were removed from the return.")
-        text = _CONTROL.sub("", text)
-    lines = [" ".join(line.split()) for line in text.replace("\r\n", "\n").replace("\r", "\n")
-             .split("\n")]
-    # Blocks: separated by blank lines.
-    blocks: list[list[str]] = [[]]
-    for line in lines:
-        if line:
-            blocks[-1].append(line)
-        elif blocks[-1]:
-            blocks.append([])
-    blocks = [b for b in blocks if b]
-    if not blocks:
-        return
-    first = blocks[0][0].upper()
-    if _HEADER.match(first):
-        m = _HEADER.match(first)
-        assert m is not None
-        result.header = (m.group(1), m.group(2), m.group(3))
-        blocks[0] = blocks[0][1:]
-        blocks = [b for b in blocks if b]
-    current: ReturnRecord | None = None
-    for block in blocks:
-        head = block[0].upper()
-        if head.startswith("***") or head.startswith("*"):
-            caveat = " ".join(line.strip("* ").strip() for line in block).strip()
-            caveat = " ".join(caveat.split())
-            if current is not None:
-                current.caveats.append(caveat)
-            else:
-                result.caveats.append(caveat)
-            continue
-        if head.startswith(("NO NCIC", "NO RECORD", "NO HIT", "NO WANT")):
-            result.kind = "no_record" if result.kind in ("empty", "no_record") else result.kind
-            result.status_text = " ".join(block)
-            current = None
-            continue
-        if head.startswith("STATUS/"):
-            result.kind = "status" if result.kind == "empty" else result.kind
-            result.status_text = " ".join(block)[len("STATUS/"):].strip()
-            continue
-        if head.startswith(("REJECT/", "ERROR/")):
-            result.kind = "error"
-            result.status_text = " ".join(block).split("/", 1)[1].strip()
-            continue
-        for line in block:
-            upper = line.upper()
-            if upper.startswith("MKE/"):
-                title = split_pairs(upper)[0][1] if split_pairs(upper) else upper[4:]
-                current = _record(title, result.warnings)
-                result.records.append(current)
-                rest = upper[4 + len(title):].strip()
-                if rest:
-                    _add_fields(current, rest)
+    # -- input -----------------------------------------------------------------------------------
+    def feed(self, text: str) -> None:
+        result = self.result
+        if not isinstance(text, str):
+            result.warnings.append("The return is not text.")
+            return
+        if _CONTROL.search(text):
+            result.warnings.append("Control characters were removed from the return.")
+            text = _CONTROL.sub("", text)
+        lines = [" ".join(line.split()).upper()
+                 for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+        first = True
+        for line in lines:
+            if not line:
+                self.close_caveat()
                 continue
-            if upper.startswith("*"):
-                caveat = " ".join(upper.strip("* ").split())
-                (current.caveats if current else result.caveats).append(caveat)
-                continue
-            if current is None:
-                if split_pairs(upper):
-                    result.warnings.append("Fields before any record type (MKE/) were kept in "
-                                           "an unnamed record.")
-                    current = ReturnRecord(file="UNKNOWN", hit=False, title="")
-                    result.records.append(current)
-                else:
-                    result.warnings.append(f"Unreadable line skipped: {upper[:40]}")
+            if first:
+                first = False
+                header = _HEADER.match(line)
+                if header:
+                    result.header = ReturnHeader(header.group(1), header.group(2),
+                                                 header.group(3))
                     continue
-            if not split_pairs(upper):
-                # A wrapped line: continue the last field's value.
-                if current.fields:
-                    last = next(reversed(current.fields))
-                    current.fields[last] = f"{current.fields[last]} {upper}".strip()
+            self.line(line)
+        self.close_caveat()
+        self.finish()
+
+    # -- one line --------------------------------------------------------------------------------
+    def line(self, line: str) -> None:
+        result = self.result
+        if self.caveat is not None:
+            if line.startswith(("*", "MKE/", "STATUS/", "REJECT/", "ERROR/", *_NO_RECORD)):
+                self.close_caveat()  # the caveat's closing stars or blank line went missing
+            else:
+                self.caveat.append(line)
+                if line.endswith("*"):
+                    self.close_caveat()
+                return
+        if line.startswith("*"):
+            self.caveat = [line]
+            self.caveat_owner = self.record
+            if line.strip("* ") and line.endswith("*"):
+                self.close_caveat()
+            return
+        if line.startswith("MKE/"):
+            title, rest = self.title_and_rest(line[4:])
+            self.record = _record_for(title, result.warnings)
+            result.records.append(self.record)
+            self.last = "record"
+            if rest:
+                self.add_fields(rest)
+            return
+        if line.startswith(_NO_RECORD):
+            self.seen.add("no_record")
+            result.status_text = f"{result.status_text} {line}".strip() \
+                if self.last == "no_record" else line
+            self.record, self.last = None, "no_record"
+            return
+        for prefix, kind in (("STATUS/", "status"), ("REJECT/", "error"), ("ERROR/", "error")):
+            if line.startswith(prefix):
+                self.seen.add(kind)
+                body = line[len(prefix):].strip()
+                if kind == "error" or "error" not in self.seen:
+                    result.status_text = body
+                self.record, self.last = None, kind
+                return
+        pairs = split_pairs(line)
+        if self.last in ("status", "error", "no_record") and self.record is None and (
+                not pairs or self.last == "no_record"):
+            result.status_text = f"{result.status_text} {line}".strip()  # a wrapped status
+            return
+        if self.record is None:
+            if not pairs:
+                result.warnings.append(f"Unreadable line skipped: {line[:40]}")
+                return
+            result.warnings.append("Fields before any record type (MKE/) were kept in an "
+                                   "unnamed record.")
+            self.record = ReturnRecord(file="UNKNOWN", hit=False, title="")
+            result.records.append(self.record)
+            self.last = "record"
+        self.add_fields(line)
+
+    @staticmethod
+    def title_and_rest(after: str) -> tuple[str, str]:
+        """``WANTED PERSON - CAUTION NAM/DOE, JOHN`` → the title, the fields after it."""
+        match = _TAG.search(after)
+        if match is None:
+            return after.strip(), ""
+        return after[:match.start()].strip(), after[match.start():]
+
+    def add_fields(self, line: str) -> None:
+        record = self.record
+        assert record is not None
+        first = _TAG.search(line)
+        lead = line[:first.start()].strip() if first else line.strip()
+        if lead:
+            if not record.fields and record.title:  # a wrapped record type
+                wrapped = _record_for(f"{record.title} {lead}", [])
+                record.title = wrapped.title
+                if wrapped.file != "UNKNOWN":
+                    record.file, record.hit = wrapped.file, wrapped.hit
+                    record.category = wrapped.category or record.category
+            elif record.fields:  # a wrapped value: continue the last field
+                last = next(reversed(record.fields))
+                record.fields[last] = f"{record.fields[last]} {lead.rstrip('.')}".strip()
+            else:
+                self.result.warnings.append(f"Text without a tag kept in MIS: {lead[:40]}")
+                record.fields["MIS"] = lead
+        for tag, value in split_pairs(line):
+            if tag == "CMC":
+                record.caution_codes.extend(v for v in value.split() if v)
                 continue
-            _add_fields(current, upper)
-    if result.records:
-        result.kind = "records"
-    # A record with whole-return caveats carries them too, so they travel with it.
-    for record in result.records:
-        for caveat in result.caveats:
-            if record.hit and caveat not in record.caveats:
-                record.caveats.insert(0, caveat)
+            if tag == "NIC" and value and record.nic is None:
+                record.nic = value
+            if tag in record.fields:
+                n = 2
+                while f"{tag}#{n}" in record.fields:
+                    n += 1
+                record.fields[f"{tag}#{n}"] = value
+            else:
+                record.fields[tag] = value
+
+    def close_caveat(self) -> None:
+        if self.caveat is None:
+            return
+        text = " ".join(" ".join(self.caveat).strip("* ").split())
+        text = " ".join(text.replace("***", " ").split())
+        if text:
+            owner = self.caveat_owner
+            (owner.caveats if owner is not None else self.result.caveats).append(text)
+        self.caveat = None
+        self.caveat_owner = None
+
+    def finish(self) -> None:
+        result = self.result
+        if result.records:
+            result.kind = "records"
+        elif "error" in self.seen:
+            result.kind = "error"
+        elif "status" in self.seen:
+            result.kind = "status"
+        elif "no_record" in self.seen:
+            result.kind = "no_record"
+        # Whole-return caveats travel with every hit record, so a record shown or stored alone
+        # still carries them (the gateway's structured records do the same).
+        for record in result.records:
+            if not record.title and (record.nic or record.caution_codes):
+                record.hit = True  # its MKE/ line was lost; an NCIC number makes it a record
+                result.warnings.append("A record without its type carries an NCIC number or "
+                                       "caution codes: treated as a hit to be safe.")
+            if record.hit:
+                missing = [c for c in result.caveats if c not in record.caveats]
+                record.caveats[:0] = missing

@@ -1,27 +1,35 @@
 """The encrypted offline cache: SQLCipher 4 through ``sqlcipher3``. No Qt.
 
-One :class:`Cache` is one connection, used on the one thread that opened it (the app runs a writer
-thread, :mod:`mdt.store.writer_thread`; readers open their own). WAL lets them work side by side.
-The raw 256-bit key comes from :class:`~mdt.store.keys.KeyVault`. ``sqlite-utils`` is used on the
-already-keyed connection (``sqlite_utils.Database(path)`` would open plain sqlite3).
+Threads: one :class:`Cache` is one connection, used on the one thread that opened it (sqlcipher3's
+``check_same_thread`` stays on: a call from another thread raises a ``CacheBugError``). The app runs
+a writer thread and a reader thread (:mod:`mdt.store.writer_thread`), each with its own ``Cache`` on
+the same file; WAL lets the reader read while the writer writes. The raw 256-bit key comes from
+:class:`~mdt.store.keys.KeyVault`. ``sqlite-utils`` is used on the already-keyed connection
+(``sqlite_utils.Database(path)`` would open plain sqlite3 and fail on the encrypted file).
 
 Stored: the messages sent (with their outbox state), every inbox event applied (with the cursor,
-in the same transaction), the returns with their raw text and records, a meta table, and a
-hash-chained audit log.
+in the same transaction), the returns with their raw text and records, an index of the records'
+identifiers and an FTS5 table for offline search, alerts, a meta table, and a hash-chained audit
+log. Every SQLite failure leaves as a :class:`~mdt.store.errors.CacheError` sorted into
+"environment" or "bug".
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 import re
 import shutil
+import time
 import uuid
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import jellyfish
 import sqlcipher3
@@ -37,7 +45,13 @@ from mdt.store.errors import (
     WrongKeyError,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+
+MESSAGE_STATES = frozenset({"queued", "sending", "accepted", "acknowledged", "answered", "status",
+                            "failed", "cancelled", "unanswered"})
+RETURN_EVENTS = ("response", "delayed_hit")
+# meta keys the cache keeps for itself (set_meta refuses them)
+RESERVED_META = frozenset({"inbox_cursor", "audit_anchor", "audit_anchor_n", "audit_head"})
 
 SCHEMA_V1 = """
 CREATE TABLE messages (
@@ -85,6 +99,29 @@ CREATE TABLE alerts (
 CREATE INDEX alerts_open ON alerts(acked_at, deadline);
 """
 
+SCHEMA_V3 = """
+ALTER TABLE messages ADD COLUMN sent_at TEXT;
+UPDATE messages SET sent_at = accepted_at WHERE accepted_at IS NOT NULL;
+ALTER TABLE returns ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+UPDATE returns SET received_at = substr(received_at, 1, 23) || '000Z'
+    WHERE length(received_at) = 24;
+UPDATE events SET applied_at = substr(applied_at, 1, 23) || '000Z' WHERE length(applied_at) = 24;
+UPDATE returns SET seq = coalesce((SELECT e.seq FROM events e WHERE e.id = returns.id), 0);
+DROP INDEX returns_received;
+CREATE INDEX returns_order ON returns(received_at, seq, id);
+ALTER TABLE record_index ADD COLUMN sound_key TEXT;
+ALTER TABLE record_index ADD COLUMN text_rowid INTEGER;
+CREATE INDEX record_index_sound_key ON record_index(sound_key, received_at);
+CREATE INDEX alerts_created ON alerts(created_at);
+INSERT INTO record_text(record_text, rank) VALUES ('secure-delete', 1);
+DELETE FROM record_text;
+DELETE FROM record_index;
+INSERT OR REPLACE INTO meta(key, value)
+    SELECT 'audit_head', hash FROM audit ORDER BY n DESC LIMIT 1;
+INSERT OR IGNORE INTO meta(key, value) SELECT 'audit_head', value FROM meta
+    WHERE key = 'audit_anchor'
+"""
+
 
 def _statements(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
@@ -96,63 +133,133 @@ def _to_v1(conn: Any) -> None:
 
 
 def _to_v2(conn: Any) -> None:
-    """Search over cached records: an index of identifiers and a full-text table, filled from
-    the returns already cached."""
+    """Search over cached records: an index of identifiers and a full-text table (filled by the
+    step to version 3)."""
     for statement in _statements(SCHEMA_V2):
+        conn.execute(statement)
+
+
+def _to_v3(conn: Any) -> None:
+    """When a query was sent; the inbox order of returns (for paging); NYSIIS next to Soundex;
+    FTS5 secure-delete (a deleted record's words leave the index at once); the audit log's head
+    (so removing its last records shows); every cached record indexed again, normalised."""
+    for statement in _statements(SCHEMA_V3):
         conn.execute(statement)
     rows = conn.execute("SELECT id, message_id, records, received_at FROM returns").fetchall()
     for return_id, message_id, records, received_at in rows:
         _index_records(conn, return_id, message_id, json.loads(records), received_at)
 
 
-# Each step takes the schema from version N to N+1; index 0 creates version 1.
-MIGRATIONS: list[Callable[[Any], None]] = [_to_v1, _to_v2]
+# Each step takes the schema from version N to N+1; index 0 creates version 1. A released step is
+# never edited: add the next one (and keep a cache file of the old version in tests/data/caches).
+MIGRATIONS: list[Callable[[Any], None]] = [_to_v1, _to_v2, _to_v3]
+
+
+# -- normalising what is indexed and what is searched ---------------------------------------------
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text if ch.isalpha())
+
+
+def _split_name(name: str) -> tuple[str, str]:
+    """``LAST, FIRST MIDDLE`` -> (``LAST``, ``FIRST MIDDLE``), upper case, single spaces."""
+    last, _, rest = name.upper().partition(",")
+    return " ".join(last.split()), " ".join(rest.split())
+
+
+def normalize_name(name: str) -> str:
+    last, rest = _split_name(name)
+    return f"{last}, {rest}" if rest else last
 
 
 def name_key(name: str) -> str:
     """How NCIC-style matching hears a name: Soundex of the last name (as NCIC's name search
     does) + the first initial."""
-    last, _, rest = name.upper().partition(",")
-    first = rest.split()[0][:1] if rest.split() else ""
-    return f"{jellyfish.soundex(last.strip())}|{first}" if last.strip() else ""
+    last, rest = _split_name(name)
+    letters = _letters(last)
+    return f"{jellyfish.soundex(letters)}|{rest[:1]}" if letters else ""
+
+
+def sound_key(name: str) -> str:
+    """The second ear: NYSIIS of the last name (KNIGHT ~ NIGHT, which Soundex splits) + the first
+    initial."""
+    last, rest = _split_name(name)
+    letters = _letters(last)
+    return f"{jellyfish.nysiis(letters)}|{rest[:1]}" if letters else ""
+
+
+def normalize_ident(value: str) -> str:
+    """Plates, VINs, NICs, licence numbers: upper case, no spaces or dashes."""
+    return re.sub(r"[\s\-]", "", value.upper())
 
 
 def _digits_arn(value: str) -> str:
-    value = value.upper().strip()
-    for prefix in ("AR-", "A"):
+    """An alien registration number (``A123456789``, ``AR-123456789``, ``A-12345678``) as its
+    nine digits; "" when it is not one."""
+    value = normalize_ident(value)
+    for prefix in ("AR", "A"):
         if value.startswith(prefix):
             value = value[len(prefix):]
-    return value if value.isdigit() else ""
+            break
+    return value.zfill(9) if value.isdigit() and 7 <= len(value) <= 9 else ""
+
+
+_DATE_FORMS = [(re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"), (1, 2, 3)),
+               (re.compile(r"\b(\d{2})/(\d{2})/(\d{4})\b"), (3, 1, 2)),
+               (re.compile(r"\b(\d{4})(\d{2})(\d{2})\b"), (1, 2, 3))]
+
+
+def _find_date(text: str) -> tuple[str, str] | None:
+    """The first date in ``text`` as (``YYYYMMDD``, the text it was written as)."""
+    for pattern, (y, m, d) in _DATE_FORMS:
+        match = pattern.search(text)
+        if match and 1 <= int(match.group(m)) <= 12 and 1 <= int(match.group(d)) <= 31:
+            return match.group(y) + match.group(m) + match.group(d), match.group(0)
+    return None
+
+
+def normalize_dob(value: str) -> str:
+    found = _find_date(value.strip())
+    return found[0] if found else value.strip().upper()
 
 
 def _index_records(conn: Any, return_id: str, message_id: str | None,
                    records: list[dict[str, Any]], received_at: str) -> None:
+    """Index one return's records (schema 3 and later) for :meth:`Cache.search`."""
     for n, record in enumerate(records):
+        if not isinstance(record, dict):
+            continue
         fields = {str(k).upper(): str(v).strip().upper()
-                  for k, v in (record.get("fields") or {}).items()}
-        name = fields.get("NAM", "")
+                  for k, v in (record.get("fields") or {}).items() if v is not None}
+        name = normalize_name(fields.get("NAM", ""))
         mnu = fields.get("MNU", "")
-        arn = _digits_arn(fields.get("ARN", "")) or (_digits_arn(mnu) if mnu.startswith("AR-")
-                                                     else "")
-        conn.execute(
-            "INSERT OR REPLACE INTO record_index(return_id, n, received_at, message_id, file, hit, "
-            "name, name_key, dob, plate, vin, arn, nic, oln) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (return_id, n, received_at, message_id, str(record.get("file") or ""),
-             int(bool(record.get("hit"))), name or None, name_key(name) or None,
-             fields.get("DOB") or None, fields.get("LIC") or None, fields.get("VIN") or None,
-             arn or None, (record.get("nic") or fields.get("NIC") or "").upper() or None,
-             fields.get("OLN") or None))
+        arn = _digits_arn(fields.get("ARN", "")) or (
+            _digits_arn(mnu) if normalize_ident(mnu).startswith("AR") else "")
+        nic = normalize_ident(str(record.get("nic") or fields.get("NIC") or ""))
         body = " ".join([str(record.get("file") or ""), *(f"{k} {v}" for k, v in fields.items()),
                          *(str(c) for c in record.get("caveats") or [])])
-        conn.execute("INSERT INTO record_text(return_id, n, body) VALUES (?, ?, ?)",
-                     (return_id, n, body))
+        text_rowid = conn.execute("INSERT INTO record_text(return_id, n, body) VALUES (?, ?, ?)",
+                                  (return_id, n, body)).lastrowid
+        conn.execute(
+            "INSERT OR REPLACE INTO record_index(return_id, n, received_at, message_id, file, hit, "
+            "name, name_key, sound_key, dob, plate, vin, arn, nic, oln, text_rowid) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (return_id, n, received_at, message_id, str(record.get("file") or ""),
+             int(bool(record.get("hit"))), name or None, name_key(name) or None,
+             sound_key(name) or None, normalize_dob(fields["DOB"]) if fields.get("DOB") else None,
+             normalize_ident(fields.get("LIC", "")) or None,
+             normalize_ident(fields.get("VIN", "")) or None, arn or None, nic or None,
+             normalize_ident(fields.get("OLN", "")) or None, text_rowid))
+
 
 GENESIS = "0" * 64
 
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _iso_us(moment: datetime) -> str:
+    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 @dataclass
@@ -166,8 +273,9 @@ class StoredReturn:
     hit: bool
     part: int
     parts: int
-    received_at: str
-    query: dict[str, Any] | None = None
+    received_at: str  # ISO 8601 UTC to the microsecond, when this terminal stored it
+    query: dict[str, Any] | None = None  # the message it answers (get_message), if cached
+    seq: int = 0  # the inbox sequence number it came with (orders returns stored together)
 
 
 @dataclass
@@ -176,7 +284,7 @@ class SearchHit:
 
     return_id: str
     record: int
-    rank: int  # 0 exact identifier, 1 exact name, 2 sounds alike, 3 free text
+    rank: int  # 0 exact identifier, 1 exact name / date of birth, 2 sounds alike, 3 free text
     how: str
     file: str
     hit: bool
@@ -202,31 +310,96 @@ class AuditReport:
 
 
 def _classify(exc: Exception, path: Path) -> CacheError:
-    """Sort a SQLCipher failure into the error a person can act on."""
+    """Sort a SQLCipher failure into the error a person can act on ("environment") or a bug."""
     text = str(exc).lower()
+    if isinstance(exc, sqlcipher3.ProgrammingError) and "thread" in text:
+        return CacheBugError("MDT used its cache from a thread that did not open it (a bug). "
+                             "Please report it.")
     if "file is not a database" in text or "file is encrypted" in text:
         return WrongKeyError()
-    if "database disk image is malformed" in text or "malformed" in text:
+    if "malformed" in text or "corrupt" in text:
         return CorruptCacheError()
     if "locked" in text or "busy" in text:
         return CacheLockedError()
     if "disk is full" in text or "database or disk is full" in text:
         return DiskFullError()
+    if "readonly" in text or "read-only" in text:
+        return CacheError(f"The cache file {path} is read-only: MDT cannot save to it. Check the "
+                          "file's permissions.")
+    if "disk i/o error" in text:
+        return CacheError("The disk holding the cache could not be read or written. Check the "
+                          "drive, then try again.")
     if "unable to open" in text:
         return CacheError(f"The cache file {path} cannot be opened (check the folder and its "
                           "permissions).")
     return CacheBugError()
 
 
+def damage_marker(path: Path) -> Path:
+    """A flag file next to a cache found damaged while open: the next open moves it aside."""
+    return path.with_name(path.name + ".damaged")
+
+
 def move_aside(path: Path) -> Path:
-    """Rename a damaged cache (and its -wal / -shm) out of the way, keeping it for inspection."""
+    """Rename a damaged cache (and its -wal / -shm) out of the way, keeping it for inspection.
+    Every Cache on the file must be closed first."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     target = path.with_name(f"{path.name}.damaged-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
     for suffix in ("", "-wal", "-shm"):
         source = Path(str(path) + suffix)
         if source.exists():
             shutil.move(str(source), str(target) + suffix)
+    damage_marker(path).unlink(missing_ok=True)
     return target
+
+
+def _sniff(path: Path) -> None:
+    """Refuse, before SQLCipher touches it, a file that cannot be an encrypted cache. An encrypted
+    file is whole pages of bytes that look random; a wrong key and a file that is someone else's
+    encrypted data cannot be told apart (both are a WrongKeyError)."""
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+    if head.startswith(b"SQLite format 3\x00"):
+        raise NotADatabaseError("The cache file is a plain, unencrypted database; MDT will not "
+                                "use it. Nothing was changed.")
+    if size < 512 or size % 512 or len(zlib.compress(head, 6)) < len(head) * 0.95:
+        raise NotADatabaseError()
+
+
+def _probe_key(path: Path, key: bytes) -> None:
+    """Check ``key`` against a copy of page 1 only. Used when a -wal file is present (after a
+    crash, or while another connection writes): SQLite opens a hot WAL before the key is checked
+    and, on close, checkpoints it into the file, so even a wrong key would change the file (not
+    lose data, but change it). A page caught mid-checkpoint is read again before giving up."""
+    probe = path.with_name(f"{path.name}.keyprobe-{uuid.uuid4().hex[:8]}")
+    failure: CacheError | None = None
+    try:
+        for attempt in range(3):
+            with open(path, "rb") as handle:
+                probe.write_bytes(handle.read(4096))  # ciphertext only
+            conn = sqlcipher3.connect(str(probe), isolation_level=None)
+            try:
+                conn.execute("PRAGMA cipher_log_level = NONE")
+                conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+                conn.execute("PRAGMA cipher_compatibility = 4")
+                conn.execute("PRAGMA user_version").fetchone()  # decrypts and checks page 1
+                return
+            except sqlcipher3.DatabaseError as exc:
+                failure = _classify(exc, path)
+                failure.__cause__ = exc
+            finally:
+                conn.close()
+            time.sleep(0.02 * (attempt + 1))
+        assert failure is not None
+        raise failure
+    finally:
+        for leftover in path.parent.glob(probe.name + "*"):
+            leftover.unlink()
 
 
 def _audit_hash(prev_hash: str, row: dict[str, Any]) -> str:
@@ -235,7 +408,26 @@ def _audit_hash(prev_hash: str, row: dict[str, Any]) -> str:
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _sorted_errors(method: Callable[Concatenate[Cache, P], R]) -> Callable[Concatenate[Cache, P], R]:
+    """Turn any SQLCipher failure inside a public method into a sorted CacheError."""
+
+    @functools.wraps(method)
+    def wrapper(self: Cache, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlcipher3.Error as exc:
+            raise self._fail(exc) from exc
+
+    return wrapper
+
+
 class Cache:
+    """One connection to one encrypted cache file, for use on one thread (see the module doc)."""
+
     def __init__(self, conn: Any, path: Path) -> None:
         self._conn = conn
         self.path = path
@@ -246,28 +438,45 @@ class Cache:
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
     def open(cls, path: Path, key: bytes, *, create: bool = False) -> Cache:
+        """Open (or with ``create`` make) the cache at ``path`` with the raw 256-bit ``key``.
+
+        Raises WrongKeyError (nothing is written), NotADatabaseError, CorruptCacheError (the file
+        was moved aside, ``moved_to``), CacheLockedError, DiskFullError, or CacheError (no cache
+        there, a newer schema)."""
         path = Path(path)
         if len(key) != 32:
             raise WrongKeyError("The cache key must be 256 bits.")
         exists = path.exists() and path.stat().st_size > 0
+        if damage_marker(path).exists() and not exists:
+            damage_marker(path).unlink()  # the damaged file is gone already
+        if damage_marker(path).exists():
+            moved = move_aside(path)
+            raise CorruptCacheError(
+                f"The cache was found damaged. It was moved aside to {moved.name} (nothing was "
+                "overwritten); a new, empty cache will be made at the next sign-in.",
+                moved_to=moved)
         if not exists and not create:
             raise CacheError(f"There is no cache at {path}.")
         if exists:
-            with open(path, "rb") as handle:
-                head = handle.read(16)
-            if head.startswith(b"SQLite format 3"):
-                raise NotADatabaseError("The cache file is a plain, unencrypted database; MDT "
-                                        "will not use it. Nothing was changed.")
+            _sniff(path)
+            wal = Path(str(path) + "-wal")
+            if wal.exists() and wal.stat().st_size > 0:
+                _probe_key(path, key)
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            conn = sqlcipher3.connect(str(path), timeout=5.0, isolation_level=None)
+            conn = sqlcipher3.connect(str(path), timeout=5.0, isolation_level=None,
+                                      check_same_thread=True)
         except sqlcipher3.Error as exc:
             raise _classify(exc, path) from exc
         try:
             conn.execute("PRAGMA cipher_log_level = NONE")  # no page details on stderr
-            conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+            conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")  # a raw key: no KDF on open
+            conn.execute("PRAGMA cipher_compatibility = 4")  # SQLCipher 4 settings, pinned
             conn.execute("PRAGMA cipher_memory_security = OFF")
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # verifies the key
+            conn.execute("PRAGMA temp_store = MEMORY")  # no temporary files on disk
+            if not exists:  # before the first table: freed pages can go back to the disk
+                conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA secure_delete = ON")
@@ -282,7 +491,7 @@ class Cache:
                     f"The cache is damaged. It was moved aside to {moved.name} (nothing was "
                     "overwritten); a new, empty cache will be made at the next sign-in.",
                     moved_to=moved) from exc
-            # A wrong key and a file that is not a database look alike; both change nothing.
+            # A wrong key and a file that is not ours look alike; both change nothing.
             raise error from exc
         cache = cls(conn, path)
         try:
@@ -293,6 +502,9 @@ class Cache:
             raise CorruptCacheError(
                 f"The cache is damaged. It was moved aside to {moved.name}.", moved_to=moved
             ) from exc
+        except BaseException:
+            conn.close()
+            raise
         return cache
 
     def _migrate(self) -> None:
@@ -300,9 +512,6 @@ class Cache:
         if version > SCHEMA_VERSION:
             raise CacheError(f"This cache was written by a newer MDT (schema {version}); "
                              "update MDT to open it.")
-        if version == 0:
-            # Before the first table: freed pages can then be handed back to the file system.
-            self._conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
         while version < SCHEMA_VERSION:
             step = MIGRATIONS[version]
             try:
@@ -312,11 +521,31 @@ class Cache:
                 self._conn.execute(f"PRAGMA user_version = {version}")
                 self._conn.execute("COMMIT")
             except sqlcipher3.Error as exc:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 raise _classify(exc, self.path) from exc
+
+    def schema_version(self) -> int:
+        return int(self._one("PRAGMA user_version"))
 
     def close(self) -> None:
         self._conn.close()
+
+    def __enter__(self) -> Cache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _fail(self, exc: Exception) -> CacheError:
+        error = _classify(exc, self.path)
+        if isinstance(error, CorruptCacheError):
+            # Cannot move an open file aside: flag it, so the next open does.
+            with contextlib.suppress(OSError):
+                damage_marker(self.path).touch()
+            error = CorruptCacheError("The cache is damaged. Sign out and in again: it will be "
+                                      "moved aside (nothing is overwritten) and a new one made.")
+        return error
 
     def _tx(self) -> _Transaction:
         return _Transaction(self)
@@ -326,17 +555,26 @@ class Cache:
         return row[0] if row else None
 
     # -- meta ------------------------------------------------------------------------------------
+    @_sorted_errors
     def get_meta(self, key: str, default: str | None = None) -> str | None:
         value = self._one("SELECT value FROM meta WHERE key = ?", (key,))
         return default if value is None else str(value)
 
+    @_sorted_errors
     def set_meta(self, key: str, value: str) -> None:
+        if key in RESERVED_META:
+            raise ValueError(f"meta key {key!r} is kept by the cache itself")
         with self._tx():
-            self._conn.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) "
-                               "DO UPDATE SET value = excluded.value", (key, value))
+            self._put_meta(key, value)
+
+    def _put_meta(self, key: str, value: str) -> None:
+        self._conn.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) "
+                           "DO UPDATE SET value = excluded.value", (key, value))
 
     # -- messages and the outbox -----------------------------------------------------------------
+    @_sorted_errors
     def add_outgoing(self, message: dict[str, Any]) -> None:
+        """Queue a protocol message (state ``queued``); the same id again changes nothing."""
         with self._tx():
             seq = int(self._one("SELECT coalesce(max(seq), 0) + 1 FROM messages"))
             self._conn.execute(
@@ -347,80 +585,99 @@ class Cache:
                  message.get("purpose"), str(message.get("created_at") or utc_now()), seq,
                  utc_now()))
 
-    @staticmethod
-    def _message(row: Any) -> dict[str, Any]:
-        keys = ("id", "mke", "dest", "fields", "text", "purpose", "created_at", "state",
-                "state_detail", "state_at", "accepted_at")
-        message = dict(zip(keys, row, strict=True))
+    _MESSAGE_KEYS = ("id", "mke", "dest", "fields", "text", "purpose", "created_at", "state",
+                     "state_detail", "state_at", "sent_at", "accepted_at")
+    _MESSAGE_COLUMNS = ", ".join(_MESSAGE_KEYS)
+
+    @classmethod
+    def _message(cls, row: Any) -> dict[str, Any]:
+        message = dict(zip(cls._MESSAGE_KEYS, row, strict=True))
         message["dest"] = json.loads(message["dest"])
         message["fields"] = json.loads(message["fields"])
         return message
 
-    _MESSAGE_COLUMNS = ("id, mke, dest, fields, text, purpose, created_at, state, state_detail, "
-                        "state_at, accepted_at")
-
+    @_sorted_errors
     def outbox(self) -> list[dict[str, Any]]:
+        """Messages still queued, oldest first."""
         rows = self._conn.execute(
             f"SELECT {self._MESSAGE_COLUMNS} FROM messages WHERE state = 'queued' ORDER BY seq")
         return [self._message(r) for r in rows]
 
+    @_sorted_errors
     def set_message_state(self, message_id: str, state: str, detail: str | None = None,
                           at: str | None = None) -> None:
+        """Move a message to ``state`` (one of :data:`MESSAGE_STATES`); ``at`` is when (now by
+        default). ``sending`` / ``accepted`` also set ``sent_at``; ``accepted`` sets
+        ``accepted_at``."""
+        if state not in MESSAGE_STATES:
+            raise ValueError(f"unknown message state {state!r}")
         with self._tx():
             self._set_state(message_id, state, detail, at)
 
     def _set_state(self, message_id: str, state: str, detail: str | None,
                    at: str | None = None) -> None:
-        accepted = at if state == "accepted" else None
+        when = at or utc_now()
         self._conn.execute(
             "UPDATE messages SET state = ?, state_detail = ?, state_at = ?, "
-            "accepted_at = coalesce(?, accepted_at) WHERE id = ?",
-            (state, detail, at or utc_now(), accepted, message_id))
+            "sent_at = CASE WHEN ? IN ('sending', 'accepted') THEN coalesce(sent_at, ?) "
+            "ELSE sent_at END, "
+            "accepted_at = CASE WHEN ? = 'accepted' THEN ? ELSE accepted_at END WHERE id = ?",
+            (state, detail, when, state, when, state, when, message_id))
 
+    @_sorted_errors
     def cancel_message(self, message_id: str) -> bool:
+        """Cancel a message that is still queued; False once it has gone (or is unknown)."""
         with self._tx():
             cur = self._conn.execute(
-                "UPDATE messages SET state = 'cancelled', state_at = ? "
+                "UPDATE messages SET state = 'cancelled', state_detail = NULL, state_at = ? "
                 "WHERE id = ? AND state = 'queued'", (utc_now(), message_id))
             return bool(cur.rowcount)
 
+    @_sorted_errors
     def get_message(self, message_id: str) -> dict[str, Any] | None:
         row = self._conn.execute(
             f"SELECT {self._MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)).fetchone()
         return self._message(row) if row else None
 
+    @_sorted_errors
     def list_messages(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Messages sent or queued, newest first."""
         rows = self._conn.execute(
             f"SELECT {self._MESSAGE_COLUMNS} FROM messages ORDER BY seq DESC LIMIT ?", (limit,))
         return [self._message(r) for r in rows]
 
     # -- the inbox -------------------------------------------------------------------------------
+    @_sorted_errors
     def inbox_cursor(self) -> int:
+        """The highest inbox seq durably applied (0 at the start)."""
         return int(self.get_meta("inbox_cursor", "0") or 0)
 
+    @_sorted_errors
     def apply_event(self, event: dict[str, Any]) -> bool:
+        """Apply one inbox event in ONE transaction: the raw event, its effects and the cursor
+        (max(cursor, seq)). An event id already applied changes nothing and returns False."""
         event_id, seq, kind = str(event["id"]), int(event["seq"]), str(event["type"])
         with self._tx():
             if self._one("SELECT 1 FROM events WHERE id = ?", (event_id,)):
                 self._advance_cursor(seq)
                 return False
             reply_to = event.get("in_reply_to")
+            received = self._received_now()
             self._conn.execute(
                 "INSERT INTO events(id, seq, type, created_at, in_reply_to, body, applied_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (event_id, seq, kind, event.get("created_at"), reply_to, json.dumps(event),
-                 utc_now()))
-            if kind in ("response", "delayed_hit"):
-                received = utc_now()
-                records = event.get("records") or []
+                 received))
+            if kind in RETURN_EVENTS:
+                records = [r for r in event.get("records") or [] if isinstance(r, dict)]
                 part, parts = int(event.get("part") or 1), int(event.get("parts") or 1)
                 self._conn.execute(
                     "INSERT INTO returns(id, message_id, mke, source, text, records, hit, part, "
-                    "parts, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "parts, received_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (event_id, reply_to, str(event.get("mke") or ""),
                      str(event.get("source") or ""), str(event.get("text") or ""),
                      json.dumps(records), int(any(bool(r.get("hit")) for r in records)), part,
-                     parts, received))
+                     parts, received, seq))
                 _index_records(self._conn, event_id, reply_to, records, received)
                 if reply_to:
                     detail = None
@@ -441,34 +698,71 @@ class Cache:
             self._advance_cursor(seq)
         return True
 
+    def _received_now(self) -> str:
+        """Now, to the microsecond, and always after the return stored last: newest first is
+        the order things arrived in, even for a burst within one millisecond."""
+        now = datetime.now(UTC)
+        last = self._one("SELECT max(received_at) FROM returns")
+        if last:
+            before = datetime.fromisoformat(str(last).replace("Z", "+00:00"))
+            now = max(now, before + timedelta(microseconds=1))
+        return _iso_us(now)
+
     def _advance_cursor(self, seq: int) -> None:
         self._conn.execute(
             "INSERT INTO meta(key, value) VALUES ('inbox_cursor', ?) ON CONFLICT(key) DO UPDATE "
             "SET value = CAST(max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER)) AS TEXT)",
             (str(seq),))
 
+    @_sorted_errors
+    def list_events(self, types: tuple[str, ...] | None = None,
+                    limit: int = 200) -> list[dict[str, Any]]:
+        """Raw events as received (alerts and other types kept for later), newest first."""
+        where = f"WHERE type IN ({', '.join('?' * len(types))})" if types else ""
+        rows = self._conn.execute(f"SELECT body FROM events {where} ORDER BY seq DESC LIMIT ?",
+                                  (*(types or ()), limit))
+        return [json.loads(r[0]) for r in rows]
+
     # -- returns ---------------------------------------------------------------------------------
+    _RETURN_COLUMNS = ("id, message_id, mke, source, text, records, hit, part, parts, "
+                       "received_at, seq")
+
     def _return(self, row: Any) -> StoredReturn:
-        (rid, message_id, mke, source, text, records, hit, part, parts, received_at) = row
+        (rid, message_id, mke, source, text, records, hit, part, parts, received_at, seq) = row
         query = self.get_message(message_id) if message_id else None
         return StoredReturn(id=rid, message_id=message_id, mke=mke or "", source=source or "",
                             text=text, records=json.loads(records), hit=bool(hit), part=part,
-                            parts=parts, received_at=received_at, query=query)
+                            parts=parts, received_at=received_at, query=query, seq=int(seq or 0))
 
-    _RETURN_COLUMNS = "id, message_id, mke, source, text, records, hit, part, parts, received_at"
-
-    def list_returns(self, limit: int = 50) -> list[StoredReturn]:
-        rows = self._conn.execute(
-            f"SELECT {self._RETURN_COLUMNS} FROM returns ORDER BY received_at DESC, rowid DESC "
-            "LIMIT ?", (limit,)).fetchall()
+    @_sorted_errors
+    def list_returns(self, limit: int = 50,
+                     before: StoredReturn | str | None = None) -> list[StoredReturn]:
+        """Returns newest first. Keyset paging: pass the last one you have (or its id) as
+        ``before`` for the next page; an id no longer cached gives an empty page."""
+        if before is None:
+            rows = self._conn.execute(
+                f"SELECT {self._RETURN_COLUMNS} FROM returns "
+                "ORDER BY received_at DESC, seq DESC, id DESC LIMIT ?", (limit,)).fetchall()
+        else:
+            key = ((before.received_at, before.seq, before.id) if isinstance(before, StoredReturn)
+                   else self._conn.execute("SELECT received_at, seq, id FROM returns WHERE id = ?",
+                                           (before,)).fetchone())
+            if key is None:
+                return []
+            rows = self._conn.execute(
+                f"SELECT {self._RETURN_COLUMNS} FROM returns WHERE (received_at, seq, id) < "
+                "(?, ?, ?) ORDER BY received_at DESC, seq DESC, id DESC LIMIT ?",
+                (*key, limit)).fetchall()
         return [self._return(r) for r in rows]
 
+    @_sorted_errors
     def get_return(self, return_id: str) -> StoredReturn | None:
         row = self._conn.execute(
             f"SELECT {self._RETURN_COLUMNS} FROM returns WHERE id = ?", (return_id,)).fetchone()
         return self._return(row) if row else None
 
     # -- alerts ----------------------------------------------------------------------------------
+    @_sorted_errors
     def add_alert(self, alert: dict[str, Any]) -> bool:
         """Keep an alert (hit, detainer, hit confirmation ...); the same id twice is one alert."""
         with self._tx():
@@ -481,6 +775,7 @@ class Cache:
                  str(alert.get("created_at") or utc_now())))
             return bool(cur.rowcount)
 
+    @_sorted_errors
     def ack_alert(self, alert_id: str, who: str, note: str = "", device: str = "") -> bool:
         """Record who acknowledged an alert and when, in the alert and in the audit log, at once."""
         with self._tx():
@@ -492,6 +787,7 @@ class Cache:
                                    device=device, detail=f"alert {alert_id} {note}".strip())
             return bool(cur.rowcount)
 
+    @_sorted_errors
     def list_alerts(self, *, open_only: bool = False, limit: int = 200) -> list[dict[str, Any]]:
         columns = ("id", "kind", "severity", "title", "body", "event_id", "message_id",
                    "deadline", "created_at", "acked_by", "acked_at", "ack_note")
@@ -508,38 +804,59 @@ class Cache:
         return alerts
 
     # -- offline search --------------------------------------------------------------------------
-    def search(self, text: str, limit: int = 50, after: SearchCursor | None = None
+    @_sorted_errors
+    def search(self, query: str, limit: int = 50, after: SearchCursor | None = None
                ) -> tuple[list[SearchHit], SearchCursor | None]:
-        """Cached records matching ``text``: a plate, VIN, NIC, A-number, OLN, a name
-        (``LAST, FIRST`` — also names that sound alike, as NCIC matches them), a date of birth,
-        or any words. Exact identifiers first, then exact names, then sound-alikes, then text;
-        newest first within each. Keyset-paged: pass the returned cursor as ``after``."""
-        query = " ".join(text.upper().split())
-        if not query:
+        """Cached records matching ``query``: a plate, VIN, NIC, A-number (``A…``, ``AR-…``), OLN,
+        a name (``LAST, FIRST`` — also names that sound alike, by Soundex or NYSIIS), a date of
+        birth (``YYYYMMDD``, ``YYYY-MM-DD``, ``MM/DD/YYYY``; with a name it narrows it), or any
+        words (FTS5). Exact identifiers first (rank 0), then the exact name or date of birth (1),
+        then sound-alikes (2), then free text (3); newest first within each rank. Keyset-paged:
+        pass the returned cursor as ``after``; it is None on the last page."""
+        text = " ".join(query.upper().split())
+        if not text or limit < 1:
             return [], None
-        dob_match = re.search(r"\b(\d{8})\b", query)
-        dob = dob_match.group(1) if dob_match else None
-        name = query.replace(dob, "").strip(" ,") if dob and "," in query else query
-        name = name if "," in name else ""
-        ident = query.replace(" ", "")
-        arn = _digits_arn(ident)
-        tokens = [t for t in re.split(r"[^A-Z0-9]+", query) if t]
-        # A name is looked up by name (exact, then by sound); free text is for everything else,
-        # so "SMITH, JOHN" does not also drag in every record that mentions JOHN.
-        fts = "" if name else " ".join(f'"{t}"' for t in tokens)
-        params: dict[str, Any] = {"ident": ident, "arn": arn or None, "name": name or None,
-                                  "key": name_key(name) if name else None, "dob": dob,
-                                  "fts": fts or None, "limit": limit}
-        identifiers = [("plate", "plate = :ident", "plate"), ("VIN", "vin = :ident", "vin"),
-                       ("NIC", "nic = :ident", "nic"), ("A-number", "arn = :arn", "arn"),
-                       ("licence number", "oln = :ident", "oln")]
-        branches: list[tuple[int, str, str]] = [(0, how, cond) for how, cond, _ in identifiers]
+        found = _find_date(text)
+        dob = found[0] if found else None
+        rest = text.replace(found[1], " ").strip(" ,") if found else text
+        name = normalize_name(rest) if "," in text and rest else ""
+        ident = normalize_ident(text)
+        arn = _digits_arn(text)
+        tokens = re.findall(r"[^\W_]+", text)
+        last, given = _split_name(name)
+        prefix = (f"{name} " if given else f"{last}, ") if name else ""
+        skey, nkey = (name_key(name), sound_key(name)) if name else ("", "")
+        params: dict[str, Any] = {
+            "ident": ident or None, "arn": arn or None, "name": name or None,
+            "name_lo": prefix, "name_hi": prefix + "\U0010ffff", "dob": dob,
+            "skey": skey or None, "skey_hi": skey + "\U0010ffff",
+            "nkey": nkey or None, "nkey_hi": nkey + "\U0010ffff",
+            "fetch": limit + 1}
+        # (rank, how, condition on record_index); a record is listed under its best rank only.
+        branches: list[tuple[int, str, str]] = []
+        if not name and ident:
+            branches += [(0, "plate", "plate = :ident"), (0, "VIN", "vin = :ident"),
+                         (0, "NIC", "nic = :ident"), (0, "licence number", "oln = :ident")]
+            if arn:
+                branches.append((0, "A-number", "arn = :arn"))
+        exact_name = "(name = :name OR (name >= :name_lo AND name < :name_hi))"
+        with_dob = "(:dob IS NULL OR dob = :dob)"
         if name:
-            branches.append((1, "name", "name = :name AND (:dob IS NULL OR dob = :dob)"))
-            branches.append((2, "sounds like", "name_key = :key AND name != :name "
-                                               "AND (:dob IS NULL OR dob = :dob)"))
+            branches.append((1, "name", f"{exact_name} AND {with_dob}"))
+            # A last name alone ("KOLVEX,") sounds like every first name.
+            sounds = [("name_key = :skey", "name_key >= :skey AND name_key < :skey_hi"),
+                      ("sound_key = :nkey", "sound_key >= :nkey AND sound_key < :nkey_hi")]
+            for full, partial in sounds:
+                if skey:
+                    branches.append((2, "sounds like", f"{full if given else partial} AND "
+                                                       f"{with_dob}"))
         elif dob:
             branches.append((1, "date of birth", "dob = :dob"))
+
+        def better(rank: int) -> str:
+            conds = [f"({cond})" for r, _, cond in branches if r < rank]
+            return f" AND NOT coalesce({' OR '.join(conds)}, 0)" if conds else ""
+
         if after is not None:
             params.update(zip(("a_rank", "a_at", "a_id", "a_n"), after, strict=True))
 
@@ -552,109 +869,136 @@ class Cache:
                     f"({prefix}return_id > :a_id OR ({prefix}return_id = :a_id AND "
                     f"{prefix}n > :a_n))))")
 
-        # Each branch brings at most one page, newest first (an index serves each), so a common
-        # name costs a page, not every record that sounds like it.
+        # Each branch brings at most one page (+1, to know whether there is more), newest first,
+        # from its own index, so a common name costs a page, not every record that sounds like it.
         selects = [
             f"SELECT * FROM (SELECT {rank} AS rank, return_id, n, '{how}' AS how, received_at "
-            f"FROM record_index WHERE {cond} AND {keyset(rank)} "
-            "ORDER BY received_at DESC, return_id, n LIMIT :limit)"
-            for rank, how, cond in branches]
-        if fts:
-            known = " OR ".join(f"ri.{col} = :{'arn' if col == 'arn' else 'ident'}"
-                                for _, _, col in identifiers)
+            f"FROM record_index WHERE {cond}{better(rank)} AND {keyset(rank)} "
+            "ORDER BY received_at DESC, return_id, n LIMIT :fetch)"
+            for rank, how, cond in branches if keyset(rank) != "0"]
+        fts = "" if name else " ".join(f'"{t}"' for t in tokens)
+        if fts and keyset(3) != "0":
+            params["fts"] = fts
             selects.append(
                 "SELECT * FROM (SELECT 3 AS rank, t.return_id, CAST(t.n AS INTEGER) AS n, "
                 "'text' AS how, ri.received_at FROM record_text t JOIN record_index ri "
                 "ON ri.return_id = t.return_id AND ri.n = t.n "
-                f"WHERE record_text MATCH :fts AND NOT coalesce({known}, 0) AND {keyset(3, 'ri.')} "
-                "ORDER BY ri.received_at DESC, t.return_id, t.n LIMIT :limit)")
+                f"WHERE record_text MATCH :fts{better(3)} AND {keyset(3, 'ri.')} "
+                "ORDER BY ri.received_at DESC, t.return_id, t.n LIMIT :fetch)")
+        if not selects:
+            return [], None
         sql = (f"WITH m AS ({' UNION ALL '.join(selects)}) "
                "SELECT min(m.rank) AS rank, m.return_id, m.n, m.how, ri.file, ri.hit, "
                "ri.received_at, r.records, r.message_id FROM m "
                "JOIN record_index ri ON ri.return_id = m.return_id AND ri.n = m.n "
                "JOIN returns r ON r.id = m.return_id "
                "GROUP BY m.return_id, m.n "
-               "ORDER BY rank, ri.received_at DESC, m.return_id, m.n LIMIT :limit")
-        try:
-            rows = self._conn.execute(sql, params).fetchall()
-        except sqlcipher3.OperationalError as exc:
-            raise _classify(exc, self.path) from exc
+               "ORDER BY rank, ri.received_at DESC, m.return_id, m.n LIMIT :fetch")
+        rows = self._conn.execute(sql, params).fetchall()
         hits = []
-        for rank, return_id, n, how, file, hit, received_at, records, message_id in rows:
+        for rank, return_id, n, how, file, hit, received_at, records, message_id in rows[:limit]:
             record = json.loads(records)[n]
             hits.append(SearchHit(return_id=return_id, record=n, rank=rank, how=how, file=file,
                                   hit=bool(hit), received_at=received_at,
                                   fields=dict(record.get("fields") or {}),
                                   query=self.get_message(message_id) if message_id else None))
         cursor = None
-        if len(hits) == limit:
-            last = hits[-1]
-            cursor = (last.rank, last.received_at, last.return_id, last.record)
+        if len(rows) > limit:
+            last_hit = hits[-1]
+            cursor = (last_hit.rank, last_hit.received_at, last_hit.return_id, last_hit.record)
         return hits, cursor
 
     # -- retention -------------------------------------------------------------------------------
+    @_sorted_errors
     def expire(self, max_age_hours: float = 12.0, now: datetime | None = None) -> int:
-        """Delete cached returns, events and finished queries older than ``max_age_hours`` (one
-        shift by default), and audit records the gateway already holds. Queries still waiting to
-        go out are kept. Really deletes: secure_delete zeroes the pages, and the freed pages go
-        back to the file system. Returns how many returns went."""
-        cutoff = ((now or datetime.now(UTC)) - timedelta(hours=max_age_hours)).isoformat(
-            timespec="milliseconds").replace("+00:00", "Z")
-        return self._erase(cutoff)
+        """Delete cached returns, events, alerts and finished queries older than
+        ``max_age_hours`` (one shift by default), and audit records the gateway already holds.
+        Queries still waiting to go out are kept. Really deletes: secure_delete zeroes the pages,
+        FTS5 secure-delete drops the words, and freed pages go back to the file system. Returns
+        how many returns went."""
+        return self._erase(_iso_us((now or datetime.now(UTC)) - timedelta(hours=max_age_hours)))
 
+    @_sorted_errors
     def erase_cached(self) -> int:
-        """Erase on logout (an agency setting): every return, event and finished query."""
+        """Erase on logout (an agency setting): every return, event, alert and finished query;
+        shipped audit records. Returns how many returns went."""
         return self._erase("9999")
+
+    BULK_ERASE_ROWS = 1000  # above this many records, erase in bulk (see _erase)
 
     def _erase(self, cutoff: str) -> int:
         with self._tx():
-            gone = [r[0] for r in self._conn.execute(
-                "SELECT id FROM returns WHERE received_at < ?", (cutoff,))]
-            for return_id in gone:
-                self._conn.execute("DELETE FROM record_text WHERE return_id = ?", (return_id,))
+            # FTS5 rows by rowid (return_id is not indexed there: one scan per row otherwise).
+            # A few: secure-delete takes each one's words out of the index. Many: plain deletes,
+            # then 'optimize' rewrites the index without them (the old pages are zeroed) — the
+            # same result, far faster than thousands of secure deletes.
+            bulk = int(self._one("SELECT count(*) FROM record_index WHERE received_at < ?",
+                                 (cutoff,))) > self.BULK_ERASE_ROWS
+            if bulk:
+                self._conn.execute("INSERT INTO record_text(record_text, rank) "
+                                   "VALUES ('secure-delete', 0)")
+            self._conn.execute("DELETE FROM record_text WHERE rowid IN (SELECT text_rowid FROM "
+                               "record_index WHERE received_at < ?)", (cutoff,))
+            if bulk:
+                self._conn.execute("INSERT INTO record_text(record_text) VALUES ('optimize')")
+                self._conn.execute("INSERT INTO record_text(record_text, rank) "
+                                   "VALUES ('secure-delete', 1)")
             self._conn.execute("DELETE FROM record_index WHERE received_at < ?", (cutoff,))
-            self._conn.execute("DELETE FROM returns WHERE received_at < ?", (cutoff,))
+            gone = self._conn.execute("DELETE FROM returns WHERE received_at < ?",
+                                      (cutoff,)).rowcount
             self._conn.execute("DELETE FROM events WHERE applied_at < ?", (cutoff,))
+            self._conn.execute("DELETE FROM alerts WHERE created_at < ?", (cutoff,))
             self._conn.execute("DELETE FROM messages WHERE created_at < ? AND state != 'queued'",
                                (cutoff,))
-            last = self._conn.execute(
-                "SELECT n, hash FROM audit WHERE shipped = 1 AND at < ? ORDER BY n DESC LIMIT 1",
-                (cutoff,)).fetchone()
-            if last:
+            # Only the unbroken run of old, shipped records at the start of the chain goes.
+            keep = self._one("SELECT min(n) FROM audit WHERE shipped = 0 OR at >= ?", (cutoff,))
+            cut = self._conn.execute(
+                "SELECT n, hash FROM audit WHERE n < ? ORDER BY n DESC LIMIT 1",
+                (keep if keep is not None else 2**62,)).fetchone()
+            if cut:
                 # The chain now starts after the pruned records: remember where it was cut.
-                self._conn.execute("INSERT INTO meta(key, value) VALUES ('audit_anchor', ?) "
-                                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                                   (last[1],))
-                self._conn.execute("DELETE FROM audit WHERE n <= ? AND shipped = 1", (last[0],))
+                self._put_meta("audit_anchor", cut[1])
+                self._put_meta("audit_anchor_n", str(cut[0]))
+                self._conn.execute("DELETE FROM audit WHERE n <= ?", (cut[0],))
         self.reclaim()
-        return len(gone)
+        return int(gone)
 
+    @_sorted_errors
     def reclaim(self) -> None:
-        """Give freed pages back to the file system (and out of the WAL)."""
+        """Give freed pages back to the file system and empty the WAL (old page versions)."""
         mode = int(self._one("PRAGMA auto_vacuum") or 0)
         if mode == 2:
-            self._conn.execute("PRAGMA incremental_vacuum")
+            self._conn.execute("PRAGMA incremental_vacuum").fetchall()
         else:
             self._conn.execute("VACUUM")
-        self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        for _ in range(20):  # a reader mid-query holds the WAL for a moment
+            busy = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            if not busy:
+                break
+            time.sleep(0.05)
 
     # -- audit shipping --------------------------------------------------------------------------
+    @_sorted_errors
     def audit_unshipped(self, limit: int = 500) -> list[dict[str, Any]]:
+        """Audit records not yet acknowledged by the gateway, oldest first."""
         columns = ("id", "at", "action", "outcome", "who", "source", "device", "detail")
         rows = self._conn.execute(
             f"SELECT {', '.join(columns)} FROM audit WHERE shipped = 0 ORDER BY n LIMIT ?",
             (limit,))
         return [dict(zip(columns, r, strict=True)) for r in rows]
 
+    @_sorted_errors
     def mark_audit_shipped(self, ids: list[str]) -> None:
+        """The gateway acknowledged these records: retention may now prune them."""
         with self._tx():
             self._conn.executemany("UPDATE audit SET shipped = 1 WHERE id = ?",
                                    [(i,) for i in ids])
 
     # -- checks ----------------------------------------------------------------------------------
+    @_sorted_errors
     def check(self) -> CheckReport:
         """SQLite's integrity check over every page (each page's HMAC is verified on the way) and
-        the audit chain."""
+        the audit chain. Damaged pages flag the file to be moved aside at the next open."""
         problems: list[str] = []
         try:
             result = [r[0] for r in self._conn.execute("PRAGMA integrity_check")]
@@ -662,24 +1006,29 @@ class Cache:
             result = [str(exc)]
         if result != ["ok"]:
             problems.append("The cache file is damaged: " + "; ".join(result[:5]))
+            with contextlib.suppress(OSError):
+                damage_marker(self.path).touch()
         try:
             problems.extend(self.verify_audit().problems)
-        except sqlcipher3.DatabaseError as exc:
-            problems.append(f"The audit log cannot be read: {exc}")
+        except CacheError as exc:
+            problems.append(f"The audit log cannot be read: {exc.user_message}")
         return CheckReport(ok=not problems, problems=problems)
 
     # -- audit -----------------------------------------------------------------------------------
+    @_sorted_errors
     def audit(self, action: str, outcome: str, *, who: str, source: str = "client",
               device: str = "", detail: str = "") -> None:
+        """One audit record: what (action), how it went (outcome), who, when (now, UTC), where
+        (device) and from which source, chained to the record before it."""
         with self._tx():
             self._append_audit(action, outcome, who=who, source=source, device=device,
                                detail=detail)
 
     def _append_audit(self, action: str, outcome: str, *, who: str, source: str, device: str,
                       detail: str) -> None:
-        """Inside a transaction: one more link in the chain."""
+        """Inside a transaction: one more link in the chain, and the chain's new head."""
         prev = (self._one("SELECT hash FROM audit ORDER BY n DESC LIMIT 1")
-                or self.get_meta("audit_anchor") or GENESIS)
+                or self._one("SELECT value FROM meta WHERE key = 'audit_anchor'") or GENESIS)
         row = {"id": str(uuid.uuid4()), "at": utc_now(), "action": action,
                "outcome": outcome, "who": who, "source": source, "device": device,
                "detail": detail}
@@ -689,25 +1038,56 @@ class Cache:
         self._conn.execute(
             f"INSERT INTO audit({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
             tuple(row[k] for k in names))
+        self._put_meta("audit_head", row["hash"])
 
+    @_sorted_errors
     def verify_audit(self) -> AuditReport:
+        """Walk the chain: name every record that was edited, removed, inserted or moved."""
         problems: list[str] = []
-        prev = self.get_meta("audit_anchor") or GENESIS
-        count = 0
+        anchor = self.get_meta("audit_anchor")
+        head = self.get_meta("audit_head")
         columns = ("n", "id", "at", "action", "outcome", "who", "source", "device", "detail",
                    "prev_hash", "hash")
-        for values in self._conn.execute(f"SELECT {', '.join(columns)} FROM audit ORDER BY n"):
-            row = dict(zip(columns, values, strict=True))
-            count += 1
-            if row["prev_hash"] != prev:
-                problems.append(f"Audit record {row['n']} ({row['action']} at {row['at']}) does "
-                                "not follow the record before it: one was removed, inserted or "
-                                "moved.")
+        rows = [dict(zip(columns, values, strict=True)) for values in self._conn.execute(
+            f"SELECT {', '.join(columns)} FROM audit ORDER BY n")]
+        by_hash = {row["hash"]: row for row in rows}
+
+        def name(row: dict[str, Any]) -> str:
+            return f"Audit record {row['n']} ({row['action']} at {row['at']})"
+
+        prev_hash, prev_n = anchor or GENESIS, int(self.get_meta("audit_anchor_n") or 0)
+        for i, row in enumerate(rows):
             if _audit_hash(row["prev_hash"], row) != row["hash"]:
-                problems.append(f"Audit record {row['n']} ({row['action']} at {row['at']}) was "
-                                "edited.")
-            prev = row["hash"]
-        return AuditReport(ok=not problems, checked=count, problems=problems)
+                problems.append(f"{name(row)} was edited: its contents do not match its hash.")
+            if row["prev_hash"] != prev_hash:
+                two_back = rows[i - 2]["hash"] if i >= 2 else (anchor or GENESIS)
+                if i >= 1 and row["prev_hash"] == two_back:
+                    problems.append(f"{name(rows[i - 1])} was inserted: the chain goes from the "
+                                    f"record before it straight to record {row['n']}.")
+                elif row["prev_hash"] in by_hash and by_hash[row["prev_hash"]] is not row:
+                    problems.append(f"{name(row)} is out of order: it was written right after "
+                                    f"record {by_hash[row['prev_hash']]['n']}.")
+                elif row["n"] > prev_n + 1:
+                    missing = (f"record {prev_n + 1}" if row["n"] == prev_n + 2
+                               else f"records {prev_n + 1} to {row['n'] - 1}")
+                    problems.append(f"Audit {missing}, before record {row['n']}, "
+                                    "removed: the chain is broken there.")
+                else:
+                    problems.append(f"{name(row)} does not follow the record before it: one was "
+                                    "removed, inserted or moved.")
+            prev_hash, prev_n = row["hash"], int(row["n"])
+        if head is None:
+            if rows or anchor:
+                problems.append("Audit records cannot be checked to the end: the log's end "
+                                "marker was removed.")
+        elif head != prev_hash:
+            if head in by_hash:
+                problems.append(f"{name(by_hash[head])} was the last one written, but the log "
+                                f"now ends with record {rows[-1]['n']}: records were moved.")
+            else:
+                problems.append(f"Audit records written after record {prev_n or 'the start'} "
+                                "were removed: the last one written is missing.")
+        return AuditReport(ok=not problems, checked=len(rows), problems=problems)
 
 
 class _Transaction:
@@ -720,7 +1100,7 @@ class _Transaction:
         try:
             self.cache._conn.execute("BEGIN IMMEDIATE")
         except sqlcipher3.Error as exc:
-            raise _classify(exc, self.cache.path) from exc
+            raise self.cache._fail(exc) from exc
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         conn = self.cache._conn
@@ -728,9 +1108,11 @@ class _Transaction:
             try:
                 conn.execute("COMMIT")
             except sqlcipher3.Error as error:
-                conn.execute("ROLLBACK")
-                raise _classify(error, self.cache.path) from error
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise self.cache._fail(error) from error
         else:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             if isinstance(exc, sqlcipher3.Error):
-                raise _classify(exc, self.cache.path) from exc
+                raise self.cache._fail(exc) from exc

@@ -59,11 +59,12 @@ class WrongPassphraseError(CacheError):
 
 
 class ProfileLockedError(CacheError):
-    def __init__(self, until: float) -> None:
+    def __init__(self, until: float, now: float | None = None) -> None:
         import time
 
-        self.until = until
-        minutes = max(1, int((until - time.time()) // 60) + 1)
+        self.until = until  # epoch seconds
+        left = until - (time.time() if now is None else now)
+        minutes = max(1, -int(-left // 60))  # rounded up
         super().__init__(f"Too many wrong passwords: this profile is locked for about "
                          f"{minutes} minute{'s' if minutes != 1 else ''}.")
 
@@ -78,6 +79,11 @@ class ProfileWipedError(CacheError):
 
 class NoProfileError(CacheError):
     default_message = "There is no profile for this user on this terminal yet."
+
+
+class KeystoreDamagedError(CacheError):
+    default_message = ("The key held by the OS keystore for this profile is damaged and cannot be "
+                       "used. The cache cannot be opened; wipe the profile and sign in online.")
 
 
 class CacheBugError(CacheError):

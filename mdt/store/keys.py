@@ -1,10 +1,14 @@
 """The cache key: a random 256-bit key per user profile, wrapped under the user's password.
 
 The raw key encrypts the SQLCipher cache (fast to open: no slow KDF on the database itself). It
-is wrapped with AES-256-GCM under a key derived from the password with scrypt, and the wrapped
-blob is held by the OS keystore through ``keyring``; it is never written to disk in the clear.
-Changing the password re-wraps the key and leaves the database alone. Five wrong passwords in
-15 minutes lock the profile for 15 minutes (CJIS). No Qt.
+is wrapped with AES-256-GCM (the profile name bound in as associated data) under a key derived
+from the password with scrypt (or Argon2id, if the agency asks), and the wrapped blob is held by
+the OS keystore through the module-level ``keyring`` API (service ``MDT``, user = the profile);
+it is never written to disk in the clear. Changing the password re-wraps the key and leaves the
+database alone. Five wrong passwords within 15 minutes lock the profile for 15 minutes from the
+fifth (CJIS); the counters live in the blob, so restarting does not reset them. No keystore
+(``keyring`` raises, or the ``fail`` / ``null`` backend is active) is a KeystoreUnavailableError,
+never a fallback to a plain file. No Qt.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -26,6 +30,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from mdt.store.errors import (
+    KeystoreDamagedError,
     KeystoreUnavailableError,
     NoProfileError,
     ProfileLockedError,
@@ -33,7 +38,10 @@ from mdt.store.errors import (
     WrongPassphraseError,
 )
 
-BLOB_VERSION = 1
+BLOB_VERSION = 2  # 1: flat scrypt params, "wrapped", a fixed AAD; 2: "kdf_params", "ciphertext",
+#                   the profile name bound into the AAD
+KDFS = ("scrypt", "argon2id")
+LEGACY_SERVICES = ("MDT cache key",)  # where keys were held before the service was "MDT"
 
 
 @dataclass(frozen=True)
@@ -42,13 +50,31 @@ class ScryptParams:
     r: int = 8
     p: int = 1
 
+    def cost(self) -> int:
+        return self.n * self.r * self.p
+
+
+@dataclass(frozen=True)
+class Argon2Params:
+    """Argon2id (RFC 9106's second recommended option: 64 MiB, 3 passes)."""
+
+    iterations: int = 3
+    lanes: int = 4
+    memory_cost: int = 64 * 1024  # KiB
+
+    def cost(self) -> int:
+        return self.iterations * self.memory_cost
+
+
+KdfParams = ScryptParams | Argon2Params
+
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
 def _unb64(text: str) -> bytes:
-    return base64.b64decode(text.encode("ascii"))
+    return base64.b64decode(text.encode("ascii"), validate=True)
 
 
 class Keystore(Protocol):
@@ -107,10 +133,28 @@ class WrappedKeyFile:
 
 
 class KeyVault:
-    def __init__(self, service: str = "MDT cache key", *, clock: Callable[[], float] = time.time,
+    """Wrapped cache keys, one per profile, in the OS keystore.
+
+    ``kdf`` is ``"scrypt"`` (default, n = 2^15, r = 8, p = 1) or ``"argon2id"``; ``kdf_params``
+    overrides the cost (tests pass cheap ones). For older callers ``kdf`` may also be a
+    :class:`ScryptParams`. ``keystore`` defaults to the module-level ``keyring`` API, so whatever
+    ``keyring.set_keyring`` chose applies. Every method does keystore and KDF work: call them off
+    the GUI thread."""
+
+    def __init__(self, service: str = "MDT", *, clock: Callable[[], float] = time.time,
                  max_failures: int = 5, failure_window: float = 900.0,
-                 lockout: float = 900.0, kdf: ScryptParams | None = None,
-                 keystore: Keystore | None = None, wipe_after: int = 0) -> None:
+                 kdf: str | ScryptParams = "scrypt", kdf_params: KdfParams | None = None,
+                 lockout: float = 900.0, keystore: Keystore | None = None,
+                 wipe_after: int = 0) -> None:
+        if isinstance(kdf, ScryptParams):
+            kdf_params = kdf
+            kdf = "scrypt"
+        if kdf not in KDFS:
+            raise ValueError(f"unknown KDF {kdf!r} (use one of {', '.join(KDFS)})")
+        if kdf_params is None:
+            kdf_params = ScryptParams() if kdf == "scrypt" else Argon2Params()
+        if not isinstance(kdf_params, ScryptParams if kdf == "scrypt" else Argon2Params):
+            raise ValueError(f"{type(kdf_params).__name__} does not go with {kdf}")
         self.wipe_after = wipe_after  # 0: never; else wrong passwords in a row that destroy the key
         self.keystore: Keystore = keystore if keystore is not None else keyring
         self.service = service
@@ -118,57 +162,162 @@ class KeyVault:
         self.max_failures = max_failures
         self.failure_window = failure_window
         self.lockout = lockout
-        self.kdf = kdf or ScryptParams()
+        self.kdf_name: str = kdf
+        self.kdf_params: KdfParams = kdf_params
+
+    @property
+    def kdf(self) -> KdfParams:  # the older name of the cost parameters
+        return self.kdf_params
 
     # -- the keystore ----------------------------------------------------------------------------
-    def _read(self, profile: str) -> dict[str, Any] | None:
+    def _keystore(self) -> Keystore:
+        """The keystore, refusing the ``fail`` and ``null`` backends: with them nothing would
+        be kept (or everything lost) without a word."""
+        if self.keystore is keyring:
+            from keyring.backends import fail, null
+
+            try:
+                backend = keyring.get_keyring()
+            except Exception as exc:
+                raise KeystoreUnavailableError() from exc
+            if isinstance(backend, fail.Keyring | null.Keyring):
+                raise KeystoreUnavailableError()
+        return self.keystore
+
+    def _get(self, service: str, profile: str) -> str | None:
         try:
-            text = self.keystore.get_password(self.service, profile)
-        except (keyring.errors.KeyringError, RuntimeError) as exc:
+            return self._keystore().get_password(service, profile)
+        except KeystoreUnavailableError:
+            raise
+        except Exception as exc:  # any backend failure (D-Bus, locked collection ...)
             raise KeystoreUnavailableError() from exc
+
+    def _read(self, profile: str) -> dict[str, Any] | None:
+        text = self._get(self.service, profile)
+        if text is None and self.service == "MDT":
+            for legacy in LEGACY_SERVICES:  # move a key kept under an older service name
+                text = self._get(legacy, profile)
+                if text is not None:
+                    self._set(profile, text)
+                    self._delete(legacy, profile)
+                    break
         if text is None:
             return None
         try:
             blob = json.loads(text)
         except ValueError:
-            return None
-        return blob if isinstance(blob, dict) else None
+            blob = None
+        if not isinstance(blob, dict) or blob.get("kdf") not in KDFS:
+            raise KeystoreDamagedError()
+        return blob
+
+    def _set(self, profile: str, text: str) -> None:
+        try:
+            self._keystore().set_password(self.service, profile, text)
+        except KeystoreUnavailableError:
+            raise
+        except Exception as exc:
+            raise KeystoreUnavailableError() from exc
 
     def _write(self, profile: str, blob: dict[str, Any]) -> None:
+        self._set(profile, json.dumps(blob))
+
+    def _delete(self, service: str, profile: str) -> None:
         try:
-            self.keystore.set_password(self.service, profile, json.dumps(blob))
-        except (keyring.errors.KeyringError, RuntimeError) as exc:
+            self._keystore().delete_password(service, profile)
+        except keyring.errors.PasswordDeleteError:
+            pass
+        except KeystoreUnavailableError:
+            raise
+        except Exception as exc:
             raise KeystoreUnavailableError() from exc
 
     # -- wrapping --------------------------------------------------------------------------------
-    def _derive(self, passphrase: str, salt: bytes, params: ScryptParams) -> bytes:
-        return Scrypt(salt=salt, length=32, n=params.n, r=params.r, p=params.p).derive(
-            passphrase.encode("utf-8"))
+    @staticmethod
+    def _aad(profile: str, version: int) -> bytes:
+        return b"mdt-cache-key-v1" if version < 2 else b"mdt-cache-key-v2|" + profile.encode()
 
-    def _wrap(self, key: bytes, passphrase: str) -> dict[str, Any]:
+    @staticmethod
+    def _derive(passphrase: str, salt: bytes, params: KdfParams) -> bytes:
+        secret = passphrase.encode("utf-8")
+        if isinstance(params, ScryptParams):
+            return Scrypt(salt=salt, length=32, n=params.n, r=params.r, p=params.p).derive(secret)
+        from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+
+        return Argon2id(salt=salt, length=32, iterations=params.iterations, lanes=params.lanes,
+                        memory_cost=params.memory_cost).derive(secret)
+
+    def _wrap(self, profile: str, key: bytes, passphrase: str) -> dict[str, Any]:
         salt, nonce = os.urandom(16), os.urandom(12)
-        kek = self._derive(passphrase, salt, self.kdf)
-        wrapped = AESGCM(kek).encrypt(nonce, key, b"mdt-cache-key-v1")
-        return {"version": BLOB_VERSION, "kdf": "scrypt", "n": self.kdf.n, "r": self.kdf.r,
-                "p": self.kdf.p, "salt": _b64(salt), "nonce": _b64(nonce),
-                "wrapped": _b64(wrapped), "failures": []}
+        kek = self._derive(passphrase, salt, self.kdf_params)
+        wrapped = AESGCM(kek).encrypt(nonce, key, self._aad(profile, BLOB_VERSION))
+        return {"version": BLOB_VERSION, "kdf": self.kdf_name,
+                "kdf_params": asdict(self.kdf_params), "salt": _b64(salt),
+                "nonce": _b64(nonce), "ciphertext": _b64(wrapped), "failures": [],
+                "locked_until": None, "unaudited": []}
 
-    def _unwrap(self, blob: dict[str, Any], passphrase: str) -> bytes | None:
-        params = ScryptParams(int(blob["n"]), int(blob["r"]), int(blob["p"]))
-        kek = self._derive(passphrase, _unb64(blob["salt"]), params)
+    @staticmethod
+    def _params(blob: dict[str, Any]) -> KdfParams:
+        """The blob's KDF cost, refused when absurd (a tampered blob must not exhaust memory)."""
+        raw = blob.get("kdf_params") or {k: blob[k] for k in ("n", "r", "p") if k in blob}
         try:
-            return AESGCM(kek).decrypt(_unb64(blob["nonce"]), _unb64(blob["wrapped"]),
-                                       b"mdt-cache-key-v1")
-        except InvalidTag:
+            if blob["kdf"] == "scrypt":
+                sp = ScryptParams(int(raw["n"]), int(raw["r"]), int(raw["p"]))
+                sane = 2 <= sp.n <= 2**20 and 1 <= sp.r <= 32 and 1 <= sp.p <= 16
+                params: KdfParams = sp
+            else:
+                ap = Argon2Params(int(raw["iterations"]), int(raw["lanes"]),
+                                  int(raw["memory_cost"]))
+                sane = (1 <= ap.iterations <= 64 and 1 <= ap.lanes <= 64
+                        and 8 * ap.lanes <= ap.memory_cost <= 4 * 1024 * 1024)
+                params = ap
+        except (KeyError, TypeError, ValueError) as exc:
+            raise KeystoreDamagedError() from exc
+        if not sane:
+            raise KeystoreDamagedError()
+        return params
+
+    def _unwrap(self, profile: str, blob: dict[str, Any], passphrase: str) -> bytes | None:
+        params = self._params(blob)
+        try:
+            salt, nonce = _unb64(blob["salt"]), _unb64(blob["nonce"])
+            wrapped = _unb64(blob.get("ciphertext") or blob["wrapped"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise KeystoreDamagedError() from exc
+        kek = self._derive(passphrase, salt, params)
+        try:
+            key = AESGCM(kek).decrypt(nonce, wrapped,
+                                      self._aad(profile, int(blob.get("version") or 1)))
+        except (InvalidTag, ValueError):
             return None
+        if len(key) != 32:
+            raise KeystoreDamagedError()
+        return key
+
+    def _weaker(self, blob: dict[str, Any]) -> bool:
+        """Was this key wrapped with a cheaper KDF than this vault now uses (an upgrade)?"""
+        if int(blob.get("version") or 1) < BLOB_VERSION:
+            return True
+        params = self._params(blob)
+        if blob["kdf"] != self.kdf_name:
+            return self.kdf_name == "argon2id"  # scrypt -> Argon2id when the agency asks, not back
+        return params.cost() < self.kdf_params.cost()
 
     # -- the API ---------------------------------------------------------------------------------
     def has_profile(self, profile: str) -> bool:
-        return self._read(profile) is not None
+        try:
+            return self._read(profile) is not None
+        except KeystoreDamagedError:
+            return True  # something is there: never overwrite it with a new profile by accident
 
     def create_profile(self, profile: str, passphrase: str) -> bytes:
+        """A new random 256-bit cache key for ``profile``, wrapped under ``passphrase`` and held by
+        the keystore (an existing one is replaced: the caller decides when that is right)."""
         key = os.urandom(32)
-        self._write(profile, self._wrap(key, passphrase))
+        text = json.dumps(self._wrap(profile, key, passphrase))
+        self._set(profile, text)
+        if self._get(self.service, profile) != text:  # a keystore that silently keeps nothing
+            raise KeystoreUnavailableError()
         return key
 
     def unlock(self, profile: str, passphrase: str) -> bytes:
@@ -176,13 +325,14 @@ class KeyVault:
         if blob is None:
             raise NoProfileError()
         now = self.clock()
-        failures = [t for t in blob.get("failures", []) if now - t < self.failure_window]
-        if len(failures) >= self.max_failures:
-            until = failures[0] + self.lockout
-            if now < until:
-                raise ProfileLockedError(until)
-            failures = []
-        key = self._unwrap(blob, passphrase)
+        locked_until = blob.get("locked_until")
+        if locked_until is not None and now < float(locked_until):
+            raise ProfileLockedError(float(locked_until), now)
+        failures = [float(t) for t in blob.get("failures", []) if now - float(t) < self.failure_window]
+        if locked_until is not None or len(failures) >= self.max_failures:
+            failures = []  # the lockout has run its course: a fresh count
+            blob["locked_until"] = None
+        key = self._unwrap(profile, blob, passphrase)
         if key is None:
             failures.append(now)
             blob["failures"] = failures
@@ -190,13 +340,19 @@ class KeyVault:
             if self.wipe_after and len(blob["unaudited"]) >= self.wipe_after:
                 self.destroy(profile)
                 raise ProfileWipedError(len(blob["unaudited"]))
-            self._write(profile, blob)
             left = self.max_failures - len(failures)
             if left <= 0:
-                raise ProfileLockedError(failures[0] + self.lockout)
+                blob["locked_until"] = now + self.lockout
+            self._write(profile, blob)
+            if left <= 0:
+                raise ProfileLockedError(now + self.lockout, now)
             raise WrongPassphraseError(left)
-        if blob.get("failures"):
-            blob["failures"] = []
+        if self._weaker(blob):
+            fresh = self._wrap(profile, key, passphrase)
+            fresh["unaudited"] = blob.get("unaudited", [])
+            self._write(profile, fresh)
+        elif blob.get("failures") or blob.get("locked_until") is not None:
+            blob["failures"], blob["locked_until"] = [], None
             self._write(profile, blob)
         return key
 
@@ -214,13 +370,14 @@ class KeyVault:
         return times
 
     def change_passphrase(self, profile: str, old: str, new: str) -> None:
+        """Re-wrap the same cache key under ``new`` (the database is not touched). A wrong ``old``
+        counts as a wrong password."""
         key = self.unlock(profile, old)
-        self._write(profile, self._wrap(key, new))
+        blob = self._read(profile) or {}
+        fresh = self._wrap(profile, key, new)
+        fresh["unaudited"] = blob.get("unaudited", [])
+        self._write(profile, fresh)
 
     def destroy(self, profile: str) -> None:
-        try:
-            self.keystore.delete_password(self.service, profile)
-        except keyring.errors.PasswordDeleteError:
-            pass
-        except (keyring.errors.KeyringError, RuntimeError) as exc:
-            raise KeystoreUnavailableError() from exc
+        """Remove the wrapped key: the cache can never be opened again. No error when absent."""
+        self._delete(self.service, profile)

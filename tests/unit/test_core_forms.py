@@ -1,201 +1,282 @@
-"""Forms as data: every key loads, a valid message builds for each, and every rule refuses what
-the switch would reject with a sentence that names the field."""
+"""Forms as data: every key of the domain has a definition that loads, carries what the domain
+requires, survives a round trip through JSON, and a broken definition (as a gateway might serve)
+is refused with a sentence saying what is wrong."""
 
 from __future__ import annotations
+
+import copy
+import json
+from typing import Any
 
 import pytest
 
 from mdt.core.codes import CodeTables
 from mdt.core.forms import (
+    DEFAULT_FROM,
     KEYS,
+    KINDS,
+    Choice,
+    Destination,
     FormDef,
     FormDefinitionError,
-    FormInvalid,
+    FormSet,
     all_forms,
+    destination,
     load_form,
-    validate_field,
-    validate_form,
 )
-from mdt.core.message import OperatorProfile, build_message, encode_text
-from mdt.core.rules import vin_check_digit
+from mdt.paths import resources_dir
 
 TABLES = CodeTables.default()
-OPERATOR = OperatorProfile(user_id="officer1", name="Officer Tess Trainee", ori="MD1012600",
-                           unit="Car 12", atn="OFFICER TESS TRAINEE", phn="410-555-0100")
 
-VALID: dict[str, tuple[dict[str, str], list[str] | None]] = {
-    "QW": ({"NAM": "ZANMIR, SOREN T", "DOB": "19790704", "SEX": "M"}, None),
-    "QV": ({"LIC": "TRN4821", "LIS": "VA"}, None),
-    "DQ": ({"OLN": "S100000002"}, ["MD", "VA"]),
-    "RQ": ({"LIC": "TRN4821"}, ["VA"]),
-    "IAQ": ({"NAM": "ZANMIR, SOREN T", "DOB": "070479", "SEX": "M", "POB": "MX", "CUS": "N"},
-            None),
-    "QH": ({"NAM": "ZANMIR, SOREN T", "DOB": "19790704", "SEX": "M", "RAC": "W"}, None),
-    "QR": ({"FBI": "T00002A"}, None),
-    "QG": ({"SER": "AB12345", "CAL": "9"}, None),
-    "YQ": ({"RTY": "SV", "RNO": "1", "PRI": "U", "OCA": "26-004512", "NIC": "V260000001",
-            "LIC": "TRN4821", "LIS": "VA"}, ["VA0290000"]),
-    "YR": ({"RTY": "SV", "RNO": "1", "OCA": "26-004512", "NIC": "V260000001", "CST": "Y"},
-           ["MD1012600"]),
-    "AM": ({"TXT": "CAR 12 CALL DISPATCH"}, ["MD1012600"]),
+# domain.md's table: the fields every key must offer, and which are required on their own.
+DOMAIN: dict[str, tuple[set[str], set[str]]] = {
+    "QW": ({"NAM", "DOB", "FBI", "SOC", "OLN", "OLS", "MNU", "SEX", "RAC"}, set()),
+    "QV": ({"LIC", "LIS", "VIN", "LIY", "LIT"}, set()),
+    "DQ": ({"OLN", "NAM", "DOB", "SEX", "IMQ"}, set()),
+    "RQ": ({"LIC", "LIY", "LIT", "VIN"}, set()),
+    "IAQ": ({"ATN", "PHN", "NAM", "DOB", "SEX", "POB", "CUS", "OFF", "ARN", "FBI", "SID", "OLN",
+             "OLS", "SOC", "REM"}, {"ATN", "PHN", "NAM", "DOB", "SEX", "POB", "CUS", "OFF"}),
+    "QH": ({"NAM", "DOB", "SEX", "RAC", "SOC"}, {"NAM", "DOB", "SEX", "RAC"}),
+    "QR": ({"FBI", "SID", "ATN"}, set()),
+    "QG": ({"SER", "MAK", "CAL", "TYP"}, {"SER"}),
+    "YQ": ({"RTY", "RNO", "PRI", "OCA", "NIC", "NAM", "DOB", "SEX", "LIC", "LIS", "LIY", "LIT",
+            "VIN", "VYR", "VMA", "SER", "MAK", "CAL", "TYP", "RNA", "PHO", "REM"},
+           {"RTY", "RNO", "PRI", "OCA", "NIC"}),
+    "YR": ({"RTY", "RNO", "OCA", "NIC", "REM"}, {"RTY", "RNO", "OCA", "NIC"}),
+    "AM": ({"TXT"}, {"TXT"}),
 }
 
 
 def test_every_key_in_the_domain_has_a_form() -> None:
-    assert [f.mke for f in all_forms()] == list(KEYS)
-    assert set(VALID) == set(KEYS)
+    assert [f.mke for f in all_forms()] == list(KEYS) == list(DOMAIN)
+    assert {p.stem for p in (resources_dir() / "forms").glob("*.json")} == set(KEYS)
+
+
+def test_forms_are_cached() -> None:
+    assert load_form("QV") is load_form("qv") is all_forms()[1]
+    assert all_forms() is not all_forms()  # a fresh list, the same definitions
+    assert all_forms()[0] is all_forms()[0]
 
 
 @pytest.mark.parametrize("mke", KEYS)
-def test_a_valid_form_builds_a_message(mke: str) -> None:
-    values, dest = VALID[mke]
+def test_each_form_carries_the_domain_fields(mke: str) -> None:
     form = load_form(mke)
-    if form.field("CAL" if mke == "QG" else next(iter(values))).kind == "code" and mke == "QG":
-        values = {**values, "CAL": next(iter(TABLES["CAL"].entries))}
-    message = build_message(form, values, OPERATOR, dest=dest)
-    assert message["mke"] == mke
-    assert message["text"].startswith(f"{mke}.MD1012600.")
-    assert not message["text"].endswith(".")
-    for tag, value in values.items():
-        assert f"{tag}/{value}" in message["text"]
+    offered, required = DOMAIN[mke]
+    assert offered <= set(form.tags)
+    assert required <= {f.tag for f in form.fields if f.required}
+    assert form.title and form.description
+    for f in form.fields:
+        assert f.kind in KINDS and f.label and f.max_length
+        assert (f.kind == "code") == bool(f.code_table)
+        assert (f.kind == "choice") == bool(f.choices)
+        if f.code_table:
+            assert f.code_table in TABLES, f"{mke}.{f.tag}: no table {f.code_table}"
+        assert f.default_from is None or f.default_from in DEFAULT_FROM
+
+
+def test_alternatives_follow_the_domain() -> None:
+    assert load_form("QV").alternatives == ((("LIC", "LIS"), ("VIN",)),)
+    assert load_form("QW").alternatives == (
+        (("NAM", "DOB"), ("FBI",), ("SOC",), ("OLN", "OLS"), ("MNU",)),)
+    assert load_form("DQ").alternatives == ((("OLN",), ("NAM", "DOB", "SEX")),)
+    assert load_form("RQ").alternatives == ((("LIC",), ("VIN",)),)
+    assert load_form("QR").alternatives == ((("FBI",), ("SID",)),)
+    assert load_form("QG").alternatives == ((("MAK",), ("CAL",), ("TYP",)),)
+    when = load_form("YQ").alternatives_when
+    assert when is not None and when.field == "RTY"
+    assert when.cases["WP"] == ((("NAM", "DOB"),),)
+    assert when.cases["SV"] == ((("LIC", "LIS"), ("VIN",)),)
+    assert when.cases["SG"] == ((("SER",),),)
+    rty = {c.value for c in load_form("YQ").field("RTY").choices}
+    assert rty == {"WP", "SV", "SL", "SG", "SA", "SB", "SP", "SS", "PO", "MP"} == set(when.cases)
+
+
+def test_destinations_purposes_and_keys() -> None:
+    qv = load_form("QV")
+    assert qv.destination == destination(kind="fixed", default="NCIC",
+                                         help="NCIC (FBI national files).")
+    assert qv.destination["kind"] == "fixed" and qv.destination.get("default") == "NCIC"
+    assert qv.function_key == "F5"
+    dq = load_form("DQ").destination
+    assert (dq["kind"], dq["max"], [s.value for s in dq["special"]]) == ("states", 5, ["NL"])
+    assert dq["special"][0] == {"value": "NL", "label": "All states (Nlets multi-state)"}
+    assert load_form("RQ").destination["kind"] == "state"
+    assert load_form("IAQ").destination["default"] == "AX"
+    yq = load_form("YQ").destination
+    assert (yq["kind"], yq["max"], yq["required"]) == ("ori", 3, True)
+    assert load_form("AM").destination["kind"] == "ori"
+    assert [c.value for c in load_form("IAQ").purpose_codes] == ["C", "F"]
+    assert load_form("QH").purpose_codes and load_form("QR").purpose_codes
+    assert not load_form("QV").purpose_codes
+    assert load_form("IAQ").purpose_codes[0]["label"] == "Criminal justice"
+
+
+def test_yq_starts_a_clock_and_yr_is_a_template() -> None:
+    confirm = load_form("YQ").confirm_by
+    assert confirm is not None and confirm.field == "PRI"
+    assert dict(confirm.minutes) == {"U": 10, "R": 60}
+    assert confirm["field"] == "PRI" and set(confirm) == {"field", "minutes"}
+    assert load_form("YR").template and not load_form("YQ").template
+    assert load_form("YR").field("CST").choices == (
+        Choice("Y", "Confirmed: the record is valid"), Choice("N", "Not confirmed"),
+        Choice("T", "Confirmation will come by a time"))
+
+
+def test_iaq_takes_both_date_forms_and_defaults_from_the_operator() -> None:
+    iaq = load_form("IAQ")
+    assert iaq.field("DOB").formats == ("CCYYMMDD", "MMDDYY")
+    assert load_form("QW").field("DOB").formats == ()  # CCYYMMDD only
+    assert iaq.field("ATN").default_from == "atn" and iaq.field("PHN").default_from == "phn"
+    assert iaq.field("OFF").default == "0399"
+    profile = {"atn": "Trainee, Tess", "phn": "410-555-0100", "ori": "MD1012600"}
+    assert iaq.initial_values(profile) == {"ATN": "TRAINEE, TESS", "PHN": "410-555-0100",
+                                           "OFF": "0399"}
+    assert load_form("QV").initial_values({"state": "MD"}) == {"LIS": "MD"}
+    assert load_form("QV").initial_values() == {}
 
 
 @pytest.mark.parametrize("mke", KEYS)
-def test_an_empty_form_names_what_is_missing(mke: str) -> None:
+def test_a_definition_survives_a_round_trip_through_json(mke: str) -> None:
     form = load_form(mke)
-    errors = validate_form(form, {}, TABLES)
-    assert errors
-    assert all(e.message.endswith(".") and e.severity == "error" for e in errors)
-    for definition in form.fields:
-        if definition.required and not definition.default_from and not definition.default:
-            assert any(e.field == definition.tag and definition.tag in e.message for e in errors)
+    again = FormDef.from_dict(json.loads(json.dumps(form.to_dict())))
+    assert again == form
+    assert hash(again) == hash(form)
+
+
+def test_field_lookup() -> None:
+    form = load_form("QV")
+    assert form.field("lic").label == "Plate"
+    with pytest.raises(KeyError):
+        form.field("NAM")
+
+
+# -- broken definitions --------------------------------------------------------------------------
+
+def _qv() -> dict[str, Any]:
+    return copy.deepcopy(load_form("QV").to_dict())
+
+
+def _broken(change: Any) -> dict[str, Any]:
+    data = _qv()
+    change(data)
+    return data
 
 
 @pytest.mark.parametrize(
-    ("mke", "tag", "value", "words"),
+    ("change", "words"),
     [
-        ("QW", "NAM", "SMITH JOHN", "LAST, FIRST"),
-        ("QW", "NAM", "DR SMITH, JOHN", "titles"),
-        ("QW", "NAM", "SMITH, JOHN-PAUL", "hyphen"),
-        ("QW", "NAM", "A" * 20 + ", " + "B" * 12, "30"),
-        ("QW", "DOB", "19801332", "not a real date"),
-        ("QW", "DOB", "1980011", "CCYYMMDD"),
-        ("QW", "DOB", "20991231", "future"),
-        ("QW", "SEX", "X", "SEX"),
-        ("QW", "MNU", "ZZ-123", "prefix"),
-        ("QW", "MNU", "AR123456789", "hyphen"),
-        ("QV", "LIC", "ABC-123", "letters and digits"),
-        ("QV", "LIS", "ZZ", "not an NCIC"),
-        ("QV", "VIN", "1G4AH59O45G118341", "I, O or Q"),
-        ("QV", "VIN", "1G4AH59H4$G118341", "letters and digits"),
-        ("QV", "LIT", "QQ", "LIT"),
-        ("QV", "LIY", "99", "4-digit year"),
-        ("IAQ", "DOB", "13450", "MMDDYY"),
-        ("IAQ", "ARN", "A12", "A-number"),
-        ("IAQ", "OFF", "9999", "OFF"),
-        ("IAQ", "POB", "QQ", "POB"),
-        ("YQ", "NIC", "V12345", "one letter and 9 digits"),
-        ("YQ", "PRI", "X", "one of U, R"),
-        ("QH", "RAC", "Z", "RAC"),
-        ("QW", "SOC", "12345-678", "9 digits"),
+        (lambda d: d.pop("mke"), "'mke' is missing"),
+        (lambda d: d.update(mke="Q-V"), "message key"),
+        (lambda d: d.pop("title"), "'title' is missing"),
+        (lambda d: d.update(title=""), "'title' is empty"),
+        (lambda d: d.update(fields=[]), "non-empty list"),
+        (lambda d: d.update(schema=99), "schema 99"),
+        (lambda d: d.update(schema="1"), "'schema' must be a number"),
+        (lambda d: d.update(colour="red"), "unknown key(s) 'colour'"),
+        (lambda d: d["fields"][0].update(kind="telepathy"), "field LIC: unknown kind"),
+        (lambda d: d["fields"][0].update(kind="plate"), "unknown kind 'plate'"),
+        (lambda d: d["fields"][0].pop("tag"), "field 1: 'tag' is missing"),
+        (lambda d: d["fields"][0].update(tag="lic plate"), "tag 'LIC PLATE'"),
+        (lambda d: d["fields"][0].pop("label"), "'label' is missing"),
+        (lambda d: d["fields"][0].update(requried=True), "unknown key(s) 'requried'"),
+        (lambda d: d["fields"][0].update(required="yes"), "'required' must be true or false"),
+        (lambda d: d["fields"][0].update(max_length=0), "'max_length' must be a whole number"),
+        (lambda d: d["fields"][0].update(max_length="10"), "'max_length'"),
+        (lambda d: d["fields"][1].pop("code_table"), "must name its code_table"),
+        (lambda d: d["fields"][0].update(kind="choice"), "must list its choices"),
+        (lambda d: d["fields"][0].update(kind="choice", choices=[{"label": "x"}]),
+         "'value' is missing"),
+        (lambda d: d["fields"][0].update(kind="choice", choices=[{"value": "A"}, {"value": "a"}]),
+         "repeats a value"),
+        (lambda d: d["fields"][0].update(kind="choice", choices=[{"value": "A"}], default="B"),
+         "not one of its choices"),
+        (lambda d: d["fields"][0].update(default_from="badge"), "not a profile key"),
+        (lambda d: d["fields"][0].update(default=7), "'default' must be text"),
+        (lambda d: d["fields"][0].update(formats=["CCYYMMDD"]), "for date fields"),
+        (lambda d: d["fields"][0].update(pattern="([A-Z"), "not a regular expression"),
+        (lambda d: d["fields"][0].update(untagged=True), "only the last field"),
+        (lambda d: d["fields"].append(dict(d["fields"][0])), "LIC appear more than once"),
+        (lambda d: d.update(alternatives=[[["LIC", "ZZZ"]]]), "unknown fields ZZZ"),
+        (lambda d: d.update(alternatives=["LIC"]), "list of groups"),
+        (lambda d: d.update(alternatives=[[[]]]), "list of groups"),
+        (lambda d: d["destination"].update(kind="moon"), "destination: unknown kind 'moon'"),
+        (lambda d: d["destination"].update(default=""), "needs its default"),
+        (lambda d: d["destination"].update(max=3), "max must be 1"),
+        (lambda d: d.update(function_key="F13"), "function_key 'F13'"),
+        (lambda d: d.update(purpose_codes="C"), "'purpose_codes' must be a list"),
+        (lambda d: d.update(confirm_by={"field": "LIC", "minutes": {"U": 10}}),
+         "must name a choice field"),
+        (lambda d: d.update(alternatives_when={"field": "VIN", "cases": {}}),
+         "must name a choice field"),
     ],
 )
-def test_each_rule_refuses_with_a_sentence_naming_the_field(mke: str, tag: str, value: str,
-                                                            words: str) -> None:
-    errors = validate_field(load_form(mke), tag, value, TABLES)
-    assert errors and errors[0].severity == "error", errors
-    assert errors[0].field == tag and f"({tag})" in errors[0].message
-    assert words.lower() in errors[0].message.lower()
+def test_a_broken_definition_says_what_is_wrong(change: Any, words: str) -> None:
+    with pytest.raises(FormDefinitionError) as info:
+        FormDef.from_dict(_broken(change))
+    assert words in str(info.value)
+    assert str(info.value).startswith(("form QV", "form definition"))
 
 
-def test_iaq_takes_both_date_forms() -> None:
-    form = load_form("IAQ")
-    assert validate_field(form, "DOB", "19790704", TABLES) == []
-    assert validate_field(form, "DOB", "070479", TABLES) == []
-    assert validate_field(load_form("QW"), "DOB", "070479", TABLES)  # QW: CCYYMMDD only
+def test_definitions_that_are_not_objects() -> None:
+    for data in (None, [], "QV", 3):
+        with pytest.raises(FormDefinitionError, match="must be an object"):
+            FormDef.from_dict(data)
+    with pytest.raises(FormDefinitionError, match="field 1: the field must be an object"):
+        FormDef.from_dict({"mke": "QX", "title": "x", "fields": ["LIC"]})
 
 
-def test_nebraska_is_nb_in_ncic() -> None:
-    form = load_form("QV")
-    assert validate_field(form, "LIS", "NB", TABLES) == []
+def test_confirm_by_and_alternatives_when_are_checked() -> None:
+    yq = load_form("YQ").to_dict()
+    yq["confirm_by"] = {"field": "PRI", "minutes": {"X": 5}}
+    with pytest.raises(FormDefinitionError, match=r"map values of PRI \(R, U\)"):
+        FormDef.from_dict(yq)
+    yq = load_form("YQ").to_dict()
+    yq["alternatives_when"]["cases"]["WP"] = [[["NAM", "HAT"]]]
+    with pytest.raises(FormDefinitionError, match=r"alternatives_when\.cases\.WP' names unknown"):
+        FormDef.from_dict(yq)
 
 
-@pytest.mark.parametrize("vin", ["1G4AH59H45G118341", "11111111111111111", "1M8GDM9AXKP042788",
-                                 "5GZCZ43D13S812715", "1HGCM82633A004352", "JH4KA7561PC008269"])
-def test_vin_check_digit_on_published_examples(vin: str) -> None:
-    assert vin_check_digit(vin) == vin[8]
-    assert validate_field(load_form("QV"), "VIN", vin, TABLES) == []
+def test_a_minimal_definition_gets_defaults_and_extensions_are_ignored() -> None:
+    form = FormDef.from_dict({"mke": "qx", "title": "Test", "x_agency": "ours",
+                              "fields": [{"tag": "aaa", "label": "A", "kind": "text"}]})
+    assert form.mke == "QX" and form.fields[0].tag == "AAA"
+    assert form.destination == destination(kind="fixed", default="NCIC")
+    assert set(form.destination) == set(Destination.__annotations__)
+    assert form.alternatives == () and form.purpose_codes == () and not form.template
+    assert form.fields[0].required is False and form.fields[0].max_length is None
 
 
-def test_wrong_check_digit_and_short_vins_warn_but_do_not_block() -> None:
-    form = load_form("QV")
-    wrong = validate_field(form, "VIN", "1G4AH59H55G118341", TABLES)
-    assert [e.severity for e in wrong] == ["warning"] and "check digit" in wrong[0].message
-    old = validate_field(form, "VIN", "3P29S123456", TABLES)
-    assert [e.severity for e in old] == ["warning"] and "17" in old[0].message
-    assert build_message(form, {"VIN": "1G4AH59H55G118341"}, OPERATOR)["fields"]["VIN"]
-
-
-def test_alternative_groups_across_fields() -> None:
-    form = load_form("QV")
-    errors = validate_form(form, {"LIC": "TRN4821"}, TABLES)
-    assert len(errors) == 1 and errors[0].field is None
-    assert "LIC" in errors[0].message and "LIS" in errors[0].message and "VIN" in errors[0].message
-    assert validate_form(form, {"VIN": "1G4AH59H45G118341"}, TABLES) == []
-
-
-def test_build_refuses_an_invalid_form_with_every_problem() -> None:
-    with pytest.raises(FormInvalid) as info:
-        build_message(load_form("QV"), {"LIC": "ABC-1", "LIS": "ZZ"}, OPERATOR)
-    assert {e.field for e in info.value.errors} == {"LIC", "LIS"}
-
-
-def test_destinations_are_checked() -> None:
-    with pytest.raises(FormInvalid, match="destination"):
-        build_message(load_form("RQ"), {"LIC": "TRN4821"}, OPERATOR)
-    with pytest.raises(FormInvalid, match="At most 5"):
-        build_message(load_form("DQ"), {"OLN": "S1"}, OPERATOR,
-                      dest=["MD", "VA", "PA", "DE", "WV", "DC"])
-    with pytest.raises(FormInvalid, match="not a state code"):
-        build_message(load_form("RQ"), {"LIC": "TRN4821"}, OPERATOR, dest=["QQ"])
-
-
-def test_operator_defaults_fill_iaq_and_purpose_defaults_to_first() -> None:
-    values, _ = VALID["IAQ"]
-    message = build_message(load_form("IAQ"), values, OPERATOR)
-    assert message["fields"]["ATN"] == "OFFICER TESS TRAINEE"
-    assert message["fields"]["PHN"] == "410-555-0100"
-    assert message["fields"]["OFF"] == "0399"
-    assert message["dest"] == ["AX"] and message["purpose"] == "C"
-
-
-def test_encode_text_matches_the_domain_example() -> None:
-    assert encode_text("RQ", "MD1012600", ["VA"], {"LIC": "ABC1234", "LIT": "PC"}) == \
-        "RQ.MD1012600.VA.TXT\nLIC/ABC1234.LIT/PC"
-    assert encode_text("QV", "MD1012600", ["NCIC"], {"LIC": "A", "LIY": ""}) == \
-        "QV.MD1012600.NCIC.TXT\nLIC/A"
-
-
-def test_a_broken_definition_says_what_is_wrong() -> None:
+def test_served_forms_override_shipped_ones_or_are_refused() -> None:
+    qv = _qv()
+    qv["title"] = "Vehicle (agency edition)"
+    new = {"mke": "ZQ", "title": "New key", "fields": [{"tag": "AAA", "label": "A",
+                                                        "kind": "text"}]}
+    forms = FormSet.with_served({"forms": [qv, new]})
+    assert forms.source == "gateway" and forms.get("qv").title == "Vehicle (agency edition)"
+    assert [f.mke for f in forms.all()] == [*KEYS, "ZQ"]
+    assert FormSet.shipped().get("QV").title == "Vehicle (NCIC)"
+    with pytest.raises(FormDefinitionError, match="no form for message key 'XX'"):
+        forms.get("XX")
+    with pytest.raises(FormDefinitionError, match="not a list"):
+        FormSet.with_served({"forms": "QV"})
     with pytest.raises(FormDefinitionError, match="unknown kind"):
-        FormDef.from_dict({"mke": "QX", "title": "x", "fields": [
-            {"tag": "AAA", "label": "a", "kind": "telepathy"}]})
-    with pytest.raises(FormDefinitionError, match="unknown fields"):
-        FormDef.from_dict({"mke": "QX", "title": "x", "alternatives": [[["ZZZ"]]], "fields": [
-            {"tag": "AAA", "label": "a", "kind": "text"}]})
-    with pytest.raises(FormDefinitionError):
-        FormDef.from_dict({"title": "no key"})
-    with pytest.raises(FormDefinitionError, match="no form"):
+        FormSet.with_served({"forms": [_broken(lambda d: d["fields"][0].update(kind="x"))]})
+
+
+def test_an_unknown_key_has_no_form() -> None:
+    with pytest.raises(FormDefinitionError, match="no form for message key 'ZZ'"):
         load_form("ZZ")
+    with pytest.raises(FormDefinitionError, match="no form"):
+        load_form("../codes/SEX")
 
 
-def test_code_tables_load_and_search() -> None:
-    assert TABLES["LIS"].lookup("nb") == "Nebraska"
-    assert TABLES["SEX"].entries == {"F": "FEMALE", "M": "MALE", "U": "UNKNOWN"}
-    assert TABLES["LIT"].lookup("AP") == "Apportioned"
-    assert TABLES["VMA"].search("buick")[0] == ("BUIC", "Buick")
-    assert TABLES["OFF"].lookup("0399") == "IMMIGRATION"
-    assert "00" in TABLES["CMC"] and "ZZZ" not in TABLES["CMC"]
-    assert len(TABLES.names()) >= 28
-    with pytest.raises(KeyError):
-        TABLES["NOPE"]
+def test_choices_read_like_the_json_and_cannot_change() -> None:
+    choice = load_form("IAQ").purpose_codes[0]
+    assert choice == {"value": "C", "label": "Criminal justice"} and isinstance(choice, dict)
+    assert (choice.value, choice["label"]) == ("C", "Criminal justice")
+    assert json.loads(json.dumps(choice)) == choice
+    assert copy.deepcopy(choice) == choice and hash(copy.copy(choice)) == hash(choice)
+    with pytest.raises(TypeError, match="read-only"):
+        choice["value"] = "F"
+    with pytest.raises(TypeError, match="read-only"):
+        choice.update(value="F")

@@ -4,14 +4,23 @@ outbox keeps its order and states, the audit chain catches tampering."""
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import sqlcipher3
 
 from mdt.store.cache import Cache
-from mdt.store.errors import NotADatabaseError, WrongKeyError
+from mdt.store.errors import (
+    CacheBugError,
+    CacheError,
+    CorruptCacheError,
+    NotADatabaseError,
+    WrongKeyError,
+)
 
 KEY = bytes(range(32))
 
@@ -63,6 +72,23 @@ def test_wrong_key_is_a_clear_error_and_changes_nothing(tmp_path: Path, cache: C
     again.close()
 
 
+def test_after_a_crash_a_wrong_key_touches_neither_file_and_the_right_one_recovers(
+        tmp_path: Path, cache: Cache) -> None:
+    cache.add_outgoing(message(1))  # committed to the WAL, not yet checkpointed
+    crashed = tmp_path / "crashed"
+    crashed.mkdir()
+    for name in ("cache.db", "cache.db-wal"):  # the files as a power cut would leave them
+        shutil.copy(tmp_path / name, crashed / name)
+    digest = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in crashed.iterdir()}
+    with pytest.raises(WrongKeyError):
+        Cache.open(crashed / "cache.db", b"\x02" * 32)
+    assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in crashed.iterdir()} == digest
+    recovered = Cache.open(crashed / "cache.db", KEY)
+    assert [m["id"] for m in recovered.outbox()] == [message(1)["id"]]
+    recovered.close()
+
+
 def test_a_plain_sqlite_file_is_refused_untouched(tmp_path: Path) -> None:
     path = tmp_path / "plain.db"
     conn = sqlite3.connect(path)
@@ -75,11 +101,30 @@ def test_a_plain_sqlite_file_is_refused_untouched(tmp_path: Path) -> None:
     assert path.read_bytes() == before
 
 
-def test_random_bytes_are_not_a_cache(tmp_path: Path) -> None:
+@pytest.mark.parametrize("content", [
+    b"officer notes: nothing to see here\n" * 200,  # a text file
+    bytes(range(256)) * 64,  # whole pages, but not encrypted
+    os.urandom(4096 * 3 + 100),  # random, but not whole pages
+    os.urandom(100),  # too short
+], ids=["text", "pattern", "torn", "short"])
+def test_a_file_that_is_not_a_cache_is_refused_untouched(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "junk.db"
-    path.write_bytes(bytes(range(256)) * 64)
-    with pytest.raises(WrongKeyError):
+    path.write_bytes(content)
+    with pytest.raises(NotADatabaseError) as info:
         Cache.open(path, KEY)
+    assert "not" in info.value.user_message and info.value.kind == "environment"
+    assert path.read_bytes() == content
+    assert [p.name for p in tmp_path.glob("junk.db*")] == ["junk.db"]  # no -wal, no -shm
+
+
+def test_random_pages_look_like_a_cache_under_another_key(tmp_path: Path) -> None:
+    """Encrypted data and random bytes cannot be told apart: a wrong key, said so, untouched."""
+    path = tmp_path / "junk.db"
+    content = os.urandom(4096 * 4)
+    path.write_bytes(content)
+    with pytest.raises(WrongKeyError, match="could not be opened with this key"):
+        Cache.open(path, KEY)
+    assert path.read_bytes() == content
 
 
 def test_outbox_order_states_and_cancel(cache: Cache) -> None:
@@ -144,31 +189,50 @@ def _raw(tmp_path: Path) -> sqlcipher3.Connection:
     return conn
 
 
-@pytest.mark.parametrize("tamper", ["edit", "remove", "insert", "reorder"])
-def test_audit_chain_detects_tampering(tmp_path: Path, cache: Cache, tamper: str) -> None:
+@pytest.mark.parametrize(("tamper", "expected"), [
+    ("edit", ["Audit record 2 (query at {2}) was edited"]),
+    ("remove", ["Audit record 3, before record 4, removed"]),
+    ("remove-last", ["Audit records written after record 3 were removed"]),
+    ("insert", ["Audit record 2 (export at {2}) was edited",
+                "Audit record 2 (export at {2}) was inserted"]),
+    ("reorder", ["Audit record 3 (view at {3}) is out of order: it was written right after "
+                 "record 99", "Audit record 99 (query at {2}) is out of order: it was written "
+                 "right after record 1", "Audit record 4 (logoff at {4}) was the last one"]),
+    ("head", ["Audit records cannot be checked to the end"]),
+])
+def test_audit_chain_names_the_tampered_record(tmp_path: Path, cache: Cache, tamper: str,
+                                               expected: list[str]) -> None:
     for action in ("logon", "query", "view", "logoff"):
         cache.audit(action, "success", who="officer1", device="car-12")
     assert cache.verify_audit().ok
+    at = {n: a for n, a in cache._conn.execute("SELECT n, at FROM audit")}
     cache.close()
     conn = _raw(tmp_path)
     if tamper == "edit":
         conn.execute("UPDATE audit SET outcome = 'failure' WHERE action = 'query'")
     elif tamper == "remove":
         conn.execute("DELETE FROM audit WHERE action = 'view'")
+    elif tamper == "remove-last":
+        conn.execute("DELETE FROM audit WHERE action = 'logoff'")
     elif tamper == "insert":
         row = conn.execute("SELECT at, prev_hash, hash FROM audit WHERE action = 'query'").fetchone()
         conn.execute("UPDATE audit SET n = n + 10 WHERE n >= 2")
         conn.execute("INSERT INTO audit(n, id, at, action, outcome, who, source, device, detail, "
                      "prev_hash, hash) VALUES (2, 'forged', ?, 'export', 'success', 'officer1', "
                      "'client', '', '', ?, ?)", row)
-    else:
+    elif tamper == "reorder":
         conn.execute("UPDATE audit SET n = 99 WHERE action = 'query'")
+    else:
+        conn.execute("DELETE FROM meta WHERE key = 'audit_head'")
     conn.close()
     reopened = Cache.open(tmp_path / "cache.db", KEY)
     report = reopened.verify_audit()
     reopened.close()
     assert not report.ok
-    assert report.problems and all("Audit record" in p for p in report.problems)
+    wanted = [e.format(*(at.get(n) for n in range(5))) for e in expected]
+    for sentence in wanted:
+        assert any(p.startswith(sentence) for p in report.problems), (sentence, report.problems)
+    assert len(report.problems) == len(wanted), report.problems
 
 
 @pytest.mark.parametrize(("message", "kind"), [
@@ -209,3 +273,201 @@ def test_a_fully_pruned_audit_log_goes_on_from_its_anchor(cache: Cache) -> None:
     assert cache.verify_audit().checked == 0
     cache.audit("query", "queued", who="officer1")
     assert cache.verify_audit().ok
+
+
+def test_sent_and_accepted_times_and_unknown_states(cache: Cache) -> None:
+    sent = message(1)
+    cache.add_outgoing(sent)
+    queued = cache.get_message(sent["id"])
+    assert queued is not None and queued["state"] == "queued" and queued["sent_at"] is None
+    assert queued["created_at"] == sent["created_at"] and queued["state_at"]
+    cache.set_message_state(sent["id"], "sending", at="2026-11-24T10:00:30.000Z")
+    cache.set_message_state(sent["id"], "accepted", at="2026-11-24T10:00:31.000Z")
+    got = cache.get_message(sent["id"])
+    assert got is not None
+    assert (got["sent_at"], got["accepted_at"]) == ("2026-11-24T10:00:30.000Z",
+                                                    "2026-11-24T10:00:31.000Z")
+    cache.set_message_state(sent["id"], "failed", detail="refused by the switch")
+    got = cache.get_message(sent["id"])
+    assert got is not None and got["state_detail"] == "refused by the switch"
+    assert got["sent_at"] == "2026-11-24T10:00:30.000Z"  # when it went stays known
+    with pytest.raises(ValueError, match="unknown message state"):
+        cache.set_message_state(sent["id"], "lost")
+    assert cache.get_message("no-such-id") is None
+    assert [m["id"] for m in cache.list_messages()] == [sent["id"]]
+
+
+def test_list_messages_is_newest_first(cache: Cache) -> None:
+    for n in (1, 2, 3):
+        cache.add_outgoing(message(n))
+    assert [m["id"] for m in cache.list_messages(limit=2)] == [message(3)["id"], message(2)["id"]]
+
+
+def test_other_events_are_kept_raw_and_move_the_cursor(cache: Cache) -> None:
+    alert = {"seq": 5, "id": "d1", "type": "detainer", "text": "DETAINER ON FILE"}
+    assert cache.apply_event(alert) is True
+    assert cache.apply_event(alert) is False
+    assert cache.inbox_cursor() == 5
+    assert cache.list_events(("detainer",)) == [alert]
+    assert cache.list_returns() == []
+
+
+def test_a_lower_seq_never_moves_the_cursor_back(cache: Cache) -> None:
+    cache.apply_event({"seq": 9, "id": "a", "type": "admin"})
+    cache.apply_event({"seq": 3, "id": "b", "type": "admin"})
+    assert cache.inbox_cursor() == 9
+
+
+def test_a_failing_effect_leaves_nothing_applied(cache: Cache) -> None:
+    """The event, its effects and the cursor go in one transaction: all or nothing."""
+    bad = response(4, "q") | {"records": [{"hit": True, "fields": {"LIC": object()}}]}
+    with pytest.raises(TypeError):
+        cache.apply_event(bad)
+    assert cache.inbox_cursor() == 0 and cache.list_returns() == []
+    assert cache.apply_event(response(4, "q")) is True  # and it can be applied afterwards
+
+
+def test_returns_page_newest_first_by_keyset(cache: Cache) -> None:
+    for seq in range(1, 8):
+        cache.apply_event(response(seq, "q") | {"id": f"r{seq}"})
+    first = cache.list_returns(limit=3)
+    assert [r.id for r in first] == ["r7", "r6", "r5"]
+    every = cache.list_returns()
+    assert [r.received_at for r in every] == sorted({r.received_at for r in every}, reverse=True)
+    assert [r.id for r in cache.list_returns(limit=3, before=first[-1])] == ["r4", "r3", "r2"]
+    assert [r.id for r in cache.list_returns(limit=3, before="r2")] == ["r1"]
+    assert cache.list_returns(before="gone") == []
+    got = cache.get_return("r3")
+    assert got is not None and got.seq == 3 and got.parts == 1 and got.received_at.endswith("Z")
+    assert cache.get_return("nope") is None
+
+
+def test_writer_and_reader_threads_share_the_file_each_with_its_own_cache(
+        tmp_path: Path, cache: Cache) -> None:
+    path = tmp_path / "cache.db"
+    with ThreadPoolExecutor(1) as writer, ThreadPoolExecutor(1) as reader:
+        w = writer.submit(Cache.open, path, KEY).result()
+        r = reader.submit(Cache.open, path, KEY).result()
+        writer.submit(w.add_outgoing, message(1)).result()
+        writer.submit(w.audit, "query", "queued", who="officer1").result()
+        assert reader.submit(lambda: [m["id"] for m in r.outbox()]).result() == [message(1)["id"]]
+        with pytest.raises(CacheBugError, match="thread") as info:
+            w.outbox()  # this thread did not open it
+        assert info.value.kind == "bug"
+        writer.submit(w.close).result()
+        reader.submit(r.close).result()
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["few", "many"])
+def test_nothing_in_the_clear_in_any_page_once_expired(tmp_path: Path, cache: Cache, bulk: bool,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """secure_delete and FTS5 secure-delete (or, for many, 'optimize'): decrypting every page of
+    the file (free pages included) shows nothing of an expired record; the WAL is emptied."""
+    from datetime import datetime, timedelta
+
+    monkeypatch.setattr(Cache, "BULK_ERASE_ROWS", 0 if bulk else 1000)
+    for seq in range(10, 60):  # more, older records around it, so that pages are shared
+        cache.apply_event(response(seq, "q") | {"id": f"other{seq}", "records": [
+            {"file": "VEHICLE", "hit": False, "fields": {"LIC": f"OLD{seq}", "NAM": "OLDER, ONE"}}]})
+
+    cache.apply_event(response(1, "q") | {"id": "old"})
+    assert b"SECRET42" in b"".join(_decrypted_pages(tmp_path / "cache.db", wal=True))
+    cache.reclaim()
+    assert b"SECRET42" in b"".join(_decrypted_pages(tmp_path / "cache.db"))  # the check can see
+    cache.apply_event({"seq": 2, "id": "new", "type": "response", "in_reply_to": None,
+                       "mke": "QV", "source": "NCIC", "text": "KEPT TEXT",
+                       "records": [{"file": "VEHICLE", "hit": False, "fields": {"LIC": "KEEP1"}}]})
+    received_new = cache.get_return("new").received_at  # type: ignore[union-attr]
+    cutoff = datetime.fromisoformat(received_new.replace("Z", "+00:00"))
+    with cache._conn:  # all but the last one, long ago
+        cache._conn.execute("UPDATE returns SET received_at = '2000-01-01T00:00:00.000Z' "
+                            "WHERE id != 'new'")
+        cache._conn.execute("UPDATE record_index SET received_at = '2000-01-01T00:00:00.000Z' "
+                            "WHERE return_id != 'new'")
+        cache._conn.execute("UPDATE events SET applied_at = '2000-01-01T00:00:00.000Z' "
+                            "WHERE id != 'new'")
+    assert cache.expire(1, now=cutoff + timedelta(minutes=59)) == 1 + 50
+    assert [r.id for r in cache.list_returns()] == ["new"]
+    plain = b"".join(_decrypted_pages(tmp_path / "cache.db"))
+    assert b"KEEP1" in plain
+    assert b"keep1" in plain  # FTS5 keeps its words folded to lower case
+    for secret in (b"SECRET42", b"ZANDER", b"STOLEN VEHICLE", b"CONFIRM BEFORE", b"OLD10",
+                   b"OLDER, ONE", b"secret42", b"zander", b"old10", b"older"):
+        assert secret not in plain, secret
+    assert (tmp_path / "cache.db-wal").stat().st_size == 0
+
+
+def _decrypted_pages(path: Path, wal: bool = False) -> list[bytes]:
+    """SQLCipher 4 pages decrypted with the raw key: AES-256-CBC, 4096-byte pages, 80 reserved
+    bytes at the end of each (16 IV + 64 HMAC), page 1 starting after its 16-byte salt."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    raw = path.read_bytes()
+    frames = [raw[i:i + 4096] for i in range(0, len(raw), 4096)]
+    if wal:
+        data = (path.parent / (path.name + "-wal")).read_bytes()[32:]
+        frames += [data[i + 24:i + 24 + 4096] for i in range(0, len(data), 4096 + 24)]
+    pages = []
+    for n, page in enumerate(frames):
+        start = 16 if n == 0 else 0
+        if len(page) < 4096:
+            continue
+        dec = Cipher(algorithms.AES(KEY), modes.CBC(page[4016:4032])).decryptor()
+        pages.append(dec.update(page[start:4016]) + dec.finalize())
+    return pages
+
+
+def test_damage_found_while_open_moves_the_file_aside_at_the_next_open(
+        tmp_path: Path, cache: Cache) -> None:
+    from mdt.store.cache import damage_marker
+
+    cache.add_outgoing(message(1))
+    error = cache._fail(sqlcipher3.DatabaseError("database disk image is malformed"))
+    assert isinstance(error, CorruptCacheError) and "moved aside" in error.user_message
+    cache.close()
+    path = tmp_path / "cache.db"
+    assert damage_marker(path).exists()
+    with pytest.raises(CorruptCacheError) as info:
+        Cache.open(path, KEY, create=True)  # never silently recreated
+    moved = info.value.moved_to
+    assert moved is not None and moved.exists() and not path.exists()
+    assert not damage_marker(path).exists()
+    kept = Cache.open(moved, KEY)  # kept whole, for inspection
+    assert kept.get_message(message(1)["id"]) is not None
+    kept.close()
+    Cache.open(path, KEY, create=True).close()  # a new one only when asked again
+
+
+def test_a_newer_schema_is_refused_untouched(tmp_path: Path, cache: Cache) -> None:
+    cache._conn.execute("PRAGMA user_version = 99")
+    cache.close()
+    path = tmp_path / "cache.db"
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    with pytest.raises(CacheError, match="newer MDT"):
+        Cache.open(path, KEY)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_no_cache_there_and_a_short_key(tmp_path: Path) -> None:
+    with pytest.raises(CacheError, match="no cache"):
+        Cache.open(tmp_path / "none.db", KEY)
+    with pytest.raises(WrongKeyError, match="256 bits"):
+        Cache.open(tmp_path / "none.db", b"short", create=True)
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_the_settings_of_an_open_cache(cache: Cache) -> None:
+    pragma = lambda name: cache._conn.execute(f"PRAGMA {name}").fetchone()[0]  # noqa: E731
+    assert pragma("journal_mode") == "wal"
+    assert pragma("foreign_keys") == 1 and pragma("secure_delete") == 1
+    assert pragma("auto_vacuum") == 2  # incremental
+    assert pragma("cipher_page_size") == "4096" and pragma("cipher_hmac_algorithm") == "HMAC_SHA512"
+    assert pragma("user_version") == 3
+    assert "record_text" in cache.db.table_names()  # sqlite-utils on the keyed connection
+
+
+def test_reserved_meta_keys_are_the_cache_s_own(cache: Cache) -> None:
+    with pytest.raises(ValueError, match="kept by the cache"):
+        cache.set_meta("inbox_cursor", "999")
+    cache.set_meta("forms_etag", "abc")
+    assert cache.get_meta("forms_etag") == "abc" and cache.get_meta("nope", "d") == "d"

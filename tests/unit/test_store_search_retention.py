@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mdt.store.cache import Cache, name_key
+from mdt.store.cache import SCHEMA_VERSION, Cache, name_key
 from mdt.store.errors import CorruptCacheError
 
 KEY = bytes(range(32))
@@ -176,7 +176,7 @@ def test_a_schema_1_cache_is_migrated(tmp_path: Path) -> None:
     shutil.copy(DATA / "cache-v1.db", path)
     cache = Cache.open(path, KEY)
     try:
-        assert int(cache._conn.execute("PRAGMA user_version").fetchone()[0]) == 2
+        assert cache.schema_version() == SCHEMA_VERSION == 3
         (ret,) = cache.list_returns()
         assert ret.hit and ret.query is not None and ret.query["fields"]["LIC"] == "TRN4821"
         hits, _ = cache.search("TRN4821")
@@ -209,13 +209,122 @@ def test_an_identifier_is_not_listed_again_as_text(cache: Cache) -> None:
     assert [(h.rank, h.how) for h in hits] == [(0, "plate")]
 
 
-def test_a_schema_2_cache_opens_as_is(tmp_path: Path) -> None:
+def test_a_schema_2_cache_is_migrated(tmp_path: Path) -> None:
     path = tmp_path / "cache.db"
     shutil.copy(DATA / "cache-v2.db", path)
     cache = Cache.open(path, KEY)
     try:
-        assert int(cache._conn.execute("PRAGMA user_version").fetchone()[0]) == 2
+        assert cache.schema_version() == 3
         assert cache.search("TRN4821")[0][0].how == "plate"
         assert [a["id"] for a in cache.list_alerts(open_only=True)] == ["v2-alert-1"]
+        assert cache.verify_audit().ok
+        (ret,) = cache.list_returns()
+        assert ret.seq > 0  # the inbox order, taken from the events already stored
+        assert ret.query is not None and ret.query["sent_at"] == ret.query["accepted_at"]
+        cache.audit("view", "success", who="officer1")  # the chain goes on from the old records
+        assert cache.verify_audit().ok
+    finally:
+        cache.close()
+
+
+def test_sound_alikes_by_nysiis_and_soundex_and_last_names_alone(cache: Cache) -> None:
+    add(cache, 1, record(NAM="KNIGHT, ROWAN J", DOB="19770405"))
+    add(cache, 2, record(NAM="NIGHT, ROWAN", DOB="19770405"))  # Soundex K523 / N230: NYSIIS hears it
+    add(cache, 3, record(NAM="KNIGHT, CASEY", DOB="19810101"))
+    hits, _ = cache.search("KNIGHT, ROWAN")
+    assert [(h.fields["NAM"], h.how) for h in hits] == [("KNIGHT, ROWAN J", "name"),
+                                                       ("NIGHT, ROWAN", "sounds like")]
+    everyone, _ = cache.search("knight,")  # a last name alone: every first name
+    assert [(h.fields["NAM"], h.rank) for h in everyone] == [
+        ("KNIGHT, CASEY", 1), ("KNIGHT, ROWAN J", 1), ("NIGHT, ROWAN", 2)]
+
+
+@pytest.mark.parametrize("dob", ["19770405", "1977-04-05", "04/05/1977"])
+def test_a_date_of_birth_in_any_usual_form(cache: Cache, dob: str) -> None:
+    add(cache, 1, record(NAM="KNIGHT, ROWAN J", DOB="19770405"))
+    add(cache, 2, record(NAM="KNIGHT, ROWAN J", DOB="19790101"))
+    alone, _ = cache.search(dob)
+    assert [(h.fields["DOB"], h.how) for h in alone] == [("19770405", "date of birth")]
+    named, _ = cache.search(f"KNIGHT, ROWAN {dob}")
+    assert [h.fields["DOB"] for h in named] == ["19770405"]
+
+
+def test_identifiers_are_found_however_they_are_typed(cache: Cache) -> None:
+    add(cache, 1, record(LIC="TRN 4821", VIN="1G4AH59H45G118341", ARN="A12345678",
+                         OLN="S-100-000-001"))
+    for text, how in [("trn-4821", "plate"), ("1g4ah59h45g118341", "VIN"),
+                      ("A012345678", "A-number"), ("a-12345678", "A-number"),
+                      ("AR-012345678", "A-number"), ("S100000001", "licence number")]:
+        hits, _ = cache.search(text)
+        assert [(h.rank, h.how) for h in hits] == [(0, how)], text
+
+
+def test_a_record_is_listed_once_under_its_best_rank_across_pages(cache: Cache) -> None:
+    """A licence number that is also a date: the record comes once, as an identifier."""
+    add(cache, 1, record(OLN="19840312", DOB="19840312"))
+    for seq in range(2, 6):
+        add(cache, seq, record(NAM=f"DAXPEL, ROWAN {seq}", DOB="19840312"))
+    seen: list[tuple[str, int, int]] = []
+    cursor = None
+    while True:
+        hits, cursor = cache.search("19840312", limit=2, after=cursor)
+        seen += [(h.return_id, h.record, h.rank) for h in hits]
+        if cursor is None:
+            break
+    assert len(seen) == 5 and len({s[:2] for s in seen}) == 5
+    assert seen[0] == ("e1", 0, 0) and [s[2] for s in seen[1:]] == [1, 1, 1, 1]
+
+
+def test_the_last_full_page_has_no_cursor(cache: Cache) -> None:
+    for seq in range(1, 5):
+        add(cache, seq, record(OFF="ARSON"))
+    hits, cursor = cache.search("arson", limit=4)
+    assert len(hits) == 4 and cursor is None
+    assert cache.search("arson", limit=3)[1] is not None
+
+
+def test_audit_pruning_stops_at_the_first_record_not_shipped(cache: Cache) -> None:
+    for action in ("logon", "query", "view", "logoff"):
+        cache.audit(action, "success", who="officer1")
+    records = cache.audit_unshipped()
+    cache.mark_audit_shipped([records[0]["id"], records[2]["id"], records[3]["id"]])
+    cache.expire(12, now=datetime.now(UTC) + timedelta(hours=13))
+    report = cache.verify_audit()
+    assert report.ok and report.checked == 3  # "query" was not acknowledged: it and all after stay
+    assert [r["action"] for r in cache.audit_unshipped()] == ["query"]
+
+
+def test_erase_on_logout_keeps_the_outbox_and_the_audit_not_shipped(cache: Cache) -> None:
+    add(cache, 1, record(LIC="GONE0001"))
+    cache.add_alert({"id": "a1", "kind": "hit", "severity": "critical", "title": "HIT",
+                     "body": {"LIC": "GONE0001"}})
+    cache.add_outgoing({"id": "q1", "mke": "QV", "dest": ["NCIC"], "fields": {"LIC": "X"},
+                        "text": "QV"})
+    cache.audit("logoff", "success", who="officer1")
+    assert cache.erase_cached() == 1
+    assert cache.list_returns() == [] and cache.list_alerts() == [] and cache.list_events() == []
+    assert [m["id"] for m in cache.outbox()] == ["q1"]
+    assert [r["action"] for r in cache.audit_unshipped()] == ["logoff"]
+    assert cache.search("GONE0001") == ([], None)
+
+
+def test_a_schema_3_cache_opens_as_is(tmp_path: Path) -> None:
+    path = tmp_path / "cache.db"
+    shutil.copy(DATA / "cache-v3.db", path)
+    cache = Cache.open(path, KEY)
+    try:
+        assert cache.schema_version() == 3
+        query = cache.get_message("00000000-0000-4000-8000-000000000003")
+        assert query is not None and query["state"] == "answered"
+        assert query["state_detail"] == "2 of 2 parts" and query["sent_at"] == query["accepted_at"]
+        assert [r.part for r in cache.list_returns()] == [1, 2]  # newest first
+        for text in ("TRN4823", "1G4AH59H45G118343", "W260000003", "A200000003", "S100000003"):
+            assert cache.search(text)[0][0].rank == 0, text
+        assert cache.search("KOLVECKS, DRAYTON")[0][0].how == "sounds like"
+        assert cache.list_alerts()[0]["acked_by"] == "officer1"
+        assert [e["id"] for e in cache.list_events(("detainer",))] == ["v3-detainer-1"]
+        report = cache.verify_audit()
+        assert report.ok and report.checked == 2  # the first one pruned: the chain has its anchor
+        assert cache.inbox_cursor() == 4 and cache.check().ok
     finally:
         cache.close()
