@@ -1,42 +1,49 @@
 """The training gateway's HTTP API (``docs/protocol.md``), a FastAPI app.
 
-Everything runs on the server's one event loop (the SQLite state is used only there). Answers are
-scheduled as deliveries with a due time and moved into inboxes by one background task, so a
-restart still delivers what was promised; live SSE streams are woken per recipient.
+Everything runs on the server's one event loop (the SQLite state is used only there; each call is
+one short statement or transaction). Answers are scheduled as deliveries with a due time and moved
+into inboxes by one background task, so a restart still delivers what was promised; every live
+SSE stream has its own wake-up flag, set when its recipient's inbox grows.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import csv
 import hashlib
 import json
 import logging
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pyotp
 from fastapi import FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
-from sse_starlette.sse import EventSourceResponse
+from pydantic import BaseModel, Field, StringConstraints
+from sse_starlette.sse import EventSourceResponse, ServerSentEvent
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
 from mock_server import __version__
 from mock_server.faults import FaultBook, FaultMiddleware, Faults
+from mock_server.scenarios import INJECTABLE, ScenarioError, load_scenarios, validate_scenario
 from mock_server.state import DEMO_PASSWORD, Account, State, iso
-from mock_server.switch import Switch
+from mock_server.switch import Confirmation, Context, Delivery, Switch
 from mock_server.world import World
 
 log = logging.getLogger("mdt-gateway")
+
+DELAYED_INQUIRY_DAYS = 5  # NCIC compares new records with the inquiries of the last 5 days
 
 
 @dataclass
@@ -44,6 +51,7 @@ class GatewayConfig:
     data_dir: Path
     latency: float = 0.8
     iar_delay: float = 20.0
+    confirm_delay: float = 45.0
     seed: int = 1
     heartbeat: float = 15.0
     token_ttl: float = 12 * 3600.0
@@ -52,11 +60,16 @@ class GatewayConfig:
     max_failures: int = 5
     failure_window: float = 900.0
     forms_dir: Path | None = None  # form definitions to serve; default: the project's resources
+    scenarios_dir: Path | None = None  # bundled scenarios; default: the project's resources
     faults: Faults = field(default_factory=Faults)
 
 
 def default_forms_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "resources" / "forms"
+
+
+def default_scenarios_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "resources" / "scenarios"
 
 
 class ApiError(Exception):
@@ -72,6 +85,9 @@ def error_body(code: str, message: str, field: str | None = None) -> dict[str, A
     return {"error": err}
 
 
+Dest = Annotated[str, StringConstraints(min_length=1, max_length=16)]
+
+
 class LoginBody(BaseModel):
     user_id: str = Field(min_length=1, max_length=64)
     password: str = Field(max_length=256)
@@ -81,9 +97,9 @@ class LoginBody(BaseModel):
 
 class MessageBody(BaseModel):
     id: uuid.UUID
-    mke: str = Field(min_length=2, max_length=4)
-    dest: list[str] = Field(default_factory=list, max_length=10)
-    fields: dict[str, str] = Field(default_factory=dict)
+    mke: str = Field(min_length=2, max_length=4, pattern=r"^[A-Za-z]{2,4}$")
+    dest: list[Dest] = Field(default_factory=list, max_length=10)
+    fields: dict[str, str] = Field(default_factory=dict, max_length=100)
     text: str = Field(default="", max_length=20000)
     created_at: str = Field(default="", max_length=64)
     purpose: str | None = Field(default=None, max_length=4)
@@ -112,12 +128,8 @@ class FaultsBody(BaseModel):
     latency: float = Field(default=0.0, ge=0, le=600)
     offline: bool = False
     text_only: bool = False
-    destinations_down: list[str] = Field(default_factory=list, max_length=20)
+    destinations_down: list[Dest] = Field(default_factory=list, max_length=20)
     parts_out_of_order: bool = False
-
-
-INJECTABLE = ("admin", "detainer", "hit_confirmation_request", "hit_confirmation_response",
-              "delayed_hit", "status")
 
 
 class InjectBody(BaseModel):
@@ -125,6 +137,21 @@ class InjectBody(BaseModel):
     ori: str | None = Field(default=None, max_length=9)
     delay: float = Field(default=0.0, ge=0, le=86400)
     events: list[dict[str, Any]] = Field(min_length=1, max_length=5000)
+
+
+class EntryBody(BaseModel):
+    kind: str = Field(pattern="^(stolen_vehicle|wanted_person|stolen_gun)$")
+    record: dict[str, Any] = Field(default_factory=dict)
+
+
+class StartBody(BaseModel):
+    users: list[str] | None = Field(default=None, max_length=200)
+    speed: float = Field(default=1.0, gt=0, le=1000)
+
+
+class ResetBody(BaseModel):
+    scenario: str | None = Field(default=None, max_length=64)
+    restart: bool = True
 
 
 class AckBody(BaseModel):
@@ -137,23 +164,68 @@ class Gateway:
     def __init__(self, config: GatewayConfig) -> None:
         self.config = config
         self.state = State(config.data_dir / "gateway.sqlite")
-        self.world = World(config.seed)
-        self.switch = Switch(self.world, latency=config.latency, iar_delay=config.iar_delay)
         self.faults = FaultBook(config.faults, config.seed)
-        self._waiters: dict[str, asyncio.Event] = {}
+        self._subscribers: dict[str, set[asyncio.Event]] = {}
         self._scheduler_wake: asyncio.Event | None = None
+        # The synthetic world takes a moment to build: do it beside the server's start-up; the
+        # first call that needs it waits for it.
+        self._switch: Switch | None = None
+        self._world_built: concurrent.futures.Future[World] = concurrent.futures.Future()
+        entries = self.state.entries()
+        threading.Thread(target=self._build_in_background, args=(entries,), daemon=True,
+                         name="world").start()
+
+    def _build_in_background(self, entries: list[dict[str, Any]]) -> None:
+        try:
+            self._world_built.set_result(self._build_world(entries))
+        except BaseException as exc:  # surfaced to the first caller that needs the world
+            self._world_built.set_exception(exc)
+
+    def _build_world(self, entries: list[dict[str, Any]]) -> World:
+        world = World(self.config.seed)
+        for entry in entries:
+            try:
+                world.enter(entry)
+            except ValueError:
+                log.warning("a stored record entry could not be laid over the world: %s", entry)
+        return world
+
+    @property
+    def switch(self) -> Switch:
+        if self._switch is None:
+            self._switch = Switch(self._world_built.result(), latency=self.config.latency,
+                                  iar_delay=self.config.iar_delay,
+                                  confirm_delay=self.config.confirm_delay, seed=self.config.seed)
+        return self._switch
+
+    @property
+    def world(self) -> World:
+        return self.switch.world
 
     # -- inbox notification ----------------------------------------------------------------------
     def _notify(self, recipient: str) -> None:
-        event = self._waiters.get(recipient)
-        if event is not None:
+        for event in self._subscribers.get(recipient, ()):
             event.set()
 
-    def waiter(self, recipient: str) -> asyncio.Event:
-        return self._waiters.setdefault(recipient, asyncio.Event())
+    @contextlib.contextmanager
+    def subscription(self, recipient: str) -> Any:
+        event = asyncio.Event()
+        self._subscribers.setdefault(recipient, set()).add(event)
+        try:
+            yield event
+        finally:
+            listeners = self._subscribers[recipient]
+            listeners.discard(event)
+            if not listeners:
+                del self._subscribers[recipient]
 
-    def _stamp(self, body: dict[str, Any], recipient: str) -> dict[str, Any]:
-        body = {**body, "created_at": iso(time.time()), "training": self.config.training}
+    def _wake_scheduler(self) -> None:
+        if self._scheduler_wake is not None:
+            self._scheduler_wake.set()
+
+    def stamp(self, body: dict[str, Any], recipient: str) -> dict[str, Any]:
+        body = {k: v for k, v in body.items() if k not in ("seq", "id", "created_at")}
+        body["training"] = self.config.training
         text_only = self.config.text_only or self.faults.for_user(recipient).text_only
         if text_only and "records" in body:
             body.pop("records")
@@ -166,26 +238,44 @@ class Gateway:
         found = self.state.session(authorization[len("Bearer "):].strip())
         return found[0] if found else None
 
+    def _down_anywhere(self) -> set[str]:
+        book = self.faults
+        return {d for f in (book.base, *book.per_user.values()) for d in f.destinations_down}
+
     def set_faults(self, faults: Faults, user_id: str | None) -> None:
-        before = set(self.faults.for_user(user_id).destinations_down)
+        before = self._down_anywhere()
         self.faults.set(faults, user_id)
-        back_up = before - set(faults.destinations_down)
+        back_up = before - self._down_anywhere()
         if back_up:  # what waited for those destinations goes out now
             self.state.release_held(sorted(back_up), time.time())
-            if self._scheduler_wake is not None:
-                self._scheduler_wake.set()
+            self._wake_scheduler()
 
     async def scheduler(self) -> None:
-        """Moves due deliveries into inboxes; sleeps until the next one is due."""
+        """Moves due deliveries into inboxes and runs due trainer actions; sleeps until the next
+        one is due (or until something new is scheduled)."""
         self._scheduler_wake = asyncio.Event()
         while True:
-            for recipient, _event in self.state.deliver_due(time.time()):
-                self._notify(recipient)
-            due = self.state.next_due()
-            timeout = None if due is None else max(0.0, due - time.time())
             self._scheduler_wake.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
+            try:
+                now = time.time()
+                for action in self.state.take_due_actions(now):
+                    self.run_action(action)
+                for recipient in {r for r, _event in self.state.deliver_due(time.time())}:
+                    self._notify(recipient)
+                due = self.state.next_due()
+            except Exception:  # never let one bad row stop every delivery
+                log.exception("the delivery scheduler failed; retrying")
+                due = time.time() + 0.5
+            timeout = None if due is None else max(0.0, due - time.time())
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._scheduler_wake.wait(), timeout)
+
+    def schedule(self, deliveries: list[Delivery], now: float, extra_delay: float = 0.0,
+                 held_for: str | None = None) -> None:
+        self.state.schedule_many([(now + d.delay + extra_delay, d.recipient,
+                                   self.stamp(d.body, d.recipient)) for d in deliveries],
+                                 held_for=held_for)
+        self._wake_scheduler()
 
     # -- auth ------------------------------------------------------------------------------------
     def user_for(self, authorization: str | None) -> Account:
@@ -202,15 +292,22 @@ class Gateway:
         account = self.state.account(user_id)
         if account is None:
             raise ApiError(401, "unauthorized", "This account no longer exists.")
+        if account.demo and not self.config.training:
+            raise ApiError(401, "unauthorized", "Demo accounts work on a training gateway only.")
         return account
 
     def login(self, body: LoginBody) -> dict[str, Any]:
         now = time.time()
         failures = self.state.recent_failures(body.user_id, self.config.failure_window, now)
         if len(failures) >= self.config.max_failures:
+            minutes = max(1, round((failures[0] + self.config.failure_window - now) / 60))
             raise ApiError(423, "account_locked",
-                           "Too many failed logins: this account is locked for 15 minutes.")
+                           f"Too many failed logins: this account is locked for about "
+                           f"{minutes} more minute{'s' if minutes != 1 else ''}.")
         account = self.state.account(body.user_id)
+        if account is not None and account.demo and not self.config.training:
+            raise ApiError(403, "forbidden",
+                           "Demo accounts work on a training gateway only, not on a live one.")
         good = account is not None and self.state.check_password(body.user_id, body.password) \
             and pyotp.TOTP(account.otp_secret).verify(body.otp.strip(), valid_window=1)
         if not good or account is None:
@@ -224,11 +321,20 @@ class Gateway:
                 "training": self.config.training}
 
     # -- messages --------------------------------------------------------------------------------
+    def _find_confirmation(self, nic: str, oca: str, requesting_ori: str, answering_ori: str
+                           ) -> Confirmation | None:
+        row = self.state.find_confirmation(nic, oca, requesting_ori, answering_ori)
+        if row is None:
+            return None
+        return Confirmation(request_id=row[0], requester=row[1], requesting_ori=row[2],
+                            dest=row[3], nic=row[4], oca=row[5], pri=row[6], respond_by=row[7])
+
     def accept(self, account: Account, body: MessageBody, idempotency_key: str | None
                ) -> dict[str, Any]:
         message = body.model_dump(mode="json")
-        if idempotency_key and idempotency_key != message["id"]:
-            raise ApiError(422, "validation", "Idempotency-Key must equal the message id.", "id")
+        if idempotency_key and idempotency_key.strip().lower() != message["id"]:
+            raise ApiError(422, "validation", "Idempotency-Key must equal the message id.",
+                           "Idempotency-Key")
         digest = hashlib.sha256(json.dumps(message, sort_keys=True).encode()).hexdigest()
         known = self.state.message(message["id"])
         if known is not None:
@@ -237,31 +343,210 @@ class Gateway:
                 raise ApiError(409, "idempotency_conflict",
                                "This message id was already used for a different message.", "id")
             return answer
-        answer = {"id": message["id"], "status": "accepted", "accepted_at": iso(time.time())}
-        self.state.add_message(message["id"], account.user_id, digest, answer, message)
         now = time.time()
+        answer = {"id": message["id"], "status": "accepted", "accepted_at": iso(now)}
         faults = self.faults.for_user(account.user_id)
-        down = [d for d in message["dest"] if d.upper() in faults.destinations_down]
-        deliveries = self.switch.route(message, account, self.state.accounts())
+        down = [d.upper() for d in message["dest"] if d.upper() in faults.destinations_down]
+        ctx = Context(accounts=self.state.accounts(), find_confirmation=self._find_confirmation,
+                      now=now)
+        routed = self.switch.route(message, account, ctx)
+        deliveries = routed.deliveries
         if faults.parts_out_of_order:
-            delays = sorted((d.delay for d in deliveries), reverse=True)
-            for delivery, delay in zip(deliveries, delays, strict=True):
+            answers = [d for d in deliveries if d.body.get("parts", 1) > 1]
+            delays = sorted((d.delay for d in answers), reverse=True)
+            for delivery, delay in zip(answers, delays, strict=True):
                 delivery.delay = delay
-        for delivery in deliveries:
-            event = self._stamp(delivery.body, delivery.recipient)
-            if down and delivery.recipient == account.user_id and event["type"] == "response":
-                self.state.schedule(now + 10 * 365 * 86400, delivery.recipient, event,
-                                    held_for=down[0].upper())
-                continue
-            self.state.schedule(now + delivery.delay + faults.latency, delivery.recipient, event)
+        held: list[Delivery] = []
         if down:
-            self.state.schedule(now, account.user_id, self._stamp({
+            held = [d for d in deliveries if d.recipient == account.user_id
+                    and d.body["type"] in ("response", "delayed_hit")]
+            deliveries = [d for d in deliveries if d not in held]
+            for d in held:
+                d.delay = 0.0
+            deliveries.insert(0, Delivery(account.user_id, 0.0, {
                 "type": "status", "in_reply_to": message["id"], "status": "destination_down",
-                "text": f"STATUS/DESTINATION {', '.join(down).upper()} DOWN - WILL FORWARD",
-                "reason": "destination down"}, account.user_id))
-        if self._scheduler_wake is not None:
-            self._scheduler_wake.set()
+                "text": f"STATUS/DESTINATION {', '.join(down)} DOWN - WILL FORWARD",
+                "reason": "destination down"}))
+        # The message, what it set in motion and its answers are stored together: a crash
+        # leaves either all of it (a retry gets the same answer) or none (a retry routes it).
+        with self.state.transaction():
+            self.state.add_message(message["id"], account.user_id, digest, answer, message)
+            if routed.confirmation is not None:
+                c = routed.confirmation
+                self.state.add_confirmation(c.request_id, c.requester, c.requesting_ori, c.dest,
+                                            c.nic, c.oca, c.pri, c.respond_by)
+            if routed.answered is not None:
+                self.state.answer_confirmation(*routed.answered)
+            if held:
+                self.schedule(held, now + 10 * 365 * 86400, held_for=down[0])
+            self.schedule(deliveries, now, faults.latency)
         return answer
+
+    # -- trainer actions -------------------------------------------------------------------------
+    def recipients(self, target: Any, users: list[str] | None = None) -> list[str]:
+        """Who a scenario step or an injected event is for: ``"trainees"`` (everyone but the
+        trainers, or the users a scenario was started for), ``"all"``, or an object with
+        ``user`` / ``users`` / ``ori`` / ``role``."""
+        accounts = self.state.accounts()
+        if target in (None, "trainees"):
+            return [a.user_id for a in accounts if a.role != "trainer"
+                    and (users is None or a.user_id in users)]
+        if target == "all":
+            return [a.user_id for a in accounts]
+        if not isinstance(target, dict):
+            raise ScenarioError("to: 'trainees', 'all' or {user, users, ori, role}")
+        names = set(target.get("users") or []) | ({target["user"]} if target.get("user") else set())
+        chosen = [a for a in accounts
+                  if (not names or a.user_id in names)
+                  and (not target.get("ori") or a.ori == target["ori"])
+                  and (not target.get("role") or a.role == target["role"])]
+        if not (names or target.get("ori") or target.get("role")):
+            chosen = []
+        return [a.user_id for a in chosen]
+
+    def prepare_events(self, events: list[dict[str, Any]], recipients: list[str], due: float
+                       ) -> list[tuple[float, str, dict[str, Any]]]:
+        """Injected events, stamped per recipient. An incoming hit confirmation request gets a
+        request id and is remembered, so the dispatcher's YR is tracked (on time or not)."""
+        items = []
+        accounts = {a.user_id: a for a in self.state.accounts()}
+        for event in events:
+            body = dict(event)
+            if body["type"] == "hit_confirmation_request":
+                body.setdefault("request_id", str(uuid.uuid4()))
+                pri = str(body.get("pri") or "U").upper()
+                respond_in = body.pop("respond_in", None)
+                seconds = float(respond_in) if isinstance(respond_in, int | float) \
+                    else (600.0 if pri == "U" else 3600.0)
+                body["pri"] = pri
+                deadline = due + seconds
+                try:  # a respond_by given as a time wins
+                    deadline = datetime.fromisoformat(
+                        str(body["respond_by"]).replace("Z", "+00:00")).timestamp()
+                except (KeyError, ValueError):
+                    body["respond_by"] = iso(deadline)
+                oris = sorted({accounts[r].ori for r in recipients if r in accounts})
+                self.state.add_confirmation(
+                    str(body["request_id"]), None, str(body.get("requesting_ori") or ""), oris,
+                    str(body.get("nic") or ""), str(body.get("oca") or ""), pri, deadline)
+            items += [(due, r, self.stamp(body, r)) for r in recipients]
+        return items
+
+    def run_action(self, action: dict[str, Any]) -> None:
+        """One due scenario step."""
+        try:
+            if "event" in action:
+                recipients = self.recipients(action.get("to"), action.get("users"))
+                self.state.schedule_many(self.prepare_events([action["event"]], recipients,
+                                                             time.time()))
+            elif "enter" in action:
+                self.enter(dict(action["enter"]))
+            elif "faults" in action:
+                values = dict(action["faults"])
+                user = values.pop("user", None)
+                self.set_faults(Faults(**values), user)
+        except Exception:
+            log.exception("a scenario step failed: %s", action)
+
+    def enter(self, entry: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        """A trainer enters a record: it is in the world from now on, and every inquiry of the
+        last days it matches gets a ``delayed_hit``. Returns (the entry, delayed hits sent)."""
+        created = self.world.enter(entry)
+        self.state.add_entry(entry)
+        now = time.time()
+        since = now - DELAYED_INQUIRY_DAYS * 86400
+        accounts = {a.user_id: a for a in self.state.accounts()}
+        deliveries = []
+        for user_id, _at, query in self.state.messages_since(since, keys=("QV", "QW", "QG")):
+            account = accounts.get(user_id)
+            if account is None:
+                continue
+            body = self.switch.delayed_hit(query, account.ori, created)
+            if body is not None:
+                deliveries.append(Delivery(user_id, self.switch.jittered(self.config.latency),
+                                           body))
+        self.schedule(deliveries, now)
+        return entry, len(deliveries)
+
+    def start_scenario(self, name: str, scenario: dict[str, Any], users: list[str] | None,
+                       speed: float) -> dict[str, Any]:
+        now = time.time()
+        actions = []
+        for step in scenario["steps"]:
+            action = {k: v for k, v in step.items() if k != "at"}
+            if users is not None:
+                action["users"] = users
+            actions.append((now + float(step.get("at", 0)) / speed, action))
+        self.state.schedule_actions(actions)
+        self.state.add_run(name, {"users": users, "speed": speed})
+        self._wake_scheduler()
+        last = max((due for due, _a in actions), default=now)
+        return {"name": name, "started_at": iso(now), "steps": len(actions), "ends_at": iso(last)}
+
+    def scenarios(self) -> dict[str, tuple[str, dict[str, Any]]]:
+        """name -> (source, scenario): bundled ones, then those a trainer saved."""
+        found = {name: ("bundled", s) for name, s in
+                 load_scenarios(self.config.scenarios_dir or default_scenarios_dir()).items()}
+        for name, scenario in self.state.saved_scenarios().items():
+            found[name] = ("custom", scenario)
+        return found
+
+    def reset(self, body: ResetBody) -> dict[str, Any]:
+        now = time.time()
+        self.state.reset(now)
+        self.faults.set(self.config.faults)
+        self.switch.world = self._build_world([])
+        started = None
+        name = body.scenario
+        if name is None and body.restart:
+            last = self.state.last_run()
+            name = last[0] if last else None
+        if name is not None:
+            scenarios = self.scenarios()
+            if name not in scenarios:
+                raise ApiError(404, "not_found", f"No scenario {name!r}.")
+            last = self.state.last_run()
+            users = last[2].get("users") if last and last[0] == name else None
+            speed = float(last[2].get("speed", 1.0)) if last and last[0] == name else 1.0
+            started = self.start_scenario(name, scenarios[name][1], users, speed)
+        self.schedule([Delivery(a.user_id, 0.0, {
+            "type": "admin", "from_ori": "TRAINING", "from_name": "Training gateway",
+            "text": "TRAINING RESET - START AGAIN" + (f" - SCENARIO {name.upper()}" if name
+                                                     else "")})
+            for a in self.state.accounts()], now)
+        return {"reset_at": iso(now), "scenario": started}
+
+    def activity(self, since: float | None, limit: int) -> dict[str, Any]:
+        if since is None:
+            since = float(self.state.get_meta("reset_at", "0") or 0)
+        users = []
+        for account in self.state.accounts():
+            sent = [{"id": m["id"], "mke": m["mke"], "dest": m["dest"], "at": iso(at),
+                     "fields": m["fields"]}
+                    for _u, at, m in self.state.messages_since(since, account.user_id)][-limit:]
+            received = [{"seq": e["seq"], "type": e["type"], "at": e["created_at"],
+                         "in_reply_to": e.get("in_reply_to"), "mke": e.get("mke")}
+                        for e in self.state.recent_events(account.user_id, since, limit)]
+            last_login = self.state.last_login(account.user_id)
+            users.append({"user_id": account.user_id, "name": account.name,
+                          "role": account.role, "ori": account.ori,
+                          "last_login_at": iso(last_login) if last_login else None,
+                          "sent": sent, "received": received,
+                          "received_count": self.state.count_events(account.user_id, since),
+                          "last_seq": self.state.last_seq(account.user_id),
+                          "pending": self.state.pending_count(account.user_id),
+                          **self.state.receipts(account.user_id)})
+        last = self.state.last_run()
+        return {"since": iso(since), "now": iso(time.time()), "users": users,
+                "hit_confirmations": self.state.confirmations(since),
+                "scenario": {"name": last[0], "started_at": iso(last[1])} if last else None}
+
+
+def _etag_response(body: bytes, if_none_match: str | None) -> Response:
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    if if_none_match == etag:
+        return Response(status_code=304, headers={"ETag": etag})
+    return Response(body, media_type="application/json", headers={"ETag": etag})
 
 
 def create_app(config: GatewayConfig) -> FastAPI:
@@ -276,6 +561,7 @@ def create_app(config: GatewayConfig) -> FastAPI:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            gateway.state.close()
 
     app = FastAPI(title="MDT training gateway", version=__version__, lifespan=lifespan,
                   description="The message-switch gateway contract of MDT (docs/protocol.md).")
@@ -290,20 +576,27 @@ def create_app(config: GatewayConfig) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
+        if first.get("type") == "json_invalid":
+            return JSONResponse(error_body("validation", "The body is not valid JSON.", "body"),
+                                status_code=422)
         loc = [str(p) for p in first.get("loc", []) if p not in ("body", "query", "header")]
-        field = loc[-1] if loc else None
-        if field and field.isdigit() and len(loc) > 1:
-            field = loc[-2]
-        message = f"{field or 'request'}: {first.get('msg', 'invalid')}"
+        while loc and loc[-1].isdigit() and len(loc) > 1:  # a list item: name the list
+            loc.pop()
+        field = loc[-1] if loc and not loc[-1].isdigit() else "body"
+        field = {"last-event-id": "Last-Event-ID", "idempotency-key": "Idempotency-Key"}.get(
+            field, field)
+        message = f"{field}: {first.get('msg', 'invalid')}"
         return JSONResponse(error_body("validation", message, field), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
-        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
+        code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                405: "method_not_allowed", 422: "validation"}.get(exc.status_code, "bad_request")
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
-    async def server_error(_request: Request, exc: Exception) -> JSONResponse:
+    async def server_error(_request: Request, _exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
         return JSONResponse(error_body("server_error", "The gateway failed; try again."),
                             status_code=500)
@@ -336,37 +629,49 @@ def create_app(config: GatewayConfig) -> FastAPI:
                     authorization: str | None = Header(default=None)) -> dict[str, Any]:
         account = gateway.user_for(authorization)
         events = gateway.state.events_after(account.user_id, after, limit)
+        if events:
+            gateway.state.fetched(account.user_id, events[-1]["seq"])
         return {"events": events, "next_after": events[-1]["seq"] if events else after}
 
     @app.get("/v1/inbox/stream")
-    async def stream(request: Request, authorization: str | None = Header(default=None),
+    async def stream(authorization: str | None = Header(default=None),
                      last_event_id: str | None = Header(default=None)) -> EventSourceResponse:
         account = gateway.user_for(authorization)
         try:
-            cursor = max(0, int(last_event_id or 0))
+            cursor = max(0, int((last_event_id or "0").strip() or 0))
         except ValueError as exc:
             raise ApiError(422, "validation", "Last-Event-ID must be a number.",
                            "Last-Event-ID") from exc
-        waiter = gateway.waiter(account.user_id)
+        user_id = account.user_id
 
-        async def events() -> AsyncIterator[dict[str, str]]:
+        async def events() -> AsyncIterator[ServerSentEvent]:
             nonlocal cursor
-            while True:
-                waiter.clear()
-                batch = gateway.state.events_after(account.user_id, cursor, 200)
-                for event in batch:
-                    cursor = event["seq"]
-                    item = {"id": str(event["seq"]), "event": event["type"],
-                            "data": json.dumps(event)}
-                    yield item
-                    faults = gateway.faults.for_user(account.user_id)
-                    if gateway.faults.roll(faults.duplicate_rate):
-                        yield item  # delivered twice: the client must apply it once
-                if not batch:
-                    with contextlib.suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(waiter.wait(), timeout=config.heartbeat)
+            with gateway.subscription(user_id) as wake:
+                while True:
+                    wake.clear()
+                    batch = gateway.state.events_after(user_id, cursor, 200)
+                    for event in batch:
+                        cursor = event["seq"]
+                        item = ServerSentEvent(json.dumps(event), id=str(event["seq"]),
+                                               event=event["type"])
+                        yield item
+                        if gateway.faults.roll(gateway.faults.for_user(user_id).duplicate_rate):
+                            yield item  # delivered twice: the client must apply it once
+                    if batch:
+                        gateway.state.fetched(user_id, cursor)
+                        continue
+                    try:
+                        await asyncio.wait_for(wake.wait(), timeout=max(1.0, config.heartbeat))
+                    except TimeoutError:
+                        try:  # a session logged out or expired ends its stream
+                            gateway.user_for(authorization)
+                        except ApiError:
+                            return
 
-        return EventSourceResponse(events(), ping=int(max(1, config.heartbeat)))
+        return EventSourceResponse(
+            events(), ping=max(0.05, config.heartbeat),
+            ping_message_factory=lambda: ServerSentEvent(comment="heartbeat"),
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
     @app.post("/v1/inbox/ack")
     async def ack(body: AckBody, authorization: str | None = Header(default=None)
@@ -390,11 +695,8 @@ def create_app(config: GatewayConfig) -> FastAPI:
         folder = config.forms_dir or default_forms_dir()
         definitions = [json.loads(p.read_text(encoding="utf-8"))
                        for p in sorted(folder.glob("*.json"))]
-        body = json.dumps({"forms": definitions}, sort_keys=True).encode()
-        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        if if_none_match == etag:
-            return Response(status_code=304, headers={"ETag": etag})
-        return Response(body, media_type="application/json", headers={"ETag": etag})
+        return _etag_response(json.dumps({"forms": definitions}, sort_keys=True).encode(),
+                              if_none_match)
 
     @app.get("/v1/codes/{table}")
     async def codes(table: str, authorization: str | None = Header(default=None),
@@ -407,19 +709,39 @@ def create_app(config: GatewayConfig) -> FastAPI:
         with open(path, encoding="utf-8", newline="") as handle:
             rows = [{"code": r["code"], "description": r["description"]}
                     for r in csv.DictReader(handle) if r.get("code")]
-        body = json.dumps({"table": table, "codes": rows}, sort_keys=True).encode()
-        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        if if_none_match == etag:
-            return Response(status_code=304, headers={"ETag": etag})
-        return Response(body, media_type="application/json", headers={"ETag": etag})
+        return _etag_response(json.dumps({"table": table, "codes": rows}, sort_keys=True).encode(),
+                              if_none_match)
 
-    def trainer(authorization: str | None) -> Account:
+    # -- training only: on a live gateway these routes do not exist (404) --------------------
+    if config.training:
+        add_training_routes(app, gateway)
+
+    return app
+
+
+def add_training_routes(app: FastAPI, gateway: Gateway) -> None:
+    """The trainer's endpoints and the demo accounts (training gateways only)."""
+    config = gateway.config
+
+    def training_only() -> None:
         if not config.training:
             raise ApiError(404, "not_found", "Not a training gateway.")
+
+    def trainer(authorization: str | None) -> Account:
+        training_only()
         account = gateway.user_for(authorization)
         if account.role != "trainer":
             raise ApiError(403, "forbidden", "Only a trainer may do this.")
         return account
+
+    @app.get("/v1/training/demo-accounts")
+    async def demo_accounts() -> dict[str, Any]:
+        training_only()
+        return {"accounts": [
+            {"user_id": a.user_id, "password": DEMO_PASSWORD, "name": a.name, "role": a.role,
+             "ori": a.ori, "unit": a.unit, "otp_secret": a.otp_secret,
+             "otp_now": pyotp.TOTP(a.otp_secret).now()}
+            for a in gateway.state.accounts() if a.demo]}
 
     @app.put("/v1/training/faults")
     async def put_faults(body: FaultsBody, authorization: str | None = Header(default=None)
@@ -442,32 +764,87 @@ def create_app(config: GatewayConfig) -> FastAPI:
         """A trainer makes something happen now (or after ``delay``): to one user, or to every
         terminal of an ORI."""
         trainer(authorization)
-        accounts = gateway.state.accounts()
-        recipients = [a.user_id for a in accounts
-                      if a.user_id == body.user or (body.ori and a.ori == body.ori)]
+        recipients = gateway.recipients({"user": body.user}) if body.user else []
+        if body.ori:  # the user and every terminal of the ORI
+            recipients += [r for r in gateway.recipients({"ori": body.ori}) if r not in recipients]
         if not recipients:
             raise ApiError(422, "validation", "Name a known user or ORI.", "user")
         for event in body.events:
             if event.get("type") not in INJECTABLE:
                 raise ApiError(422, "validation", f"Events may be of types {', '.join(INJECTABLE)}.",
                                "type")
-        due = time.time() + body.delay
-        gateway.state.schedule_many([
-            (due, recipient, gateway._stamp(
-                {k: v for k, v in event.items() if k not in ("seq", "id", "training")},
-                recipient))
-            for recipient in recipients for event in body.events])
-        if gateway._scheduler_wake is not None:
-            gateway._scheduler_wake.set()
-        return {"scheduled": len(recipients) * len(body.events), "recipients": recipients}
+        items = gateway.prepare_events(body.events, recipients, time.time() + body.delay)
+        gateway.state.schedule_many(items)
+        gateway._wake_scheduler()
+        return {"scheduled": len(items), "recipients": recipients}
 
-    @app.get("/v1/training/demo-accounts")
-    async def demo_accounts() -> dict[str, Any]:
-        if not config.training:
-            raise ApiError(404, "not_found", "Not a training gateway.")
-        return {"accounts": [
-            {"user_id": a.user_id, "password": DEMO_PASSWORD, "name": a.name, "role": a.role,
-             "ori": a.ori, "unit": a.unit, "otp_secret": a.otp_secret,
-             "otp_now": pyotp.TOTP(a.otp_secret).now()} for a in gateway.state.accounts()]}
+    @app.post("/v1/training/records", status_code=201)
+    async def enter_record(body: EntryBody, authorization: str | None = Header(default=None)
+                           ) -> dict[str, Any]:
+        """Enter a new NCIC record (stolen vehicle, wanted person, stolen gun): new queries find
+        it, and earlier queries it matches get a delayed hit."""
+        trainer(authorization)
+        entry = {**{str(k).lower(): v for k, v in body.record.items()}, "kind": body.kind}
+        try:
+            entered, hits = gateway.enter(entry)
+        except ValueError as exc:
+            raise ApiError(422, "validation", f"The record needs {str(exc).upper()}.",
+                           str(exc).upper()) from exc
+        return {"entered": entered, "delayed_hits": hits}
 
-    return app
+    @app.get("/v1/training/scenarios")
+    async def list_scenarios(authorization: str | None = Header(default=None)
+                             ) -> dict[str, Any]:
+        trainer(authorization)
+        return {"scenarios": [
+            {"name": name, "source": source, "title": s.get("title", name),
+             "description": s.get("description", ""), "teaches": s.get("teaches", ""),
+             "steps": len(s["steps"]),
+             "duration": max((float(step.get("at", 0)) for step in s["steps"]), default=0.0)}
+            for name, (source, s) in sorted(gateway.scenarios().items())]}
+
+    @app.post("/v1/training/scenarios", status_code=201)
+    async def save_scenario(body: dict[str, Any], authorization: str | None = Header(default=None)
+                            ) -> dict[str, Any]:
+        trainer(authorization)
+        try:
+            scenario = validate_scenario(body)
+        except ScenarioError as exc:
+            raise ApiError(422, "validation", str(exc), exc.field) from exc
+        gateway.state.save_scenario(scenario["name"], scenario)
+        return {"name": scenario["name"], "steps": len(scenario["steps"])}
+
+    @app.post("/v1/training/scenarios/{name}/start")
+    async def start_scenario(name: str, body: StartBody | None = None,
+                             authorization: str | None = Header(default=None)) -> dict[str, Any]:
+        trainer(authorization)
+        body = body or StartBody()
+        scenarios = gateway.scenarios()
+        if name not in scenarios:
+            raise ApiError(404, "not_found", f"No scenario {name!r}.")
+        if body.users is not None:
+            known = {a.user_id for a in gateway.state.accounts()}
+            unknown = [u for u in body.users if u not in known]
+            if unknown:
+                raise ApiError(422, "validation", f"Unknown users: {', '.join(unknown)}.",
+                               "users")
+        return gateway.start_scenario(name, scenarios[name][1], body.users, body.speed)
+
+    @app.get("/v1/training/activity")
+    async def activity(since: str | None = Query(default=None, max_length=40),
+                       limit: int = Query(default=100, ge=1, le=1000),
+                       authorization: str | None = Header(default=None)) -> dict[str, Any]:
+        trainer(authorization)
+        start = None
+        if since:
+            try:
+                start = datetime.fromisoformat(since.replace("Z", "+00:00")).timestamp()
+            except ValueError as exc:
+                raise ApiError(422, "validation", "since: an ISO 8601 time.", "since") from exc
+        return gateway.activity(start, limit)
+
+    @app.post("/v1/training/reset")
+    async def reset(body: ResetBody | None = None,
+                    authorization: str | None = Header(default=None)) -> dict[str, Any]:
+        trainer(authorization)
+        return gateway.reset(body or ResetBody())
