@@ -18,6 +18,22 @@ from tests.conftest import start_gateway
 pytestmark = pytest.mark.e2e
 
 
+class StateRecorder:
+    """A sync listener that keeps the connectivity states it is told."""
+
+    def __init__(self, states: list[str]) -> None:
+        self.states = states
+
+    def connectivity_changed(self, state: object, detail: str) -> None:
+        self.states.append(str(state))
+
+    def events_applied(self, events: list[dict[str, object]]) -> None:
+        pass
+
+    def outbox_changed(self, message_id: str, state: str, detail: str) -> None:
+        pass
+
+
 def test_every_query_delivered_and_answered_once_through_faults(tmp_path: Path) -> None:
     gw = start_gateway(tmp_path / "gw", "--drop-rate", "0.2", "--error-rate", "0.1",
                        "--duplicate-rate", "0.5")
@@ -26,17 +42,7 @@ def test_every_query_delivered_and_answered_once_through_faults(tmp_path: Path) 
     terminal = Terminal(settings)
     conn_states: list[str] = []
 
-    class Listener:
-        def connectivity_changed(self, state: object, detail: str) -> None:
-            conn_states.append(str(state))
-
-        def events_applied(self, events: list[dict[str, object]]) -> None:
-            pass
-
-        def outbox_changed(self, message_id: str, state: str, detail: str) -> None:
-            pass
-
-    terminal.listener = Listener()
+    terminal.listener = StateRecorder(conn_states)
     try:
         for _ in range(20):  # logging in goes through the faults too
             try:
@@ -78,17 +84,7 @@ def test_the_gateway_can_be_changed_while_syncing(tmp_path: Path) -> None:
     terminal = Terminal(settings)
     states: list[str] = []
 
-    class Listener:
-        def connectivity_changed(self, state: object, detail: str) -> None:
-            states.append(str(state))
-
-        def events_applied(self, events: list[dict[str, object]]) -> None:
-            pass
-
-        def outbox_changed(self, message_id: str, state: str, detail: str) -> None:
-            pass
-
-    terminal.listener = Listener()
+    terminal.listener = StateRecorder(states)
     try:
         account = first.demo_account("officer1")
         terminal.login("officer1", account["password"], account["otp_now"])
