@@ -31,6 +31,7 @@ from mdt.store.errors import NoProfileError, ProfileWipedError
 # The network, crypto and SQLCipher stacks load on first use, on a worker thread, so the GUI's
 # first window does not wait for them.
 if TYPE_CHECKING:
+    from mdt.alert_desk import AlertDesk
     from mdt.core.codes import CodeTables
     from mdt.core.forms import FormSet
     from mdt.net.gateway import GatewayClient, GatewaySession
@@ -102,6 +103,7 @@ class Terminal:
         self._client: GatewayClient | None = None
         self._engine: SyncEngine | None = None
         self._sync_future: Any = None
+        self._alert_desk: AlertDesk | None = None
 
     @property
     def forms(self) -> FormSet:
@@ -282,7 +284,23 @@ class Terminal:
         self.settings.set("last_user", operator.user_id)
         self.settings.save()
         self._audit("logon", "success", f"online login to {operator.gateway_url}")
+        self._sync_clock()
         return operator
+
+    @property
+    def alert_desk(self) -> AlertDesk:
+        """Alerts and hit confirmations of the signed-in operator."""
+        if self._alert_desk is None:
+            from mdt.alert_desk import AlertDesk
+
+            self._alert_desk = AlertDesk(self)
+        return self._alert_desk
+
+    def _sync_clock(self) -> None:
+        try:
+            self.alert_desk.sync_clock()
+        except Exception as exc:  # the last offset measured stays in use
+            log.info("gateway clock not measured: %s", type(exc).__name__)
 
     def unlock(self, user_id: str, password: str) -> Operator:
         """Offline unlock: the cache opens with the password alone; sync resumes when possible."""
@@ -352,7 +370,11 @@ class Terminal:
         device = str(self.settings.get("device_id"))
         writer.call(lambda c: c.audit(action, outcome, who=operator.user_id, device=device,
                                       detail=detail))
-        if self._engine is not None:  # the record goes to the gateway with the next round
+        self.poke_sync()  # the record goes to the gateway with the next round
+
+    def poke_sync(self) -> None:
+        """Ask the sync engine for a round now (new outbox message or audit record)."""
+        if self._engine is not None:
             self.loop.call_soon(self._engine.poke)
 
     # -- queries ---------------------------------------------------------------------------------
@@ -410,6 +432,7 @@ class Terminal:
         self.online_session = True
         self.resume_with_token(session.token)
         self._audit("logon", "success", "re-login after the session expired")
+        self._sync_clock()
         return operator
 
     # -- reading ---------------------------------------------------------------------------------
@@ -489,6 +512,7 @@ class Terminal:
                 worker.close()
         self.reader = self.writer = None
         self.operator = None
+        self._alert_desk = None  # its clock offset is the closed cache's
 
     def _stop_sync(self) -> None:
         if self._engine is not None and self._loop is not None:

@@ -54,6 +54,9 @@ class AppController(QObject):
         self.terminal.listener = _Listener(self.sync)
         self.operator: Operator | None = None
         self.offline_unlock = False
+        from mdt.app.alerts import AlertCenter
+
+        self.alerts = AlertCenter(self)
 
     # -- settings --------------------------------------------------------------------------------
     @property
@@ -122,5 +125,6 @@ class AppController(QObject):
 
     def shutdown(self) -> None:
         """Stop background work and close the cache; called once when the GUI quits."""
+        self.alerts.stop()
         self.tasks.shutdown()
         self.terminal.close()

@@ -35,6 +35,7 @@ import jellyfish
 import sqlcipher3
 import sqlite_utils
 
+from mdt.core.alerts import alerts_for_event
 from mdt.store.errors import (
     CacheBugError,
     CacheError,
@@ -668,6 +669,9 @@ class Cache:
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (event_id, seq, kind, event.get("created_at"), reply_to, json.dumps(event),
                  received))
+            for alert in alerts_for_event(event):  # raised with the event, never without it
+                self._insert_alert({**alert.to_row(),
+                                    "created_at": event.get("created_at") or received})
             if kind in RETURN_EVENTS:
                 records = [r for r in event.get("records") or [] if isinstance(r, dict)]
                 part, parts = int(event.get("part") or 1), int(event.get("parts") or 1)
@@ -766,14 +770,17 @@ class Cache:
     def add_alert(self, alert: dict[str, Any]) -> bool:
         """Keep an alert (hit, detainer, hit confirmation ...); the same id twice is one alert."""
         with self._tx():
-            cur = self._conn.execute(
-                "INSERT OR IGNORE INTO alerts(id, kind, severity, title, body, event_id, "
-                "message_id, deadline, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (str(alert["id"]), str(alert["kind"]), str(alert["severity"]),
-                 str(alert["title"]), json.dumps(alert.get("body") or {}), alert.get("event_id"),
-                 alert.get("message_id"), alert.get("deadline"),
-                 str(alert.get("created_at") or utc_now())))
-            return bool(cur.rowcount)
+            return self._insert_alert(alert)
+
+    def _insert_alert(self, alert: dict[str, Any]) -> bool:
+        cur = self._conn.execute(
+            "INSERT OR IGNORE INTO alerts(id, kind, severity, title, body, event_id, "
+            "message_id, deadline, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (str(alert["id"]), str(alert["kind"]), str(alert["severity"]),
+             str(alert["title"]), json.dumps(alert.get("body") or {}), alert.get("event_id"),
+             alert.get("message_id"), alert.get("deadline"),
+             str(alert.get("created_at") or utc_now())))
+        return bool(cur.rowcount)
 
     @_sorted_errors
     def ack_alert(self, alert_id: str, who: str, note: str = "", device: str = "") -> bool:
@@ -788,14 +795,37 @@ class Cache:
             return bool(cur.rowcount)
 
     @_sorted_errors
+    def get_alert(self, alert_id: str) -> dict[str, Any] | None:
+        found = self._alerts("WHERE id = ?", (alert_id,), 1)
+        return found[0] if found else None
+
+    @_sorted_errors
     def list_alerts(self, *, open_only: bool = False, limit: int = 200) -> list[dict[str, Any]]:
+        """Open alerts first (soonest deadline first), then the acknowledged ones."""
+        return self._alerts("WHERE acked_at IS NULL" if open_only else "", (), limit)
+
+    @_sorted_errors
+    def confirmation_traffic(self, limit: int = 2000
+                             ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """What hit confirmation needs, both directions: my YQ and YR messages (oldest first)
+        and the events about them (the switch's acks of my YQs, YRs to me, YQs to my agency)."""
+        columns = self._MESSAGE_COLUMNS
+        messages = [self._message(r) for r in self._conn.execute(
+            f"SELECT {columns} FROM messages WHERE mke IN ('YQ', 'YR') ORDER BY seq LIMIT ?",
+            (limit,))]
+        rows = self._conn.execute(
+            "SELECT body FROM events WHERE type IN ('hit_confirmation_request', "
+            "'hit_confirmation_response') OR (type = 'ack' AND in_reply_to IN "
+            "(SELECT id FROM messages WHERE mke = 'YQ')) ORDER BY seq LIMIT ?", (limit,))
+        return messages, [json.loads(r[0]) for r in rows]
+
+    def _alerts(self, where: str, params: tuple[Any, ...], limit: int) -> list[dict[str, Any]]:
         columns = ("id", "kind", "severity", "title", "body", "event_id", "message_id",
                    "deadline", "created_at", "acked_by", "acked_at", "ack_note")
-        where = "WHERE acked_at IS NULL" if open_only else ""
         rows = self._conn.execute(
             f"SELECT {', '.join(columns)} FROM alerts {where} "
-            "ORDER BY acked_at IS NOT NULL, coalesce(deadline, created_at), created_at LIMIT ?",
-            (limit,))
+            "ORDER BY acked_at IS NOT NULL, acked_at DESC, coalesce(deadline, created_at), "
+            "created_at LIMIT ?", (*params, limit))
         alerts = []
         for row in rows:
             alert = dict(zip(columns, row, strict=True))
@@ -947,7 +977,8 @@ class Cache:
             gone = self._conn.execute("DELETE FROM returns WHERE received_at < ?",
                                       (cutoff,)).rowcount
             self._conn.execute("DELETE FROM events WHERE applied_at < ?", (cutoff,))
-            self._conn.execute("DELETE FROM alerts WHERE created_at < ?", (cutoff,))
+            self._conn.execute("DELETE FROM alerts WHERE created_at < ? OR (event_id IS NOT NULL "
+                               "AND event_id NOT IN (SELECT id FROM events))", (cutoff,))
             self._conn.execute("DELETE FROM messages WHERE created_at < ? AND state != 'queued'",
                                (cutoff,))
             # Only the unbroken run of old, shipped records at the start of the chain goes.

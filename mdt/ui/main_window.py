@@ -22,17 +22,23 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from mdt import __version__
 from mdt.app.controller import AppController
+from mdt.core.alerts import AlertKind
 from mdt.core.codes import CodeTables
 from mdt.core.command import parse_command
 from mdt.core.forms import FormDef
 from mdt.terminal import Operator
+from mdt.ui.alert_bar import AlertBar
+from mdt.ui.alert_sound import AlertSounder, DesktopNotifier
+from mdt.ui.alerts_view import AlertsDialog
 from mdt.ui.command_line import CommandLine
+from mdt.ui.confirmation_view import AgencyQueueView, HitConfirmationPanel
 from mdt.ui.form_view import FormView
 from mdt.ui.login import LoginPage, describe_error
 from mdt.ui.relogin import ReloginDialog
@@ -70,6 +76,7 @@ class TerminalPage(QWidget):
             "· Up: recall")
         self.command_feedback = QLabel("")
         self.command_feedback.setObjectName("CommandFeedback")
+        self.command_feedback.setWordWrap(True)  # a long message never widens the window
         self._from_command_line = False
         self._last_viewed: str | None = None
         self._retention = QTimer(self)  # the retention rule keeps running during a long shift
@@ -102,14 +109,25 @@ class TerminalPage(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the query
         self.table.verticalHeader().setVisible(False)
         self.detail = ReturnDetail()
+        self.hit_panel = HitConfirmationPanel()
+        detail_box = QWidget()
+        detail_layout = QVBoxLayout(detail_box)
+        detail_layout.setContentsMargins(0, 0, 0, 0)
+        detail_layout.addWidget(self.hit_panel)
+        detail_layout.addWidget(self.detail, 1)
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.table)
-        right.addWidget(self.detail)
+        right.addWidget(detail_box)
         right.setSizes([220, 480])
+        self.queue = AgencyQueueView()
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("TerminalTabs")
+        self.tabs.addTab(right, "Returns")
+        self.tabs.addTab(self.queue, "Agency queue")
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
-        split.addWidget(right)
+        split.addWidget(self.tabs)
         split.setSizes([420, 700])
 
         layout = QVBoxLayout(self)
@@ -128,6 +146,10 @@ class TerminalPage(QWidget):
         self._reload.setInterval(50)
         self._reload.timeout.connect(self.reload)
         self.detail.run_requested.connect(self.follow_up)
+        self.hit_panel.yq_requested.connect(self.request_confirmation)
+        self.hit_panel.next_request.connect(self.request_next_confirmation)
+        self.queue.answer_requested.connect(self.answer_request)
+        controller.alerts.changed.connect(self._alerts_changed)
         controller.sync.events_applied.connect(lambda _events: self._reload.start())
         controller.sync.outbox_changed.connect(lambda *_args: self._reload.start())
 
@@ -149,6 +171,8 @@ class TerminalPage(QWidget):
             return forms
 
         self.controller.tasks.run(load, self._forms_loaded)
+        if operator.role == "dispatcher":  # the agency queue is a dispatcher's first screen
+            self.tabs.setCurrentWidget(self.queue)
         self._retention.start()
         self.reload()
 
@@ -287,6 +311,45 @@ class TerminalPage(QWidget):
         self.controller.tasks.run(
             lambda: (terminal.messages(200), terminal.recent_returns(200)), loaded)
 
+    # -- hit confirmation ----------------------------------------------------------------------
+    def _alerts_changed(self, snapshot: Any) -> None:
+        self.hit_panel.set_snapshot(snapshot)
+        self.queue.set_snapshot(snapshot)
+        waiting = sum(1 for item in snapshot.queue if not item.answered_by)
+        self.tabs.setTabText(1, f"Agency queue ({waiting})" if waiting else "Agency queue")
+
+    def _open_draft(self, mke: str, draft: Any, error: BaseException | None, what: str) -> None:
+        if error is not None:
+            self.feedback(f"{mke} not prepared: {describe_error(error)}", error=True)
+            return
+        view = self.open_form(mke, draft.values)
+        if view is not None:
+            view.set_destination(draft.dest)
+        self.feedback(f"{mke} prefilled from {what}: check it, then press Enter to send.")
+
+    def request_confirmation(self, return_id: str, record_index: int, priority: str) -> None:
+        """One action: the YQ for a hit, prefilled from the record; Enter sends it."""
+        self.controller.alerts.draft_yq(
+            return_id, record_index, priority,
+            lambda draft, error: self._open_draft("YQ", draft, error, "the hit"))
+
+    def request_next_confirmation(self, nic: str) -> None:
+        self.controller.alerts.draft_next_request(
+            nic, lambda draft, error: self._open_draft("YQ", draft, error, "the last request"))
+
+    def answer_request(self, nic: str, cst: str) -> None:
+        self.controller.alerts.draft_yr(
+            nic, cst, lambda draft, error: self._open_draft("YR", draft, error, "the request"))
+
+    def show_return(self, return_id: str) -> bool:
+        """Select the return with this id in the list (the alert bar's "Confirm hit")."""
+        self.tabs.setCurrentIndex(0)
+        for row, candidate in enumerate(self.model.rows):
+            if candidate.ret is not None and candidate.ret.id == return_id:
+                self.table.selectRow(row)
+                return True
+        return False
+
     def _current_row(self) -> Any:
         indexes = self.table.selectionModel().selectedRows()
         return self.model.rows[indexes[0].row()] if indexes else None
@@ -294,6 +357,7 @@ class TerminalPage(QWidget):
     def _selected(self, _new: QItemSelection, _old: QItemSelection) -> None:
         row = self._current_row()
         self.detail.show_row(row, offline=self.offline)
+        self.hit_panel.show_return(row.ret if row is not None else None)
         if row is not None and row.ret is not None and row.ret.id != self._last_viewed:
             self._last_viewed = row.ret.id  # each return shown is an audited read of CJI
             terminal, return_id = self.controller.terminal, row.ret.id
@@ -310,6 +374,7 @@ class MainWindow(QMainWindow):
         self.banner.setObjectName("TrainingBanner")
         self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.banner.hide()
+        self.alert_bar = AlertBar()
         self.pages = QStackedWidget()
         self.login = LoginPage(controller)
         self.terminal = TerminalPage(controller)
@@ -320,6 +385,7 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.banner)
+        layout.addWidget(self.alert_bar)
         layout.addWidget(self.pages, 1)
         self.setCentralWidget(central)
 
@@ -338,8 +404,83 @@ class MainWindow(QMainWindow):
         controller.sync.outbox_changed.connect(self._outbox_changed)
         QShortcut(QKeySequence("Ctrl+L"), self, self._focus_command)
         QShortcut(QKeySequence("F10"), self, self.toggle_theme)
+        self._setup_alerts()
         self.login.training_detected.connect(self.banner.setVisible)
         self.login.refresh_gateway()
+
+    # -- alerts --------------------------------------------------------------------------------
+    def _setup_alerts(self) -> None:
+        settings = self.controller.terminal.settings
+        self.sounder = AlertSounder(read_aloud=lambda: bool(settings.get("read_alerts_aloud")),
+                                    parent=self)
+        self.notifier = DesktopNotifier(self)
+        self.alerts_dialog: AlertsDialog | None = None
+        center = self.controller.alerts
+        center.changed.connect(self._alerts_changed)
+        center.failed.connect(lambda error: self.terminal.feedback(
+            f"Alerts could not be read: {describe_error(error)}", error=True))
+        self.alert_bar.acknowledge_requested.connect(self.acknowledge_alert)
+        self.alert_bar.action_requested.connect(self.alert_action)
+        self.alert_bar.history_requested.connect(self.open_alerts)
+        QShortcut(QKeySequence("Ctrl+K"), self, self.alert_bar.acknowledge_current)
+        QShortcut(QKeySequence("Ctrl+Shift+A"), self, self.open_alerts)
+        QShortcut(QKeySequence("Ctrl+Shift+Q"), self, self.open_queue)
+
+    def _alerts_changed(self, snapshot: Any) -> None:
+        self.alert_bar.set_alerts(snapshot.open_alerts, snapshot.clock_offset)
+        new = self.sounder.update(snapshot.open_alerts)
+        if new and not self.isActiveWindow():
+            self.notifier.notify(new)
+        if self.alerts_dialog is not None and self.alerts_dialog.isVisible():
+            self._load_alert_history()
+
+    def acknowledge_alert(self, alert_id: str) -> None:
+        def done(_result: Any, error: BaseException | None) -> None:
+            if error is not None:
+                self.terminal.feedback(f"Not acknowledged: {describe_error(error)}", error=True)
+
+        self.controller.alerts.acknowledge(alert_id, done)
+
+    def alert_action(self, alert: dict[str, Any]) -> None:
+        """The alert bar's action button: go where the alert asks the operator to act."""
+        kind, body = alert["kind"], alert["body"]
+        if kind in (AlertKind.HIT, AlertKind.CAUTION, AlertKind.IVF_HIT, AlertKind.DELAYED_HIT):
+            if self.terminal.show_return(str(body.get("return_id") or "")):
+                self.terminal.feedback("Choose urgent or routine to confirm the hit (YQ).")
+        elif kind == AlertKind.INCOMING_YQ:
+            self.open_queue()
+        elif kind == AlertKind.CONFIRMATION_OVERDUE:
+            self.terminal.request_next_confirmation(str(body.get("nic") or ""))
+        else:
+            self.open_alerts(str(alert["id"]))
+
+    def open_queue(self) -> None:
+        self.terminal.tabs.setCurrentWidget(self.terminal.queue)
+        self.terminal.queue.table.setFocus()
+
+    def open_alerts(self, select: str = "") -> AlertsDialog:
+        if self.alerts_dialog is None:
+            self.alerts_dialog = AlertsDialog(self)
+            self.alerts_dialog.acknowledge_requested.connect(self.acknowledge_alert)
+        self._load_alert_history(select)
+        self.alerts_dialog.show()
+        self.alerts_dialog.raise_()
+        return self.alerts_dialog
+
+    def _load_alert_history(self, select: str = "") -> None:
+        def loaded(alerts: Any, error: BaseException | None) -> None:
+            if self.alerts_dialog is None:
+                return
+            if error is not None:
+                self.alerts_dialog.details.setPlainText(
+                    f"The alert history could not be read: {describe_error(error)}")
+                return
+            self.alerts_dialog.set_alerts(alerts)
+            for row, alert in enumerate(alerts):
+                if select and alert["id"] == select:
+                    self.alerts_dialog.table.selectRow(row)
+
+        self.controller.alerts.history(loaded)
 
     def _signed_in(self, operator: Operator) -> None:
         self.banner.setVisible(operator.training)

@@ -1,0 +1,168 @@
+"""The alert bar: the most urgent open alert, across the top of the window, under nothing.
+
+It sits in the main window's own layout (not a pop-up a dialog could hide, not a dock that can be
+closed) and shows the loudest open alert: its severity, what it is, the agency's policy prompt
+for an Immigration Violator File hit, the countdown to its deadline in the gateway's time, what
+to do (confirm the hit, answer the request, send the next request) and how many more are waiting.
+
+A critical alert stays until a person acknowledges it: there is no close button, Escape does
+nothing, and acknowledging is a deliberate action (the button, or Ctrl+K) that is audited.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from mdt.core.alerts import IVF_CATEGORY_WORDS, KIND_WORDS, AlertKind, AlertSeverity, ivf_prompt
+from mdt.core.alerts import parse_time as parse_alert_time
+from mdt.core.confirmation import deadline_text
+
+ACTIONS = {
+    AlertKind.HIT: "Confirm hit (YQ)…", AlertKind.CAUTION: "Confirm hit (YQ)…",
+    AlertKind.IVF_HIT: "Confirm with LESC (YQ)…", AlertKind.DELAYED_HIT: "Confirm hit (YQ)…",
+    AlertKind.INCOMING_YQ: "Answer (YR)…", AlertKind.CONFIRMATION_OVERDUE: "Send next request…",
+    AlertKind.DETAINER: "Show detainer…", AlertKind.YR: "Show hit…",
+}
+
+
+def sort_key(alert: dict[str, Any]) -> tuple[int, str, str]:
+    """Loudest first, then the soonest deadline, then the newest."""
+    deadline = alert.get("deadline") or "9999"
+    created = alert.get("created_at") or ""
+    inverted = "".join(chr(0x10FFFF - ord(c)) for c in created)  # newest first within a tie
+    return (-AlertSeverity(alert["severity"]).rank, deadline, inverted)
+
+
+def gateway_now(offset_seconds: float) -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=offset_seconds)
+
+
+class AlertBar(QFrame):
+    acknowledge_requested = Signal(str)  # alert id
+    action_requested = Signal(object)  # the alert (dict)
+    history_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("AlertBar")
+        self.alerts: list[dict[str, Any]] = []
+        self.current: dict[str, Any] | None = None
+        self.offset_seconds = 0.0
+        self.policy_prompts: dict[str, str] = {}
+        self.severity = QLabel("")
+        self.severity.setObjectName("AlertSeverity")
+        self.title = QLabel("")
+        self.title.setObjectName("AlertTitle")
+        self.title.setWordWrap(True)
+        self.detail = QLabel("")
+        self.detail.setObjectName("AlertDetail")
+        self.detail.setWordWrap(True)
+        self.countdown = QLabel("")
+        self.countdown.setObjectName("AlertCountdown")
+        self.action = QPushButton("")
+        self.action.setObjectName("AlertAction")
+        self.ack = QPushButton("Acknowledge (Ctrl+K)")
+        self.ack.setObjectName("AlertAcknowledge")
+        self.more = QPushButton("")
+        self.more.setObjectName("AlertMore")
+        for button in (self.action, self.ack, self.more):
+            button.setMinimumHeight(40)  # a gloved finger on an in-car touch screen
+        text = QVBoxLayout()
+        text.setSpacing(2)
+        text.addWidget(self.title)
+        text.addWidget(self.detail)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(8, 6, 8, 6)
+        row.addWidget(self.severity)
+        row.addLayout(text, 1)
+        row.addWidget(self.countdown)
+        row.addWidget(self.action)
+        row.addWidget(self.ack)
+        row.addWidget(self.more)
+        self.ack.clicked.connect(self.acknowledge_current)
+        self.action.clicked.connect(lambda: self.current and self.action_requested.emit(
+            self.current))
+        self.more.clicked.connect(self.history_requested.emit)
+        self._tick = QTimer(self)
+        self._tick.setInterval(1000)
+        self._tick.timeout.connect(self._update_countdown)
+        self.hide()
+
+    # -- what it shows ---------------------------------------------------------------------------
+    def set_alerts(self, open_alerts: list[dict[str, Any]], offset_seconds: float) -> None:
+        self.alerts = sorted(open_alerts, key=sort_key)
+        self.offset_seconds = offset_seconds
+        self.current = self.alerts[0] if self.alerts else None
+        if self.current is None:
+            self._tick.stop()
+            self.hide()
+            return
+        alert = self.current
+        kind = AlertKind(alert["kind"])
+        severity = AlertSeverity(alert["severity"])
+        self.setProperty("severity", severity.value)
+        self.setProperty("request", int(alert["body"].get("rno") or 1))
+        self.severity.setText(f"{severity.value.upper()}\n{KIND_WORDS.get(kind, kind)}")
+        self.title.setText(str(alert["title"]))
+        self.detail.setText(self.detail_text(alert))
+        self.action.setText(ACTIONS.get(kind, ""))
+        self.action.setVisible(kind in ACTIONS)
+        self.ack.setText("Acknowledge (Ctrl+K)" if severity is AlertSeverity.CRITICAL
+                         else "Seen (Ctrl+K)")
+        others = len(self.alerts) - 1
+        self.more.setText(f"All alerts (+{others})" if others else "All alerts")
+        for widget in (self, self.severity, self.title):
+            widget.style().unpolish(widget)
+            widget.style().polish(widget)
+        self._update_countdown()
+        self._tick.start()
+        self.show()
+
+    def detail_text(self, alert: dict[str, Any]) -> str:
+        body = alert["body"]
+        kind = AlertKind(alert["kind"])
+        parts = [str(body.get("summary") or "")]
+        if kind is AlertKind.IVF_HIT or body.get("hit_kind") == AlertKind.IVF_HIT:
+            category = str(body.get("category") or "")
+            parts = [f"Category: {IVF_CATEGORY_WORDS.get(category, category)}. AGENCY POLICY: "
+                     f"{ivf_prompt(category, self.policy_prompts)}"]
+        elif kind is AlertKind.DETAINER:
+            contact = body.get("contact") or {}
+            parts.append(f"Issued by {body.get('issuing_office') or '?'}; contact "
+                         f"{contact.get('name', '?')} {contact.get('phone', '')}".strip())
+        elif kind is AlertKind.INCOMING_YQ:
+            parts.append(f"From {body.get('requesting_name') or '?'} "
+                         f"({body.get('requesting_ori') or '?'}) {body.get('phone') or ''}")
+        return " ".join(p for p in parts if p)
+
+    def remaining(self) -> timedelta | None:
+        deadline = parse_alert_time((self.current or {}).get("deadline"))
+        return None if deadline is None else deadline - gateway_now(self.offset_seconds)
+
+    def _update_countdown(self) -> None:
+        remaining = self.remaining()
+        text = deadline_text(remaining)
+        if remaining is not None and (self.current or {}).get("kind") == AlertKind.DETAINER:
+            text = "hold window " + text
+        self.countdown.setText(text)
+        overdue = remaining is not None and remaining.total_seconds() < 0
+        if self.countdown.property("overdue") != overdue:
+            self.countdown.setProperty("overdue", overdue)
+            self.countdown.style().unpolish(self.countdown)
+            self.countdown.style().polish(self.countdown)
+
+    # -- acknowledging ---------------------------------------------------------------------------
+    def acknowledge_current(self) -> None:
+        if self.current is not None:
+            self.acknowledge_requested.emit(str(self.current["id"]))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            event.accept()  # Escape never dismisses an alert
+            return
+        super().keyPressEvent(event)

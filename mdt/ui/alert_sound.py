@@ -1,0 +1,159 @@
+"""How alerts reach an operator who is not looking: sounds, a desktop notification, read-aloud.
+
+- Each severity has its own sound (``resources/sounds/<severity>.wav``, made by
+  ``scripts/make_sounds.py``; an agency may ship others). A new alert plays its sound once; while
+  any critical alert is open the critical sound repeats until someone acknowledges it. Sounds do
+  not depend on the window: they play while it is minimised or behind another one.
+- The player needs no extra Qt module: ``winsound`` on Windows, the desktop's own player on Linux
+  (``paplay`` / ``aplay``) and macOS (``afplay``), started detached so the GUI thread never waits,
+  and the system beep where there is none of those.
+- A desktop notification (the system tray's message, where there is a tray, and the taskbar's
+  attention flag) says only which kind of alert came, never whom it is about: notification
+  daemons keep their own history, outside the encrypted cache.
+- Read-aloud, for an officer who is driving: QtTextToSpeech where it is installed, silently absent
+  where it is not (it ships with PySide6-Addons, not with PySide6-Essentials).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QProcess, QTimer
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
+
+from mdt.core.alerts import KIND_WORDS, AlertKind, AlertSeverity
+from mdt.paths import resources_dir
+
+SEVERITIES = ("critical", "high", "info")
+
+
+def default_sounds() -> dict[str, Path]:
+    return {name: resources_dir() / "sounds" / f"{name}.wav" for name in SEVERITIES}
+
+
+def _find_player() -> list[str] | None:
+    for program, args in (("paplay", []), ("aplay", ["-q"]), ("afplay", [])):
+        found = shutil.which(program)
+        if found:
+            return [found, *args]
+    return None
+
+
+class SoundPlayer:
+    """Plays a severity's sound without blocking; ``backend`` says how it will be played."""
+
+    def __init__(self, sounds: dict[str, Path] | None = None) -> None:
+        self.sounds = {**default_sounds(), **(sounds or {})}
+        self._command = None if sys.platform == "win32" else _find_player()
+        self.backend = "winsound" if sys.platform == "win32" else (
+            Path(self._command[0]).name if self._command else "beep")
+
+    def play(self, severity: str) -> None:
+        path = self.sounds.get(severity) or self.sounds["info"]
+        if sys.platform == "win32":
+            import winsound
+
+            winsound.PlaySound(str(path), winsound.SND_FILENAME | winsound.SND_ASYNC
+                               | winsound.SND_NODEFAULT)
+        elif self._command and path.exists():
+            QProcess.startDetached(self._command[0], [*self._command[1:], str(path)])
+        else:
+            QApplication.beep()
+
+
+class Speaker:
+    """Reads an alert's title aloud, when QtTextToSpeech is there and the operator wants it."""
+
+    def __init__(self) -> None:
+        self.engine: Any = None
+        try:
+            from PySide6.QtTextToSpeech import QTextToSpeech
+        except ImportError:
+            return
+        self.engine = QTextToSpeech()
+
+    @property
+    def available(self) -> bool:
+        return self.engine is not None
+
+    def say(self, text: str) -> bool:
+        if self.engine is None:
+            return False
+        self.engine.say(text)
+        return True
+
+
+class AlertSounder(QObject):
+    """Decides what sounds when: once per new alert (the loudest new one), and the critical sound
+    again every ``repeat_ms`` while a critical alert is open."""
+
+    def __init__(self, player: SoundPlayer | None = None, *, repeat_ms: int = 8000,
+                 speaker: Speaker | None = None, read_aloud: Callable[[], bool] = lambda: False,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.player = player or SoundPlayer()
+        self.speaker = speaker or Speaker()
+        self.read_aloud = read_aloud
+        self.played: list[str] = []  # severities, in order: what the operator heard
+        self.spoken: list[str] = []
+        self._heard: set[str] = set()
+        self._repeat = QTimer(self)
+        self._repeat.setInterval(repeat_ms)
+        self._repeat.timeout.connect(lambda: self._play("critical"))
+
+    @property
+    def repeating(self) -> bool:
+        return self._repeat.isActive()
+
+    def _play(self, severity: str) -> None:
+        self.played.append(severity)
+        self.player.play(severity)
+
+    def update(self, open_alerts: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Take the open alerts now; returns the ones not seen before."""
+        alerts = list(open_alerts)
+        new = [a for a in alerts if a["id"] not in self._heard]
+        self._heard.update(a["id"] for a in alerts)
+        if new:
+            loudest = max(new, key=lambda a: AlertSeverity(a["severity"]).rank)
+            self._play(str(loudest["severity"]))
+            if self.read_aloud() and AlertSeverity(loudest["severity"]).rank >= 2 and \
+                    self.speaker.say(str(loudest["title"])):
+                self.spoken.append(str(loudest["title"]))
+        if any(a["severity"] == "critical" for a in alerts):
+            if not self._repeat.isActive():
+                self._repeat.start()
+        else:
+            self._repeat.stop()
+        return new
+
+
+class DesktopNotifier:
+    """Tells the desktop that an alert came: the taskbar flag and, where there is a tray, a
+    message naming only the kind of alert."""
+
+    def __init__(self, window: QWidget) -> None:
+        self.window = window
+        self.sent: list[str] = []
+        self.tray: QSystemTrayIcon | None = None
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            self.tray = QSystemTrayIcon(window.windowIcon(), window)
+            self.tray.show()
+
+    def notify(self, alerts: Iterable[dict[str, Any]]) -> None:
+        alerts = list(alerts)
+        if not alerts:
+            return
+        kinds = sorted({KIND_WORDS.get(AlertKind(a["kind"]), a["kind"]) for a in alerts})
+        text = f"{', '.join(kinds)} — open the terminal"
+        self.sent.append(text)
+        QApplication.alert(self.window, 0)
+        if self.tray is not None:
+            critical = any(a["severity"] == "critical" for a in alerts)
+            icon = QSystemTrayIcon.MessageIcon.Critical if critical else \
+                QSystemTrayIcon.MessageIcon.Information
+            self.tray.showMessage("MDT alert", text, icon, 15000)

@@ -1,0 +1,344 @@
+"""Hit confirmation on screen, both directions.
+
+:class:`HitConfirmationPanel` sits beside the return's detail: one line per hit with its state and
+countdown, and the actions (an urgent or a routine YQ prefilled from the record; the next request
+when the time ran out). :class:`AgencyQueueView` is the agency's queue of incoming requests,
+soonest deadline first, second and third requests marked louder, with the three answers.
+
+Countdowns run from the snapshot the alert center read, on the gateway's clock; nothing here
+touches the cache or the network.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mdt.core.alerts import IVF_CATEGORY_WORDS, RTY_WORDS, ivf_prompt
+from mdt.core.confirmation import (
+    ConfirmState,
+    IncomingRequest,
+    OutgoingConfirmation,
+    deadline_text,
+)
+from mdt.ui.alert_bar import gateway_now
+
+if TYPE_CHECKING:
+    from mdt.alert_desk import AlertSnapshot
+    from mdt.store.cache import StoredReturn
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+def _hhmmss(moment: datetime | None) -> str:
+    return moment.strftime("%H:%M:%S UTC") if moment else ""
+
+
+def confirmation_text(confirmation: OutgoingConfirmation | None, now: datetime) -> tuple[str, str]:
+    """What the hit's line says about its confirmation, and its style name."""
+    if confirmation is None:
+        return "Not confirmed yet — do not act on the hit until the entering agency confirms " \
+               "it.", "ConfirmNone"
+    state = confirmation.state(now)
+    last = confirmation.last
+    priority = "urgent" if last.priority == "U" else "routine"
+    answer = confirmation.answer or {}
+    who = f"{answer.get('confirming_name') or ''} ({answer.get('confirming_ori') or '?'})"
+    if state is ConfirmState.CONFIRMED:
+        return f"CONFIRMED by {who}. {answer.get('remarks') or ''}".strip(), "ConfirmYes"
+    if state is ConfirmState.NOT_CONFIRMED:
+        return f"NOT CONFIRMED by {who} — do not act on this hit. " \
+               f"{answer.get('remarks') or ''}".strip(), "ConfirmNo"
+    if state is ConfirmState.WILL_CONFIRM_BY:
+        return f"{who} will confirm by {_hhmmss(confirmation.deadline)} — " \
+               f"{deadline_text(confirmation.remaining(now))}", "ConfirmWaiting"
+    if state is ConfirmState.QUEUED:
+        return f"YQ ({priority}, request {last.rno}) queued — the clock starts when the switch " \
+               "takes it", "ConfirmWaiting"
+    if state is ConfirmState.OVERDUE:
+        next_rno = confirmation.next_rno(now) or 4
+        ask = "notify your CSA and the FBI CJIS Division" if next_rno > 3 else \
+            f"send request {next_rno} now"
+        return f"NO ANSWER to request {last.rno} ({priority}) — " \
+               f"{deadline_text(confirmation.remaining(now))} — {ask}", "ConfirmOverdue"
+    return f"YQ sent ({priority}, request {last.rno}) — answer due " \
+           f"{_hhmmss(confirmation.deadline)} — {deadline_text(confirmation.remaining(now))}", \
+        "ConfirmWaiting"
+
+
+class _HitLine(QFrame):
+    def __init__(self, panel: HitConfirmationPanel, index: int, record: dict[str, Any]) -> None:
+        super().__init__()
+        self.setObjectName("HitLine")
+        self.index = index
+        self.record = record
+        self.nic = str(record.get("nic") or (record.get("fields") or {}).get("NIC") or "")
+        file = str(record.get("file") or "").replace("_", " ")
+        category = str(record.get("category") or "")
+        heading = f"HIT {index + 1}: {file}"
+        if category:
+            heading += f" — {IVF_CATEGORY_WORDS.get(category, category)}"
+        self.heading = QLabel(f"<b>{heading}</b> · NIC {self.nic or '?'}")
+        self.state = QLabel("")
+        self.state.setObjectName("ConfirmNone")
+        self.state.setWordWrap(True)
+        self.policy = QLabel("")
+        self.policy.setObjectName("PolicyPrompt")
+        self.policy.setWordWrap(True)
+        self.policy.setVisible(bool(category))
+        if category:
+            self.policy.setText(f"AGENCY POLICY ({IVF_CATEGORY_WORDS.get(category, category)}): "
+                                f"{ivf_prompt(category, panel.policy_prompts)}")
+        self.urgent = QPushButton("Urgent YQ (10 min)")
+        self.routine = QPushButton("Routine YQ (1 h)")
+        self.next = QPushButton("Send next request")
+        self.next.setObjectName("NextRequest")
+        for button in (self.urgent, self.routine, self.next):
+            button.setMinimumHeight(36)
+        self.urgent.clicked.connect(lambda: panel.yq_requested.emit(panel.return_id, index, "U"))
+        self.routine.clicked.connect(lambda: panel.yq_requested.emit(panel.return_id, index, "R"))
+        self.next.clicked.connect(lambda: panel.next_request.emit(self.nic))
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.heading, 1)
+        buttons.addWidget(self.urgent)
+        buttons.addWidget(self.routine)
+        buttons.addWidget(self.next)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.addLayout(buttons)
+        layout.addWidget(self.policy)
+        layout.addWidget(self.state)
+
+    def update_state(self, confirmation: OutgoingConfirmation | None, now: datetime) -> None:
+        text, style = confirmation_text(confirmation, now)
+        self.state.setText(text)
+        if self.state.objectName() != style:
+            self.state.setObjectName(style)
+            self.state.style().unpolish(self.state)
+            self.state.style().polish(self.state)
+        fresh = confirmation is None
+        self.urgent.setVisible(fresh)
+        self.routine.setVisible(fresh)
+        next_rno = confirmation.next_rno(now) if confirmation else None
+        self.next.setVisible(next_rno is not None and next_rno <= 3)
+        if next_rno is not None and next_rno <= 3:
+            self.next.setText(f"Send request {next_rno} (RNO {next_rno})…")
+
+
+class HitConfirmationPanel(QFrame):
+    """The confirmation state of each hit in the shown return, with its countdown."""
+
+    yq_requested = Signal(str, int, str)  # return id, record index, priority U / R
+    next_request = Signal(str)  # NIC
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("HitConfirmationPanel")
+        self.return_id = ""
+        self.policy_prompts: dict[str, str] = {}
+        self.lines: list[_HitLine] = []
+        self.confirmations: dict[str, OutgoingConfirmation] = {}
+        self.offset_seconds = 0.0
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(2)
+        self._tick = QTimer(self)
+        self._tick.setInterval(1000)
+        self._tick.timeout.connect(self._update)
+        self.hide()
+
+    def show_return(self, ret: StoredReturn | None) -> None:
+        for line in self.lines:
+            line.deleteLater()
+        self.lines = []
+        self.return_id = ret.id if ret is not None else ""
+        records = ret.records if ret is not None else []
+        for n, record in enumerate(records):
+            if record.get("hit"):
+                line = _HitLine(self, n, record)
+                self.lines.append(line)
+                self._layout.addWidget(line)
+        self.setVisible(bool(self.lines))
+        self._update()
+        if self.lines:
+            self._tick.start()
+        else:
+            self._tick.stop()
+
+    def set_snapshot(self, snapshot: AlertSnapshot) -> None:
+        self.confirmations = snapshot.confirmations
+        self.offset_seconds = snapshot.clock_offset
+        self._update()
+
+    def _update(self) -> None:
+        now = gateway_now(self.offset_seconds)
+        for line in self.lines:
+            line.update_state(self.confirmations.get(line.nic), now)
+
+
+# -- the agency queue ------------------------------------------------------------------------------
+class IncomingQueueModel(QAbstractTableModel):
+    HEADERS = ("Time left", "Request", "Type", "Subject", "Priority", "NIC", "OCA", "From",
+               "State")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.items: list[IncomingRequest] = []
+        self.now: datetime = gateway_now(0)
+
+    def set_items(self, items: list[IncomingRequest], now: datetime) -> None:
+        self.beginResetModel()
+        self.items = list(items)
+        self.now = now
+        self.endResetModel()
+
+    def tick(self, now: datetime) -> None:
+        self.now = now
+        if self.items:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.items) - 1, 0))
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.items)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
+                and 0 <= section < len(self.HEADERS):
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self.items):
+            return None
+        item = self.items[index.row()]
+        request = item.request
+        if role == Qt.ItemDataRole.DisplayRole:
+            data = request.get("data_set") or {}
+            subject = data.get("NAM") or data.get("LIC") or data.get("VIN") or \
+                data.get("SER") or ""
+            values = (
+                "answered" if item.answered_by else deadline_text(item.remaining(self.now)),
+                {1: "1st", 2: "2ND REQUEST", 3: "3RD REQUEST"}.get(item.rno, str(item.rno)),
+                RTY_WORDS.get(str(request.get("rty") or ""), str(request.get("rty") or "")),
+                str(subject), "URGENT" if request.get("pri") == "U" else "routine",
+                item.nic, str(request.get("oca") or ""),
+                f"{request.get('requesting_ori', '')} {request.get('requesting_name', '')}",
+                self.state(item))
+            return values[index.column()]
+        if role == Qt.ItemDataRole.FontRole and (item.rno > 1 or item.overdue(self.now)) \
+                and not item.answered_by:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.ItemDataRole.BackgroundRole and not item.answered_by:
+            if item.overdue(self.now):
+                return QBrush(QColor("#8e0b20"))
+            if item.rno > 1:
+                return QBrush(QColor("#8a4b00"))
+        if role == Qt.ItemDataRole.ForegroundRole and not item.answered_by and \
+                (item.overdue(self.now) or item.rno > 1):
+            return QBrush(QColor("#ffffff"))
+        return None
+
+    def state(self, item: IncomingRequest) -> str:
+        if item.answered_by:
+            cst = (item.answered_by.get("fields") or {}).get("CST", "")
+            return {"Y": "answered: confirmed", "N": "answered: not confirmed",
+                    "T": "answered: will confirm by"}.get(str(cst), "answered")
+        return "OVERDUE — answer now" if item.overdue(self.now) else "waiting for you"
+
+
+class AgencyQueueView(QWidget):
+    """Requests from other agencies to confirm our records, soonest deadline first."""
+
+    answer_requested = Signal(str, str)  # NIC, CST (Y / N / T)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.offset_seconds = 0.0
+        self.heading = QLabel("")
+        self.heading.setObjectName("QueueHeading")
+        self.model = IncomingQueueModel(self)
+        self.table = QTableView()
+        self.table.setObjectName("AgencyQueue")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        for column in range(len(IncomingQueueModel.HEADERS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.confirm = QPushButton("Confirmed (Y)…")
+        self.deny = QPushButton("Not confirmed (N)…")
+        self.later = QPushButton("Will confirm by… (T)")
+        buttons = QHBoxLayout()
+        for button, cst in ((self.confirm, "Y"), (self.deny, "N"), (self.later, "T")):
+            button.setMinimumHeight(36)
+            button.clicked.connect(lambda _=False, cst=cst: self._answer(cst))
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+        self._tick = QTimer(self)
+        self._tick.setInterval(1000)
+        self._tick.timeout.connect(lambda: self.model.tick(gateway_now(self.offset_seconds)))
+        self._tick.start()
+        self.set_snapshot(None)
+
+    def set_snapshot(self, snapshot: AlertSnapshot | None) -> None:
+        selected = self.selected()
+        items = snapshot.queue if snapshot is not None else []
+        self.offset_seconds = snapshot.clock_offset if snapshot is not None else 0.0
+        self.model.set_items(items, gateway_now(self.offset_seconds))
+        waiting = [i for i in items if not i.answered_by]
+        self.heading.setText(
+            f"<b>Hit confirmation requests for our agency</b> — {len(waiting)} waiting"
+            if waiting else "<b>Hit confirmation requests for our agency</b> — none waiting")
+        for row, item in enumerate(self.model.items):
+            if selected is not None and item.nic == selected.nic:
+                self.table.selectRow(row)
+                break
+        else:
+            if waiting:
+                self.table.selectRow(0)
+        self._enable()
+
+    def selected(self) -> IncomingRequest | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.items[rows[0].row()] if rows else None
+
+    def _enable(self) -> None:
+        item = self.selected()
+        for button in (self.confirm, self.deny, self.later):
+            button.setEnabled(item is not None)
+
+    def _answer(self, cst: str) -> None:
+        item = self.selected()
+        if item is not None:
+            self.answer_requested.emit(item.nic, cst)
