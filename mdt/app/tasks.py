@@ -38,6 +38,10 @@ class TaskRunner(QObject):
         return self._pending
 
     def run(self, fn: Callable[[], Any], callback: Callback | None = None) -> Future[Any]:
+        if self._closed:  # a timer that fires while the window closes: nothing to run it for
+            cancelled: Future[Any] = Future()
+            cancelled.cancel()
+            return cancelled
         self._pending += 1
 
         def work() -> Any:

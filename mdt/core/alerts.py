@@ -274,7 +274,8 @@ def alerts_for_event(event: Mapping[str, Any]) -> list[Alert]:
     if not isinstance(event.get("id"), str):
         return []
     if kind in ("response", "delayed_hit"):
-        records = [r for r in event.get("records") or [] if isinstance(r, Mapping)]
+        raw = event.get("records")
+        records = [r for r in raw if isinstance(r, Mapping)] if isinstance(raw, list) else []
         return [_hit_alert(event, n, r) for n, r in enumerate(records) if r.get("hit")]
     if kind == "hit_confirmation_request":
         return [_incoming_yq(event)]
