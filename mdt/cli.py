@@ -1,4 +1,5 @@
-"""The headless command line: ``mdt login``, ``mdt send``, ``mdt sync``, ``mdt show``. No Qt.
+"""The headless command line: ``mdt login``, ``mdt send``, ``mdt sync``, ``mdt show``,
+``mdt alerts`` / ``ack`` / ``confirm`` / ``answer`` / ``queue``. No Qt.
 
 It runs the same :class:`~mdt.terminal.Terminal` as the GUI. Passwords and one-time codes come
 from a prompt, or from ``MDT_PASSWORD`` / ``MDT_OTP`` for scripts. Exit codes: 0 done,
@@ -94,15 +95,108 @@ def cmd_send(args: argparse.Namespace, terminal: Terminal) -> int:
     values = _field_pairs(args.fields)
     dest = [d.upper() for d in args.dest.split(",")] if args.dest else None
     message = terminal.send(args.mke.upper(), values, dest=dest, purpose=args.purpose)
+    return _send_now(terminal, message, args.queue_only)
+
+
+def _send_now(terminal: Terminal, message: dict[str, Any], queue_only: bool) -> int:
     print(f"Queued {message['mke']} {message['id']}:")
     print(message["text"])
-    if not args.queue_only:
+    if not queue_only:
         try:
             report = terminal.sync_once()
         except GatewayUnreachable as exc:
             print(f"Offline ({exc.message}); the message stays queued. Run 'mdt sync' later.")
             return EXIT_OK
         print(f"Sent {report.sent}; {report.applied} new events.")
+    return EXIT_OK
+
+
+def cmd_alerts(args: argparse.Namespace, terminal: Terminal) -> int:
+    """Open alerts (or all), loudest and soonest first, with the time left on the gateway's
+    clock. Also raises the alerts of requests whose time ran out."""
+    from mdt.core.alerts import parse_time
+    from mdt.core.confirmation import deadline_text
+
+    _open(args, terminal)
+    desk = terminal.alert_desk
+    snapshot = desk.snapshot()
+    alerts = desk.history() if args.all else snapshot.open_alerts
+    if args.json:
+        print(json.dumps(alerts, indent=2))
+        return EXIT_OK
+    if not alerts:
+        print("No open alerts.")
+    for alert in alerts:
+        deadline = parse_time(alert.get("deadline"))
+        left = deadline_text(deadline - snapshot.now) if deadline else ""
+        acked = f" — acknowledged by {alert['acked_by']}" if alert.get("acked_at") else ""
+        print(f"{alert['id'][:8]} {alert['severity'].upper():8} {alert['title']}"
+              + (f" [{left}]" if left else "") + acked)
+    return EXIT_OK
+
+
+def _alert_id(terminal: Terminal, prefix: str) -> str:
+    matches = [a["id"] for a in terminal.alert_desk.history() if a["id"].startswith(prefix)]
+    if len(matches) != 1:
+        raise CliError(f"'{prefix}' matches {len(matches)} alerts: give more of the id.",
+                       EXIT_USAGE)
+    return matches[0]
+
+
+def cmd_ack(args: argparse.Namespace, terminal: Terminal) -> int:
+    _open(args, terminal)
+    alert_id = _alert_id(terminal, args.alert_id)
+    if terminal.alert_desk.acknowledge(alert_id, args.note or ""):
+        print(f"Acknowledged {alert_id} (audited).")
+    else:
+        print(f"{alert_id} was already acknowledged.")
+    return EXIT_OK
+
+
+def cmd_confirm(args: argparse.Namespace, terminal: Terminal) -> int:
+    """A YQ for a hit: built from the record (first request) or from the last request (next)."""
+    from mdt.core.confirmation import ConfirmationError
+
+    _open(args, terminal)
+    desk = terminal.alert_desk
+    try:
+        if args.next:
+            draft = desk.draft_next_request(args.target)
+        else:
+            returns = [r for r in terminal.recent_returns(500) if r.id.startswith(args.target)]
+            if len(returns) != 1:
+                raise CliError(f"'{args.target}' matches {len(returns)} cached returns.",
+                               EXIT_USAGE)
+            draft = desk.draft_yq(returns[0].id, args.record, args.priority)
+    except ConfirmationError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from exc
+    return _send_now(terminal, desk.send("YQ", draft), args.queue_only)
+
+
+def cmd_answer(args: argparse.Namespace, terminal: Terminal) -> int:
+    """A YR for a request in the agency queue."""
+    from mdt.core.confirmation import ConfirmationError
+
+    _open(args, terminal)
+    try:
+        draft = terminal.alert_desk.draft_yr(args.nic.upper(), args.status, confirm_by=args.by
+                                             or "", remarks=args.remarks or "")
+    except ConfirmationError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from exc
+    return _send_now(terminal, terminal.alert_desk.send("YR", draft), args.queue_only)
+
+
+def cmd_queue(args: argparse.Namespace, terminal: Terminal) -> int:
+    from mdt.core.confirmation import deadline_text
+
+    _open(args, terminal)
+    snapshot = terminal.alert_desk.snapshot()
+    if not snapshot.queue:
+        print("No hit confirmation requests for the agency.")
+    for item in snapshot.queue:
+        state = "answered" if item.answered_by else deadline_text(item.remaining(snapshot.now))
+        print(f"{item.nic} request {item.rno} from {item.request.get('requesting_ori')} "
+              f"({'urgent' if item.request.get('pri') == 'U' else 'routine'}): {state}")
     return EXIT_OK
 
 
@@ -282,6 +376,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("text", nargs="+")
     p.add_argument("--json", action="store_true")
     p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--user")
+
+    p = add("alerts", cmd_alerts, "Show open alerts (hits, detainers, hit confirmations).")
+    p.add_argument("--all", action="store_true", help="the whole history, acknowledged too")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--user")
+
+    p = add("ack", cmd_ack, "Acknowledge an alert (recorded in the audit log).")
+    p.add_argument("alert_id", help="the alert's id or its first characters")
+    p.add_argument("--note", help="e.g. the booking number a detainer concerns")
+    p.add_argument("--user")
+
+    p = add("confirm", cmd_confirm, "Send a hit confirmation request (YQ) built from a hit.")
+    p.add_argument("target", help="the return's id (or its start); with --next: the NIC")
+    p.add_argument("record", type=int, nargs="?", default=0,
+                   help="which record of the return (0 = the first)")
+    p.add_argument("--priority", choices=["U", "R"], default="U",
+                   help="U urgent (10 minutes, default), R routine (1 hour)")
+    p.add_argument("--next", action="store_true",
+                   help="send the next request (RNO 2, 3) for an unanswered YQ")
+    p.add_argument("--queue-only", action="store_true")
+    p.add_argument("--user")
+
+    p = add("answer", cmd_answer, "Answer a hit confirmation request (YR) in the agency queue.")
+    p.add_argument("nic")
+    p.add_argument("status", choices=["Y", "N", "T"],
+                   help="Y confirmed, N not confirmed, T will confirm by --by HHMM")
+    p.add_argument("--by", help="HHMM, with T")
+    p.add_argument("--remarks")
+    p.add_argument("--queue-only", action="store_true")
+    p.add_argument("--user")
+
+    p = add("queue", cmd_queue, "Show the agency's hit confirmation requests.")
     p.add_argument("--user")
 
     p = add("cancel", cmd_cancel, "Cancel a queued message before it goes out.")

@@ -223,3 +223,38 @@ def test_alert_bar_shows_the_loudest_first_and_escape_does_nothing(qtbot: QtBot)
     assert signal.args == ["c"]
     bar.set_alerts([], 0.0)
     assert not bar.isVisible()
+
+
+def test_desktop_notification_names_the_kind_never_the_person(qtbot: QtBot) -> None:
+    from PySide6.QtWidgets import QWidget
+
+    from mdt.ui.alert_sound import DesktopNotifier
+
+    window = QWidget()
+    qtbot.addWidget(window)
+    notifier = DesktopNotifier(window)
+    notifier.notify([{"id": "a", "kind": "ivf_hit", "severity": "critical",
+                      "title": "IMMIGRATION VIOLATOR HIT — Deported felon: ZANMIR, SOREN T"}])
+    assert notifier.sent == ["Immigration violator hit — open the terminal"]
+    assert "ZANMIR" not in " ".join(notifier.sent)
+
+
+def test_sounds_differ_by_severity_and_read_aloud_is_silently_absent(qtbot: QtBot) -> None:
+    from mdt.ui.alert_sound import AlertSounder, SoundPlayer, Speaker
+
+    player = SoundPlayer()
+    assert {p.name for p in player.sounds.values()} == {"critical.wav", "high.wav", "info.wav"}
+    assert len({p.read_bytes() for p in player.sounds.values()}) == 3  # three distinct sounds
+    speaker = Speaker()
+    sounder = AlertSounder(player, speaker=speaker, read_aloud=lambda: True)
+    new = sounder.update([{"id": "1", "kind": "admin", "severity": "info", "title": "Note"}])
+    assert [a["id"] for a in new] == ["1"] and sounder.played == ["info"]
+    assert not sounder.repeating
+    sounder.update([{"id": "1", "kind": "admin", "severity": "info", "title": "Note"},
+                    {"id": "2", "kind": "yr", "severity": "high", "title": "YR CONFIRMED"}])
+    assert sounder.played == ["info", "high"]  # each alert sounds once
+    assert sounder.spoken == (["YR CONFIRMED"] if speaker.available else [])
+    sounder.update([{"id": "3", "kind": "detainer", "severity": "critical", "title": "D"}])
+    assert sounder.played[-1] == "critical" and sounder.repeating
+    sounder.update([])  # acknowledged: the repeating stops
+    assert not sounder.repeating
