@@ -56,6 +56,9 @@ _DECLARED = [
             "Where the wrapped cache key is held: 'os' (the OS keystore through keyring) or "
             "'wrapped-file' (a file holding only the password-wrapped key; an agency must allow "
             "it, for machines without a keystore, such as training laptops)."),
+    Setting("workstation_layout", str, "auto",
+            "The main screen's layout: auto (by the account's role), officer (one column, large "
+            "type) or dispatcher (queue, units, returns side by side). Ctrl+Shift+D switches."),
     Setting("read_alerts_aloud", bool, False,
             "Read the title of each new critical or high alert aloud (where text-to-speech is "
             "installed), for an officer who is driving."),

@@ -251,6 +251,11 @@ class Terminal:
     def health(self) -> dict[str, Any]:
         return dict(self._run(self.client.health(), timeout=20))
 
+    def units(self) -> list[dict[str, Any]]:
+        """The agency's units (a dispatcher's unit list); needs the gateway."""
+        self._require()
+        return list(self._run(self.client.units(), timeout=20))
+
     def demo_accounts(self) -> list[dict[str, Any]]:
         return list(self._run(self.client.demo_accounts(), timeout=20))
 

@@ -688,6 +688,25 @@ def create_app(config: GatewayConfig) -> FastAPI:
         stored = gateway.state.add_audit(account.user_id, records)
         return {"accepted": [r["id"] for r in records], "new": stored}
 
+    @app.get("/v1/units")
+    async def units(authorization: str | None = Header(default=None)) -> dict[str, Any]:
+        """The terminals of the caller's agency (ORI): for a dispatcher's unit list and for
+        addressing an administrative message (AM) to a unit."""
+        account = gateway.user_for(authorization)
+        now = time.time()
+        units = []
+        for other in gateway.state.accounts():
+            if other.ori != account.ori or other.role == "trainer":
+                continue
+            receipts = gateway.state.receipts(other.user_id)
+            last_login = gateway.state.last_login(other.user_id)
+            units.append({"user_id": other.user_id, "name": other.name, "unit": other.unit,
+                          "role": other.role, "signed_in": gateway.state.signed_in(
+                              other.user_id, now),
+                          "last_login_at": iso(last_login) if last_login else None,
+                          "last_contact_at": receipts["fetched_at"]})
+        return {"ori": account.ori, "units": units}
+
     @app.get("/v1/forms")
     async def forms(authorization: str | None = Header(default=None),
                     if_none_match: str | None = Header(default=None)) -> Response:

@@ -232,6 +232,11 @@ class State:
                               (user_id,)).fetchone()
         return row[0] if row else None
 
+    def signed_in(self, user_id: str, now: float) -> bool:
+        """Whether the user holds a session that is neither logged out nor expired."""
+        return self.db.execute("SELECT 1 FROM sessions WHERE user_id = ? AND revoked = 0 AND "
+                               "expires_at > ? LIMIT 1", (user_id, now)).fetchone() is not None
+
     # -- messages (idempotency) ------------------------------------------------------------------
     def message(self, message_id: str) -> tuple[str, str, dict[str, Any]] | None:
         row = self.db.execute("SELECT user_id, body_hash, answer FROM messages WHERE id = ?",

@@ -274,3 +274,12 @@ class GatewayClient:
             return []
         accounts = self._expect_dict(body, "the demo accounts").get("accounts", [])
         return [a for a in accounts if isinstance(a, dict)] if isinstance(accounts, list) else []
+
+    async def units(self) -> list[dict[str, Any]]:
+        """The terminals of the operator's agency: unit, name, role, signed in, last contact."""
+        body = self._expect_dict(await self._json("GET", "/v1/units", headers=self._auth()),
+                                 "the unit list")
+        units = body.get("units")
+        if not isinstance(units, list):
+            raise GatewayUnreachable("The gateway's unit list makes no sense.", code="bad_answer")
+        return [u for u in units if isinstance(u, dict) and isinstance(u.get("user_id"), str)]

@@ -42,8 +42,10 @@ from mdt.ui.confirmation_view import AgencyQueueView, HitConfirmationPanel
 from mdt.ui.form_view import FormView
 from mdt.ui.login import LoginPage, describe_error
 from mdt.ui.relogin import ReloginDialog
+from mdt.ui.returns_compare import ReturnsCompare
 from mdt.ui.returns_view import ReturnDetail, ReturnsModel, build_rows
 from mdt.ui.theme import apply_theme
+from mdt.ui.unit_list import UnitListView
 
 TRAINING_TEXT = ("TRAINING — synthetic data only, not for operational use — "
                  "training gateway")
@@ -89,10 +91,11 @@ class TerminalPage(QWidget):
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.form_picker.setMinimumContentsLength(12)
         self.form_stack = QStackedWidget()
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.addWidget(self.form_picker)
-        left_layout.addWidget(self.form_stack, 1)
+        self.forms_panel = QWidget()
+        self.forms_panel.setObjectName("FormsPanel")
+        forms_layout = QVBoxLayout(self.forms_panel)
+        forms_layout.addWidget(self.form_picker)
+        forms_layout.addWidget(self.form_stack, 1)
 
         self.model = ReturnsModel(self)
         self.model.unanswered_after = float(
@@ -110,33 +113,33 @@ class TerminalPage(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.detail = ReturnDetail()
         self.hit_panel = HitConfirmationPanel()
+        self.pin = QPushButton("Pin beside (Ctrl+P)")
+        self.pin.setObjectName("PinReturn")
+        self.pin.clicked.connect(self.pin_selected)
         detail_box = QWidget()
         detail_layout = QVBoxLayout(detail_box)
         detail_layout.setContentsMargins(0, 0, 0, 0)
         detail_layout.addWidget(self.hit_panel)
         detail_layout.addWidget(self.detail, 1)
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.table)
-        right.addWidget(detail_box)
-        right.setSizes([220, 480])
+        detail_layout.addWidget(self.pin)
+        self.returns_panel = QSplitter(Qt.Orientation.Vertical)
+        self.returns_panel.addWidget(self.table)
+        self.returns_panel.addWidget(detail_box)
+        self.returns_panel.setSizes([220, 480])
         self.queue = AgencyQueueView()
-        self.tabs = QTabWidget()
-        self.tabs.setObjectName("TerminalTabs")
-        self.tabs.addTab(right, "Returns")
-        self.tabs.addTab(self.queue, "Agency queue")
+        self.units = UnitListView()
+        self.compare = ReturnsCompare()
+        self.tabs: QTabWidget | None = None
+        self.layout_kind = ""
+        self._arranged: QWidget | None = None
 
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(left)
-        split.addWidget(self.tabs)
-        split.setSizes([420, 700])
-
-        layout = QVBoxLayout(self)
+        self.body = QVBoxLayout(self)
         top = QHBoxLayout()
         top.addWidget(self.operator_label, 1)
-        layout.addLayout(top)
-        layout.addWidget(self.command)
-        layout.addWidget(self.command_feedback)
-        layout.addWidget(split, 1)
+        self.body.addLayout(top)
+        self.body.addWidget(self.command)
+        self.body.addWidget(self.command_feedback)
+        self.arrange("officer")
 
         self.command.returnPressed.connect(self.run_command)
         self.form_picker.currentIndexChanged.connect(self._picked)
@@ -149,9 +152,101 @@ class TerminalPage(QWidget):
         self.hit_panel.yq_requested.connect(self.request_confirmation)
         self.hit_panel.next_request.connect(self.request_next_confirmation)
         self.queue.answer_requested.connect(self.answer_request)
+        self.units.message_requested.connect(self.message_unit)
+        self._units_timer = QTimer(self)
+        self._units_timer.setInterval(30_000)
+        self._units_timer.timeout.connect(self.refresh_units)
+        QShortcut(QKeySequence("Ctrl+P"), self, self.pin_selected)
         controller.alerts.changed.connect(self._alerts_changed)
         controller.sync.events_applied.connect(lambda _events: self._reload.start())
         controller.sync.outbox_changed.connect(lambda *_args: self._reload.start())
+
+    # -- the two workstation layouts -------------------------------------------------------------
+    def arrange(self, kind: str) -> None:
+        """Lay the same widgets out for an officer (one column: the command line, then the last
+        returns; forms and the queue one tab away; large type and touch targets) or for a
+        dispatcher (the agency queue and the unit list, returns side by side, the form open)."""
+        kind = "dispatcher" if kind == "dispatcher" else "officer"
+        current = self._current_row() if self.model.rows else None
+        parts = (self.forms_panel, self.returns_panel, self.queue, self.units, self.compare)
+        for part in parts:
+            part.setParent(None)  # taken out of the old arrangement before it goes
+        if self._arranged is not None:
+            self._arranged.deleteLater()
+        if kind == "officer":
+            tabs = QTabWidget()
+            tabs.setObjectName("TerminalTabs")
+            tabs.addTab(self.returns_panel, "Returns")
+            tabs.addTab(self.forms_panel, "Form")
+            tabs.addTab(self.queue, "Agency queue")
+            tabs.setCurrentWidget(self.returns_panel)
+            self.tabs = tabs
+            arranged: QWidget = tabs
+            shown: tuple[QWidget, ...] = (self.returns_panel,)  # the current tab only
+        else:
+            left = QSplitter(Qt.Orientation.Vertical)
+            left.addWidget(self.queue)
+            left.addWidget(self.units)
+            left.setSizes([420, 260])
+            middle = QSplitter(Qt.Orientation.Horizontal)
+            middle.addWidget(self.returns_panel)
+            middle.addWidget(self.compare)
+            split = QSplitter(Qt.Orientation.Horizontal)
+            split.addWidget(left)
+            split.addWidget(middle)
+            split.addWidget(self.forms_panel)
+            split.setSizes([520, 760, 380])
+            self.tabs = None
+            arranged = split
+            shown = parts
+        self.body.addWidget(arranged, 1)
+        arranged.show()  # now, not on the next turn of the event loop
+        for part in shown:
+            part.show()
+        self.compare.setVisible(kind == "dispatcher" and bool(self.compare.panes))
+        self._arranged = arranged
+        self.layout_kind = kind
+        self.setObjectName("TerminalPage")
+        self.setProperty("layoutKind", kind)
+        self.style().unpolish(self)
+        self.style().polish(self)
+        for widget in self.findChildren(QWidget):
+            widget.style().unpolish(widget)
+            widget.style().polish(widget)
+        if current is not None:
+            self.detail.show_row(current, offline=self.offline)
+
+    def show_part(self, part: QWidget) -> None:
+        """Bring the returns, the form or the queue into view (a tab in the officer layout)."""
+        if self.tabs is not None and self.tabs.indexOf(part) >= 0:
+            self.tabs.setCurrentWidget(part)
+
+    def pin_selected(self) -> None:
+        """Keep the shown return beside the others (a dispatcher comparing returns)."""
+        row = self._current_row()
+        if row is not None and row.ret is not None:
+            self.compare.pin(row, offline=self.offline)
+            self.compare.setVisible(self.layout_kind == "dispatcher")
+
+    def message_unit(self, unit: str) -> None:
+        """An AM to one of our units: the switch routes AMs by ORI; the unit is named first."""
+        operator = getattr(self, "operator", None)
+        view = self.open_form("AM", {"TXT": f"ATTN {unit.upper()}: "})
+        if view is not None and operator is not None:
+            view.set_destination([operator.ori])
+        self.feedback(f"AM to {unit}: write the message, then press Enter to send.")
+
+    def refresh_units(self) -> None:
+        if self.layout_kind != "dispatcher" or getattr(self, "operator", None) is None:
+            return
+
+        def done(units: Any, error: BaseException | None) -> None:
+            if error is not None:
+                self.units.mark_stale(describe_error(error))
+            else:
+                self.units.set_units(units)
+
+        self.controller.tasks.run(self.controller.terminal.units, done)
 
     # -- setting up after sign-in -------------------------------------------------------------
     def start(self, operator: Operator) -> None:
@@ -171,8 +266,11 @@ class TerminalPage(QWidget):
             return forms
 
         self.controller.tasks.run(load, self._forms_loaded)
-        if operator.role == "dispatcher":  # the agency queue is a dispatcher's first screen
-            self.tabs.setCurrentWidget(self.queue)
+        chosen = str(terminal.settings.get("workstation_layout"))
+        self.arrange(chosen if chosen in ("officer", "dispatcher") else
+                     "dispatcher" if operator.role == "dispatcher" else "officer")
+        self._units_timer.start()
+        self.refresh_units()
         self._retention.start()
         self.reload()
 
@@ -208,6 +306,7 @@ class TerminalPage(QWidget):
                 shortcut.activated.connect(lambda mke=form.mke: self.open_form(mke))
         self.form_picker.blockSignals(False)
         self.open_form("QV")
+        self.show_part(self.returns_panel)  # the command line and the last returns first
         self.command.setFocus()
 
     # -- forms and the command line ------------------------------------------------------------
@@ -228,6 +327,7 @@ class TerminalPage(QWidget):
             return None
         self.form_picker.setCurrentIndex(self.form_picker.findData(mke))
         self.form_stack.setCurrentWidget(self.scrolls[mke])
+        self.show_part(self.forms_panel)
         if values:
             view.clear()
             view.set_values(values)
@@ -270,6 +370,7 @@ class TerminalPage(QWidget):
             self.feedback(f"Queued {message['mke']} — {message['text'].splitlines()[-1]}")
             if view is not None:
                 view.clear()
+            self.show_part(self.returns_panel)  # the answer will show there
             if from_command_line:
                 self.command.setFocus()
             self.reload()
@@ -316,7 +417,9 @@ class TerminalPage(QWidget):
         self.hit_panel.set_snapshot(snapshot)
         self.queue.set_snapshot(snapshot)
         waiting = sum(1 for item in snapshot.queue if not item.answered_by)
-        self.tabs.setTabText(1, f"Agency queue ({waiting})" if waiting else "Agency queue")
+        if self.tabs is not None:
+            self.tabs.setTabText(self.tabs.indexOf(self.queue),
+                                 f"Agency queue ({waiting})" if waiting else "Agency queue")
 
     def _open_draft(self, mke: str, draft: Any, error: BaseException | None, what: str) -> None:
         if error is not None:
@@ -343,7 +446,7 @@ class TerminalPage(QWidget):
 
     def show_return(self, return_id: str) -> bool:
         """Select the return with this id in the list (the alert bar's "Confirm hit")."""
-        self.tabs.setCurrentIndex(0)
+        self.show_part(self.returns_panel)
         for row, candidate in enumerate(self.model.rows):
             if candidate.ret is not None and candidate.ret.id == return_id:
                 self.table.selectRow(row)
@@ -425,6 +528,7 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence("Ctrl+K"), self, self.alert_bar.acknowledge_current)
         QShortcut(QKeySequence("Ctrl+Shift+A"), self, self.open_alerts)
         QShortcut(QKeySequence("Ctrl+Shift+Q"), self, self.open_queue)
+        QShortcut(QKeySequence("Ctrl+Shift+D"), self, self.toggle_layout)
 
     def _alerts_changed(self, snapshot: Any) -> None:
         self.alert_bar.set_alerts(snapshot.open_alerts, snapshot.clock_offset)
@@ -455,8 +559,17 @@ class MainWindow(QMainWindow):
             self.open_alerts(str(alert["id"]))
 
     def open_queue(self) -> None:
-        self.terminal.tabs.setCurrentWidget(self.terminal.queue)
+        self.terminal.show_part(self.terminal.queue)
         self.terminal.queue.table.setFocus()
+
+    def toggle_layout(self) -> None:
+        """Officer ↔ dispatcher layout (Ctrl+Shift+D); the choice is kept."""
+        kind = "officer" if self.terminal.layout_kind == "dispatcher" else "dispatcher"
+        self.terminal.arrange(kind)
+        self.terminal.refresh_units()
+        settings = self.controller.terminal.settings
+        settings.set("workstation_layout", kind)
+        self.controller.tasks.run(settings.save)
 
     def open_alerts(self, select: str = "") -> AlertsDialog:
         if self.alerts_dialog is None:

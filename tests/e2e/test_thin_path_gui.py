@@ -128,7 +128,8 @@ def test_an_expired_session_is_renewed_without_losing_the_query(qtbot: QtBot,
         page.run_command()
         qtbot.waitUntil(window.relogin_button.isVisible, timeout=15000)
         assert window.connection.text().startswith("Session expired")
-        assert [r.message["state"] for r in page.model.rows if r.message] == ["queued"]
+        qtbot.waitUntil(lambda: [r.message["state"] for r in page.model.rows if r.message]
+                        == ["queued"], timeout=5000)
         dialog = window.open_relogin()
         dialog.password.setText(gw.demo_account_password)
         dialog.otp.setText(gw.demo_account("officer1")["otp_now"])

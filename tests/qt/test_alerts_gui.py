@@ -141,7 +141,15 @@ def test_dispatcher_queue_sorted_louder_repeats_and_answered_in_time(
     controller, window = signed_in(qtbot, gateway, "dispatch1")
     page = window.terminal
     try:
-        assert page.tabs.currentWidget() is page.queue  # a dispatcher starts on the queue
+        # A dispatcher's layout: the queue and the unit list beside the returns and the form.
+        assert page.layout_kind == "dispatcher" and page.tabs is None
+        assert page.queue.isVisible() and page.units.isVisible()
+        assert page.forms_panel.isVisible() and page.returns_panel.isVisible()
+        qtbot.waitUntil(lambda: page.units.model.rowCount() >= 3, timeout=10000)
+        units = {u["user_id"]: u for u in page.units.model.units}
+        assert set(units) == {"officer1", "officer2", "dispatch1"}  # MD1012600's terminals
+        assert units["dispatch1"]["signed_in"] is True
+        assert "signed in" in page.units.heading.text()
         base = {"type": "hit_confirmation_request", "requesting_ori": "VA0290000",
                 "requesting_name": "DEPUTY PAT PRACTICE", "phone": "703-555-0129", "pri": "U"}
         _inject(gateway, [
@@ -155,7 +163,7 @@ def test_dispatcher_queue_sorted_louder_repeats_and_answered_in_time(
         assert model.data(model.index(0, 1)) == "2ND REQUEST"
         assert model.data(model.index(0, 1), Qt.ItemDataRole.FontRole).bold()
         assert "left" in model.data(model.index(0, 0))
-        assert "(2)" in page.tabs.tabText(1)
+        assert "2 waiting" in page.queue.heading.text()
         assert window.alert_bar.title.text().startswith("SECOND REQUEST")
 
         page.queue.table.selectRow(1)
@@ -169,7 +177,22 @@ def test_dispatcher_queue_sorted_louder_repeats_and_answered_in_time(
                                     for i in model.items), timeout=15000)
         answered = next(r for r, i in enumerate(model.items) if i.nic == "V260000002")
         assert model.data(model.index(answered, 8)) == "answered: confirmed"
-        qtbot.waitUntil(lambda: "(1)" in page.tabs.tabText(1), timeout=5000)
+        qtbot.waitUntil(lambda: "1 waiting" in page.queue.heading.text(), timeout=5000)
+
+        # A message to a unit: the AM form opens addressed to our ORI, naming the unit.
+        row = next(r for r, u in enumerate(page.units.model.units) if u["user_id"] == "officer1")
+        page.units.table.selectRow(row)
+        qtbot.mouseClick(page.units.message, Qt.MouseButton.LeftButton)
+        am = page.views["AM"]
+        assert am.values()["TXT"].startswith("ATTN CAR 12:")
+        assert am.dest is not None and am.dest.text() == "MD1012600"
+
+        # Switch to the officer layout and back (Ctrl+Shift+D): the same widgets, re-laid.
+        window.toggle_layout()
+        assert page.layout_kind == "officer" and page.tabs is not None
+        assert not page.units.isVisible()
+        window.toggle_layout()
+        assert page.layout_kind == "dispatcher" and page.queue.isVisible()
         assert gui_thread_guard == []
     finally:
         controller.shutdown()
