@@ -224,6 +224,8 @@ def _return_dict(ret: Any) -> dict[str, Any]:
 def cmd_show(args: argparse.Namespace, terminal: Terminal) -> int:
     _open(args, terminal)
     returns = terminal.recent_returns(args.limit)
+    for ret in returns:  # each return shown is a read of CJI: audited, as in the GUI
+        terminal.viewed(ret.id)
     if args.json:
         print(json.dumps([_return_dict(r) for r in returns], indent=2))
         return EXIT_OK

@@ -35,6 +35,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
 from mock_server import __version__
+from mock_server.debrief import register_routes as register_debrief_routes
 from mock_server.faults import FaultBook, FaultMiddleware, Faults
 from mock_server.scenarios import INJECTABLE, ScenarioError, load_scenarios, validate_scenario
 from mock_server.state import DEMO_PASSWORD, Account, State, iso
@@ -752,6 +753,8 @@ def add_training_routes(app: FastAPI, gateway: Gateway) -> None:
         if account.role != "trainer":
             raise ApiError(403, "forbidden", "Only a trainer may do this.")
         return account
+
+    register_debrief_routes(app, gateway, trainer)  # debrief, pause and resume
 
     @app.get("/v1/training/demo-accounts")
     async def demo_accounts() -> dict[str, Any]:

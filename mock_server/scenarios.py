@@ -24,6 +24,7 @@ from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import Any
 
+from mock_server.debrief import check_expectations
 from mock_server.faults import Faults
 
 log = logging.getLogger("mdt-gateway")
@@ -62,6 +63,10 @@ def validate_scenario(data: Any) -> dict[str, Any]:
     for key in ("title", "description", "teaches"):
         if key in data and not isinstance(data[key], str):
             raise ScenarioError(f"{key}: text.", key)
+    try:
+        check_expectations(data.get("expect"))
+    except ValueError as exc:
+        raise ScenarioError(str(exc), "expect") from exc
     steps = data.get("steps")
     if not isinstance(steps, list) or not 1 <= len(steps) <= 500:
         raise ScenarioError("steps: a list of 1 to 500 steps.", "steps")

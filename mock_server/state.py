@@ -393,6 +393,42 @@ class State:
             self.db.executemany("DELETE FROM actions WHERE n = ?", [(r[0],) for r in rows])
         return [json.loads(r[1]) for r in rows]
 
+    PAUSE_SHIFT = 1e9  # seconds added to a paused scenario's steps: never due while paused
+
+    def pause_actions(self, now: float) -> bool:
+        """Hold the scenario's steps still to come (False if already paused)."""
+        with self._tx():
+            if self.get_meta("paused_at"):
+                return False
+            self.db.execute("UPDATE actions SET due = due + ?", (self.PAUSE_SHIFT,))
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('paused_at', ?)", (str(now),))
+        return True
+
+    def resume_actions(self, now: float) -> float:
+        """Let the held steps come again, later by the time spent paused; returns that time."""
+        with self._tx():
+            paused = self.get_meta("paused_at")
+            if not paused:
+                return 0.0
+            held = max(0.0, now - float(paused))
+            self.db.execute("UPDATE actions SET due = due - ? + ?", (self.PAUSE_SHIFT, held))
+            self.db.execute("DELETE FROM meta WHERE key = 'paused_at'")
+        return held
+
+    def paused_at(self) -> float | None:
+        value = self.get_meta("paused_at")
+        return float(value) if value else None
+
+    def pending_actions(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM actions").fetchone()[0])
+
+    def audit_records(self, user_id: str, since: float) -> list[dict[str, Any]]:
+        """The audit records a client shipped (alert acknowledgements, views ...), oldest first."""
+        rows = self.db.execute("SELECT body FROM audit WHERE user_id = ? AND received_at >= ?",
+                               (user_id, since)).fetchall()
+        records = [json.loads(r[0]) for r in rows]
+        return sorted(records, key=lambda r: str(r.get("at") or ""))
+
     # -- hit confirmation requests ---------------------------------------------------------------
     def add_confirmation(self, request_id: str, requester: str | None, requesting_ori: str,
                          dest: list[str], nic: str, oca: str, pri: str, respond_by: float
@@ -478,4 +514,5 @@ class State:
         with self._tx():
             for table in ("deliveries", "actions", "entries", "login_failures", "confirmations"):
                 self.db.execute(f"DELETE FROM {table}")
+            self.db.execute("DELETE FROM meta WHERE key = 'paused_at'")
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('reset_at', ?)", (str(now),))

@@ -790,8 +790,13 @@ class Cache:
                 "UPDATE alerts SET acked_by = ?, acked_at = ?, ack_note = ? "
                 "WHERE id = ? AND acked_at IS NULL", (who, utc_now(), note, alert_id))
             if cur.rowcount:
+                kind, event_id = self._conn.execute(
+                    "SELECT kind, event_id FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+                # The kind and the event let a trainer's debrief tie the acknowledgement to
+                # what the switch sent, without any record data in the detail.
+                detail = f"alert {alert_id} kind {kind} event {event_id or '-'}"
                 self._append_audit("alert-ack", "success", who=who, source="client",
-                                   device=device, detail=f"alert {alert_id} {note}".strip())
+                                   device=device, detail=f"{detail} {note}".strip())
             return bool(cur.rowcount)
 
     @_sorted_errors

@@ -204,6 +204,7 @@ class TerminalPage(QWidget):
         for part in shown:
             part.show()
         self.compare.setVisible(kind == "dispatcher" and bool(self.compare.panes))
+        self.pin.setVisible(kind == "dispatcher")  # comparing returns is a desk task
         self._arranged = arranged
         self.layout_kind = kind
         self.setObjectName("TerminalPage")
