@@ -63,12 +63,22 @@ def _serve(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     port = sock.getsockname()[1]
+    tls: dict[str, str] = {}
+    scheme = "http"
+    if args.tls:  # a classroom: the gateway's own CA signs its certificate
+        from mock_server.tls import ensure_tls
+
+        files = ensure_tls(data_dir, args.tls_name)
+        tls = {"ssl_certfile": str(files.cert), "ssl_keyfile": str(files.key)}
+        scheme = "https"
+        print(f"mdt-gateway: TLS; trainees trust the CA in {files.ca} (their ca_bundle "
+              "setting)", file=sys.stderr, flush=True)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
-                                           timeout_graceful_shutdown=2))
+                                           timeout_graceful_shutdown=2, **tls))  # type: ignore[arg-type]
     host = f"[{args.host}]" if ":" in args.host else args.host
     mode = "training" if config.training else "LIVE (no training endpoints, no demo accounts)"
     print(f"mdt-gateway: {mode}; state in {data_dir}", file=sys.stderr, flush=True)
-    print(f"mdt-gateway listening on http://{host}:{port}", flush=True)
+    print(f"mdt-gateway listening on {scheme}://{host}:{port}", flush=True)
 
     async def run() -> None:
         watcher = None
@@ -144,6 +154,15 @@ def _add_account(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ca(args: argparse.Namespace) -> int:
+    """The classroom CA file trainees' terminals must trust (made if missing)."""
+    from mock_server.tls import ensure_tls
+
+    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    print(ensure_tls(data_dir).ca)
+    return 0
+
+
 def _roster(args: argparse.Namespace) -> int:
     from mock_server.world import World
 
@@ -198,6 +217,10 @@ def _serve_options(p: argparse.ArgumentParser, top: bool) -> None:
                    help="fault: answers in several parts arrive last part first")
     p.add_argument("--down", action="append", default=d([]), metavar="DEST",
                    help="fault: a destination that is down (repeatable)")
+    p.add_argument("--tls", action="store_true", default=d(False),
+                   help="HTTPS with the gateway's own classroom CA (made in the data folder)")
+    p.add_argument("--tls-name", action="append", default=d([]), metavar="NAME",
+                   help="another host name or address for the certificate (repeatable)")
     p.add_argument("--exit-with-parent", action="store_true", default=d(False),
                    help="stop when the process that started the gateway ends")
 
@@ -220,11 +243,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     add.add_argument("--ori", required=True)
     add.add_argument("--unit", default="")
     add.add_argument("--data-dir")
+    ca = sub.add_parser("ca", help="print where the classroom CA (for --tls) is, making it")
+    ca.add_argument("--data-dir")
     roster = sub.add_parser("roster", help="print the training subjects and how to query them")
     roster.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    handler = {"accounts": _accounts, "otp": _otp, "roster": _roster,
+    handler = {"accounts": _accounts, "otp": _otp, "roster": _roster, "ca": _ca,
                "add-account": _add_account}.get(args.command, _serve)
     return handler(args)
 

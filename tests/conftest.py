@@ -90,7 +90,7 @@ class Gateway:
         return next(a for a in accounts if a["user_id"] == user_id)
 
 
-LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
+LISTENING = re.compile(r"listening on (https?://127\.0\.0\.1:\d+)")
 
 
 def start_gateway(data_dir: Path, *extra: str) -> Gateway:

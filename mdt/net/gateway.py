@@ -13,6 +13,7 @@ three exceptions, so callers can tell a dead link from a refusal:
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,6 +55,18 @@ class GatewayUser:
     role: str
     ori: str
     unit: str = ""
+
+
+def _untrusted_certificate(exc: BaseException) -> bool:
+    """Whether a failed request failed on the server's certificate (anywhere in its causes)."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 @dataclass(frozen=True)
@@ -103,7 +116,14 @@ class GatewayClient:
                  token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
-        verify: str | bool = ca_bundle if ca_bundle else True
+        verify: ssl.SSLContext | bool = True
+        if ca_bundle:  # the agency's CA (or a classroom's): trusted for this gateway only
+            try:
+                verify = ssl.create_default_context(cafile=ca_bundle)
+            except (OSError, ssl.SSLError) as exc:
+                raise GatewayUnreachable(
+                    f"The CA bundle {ca_bundle} cannot be used: {exc}. Check the ca_bundle "
+                    "setting.", code="ca_bundle") from exc
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             verify=verify,
@@ -123,6 +143,11 @@ class GatewayClient:
         try:
             response = await self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:  # connect, read, protocol, timeout errors alike
+            if _untrusted_certificate(exc):
+                raise GatewayUnreachable(
+                    f"The gateway at {self.base_url} has a certificate this terminal does not "
+                    "trust. Set the CA bundle (the agency's CA, or the classroom CA the training "
+                    "gateway made) in the settings.", code="untrusted_certificate") from exc
             raise GatewayUnreachable(
                 f"The gateway at {self.base_url} cannot be reached ({type(exc).__name__}).",
                 code="unreachable") from exc
