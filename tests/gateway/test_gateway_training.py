@@ -121,8 +121,9 @@ def test_scenarios_are_listed_started_and_saved(gw: Gateway, trainer_headers: di
     desk_base = last_seq(gw, desk)
     started = httpx.post(f"{gw.url}/v1/training/scenarios/incoming-hit-confirmation/start",
                          json={"speed": 1000}, headers=trainer_headers)
-    assert started.status_code == 200 and started.json()["steps"] == 2
-    request, reminder = wait_events(gw, desk, 2, after=desk_base)
+    assert started.status_code == 200 and started.json()["steps"] == 3
+    request, second, reminder = wait_events(gw, desk, 3, after=desk_base)
+    assert second["type"] == "hit_confirmation_request" and second["rno"] == "2"
     assert request["type"] == "hit_confirmation_request" and request["request_id"]
     assert iso_seconds(request["respond_by"]) - iso_seconds(request["created_at"]) == \
         pytest.approx(600, abs=1)
@@ -130,7 +131,7 @@ def test_scenarios_are_listed_started_and_saved(gw: Gateway, trainer_headers: di
     yr = message("YR", {"RTY": "SV", "RNO": "1", "OCA": "26-004513", "NIC": "V260000002",
                         "CST": "N", "LIC": "TRN5007", "LIS": "MD"}, dest=["VA0290000"])
     send(gw, desk, yr)
-    assert wait_events(gw, desk, 3, after=desk_base)[2]["type"] == "ack"
+    assert wait_events(gw, desk, 4, after=desk_base)[3]["type"] == "ack"
     (tracked,) = [c for c in activity(gw, trainer_headers)["hit_confirmations"]
                   if c["request_id"] == request["request_id"]]
     assert tracked["answered_by"] == "dispatch1" and tracked["status"] == "NOT_CONFIRMED"
@@ -233,4 +234,4 @@ def test_a_reset_starts_the_class_again(gw: Gateway, trainer_headers: dict[str, 
                for u in activity(gw, trainer_headers)["users"])
     restarted = httpx.post(f"{gw.url}/v1/training/reset", json={"scenario": "roll-call"},
                            headers=trainer_headers).json()
-    assert restarted["scenario"]["name"] == "roll-call"
+    assert restarted["scenario"]["name"] == "roll-call", restarted
