@@ -29,12 +29,13 @@ from PySide6.QtWidgets import (
 
 from mdt import __version__
 from mdt.app.controller import AppController
-from mdt.core.alerts import AlertKind
+from mdt.core.alerts import KIND_WORDS, AlertKind, parse_time
 from mdt.core.codes import CodeTables
 from mdt.core.command import parse_command
+from mdt.core.confirmation import ConfirmState, deadline_text
 from mdt.core.forms import FormDef
 from mdt.terminal import Operator
-from mdt.ui.alert_bar import AlertBar
+from mdt.ui.alert_bar import AlertBar, gateway_now
 from mdt.ui.alert_sound import AlertSounder, DesktopNotifier
 from mdt.ui.alerts_view import AlertsDialog
 from mdt.ui.command_line import CommandLine
@@ -46,6 +47,26 @@ from mdt.ui.returns_compare import ReturnsCompare
 from mdt.ui.returns_view import ReturnDetail, ReturnsModel, build_rows
 from mdt.ui.theme import apply_theme
 from mdt.ui.unit_list import UnitListView
+
+
+def next_deadlines(snapshot: Any) -> list[tuple[Any, str]]:
+    """Every running clock in a snapshot, soonest first: open alerts with a deadline, my YQs
+    waiting for an answer, and the agency's requests not yet answered."""
+    clocks: list[tuple[Any, str]] = []
+    for alert in snapshot.open_alerts:
+        moment = parse_time(alert.get("deadline"))
+        if moment is not None and alert["kind"] != AlertKind.DETAINER:
+            clocks.append((moment, KIND_WORDS.get(AlertKind(alert["kind"]), alert["kind"])))
+    for nic, confirmation in snapshot.confirmations.items():
+        state = confirmation.state(snapshot.now)
+        if state in (ConfirmState.WAITING, ConfirmState.WILL_CONFIRM_BY) and \
+                confirmation.deadline is not None:
+            clocks.append((confirmation.deadline, f"answer to my YQ on {nic}"))
+    for item in snapshot.queue:
+        if not item.answered_by and item.respond_by is not None:
+            clocks.append((item.respond_by, f"our YR on {item.nic}"))
+    return sorted(clocks, key=lambda c: c[0])
+
 
 TRAINING_TEXT = ("TRAINING — synthetic data only, not for operational use — "
                  "training gateway")
@@ -499,7 +520,15 @@ class MainWindow(QMainWindow):
         self.relogin_button.setObjectName("ReloginButton")
         self.relogin_button.hide()
         self.relogin_button.clicked.connect(self.open_relogin)
+        self.next_deadline = QLabel("")
+        self.next_deadline.setObjectName("NextDeadline")
+        self._deadlines: list[tuple[Any, str]] = []
+        self._offset = 0.0
+        self._deadline_tick = QTimer(self)
+        self._deadline_tick.setInterval(1000)
+        self._deadline_tick.timeout.connect(self._show_next_deadline)
         self.statusBar().addWidget(self.connection, 1)
+        self.statusBar().addPermanentWidget(self.next_deadline)
         self.statusBar().addPermanentWidget(self.relogin_button)
         self.statusBar().addPermanentWidget(self.outbox)
 
@@ -533,11 +562,27 @@ class MainWindow(QMainWindow):
 
     def _alerts_changed(self, snapshot: Any) -> None:
         self.alert_bar.set_alerts(snapshot.open_alerts, snapshot.clock_offset)
+        self._deadlines = next_deadlines(snapshot)
+        self._offset = snapshot.clock_offset
+        self._show_next_deadline()
+        if self._deadlines:
+            self._deadline_tick.start()
+        else:
+            self._deadline_tick.stop()
         new = self.sounder.update(snapshot.open_alerts)
         if new and not self.isActiveWindow():
             self.notifier.notify(new)
         if self.alerts_dialog is not None and self.alerts_dialog.isVisible():
             self._load_alert_history()
+
+    def _show_next_deadline(self) -> None:
+        """The status bar's clock: the soonest deadline (an alert's, or my YQ's answer)."""
+        if not self._deadlines:
+            self.next_deadline.setText("")
+            return
+        moment, what = self._deadlines[0]
+        text = deadline_text(moment - gateway_now(self._offset))
+        self.next_deadline.setText(f"Next deadline: {what} — {text}")
 
     def acknowledge_alert(self, alert_id: str) -> None:
         def done(_result: Any, error: BaseException | None) -> None:

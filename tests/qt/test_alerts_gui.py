@@ -103,6 +103,8 @@ def test_critical_hit_stays_until_acknowledged_then_yq_and_countdown(
         form.send()
         qtbot.waitUntil(lambda: "left" in page.hit_panel.lines[0].state.text(), timeout=15000)
         assert "urgent" in page.hit_panel.lines[0].state.text()
+        qtbot.waitUntil(lambda: "answer to my YQ" in window.next_deadline.text(), timeout=10000)
+        assert "left" in window.next_deadline.text()  # the status bar's clock
         qtbot.waitUntil(lambda: "CONFIRMED by" in page.hit_panel.lines[0].state.text(),
                         timeout=15000)
 
