@@ -19,7 +19,7 @@ import httpx
 from PySide6.QtWidgets import QApplication
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from take_screenshots import save, wait
+from take_screenshots import save, sign_in, wait
 
 
 def trainer_inject(url: str, events: list[dict[str, object]], ori: str) -> None:
@@ -53,11 +53,7 @@ def main() -> int:
         controller, window = create_window(settings)
         window.resize(1360, 860)
         window.show()
-        login = window.login
-        wait(app, lambda: login.demo.rowCount() > 0)
-        login.use_demo_account("officer1")
-        wait(app, lambda: bool(login.otp.text()))
-        login.do_sign_in()
+        sign_in(app, window, "officer1")
         page = window.terminal
         wait(app, lambda: "QW" in page.views)
         page.command.setText("QW NAM/ZANMIR, SOREN T.DOB/19790704")
@@ -79,11 +75,7 @@ def main() -> int:
         controller, window = create_window(Settings())
         window.resize(1360, 860)
         window.show()
-        login = window.login
-        wait(app, lambda: login.demo.rowCount() > 0)
-        login.use_demo_account("dispatch1")
-        wait(app, lambda: bool(login.otp.text()))
-        login.do_sign_in()
+        sign_in(app, window, "dispatch1")
         page = window.terminal
         wait(app, lambda: "YR" in page.views)
         base = {"type": "hit_confirmation_request", "requesting_ori": "VA0290000",

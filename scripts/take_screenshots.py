@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QWidget
@@ -34,6 +35,15 @@ def save(widget: QWidget, app: QApplication, path: Path) -> None:
         time.sleep(0.05)
     widget.grab().save(str(path))
     print(f"saved {path}")
+
+
+def sign_in(app: QApplication, window: Any, user: str) -> None:
+    """Sign in with a training gateway's demo account, as a user would from the list."""
+    login = window.login
+    wait(app, lambda: login.demo.rowCount() > 0)
+    login.use_demo_account(user)
+    wait(app, lambda: bool(login.otp.text()))
+    login.do_sign_in()
 
 
 def main() -> int:
@@ -59,9 +69,7 @@ def main() -> int:
         login = window.login
         wait(app, lambda: login.demo.rowCount() > 0)
         save(window, app, out / "login-day.png")
-        login.use_demo_account("officer1")
-        wait(app, lambda: bool(login.otp.text()))
-        login.do_sign_in()
+        sign_in(app, window, "officer1")
         page = window.terminal
         wait(app, lambda: "QV" in page.views)
         page.command.setText("CLN1000")

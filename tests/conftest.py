@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,6 +131,21 @@ def gateway(tmp_path: Path) -> Iterator[Gateway]:
     gw = start_gateway(tmp_path / "gateway")
     yield gw
     gw.stop()
+
+
+@pytest.fixture
+def gateway_with(tmp_path: Path) -> Iterator[Callable[..., Gateway]]:
+    """Start training gateways with extra options (e.g. ``"--confirm-delay", "0.3"``); each is
+    stopped when the test ends."""
+    started: list[Gateway] = []
+
+    def start(*extra: str) -> Gateway:
+        started.append(start_gateway(tmp_path / f"gateway-{len(started)}", *extra))
+        return started[-1]
+
+    yield start
+    for gw in started:
+        gw.stop()
 
 
 @pytest.fixture

@@ -9,23 +9,20 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
-    QHeaderView,
     QPushButton,
     QSplitter,
-    QTableView,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
 from mdt.core.alerts import KIND_WORDS, AlertKind
-
-Index = QModelIndex | QPersistentModelIndex
+from mdt.ui.table_model import HeaderedTableModel, Index, row_table
 
 
 def _short_time(iso: str | None) -> str:
@@ -35,35 +32,20 @@ def _short_time(iso: str | None) -> str:
     return iso[5:19].replace("T", " ")
 
 
-class AlertHistoryModel(QAbstractTableModel):
+class AlertHistoryModel(HeaderedTableModel):
     HEADERS = ("Received (UTC)", "Severity", "Kind", "Alert", "Deadline (UTC)", "Acknowledged")
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.alerts: list[dict[str, Any]] = []
+    @property
+    def alerts(self) -> list[dict[str, Any]]:
+        return self.rows
 
     def set_alerts(self, alerts: list[dict[str, Any]]) -> None:
-        self.beginResetModel()
-        self.alerts = list(alerts)
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.alerts)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
-                and 0 <= section < len(self.HEADERS):
-            return self.HEADERS[section]
-        return None
+        self.set_rows(alerts)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.alerts):
+        alert = self.row(index)
+        if alert is None:
             return None
-        alert = self.alerts[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 0:
@@ -133,16 +115,7 @@ class AlertsDialog(QDialog):
         self.setWindowTitle("Alerts — history")
         self.resize(1000, 560)
         self.model = AlertHistoryModel(self)
-        self.table = QTableView()
-        self.table.setObjectName("AlertHistory")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().setVisible(False)
-        header = self.table.horizontalHeader()
-        for column in range(len(AlertHistoryModel.HEADERS)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table = row_table(self.model, "AlertHistory", stretch=3)
         self.details = QTextBrowser()
         self.details.setObjectName("AlertDetails")
         self.ack = QPushButton("Acknowledge selected")

@@ -14,22 +14,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    Qt,
-    QTimer,
-    Signal,
-)
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -42,12 +33,12 @@ from mdt.core.confirmation import (
     deadline_text,
 )
 from mdt.ui.alert_bar import gateway_now
+from mdt.ui.table_model import HeaderedTableModel, Index, row_table
 
 if TYPE_CHECKING:
     from mdt.alert_desk import AlertSnapshot
     from mdt.store.cache import StoredReturn
 
-Index = QModelIndex | QPersistentModelIndex
 
 
 def _hhmmss(moment: datetime | None) -> str:
@@ -197,43 +188,31 @@ class HitConfirmationPanel(QFrame):
 
 
 # -- the agency queue ------------------------------------------------------------------------------
-class IncomingQueueModel(QAbstractTableModel):
+class IncomingQueueModel(HeaderedTableModel):
     HEADERS = ("Time left", "Request", "Type", "Subject", "Priority", "NIC", "OCA", "From",
                "State")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.items: list[IncomingRequest] = []
         self.now: datetime = gateway_now(0)
 
+    @property
+    def items(self) -> list[IncomingRequest]:
+        return self.rows
+
     def set_items(self, items: list[IncomingRequest], now: datetime) -> None:
-        self.beginResetModel()
-        self.items = list(items)
         self.now = now
-        self.endResetModel()
+        self.set_rows(items)
 
     def tick(self, now: datetime) -> None:
         self.now = now
-        if self.items:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self.items) - 1, 0))
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.items)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
-                and 0 <= section < len(self.HEADERS):
-            return self.HEADERS[section]
-        return None
+        if self.rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, 0))
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.items):
+        item = self.row(index)
+        if item is None:
             return None
-        item = self.items[index.row()]
         request = item.request
         if role == Qt.ItemDataRole.DisplayRole:
             data = request.get("data_set") or {}
@@ -282,16 +261,7 @@ class AgencyQueueView(QWidget):
         self.heading = QLabel("")
         self.heading.setObjectName("QueueHeading")
         self.model = IncomingQueueModel(self)
-        self.table = QTableView()
-        self.table.setObjectName("AgencyQueue")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().setVisible(False)
-        header = self.table.horizontalHeader()
-        for column in range(len(IncomingQueueModel.HEADERS)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table = row_table(self.model, "AgencyQueue", stretch=3)
         self.confirm = QPushButton("Confirmed (Y)…")
         self.deny = QPushButton("Not confirmed (N)…")
         self.later = QPushButton("Will confirm by… (T)")

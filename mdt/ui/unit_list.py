@@ -10,62 +10,41 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    Qt,
-    Signal,
-)
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from mdt.ui.returns_view import age_text
+from mdt.ui.table_model import HeaderedTableModel, Index, row_table
 
-Index = QModelIndex | QPersistentModelIndex
 
-
-class UnitListModel(QAbstractTableModel):
+class UnitListModel(HeaderedTableModel):
     HEADERS = ("Unit", "Name", "Role", "Status", "Last contact")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.units: list[dict[str, Any]] = []
         self.now: datetime | None = None
 
+    @property
+    def units(self) -> list[dict[str, Any]]:
+        return self.rows
+
     def set_units(self, units: list[dict[str, Any]], now: datetime | None = None) -> None:
-        self.beginResetModel()
-        # Signed-in units first, then by unit name: who can take a call now.
-        self.units = sorted(units, key=lambda u: (not u.get("signed_in"),
-                                                  str(u.get("unit") or u.get("user_id"))))
         self.now = now
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.units)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
-                and 0 <= section < len(self.HEADERS):
-            return self.HEADERS[section]
-        return None
+        # Signed-in units first, then by unit name: who can take a call now.
+        self.set_rows(sorted(units, key=lambda u: (not u.get("signed_in"),
+                                                   str(u.get("unit") or u.get("user_id")))))
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.units):
+        unit = self.row(index)
+        if unit is None:
             return None
-        unit = self.units[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             contact = unit.get("last_contact_at") or unit.get("last_login_at")
             values = (str(unit.get("unit") or unit.get("user_id")), str(unit.get("name") or ""),
@@ -85,16 +64,7 @@ class UnitListView(QWidget):
         super().__init__(parent)
         self.heading = QLabel("<b>Units</b>")
         self.model = UnitListModel(self)
-        self.table = QTableView()
-        self.table.setObjectName("UnitList")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().setVisible(False)
-        header = self.table.horizontalHeader()
-        for column in range(len(UnitListModel.HEADERS)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table = row_table(self.model, "UnitList", stretch=1)
         self.message = QPushButton("Message unit (AM)…")
         self.message.clicked.connect(self._message)
         self.table.doubleClicked.connect(lambda _index: self._message())

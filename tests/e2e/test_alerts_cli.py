@@ -5,22 +5,19 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
 from mdt.cli import EXIT_OK, EXIT_USAGE, run
-from tests.conftest import Gateway, start_gateway
+from tests.conftest import Gateway
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def fast_gateway(tmp_path: Path) -> Iterator[Gateway]:
-    gateway = start_gateway(tmp_path / "gateway", "--confirm-delay", "0.3")
-    yield gateway
-    gateway.stop()
+def fast_gateway(gateway_with: Callable[..., Gateway]) -> Gateway:
+    return gateway_with("--confirm-delay", "0.3")
 
 
 def login(gateway: Gateway, monkeypatch: pytest.MonkeyPatch, user: str) -> None:

@@ -11,9 +11,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,7 +22,7 @@ from mdt.core.alerts import AlertKind, ivf_prompt
 from mdt.core.confirmation import ConfirmState
 from mdt.settings import Settings
 from mdt.terminal import Terminal
-from tests.conftest import Gateway, start_gateway
+from tests.conftest import Gateway
 
 pytestmark = pytest.mark.e2e
 
@@ -31,10 +30,8 @@ FELON = {"NAM": "ZANMIR, SOREN T", "DOB": "19790704"}
 
 
 @pytest.fixture
-def fast_gateway(tmp_path: Path) -> Iterator[Gateway]:
-    gateway = start_gateway(tmp_path / "gateway", "--confirm-delay", "0.3", "--iar-delay", "0.3")
-    yield gateway
-    gateway.stop()
+def fast_gateway(gateway_with: Callable[..., Gateway]) -> Gateway:
+    return gateway_with("--confirm-delay", "0.3", "--iar-delay", "0.3")
 
 
 def sign_in(gateway: Gateway, user: str) -> Terminal:

@@ -6,24 +6,21 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
 from mdt.cli import EXIT_OK, EXIT_UNREACHABLE, run
-from tests.conftest import Gateway, start_gateway
+from tests.conftest import Gateway
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def class_gateway(tmp_path: Path) -> Iterator[Gateway]:
-    gateway = start_gateway(tmp_path / "gateway", "--confirm-delay", "1", "--iar-delay", "0.5")
-    yield gateway
-    gateway.stop()
+def class_gateway(gateway_with: Callable[..., Gateway]) -> Gateway:
+    return gateway_with("--confirm-delay", "1", "--iar-delay", "0.5")
 
 
 class Trainer:

@@ -55,7 +55,7 @@ def test_tls_classroom_gateway_is_trusted_through_the_ca_bundle(tmp_path: Path) 
 def test_a_missing_ca_bundle_is_named_in_the_error(tmp_path: Path) -> None:
     terminal = Terminal(Settings(tmp_path / "s.json"))
     terminal.set_gateway("https://127.0.0.1:9", str(tmp_path / "no-such-ca.pem"))
-    with pytest.raises(GatewayUnreachable, match="no-such-ca.pem") as refused:
+    with pytest.raises(GatewayUnreachable, match=r"no-such-ca\.pem") as refused:
         terminal.health()
     assert refused.value.code == "ca_bundle"
     terminal.close()

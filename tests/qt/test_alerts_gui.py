@@ -4,8 +4,7 @@ minimised too), the YQ built from the hit with its countdown, and the dispatcher
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -22,17 +21,15 @@ from mdt.ui.application import create_window
 from mdt.ui.confirmation_view import IncomingQueueModel
 from mdt.ui.main_window import MainWindow
 from mdt.ui.theme import apply_theme
-from tests.conftest import Gateway, start_gateway
+from tests.conftest import Gateway
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def slow_confirming_gateway(tmp_path: Path) -> Iterator[Gateway]:
+def slow_confirming_gateway(gateway_with: Callable[..., Gateway]) -> Gateway:
     """LESC answers a YQ after 3 s: long enough to see the countdown first."""
-    gateway = start_gateway(tmp_path / "gateway", "--confirm-delay", "3")
-    yield gateway
-    gateway.stop()
+    return gateway_with("--confirm-delay", "3")
 
 
 def signed_in(qtbot: QtBot, gateway: Gateway, user: str) -> tuple[Any, MainWindow]:
