@@ -47,6 +47,9 @@ log = logging.getLogger("mdt-gateway")
 DELAYED_INQUIRY_DAYS = 5  # NCIC compares new records with the inquiries of the last 5 days
 
 
+MAX_SEQ = 2**62  # inbox sequence numbers fit SQLite's 64-bit integers
+
+
 @dataclass
 class GatewayConfig:
     data_dir: Path
@@ -156,7 +159,7 @@ class ResetBody(BaseModel):
 
 
 class AckBody(BaseModel):
-    upto: int = Field(ge=0)
+    upto: int = Field(ge=0, le=MAX_SEQ)
 
 
 class Gateway:
@@ -625,7 +628,7 @@ def create_app(config: GatewayConfig) -> FastAPI:
         return gateway.accept(account, body, idempotency_key)
 
     @app.get("/v1/inbox")
-    async def inbox(after: int = Query(default=0, ge=0),
+    async def inbox(after: int = Query(default=0, ge=0, le=MAX_SEQ),
                     limit: int = Query(default=200, ge=1, le=1000),
                     authorization: str | None = Header(default=None)) -> dict[str, Any]:
         account = gateway.user_for(authorization)
@@ -639,7 +642,7 @@ def create_app(config: GatewayConfig) -> FastAPI:
                      last_event_id: str | None = Header(default=None)) -> EventSourceResponse:
         account = gateway.user_for(authorization)
         try:
-            cursor = max(0, int((last_event_id or "0").strip() or 0))
+            cursor = min(MAX_SEQ, max(0, int((last_event_id or "0").strip() or 0)))
         except ValueError as exc:
             raise ApiError(422, "validation", "Last-Event-ID must be a number.",
                            "Last-Event-ID") from exc
