@@ -47,6 +47,12 @@ log = logging.getLogger("mdt-gateway")
 DELAYED_INQUIRY_DAYS = 5  # NCIC compares new records with the inquiries of the last 5 days
 
 
+def _rno(request: dict[str, Any]) -> int:
+    """A hit confirmation request's number (1 when it does not say)."""
+    value = str(request.get("rno") or "1")
+    return int(value) if value.isdigit() else 1
+
+
 MAX_SEQ = 2**62  # inbox sequence numbers fit SQLite's 64-bit integers
 
 
@@ -433,6 +439,10 @@ class Gateway:
                 self.state.add_confirmation(
                     str(body["request_id"]), None, str(body.get("requesting_ori") or ""), oris,
                     str(body.get("nic") or ""), str(body.get("oca") or ""), pri, deadline)
+                if _rno(body) < 3:  # the simulated requester asks again if nobody answers
+                    self.state.schedule_actions([(deadline, {"escalate": {
+                        "request": body, "recipients": recipients,
+                        "window": max(1.0, deadline - due)}})])
             items += [(due, r, self.stamp(body, r)) for r in recipients]
         return items
 
@@ -445,12 +455,36 @@ class Gateway:
                                                              time.time()))
             elif "enter" in action:
                 self.enter(dict(action["enter"]))
+            elif "escalate" in action:
+                self.escalate(dict(action["escalate"]))
             elif "faults" in action:
                 values = dict(action["faults"])
                 user = values.pop("user", None)
                 self.set_faults(Faults(**values), user)
         except Exception:
             log.exception("a scenario step failed: %s", action)
+
+    def escalate(self, item: dict[str, Any]) -> None:
+        """A request from an agency no trainee sits at went unanswered in time: that agency
+        sends the next one (RNO 2, then RNO 3 with notice to the CSA and the FBI), with a new
+        ``respond_by`` as long as the first one's."""
+        request = dict(item["request"])
+        if self.state.confirmation_answered(str(request.get("request_id"))):
+            return
+        rno = _rno(request) + 1
+        remarks = str(request.get("remarks") or "")
+        notice = {2: "SECOND REQUEST - FIRST NOT ANSWERED IN TIME",
+                  3: "THIRD REQUEST - CSA AND FBI NOTIFIED"}[rno]
+        text = str(request.get("text") or "")
+        request.update({"request_id": str(uuid.uuid4()), "rno": str(rno),
+                        "remarks": f"{notice}. {remarks}".strip(". ").strip(),
+                        "respond_in": float(item.get("window") or 600.0),
+                        "repeats": item["request"].get("request_id"),
+                        "text": text.replace(f"RNO/{rno - 1}", f"RNO/{rno}")})
+        request.pop("respond_by", None)
+        recipients = [str(r) for r in item.get("recipients") or []]
+        self.state.schedule_many(self.prepare_events([request], recipients, time.time()))
+        self._wake_scheduler()
 
     def enter(self, entry: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """A trainer enters a record: it is in the world from now on, and every inquiry of the

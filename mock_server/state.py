@@ -452,6 +452,13 @@ class State:
                 return (row[0], row[1], row[2], json.loads(row[3]), *row[4:])
         return None
 
+    def confirmation_answered(self, request_id: str) -> bool:
+        """Whether a request was answered; a request the gateway does not know counts as
+        answered (a reset took it away: nothing to escalate)."""
+        row = self.db.execute("SELECT answered_at FROM confirmations WHERE request_id = ?",
+                              (request_id,)).fetchone()
+        return row is None or row[0] is not None
+
     def answer_confirmation(self, request_id: str, status: str, user_id: str) -> None:
         self.db.execute("UPDATE confirmations SET answered_by = ?, answered_at = ?, status = ? "
                         "WHERE request_id = ? AND answered_at IS NULL",
