@@ -456,14 +456,35 @@ class Switch:
             deliveries.append(Delivery(sender.user_id, later * (1 + i * 0.5), body))
         return Routed(deliveries)
 
+    def _all_states(self, bodies: list[dict[str, Any]], sender: Account, later: float
+                    ) -> Routed:
+        """An Nlets broadcast (destination NL): every state holding a record answers on its
+        own, one after another over up to a minute (scaled with the latency: at once when the
+        latency is 0); with no record anywhere, one NO RECORD answer."""
+        spread = min(60.0, 75.0 * later)
+        deliveries = []
+        for i, body in enumerate(bodies):
+            body["part"], body["parts"] = i + 1, len(bodies)
+            due = later + (spread * (i + 1) / len(bodies) if len(bodies) > 1 else 0.0)
+            deliveries.append(Delivery(sender.user_id, self.jittered(due) if due else 0.0,
+                                       body))
+        return Routed(deliveries)
+
     def _rq(self, message: dict[str, Any], sender: Account, _ctx: Context,
             fields: dict[str, str], dest: list[str], later: float) -> Routed:
         bodies = []
+        none = "NO RECORD " + " ".join(f"{t}/{fields[t]}" for t in ("LIC", "VIN") if t in fields)
+        if dest == ["NL"]:
+            lic, vin = fields.get("LIC", "").upper(), fields.get("VIN", "").upper()
+            found = sorted((v for v in self.world.vehicles
+                            if (lic and v.lic == lic) or (vin and v.vin == vin)),
+                           key=lambda v: v.lis)
+            bodies = [self._response(message, sender, "RR", v.lis, [registration_record(v)], "")
+                      for v in found] or [self._response(message, sender, "RR", "NL", [], none)]
+            return self._all_states(bodies, sender, later)
         for state in dest:
             v = self.world.vehicle(fields.get("LIC", ""), state, fields.get("VIN", ""))
             records = [registration_record(v)] if v and v.lis == state else []
-            none = "NO RECORD " + " ".join(f"{t}/{fields[t]}" for t in ("LIC", "VIN")
-                                           if t in fields)
             bodies.append(self._response(message, sender, "RR", state, records,
                                          "" if records else none))
         return self._parts(bodies, sender, later)
@@ -471,18 +492,30 @@ class Switch:
     def _dq(self, message: dict[str, Any], sender: Account, _ctx: Context,
             fields: dict[str, str], dest: list[str], later: float) -> Routed:
         bodies = []
+        if dest == ["NL"]:
+            if fields.get("OLN"):
+                people = [p for (oln, _s), p in self.world.by_oln.items() if oln == fields["OLN"]]
+                asked = f"OLN/{fields['OLN']}"
+            else:
+                people = self.world.persons_named(fields["NAM"], fields["DOB"], fields["SEX"])
+                asked = f"NAM/{fields['NAM']} DOB/{fields['DOB']}"
+            by_state: dict[str, list[Person]] = {}
+            for holder in people:
+                by_state.setdefault(holder.ols, []).append(holder)
+            bodies = [self._response(message, sender, "DR", state,
+                                     [licence_record(p) for p in found], "")
+                      for state, found in sorted(by_state.items())] or \
+                [self._response(message, sender, "DR", "NL", [], f"NO RECORD {asked}")]
+            return self._all_states(bodies, sender, later)
         for state in dest:
             if fields.get("OLN"):
                 person = self.world.by_oln.get((fields["OLN"], state))
-                if person is None and state == "NL":
-                    person = next((p for (oln, _s), p in self.world.by_oln.items()
-                                   if oln == fields["OLN"]), None)
                 found = [person] if person else []
                 asked = f"OLN/{fields['OLN']}"
             else:
                 found = [p for p in self.world.persons_named(fields["NAM"], fields["DOB"],
                                                              fields["SEX"])
-                         if p.ols == state or state == "NL"]
+                         if p.ols == state]
                 asked = f"NAM/{fields['NAM']} DOB/{fields['DOB']}"
             records = [licence_record(p) for p in found]
             bodies.append(self._response(message, sender, "DR", state, records,

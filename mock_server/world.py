@@ -395,7 +395,16 @@ class World:
         clean_car = Vehicle(lic="CLN1000", lis="MD", vin=make_vin(random.Random(8), 2021),
                             vyr=2021, vma="TOYT", vmo="CAM", vco="SIL", owner=clean.name,
                             owner_dob=clean.dob)
-        self.vehicles += [stolen, armed_car, felon_car, clean_car]
+        # One plate number issued in three states (plates are not unique across states): what
+        # an Nlets broadcast (RQ to NL) is for.
+        same_plate = [Vehicle(lic="NLS2024", lis=state, vin=make_vin(random.Random(seed), year),
+                              vyr=year, vma=make, vmo=model, vco=colour, owner=owner.name,
+                              owner_dob=owner.dob)
+                      for state, seed, year, make, model, colour, owner in (
+                          ("MD", 11, 2018, "FORD", "ASP", "BLU", clean),
+                          ("NC", 12, 2015, "CHEV", "MAL", "WHI", suspended),
+                          ("VA", 13, 2022, "NISS", "ALT", "BLK", restrained))]
+        self.vehicles += [stolen, armed_car, felon_car, clean_car, *same_plate]
         self.guns.append(Gun(ser="TRG4821", mak="SW", cal="38", typ="P", nic="G260000001",
                              oca="26-004600", entering_ori="MD0030000", dot="20261002"))
         self.roster = [
@@ -431,6 +440,9 @@ class World:
                         "a similar name returns KOLVEX's warrant: compare identifiers (OLN, "
                         "HGT, EYE) before acting"),
             RosterEntry("Stolen gun", "QG SER/TRG4821.MAK/SW", "a gun hit"),
+            RosterEntry("One plate in three states", "RQ LIC/NLS2024 to NL (all states)",
+                        "an Nlets broadcast: each state with a record answers on its own, "
+                        "over up to a minute"),
         ]
 
     # -- look-ups --------------------------------------------------------------------------------

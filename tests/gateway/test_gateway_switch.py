@@ -71,9 +71,9 @@ def test_vehicles_look_real_but_are_synthetic(world: World) -> None:
     makes, colours, styles = code_table("VMA"), code_table("VCO"), code_table("VST")
     with open(ROOT / "resources" / "codes" / "VMO.csv", encoding="utf-8") as handle:
         models = {row["code"]: row["description"] for row in csv.DictReader(handle)}
-    plates = [v.lic for v in world.vehicles]
+    plates = [(v.lic, v.lis) for v in world.vehicles]  # a plate number + its state is unique
     assert len(plates) == len(set(plates)) > 5000
-    assert all(re.fullmatch(r"[A-Z]{3}\d{4}", p) for p in plates)
+    assert all(re.fullmatch(r"[A-Z]{3}\d{4}", p) for p, _state in plates)
     for v in world.vehicles:
         assert vin_is_valid(v.vin), v.vin
         assert v.vma in makes and v.vco in colours and v.vst in styles
@@ -172,6 +172,24 @@ def test_dq_and_rq_answer_once_per_state(switch: Switch) -> None:
     registration = answer(switch, "RQ", {"LIC": "TRN6230"}, ["MD"])
     assert registration["mke"] == "RR" and registration["records"][0]["fields"]["NAM"] == \
         "ZANMIR, SOREN T"
+
+
+def test_nl_broadcast_each_state_answers_on_its_own_over_a_minute(switch: Switch) -> None:
+    """RQ to NL: one plate number issued in three states; each state answers with its own
+    registration, one after another over up to a minute at the demo latency."""
+    _message, routed = route(switch, "RQ", {"LIC": "NLS2024"}, ["NL"])
+    parts = [d.body for d in routed.deliveries]
+    assert [(p["source"], p["part"], p["parts"]) for p in parts] == \
+        [("MD", 1, 3), ("NC", 2, 3), ("VA", 3, 3)]
+    assert len({p["records"][0]["fields"]["VIN"] for p in parts}) == 3
+    delays = [d.delay for d in routed.deliveries]
+    assert delays == sorted(delays) and 40 <= delays[-1] <= 75
+    _message, nothing = route(switch, "RQ", {"LIC": "ZZZ0000"}, ["NL"])
+    [none] = [d.body for d in nothing.deliveries]
+    assert none["source"] == "NL" and none["records"] == [] and "NO RECORD" in none["text"]
+    quick = Switch(switch.world, latency=0.0, iar_delay=0.0, confirm_delay=0.0, seed=1)
+    _message, at_once = route(quick, "RQ", {"LIC": "NLS2024"}, ["NL"])
+    assert [d.delay for d in at_once.deliveries] == [0.0, 0.0, 0.0]  # latency 0: no spread
 
 
 def test_iaq_acknowledged_at_once_answered_later(switch: Switch) -> None:
