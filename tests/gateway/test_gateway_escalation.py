@@ -52,7 +52,7 @@ def test_a_yr_in_time_stops_the_escalation(gateway: Gateway) -> None:
     desk = auth(gateway, "dispatch1")
     base = last_seq(gateway, desk)
     inject(gateway, {**REQUEST, "respond_in": 2})
-    (first,) = requests_for(gateway, desk, base, 1)
+    (_first,) = requests_for(gateway, desk, base, 1)
     send(gateway, desk, message("YR", {"RTY": "SV", "RNO": "1", "OCA": "26-004513",
                                        "NIC": "V260000002", "CST": "Y", "LIC": "TRN5007",
                                        "LIS": "MD"}, dest=["VA0290000"]))
