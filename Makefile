@@ -31,6 +31,7 @@ run: $(STAMP) desktop-libs
 # The whole suite, headless.
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+	$(PY) packaging/build.py
 	$(PY) -m ruff check mdt mock_server tests benchmarks
 	$(PY) -m mypy
 
@@ -40,6 +41,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	for b in benchmarks/*.py; do QT_QPA_PLATFORM=offscreen $(PY) $$b | tail -n 1; done
+
+# The one-folder desktop build for this OS (packaging/dist/mdt-<version>/), then its self-test.
+package: $(STAMP)
+	$(PY) packaging/build.py
 
 clean:
 	rm -rf $(VENV) build dist packaging/build packaging/dist *.egg-info

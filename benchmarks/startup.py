@@ -14,6 +14,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from importlib.metadata import version
+from pathlib import Path
 
 BARE = """
 import sys
@@ -26,6 +28,9 @@ def shown():
 QTimer.singleShot(0, shown)
 app.exec()
 """
+
+
+BUILD = Path(__file__).resolve().parent.parent / "packaging" / "dist" / f"mdt-{version('mdt')}"
 
 
 def time_to_window(cmd: list[str], env: dict[str, str]) -> float:
@@ -54,17 +59,34 @@ def main() -> None:
         bare = [sys.executable, "-c", BARE]
         time_to_window(mdt, env)  # warm the file cache once for both
         time_to_window(bare, env)
-        mdt_times, bare_times = [], []
+        # The built app (make package), when there is one: the same probe, from the build.
+        built = BUILD / ("mdt.exe" if sys.platform == "win32" else "mdt")
+        frozen = [str(built), "--gateway-url", "http://127.0.0.1:9", "--startup-probe"]
+        if built.exists():
+            time_to_window(frozen, env)
+        mdt_times, bare_times, built_times = [], [], []
         for _ in range(args.runs):
             mdt_times.append(time_to_window(mdt, env))
             bare_times.append(time_to_window(bare, env))
+            if built.exists():
+                built_times.append(time_to_window(frozen, env))
     mdt_ms = statistics.median(mdt_times) * 1000
     bare_ms = statistics.median(bare_times) * 1000
-    for name, value in (("mdt", mdt_ms), ("bare PySide6", bare_ms)):
-        print(f"{name}: median {value:.0f} ms to the first window")
+    built_ms = statistics.median(built_times) * 1000 if built_times else None
+    for name, value in (("mdt", mdt_ms), ("bare PySide6", bare_ms), ("built app", built_ms)):
+        if value is not None:
+            print(f"{name}: median {value:.0f} ms to the first window")
+    size_mb = None
+    if built.exists():
+        size_mb = round(sum(p.stat().st_size for p in BUILD.rglob("*")
+                            if p.is_file() and not p.is_symlink()) / 2**20, 1)
     print(json.dumps({"bench": "startup", "runs": args.runs, "mdt_ms": round(mdt_ms, 1),
                       "bare_pyside6_ms": round(bare_ms, 1),
-                      "ratio": round(mdt_ms / bare_ms, 2)}))
+                      "ratio": round(mdt_ms / bare_ms, 2),
+                      "built_app_ms": round(built_ms, 1) if built_ms else None,
+                      "built_vs_source_ratio": round(built_ms / mdt_ms, 2) if built_ms else None,
+                      "built_size_mb": size_mb,
+                      "built_app": str(built) if built.exists() else "not built (make package)"}))
 
 
 if __name__ == "__main__":

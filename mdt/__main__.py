@@ -8,6 +8,10 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["--self-test"]:
+        from mdt.selftest import run_self_test
+
+        return run_self_test()
     if not args or args[0] in ("--gateway-url", "--training-demo") or args[0].startswith("--gui"):
         from mdt.ui.application import run_gui  # Qt is imported only for the GUI
 

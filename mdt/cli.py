@@ -19,6 +19,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mdt import __version__
+from mdt.agency_config import (
+    AgencyConfigError,
+    TrainingNotAllowed,
+    apply_agency_config,
+    load_agency_config,
+)
 from mdt.core.forms import FormInvalid
 from mdt.net.gateway import AuthExpired, GatewayRefused, GatewayUnreachable
 from mdt.settings import Settings, SettingsError
@@ -453,8 +459,17 @@ def run(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     terminal: Terminal | None = None
     try:
-        terminal = Terminal(Settings())
+        settings = Settings()
+        agency = load_agency_config()
+        apply_agency_config(settings, agency)
+        terminal = Terminal(settings, agency=agency)
         return int(args.func(args, terminal))
+    except AgencyConfigError as exc:
+        print(f"mdt: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except TrainingNotAllowed as exc:
+        print(f"mdt: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
     except CliError as exc:
         print(f"mdt: {exc}", file=sys.stderr)
         return exc.code

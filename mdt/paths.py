@@ -18,7 +18,11 @@ APP_NAME = "MDT"
 
 
 def resources_dir() -> Path:
-    """The shipped resources (forms, code tables, styles, scenarios)."""
+    """The shipped resources (forms, code tables, styles, scenarios); ``MDT_RESOURCES_DIR``
+    points elsewhere (a self-test of a damaged copy, an agency's own forms)."""
+    override = os.environ.get("MDT_RESOURCES_DIR")
+    if override:
+        return Path(override)
     frozen = getattr(sys, "_MEIPASS", None)
     if frozen:
         return Path(frozen) / "resources"

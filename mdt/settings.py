@@ -90,6 +90,7 @@ class Settings:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or paths.config_dir() / "settings.json"
         self._values: dict[str, Any] = {}
+        self._locked: dict[str, Any] = {}  # set by the agency (mdt.agency_config): fixed
         if self.path.exists():
             try:
                 loaded = json.loads(self.path.read_text(encoding="utf-8"))
@@ -117,12 +118,32 @@ class Settings:
     def get(self, key: str) -> Any:
         if key not in DECLARED:
             raise KeyError(f"unknown setting {key!r}")
+        if key in self._locked:
+            return self._locked[key]
         return self._values.get(key, DECLARED[key].default)
 
     def set(self, key: str, value: Any) -> None:
         if key not in DECLARED:
             raise KeyError(f"unknown setting {key!r}")
-        self._values[key] = self._checked(key, value)
+        checked = self._checked(key, value)
+        if key in self._locked and checked != self._locked[key]:
+            raise SettingsError(f"Setting '{key}' is set by the agency and cannot be changed on "
+                                "this terminal.")
+        self._values[key] = checked
+
+    def is_set(self, key: str) -> bool:
+        """Whether the operator (or an earlier run) chose a value, rather than the default."""
+        return key in self._values
+
+    def lock(self, values: dict[str, Any]) -> None:
+        """Fix these settings to the agency's values for this run (not written to the file)."""
+        for key, value in values.items():
+            if key not in DECLARED:
+                raise KeyError(f"unknown setting {key!r}")
+            self._locked[key] = self._checked(key, value)
+
+    def is_locked(self, key: str) -> bool:
+        return key in self._locked
 
     def save(self) -> None:
         body = {"version": SETTINGS_VERSION, **self._values}

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mdt import paths
+from mdt.agency_config import AgencyConfig, check_training_allowed
 from mdt.core.message import OperatorProfile
 from mdt.settings import Settings, atomic_write_text
 from mdt.store.errors import NoProfileError, ProfileWipedError
@@ -89,7 +90,8 @@ def make_vault(settings: Settings) -> KeyVault:
 
 class Terminal:
     def __init__(self, settings: Settings | None = None, *, vault: KeyVault | None = None,
-                 listener: SyncListener | None = None) -> None:
+                 listener: SyncListener | None = None,
+                 agency: AgencyConfig | None = None) -> None:
         self.settings = settings or Settings()
         self._vault = vault
         self.listener = listener
@@ -104,6 +106,7 @@ class Terminal:
         self._engine: SyncEngine | None = None
         self._sync_future: Any = None
         self._alert_desk: AlertDesk | None = None
+        self.agency = agency or AgencyConfig()
 
     @property
     def forms(self) -> FormSet:
@@ -264,6 +267,7 @@ class Terminal:
         """Online login (password + one-time code), then unlock or create the cache profile."""
         session: GatewaySession = self._run(self.client.login(
             user_id, password, otp, str(self.settings.get("device_id"))))
+        check_training_allowed(self.agency, session.training)  # a live build stays live
         operator = Operator(user_id=session.user.id, name=session.user.name,
                             role=session.user.role, ori=session.user.ori, unit=session.user.unit,
                             training=session.training, gateway_url=self.client.base_url,

@@ -7,9 +7,15 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from mdt import __version__
+from mdt.agency_config import (
+    AgencyConfig,
+    AgencyConfigError,
+    apply_agency_config,
+    load_agency_config,
+)
 from mdt.app.controller import AppController
 from mdt.settings import Settings
 from mdt.terminal import Terminal
@@ -26,16 +32,31 @@ def parse_gui_args(argv: Sequence[str]) -> argparse.Namespace:
     return parser.parse_args(list(argv))
 
 
-def create_window(settings: Settings) -> tuple[AppController, MainWindow]:
-    controller = AppController(Terminal(settings))
+def create_window(settings: Settings, agency: AgencyConfig | None = None
+                  ) -> tuple[AppController, MainWindow]:
+    controller = AppController(Terminal(settings, agency=agency))
     window = MainWindow(controller)
     return controller, window
+
+
+def load_agency(settings: Settings) -> AgencyConfig:
+    """The agency file, applied to the settings; a wrong one stops the start with its reason."""
+    config = load_agency_config()
+    apply_agency_config(settings, config)
+    return config
 
 
 def run_gui(argv: Sequence[str]) -> int:
     args = parse_gui_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings()
+    try:
+        agency = load_agency(settings)
+    except AgencyConfigError as exc:
+        print(f"mdt: {exc}", file=sys.stderr)
+        app = QApplication.instance() or QApplication(sys.argv[:1])
+        QMessageBox.critical(None, "MDT cannot start", str(exc))
+        return 2
     if args.gateway_url:
         settings.set("gateway_url", args.gateway_url)
         settings.set("ca_bundle", args.ca_bundle or "")
@@ -47,7 +68,7 @@ def run_gui(argv: Sequence[str]) -> int:
     app.setApplicationName("MDT")
     app.setApplicationVersion(__version__)
     apply_theme(app, str(settings.get("theme")))  # before the first window: no light flash
-    controller, window = create_window(settings)
+    controller, window = create_window(settings, agency)
     window.show()
     if args.startup_probe:  # benchmarks/startup.py: say when the first window is up, then quit
         from PySide6.QtCore import QTimer

@@ -30,10 +30,12 @@ from mdt.store.errors import CacheError
 
 def describe_error(error: BaseException) -> str:
     """A sentence for the person at the keyboard, whatever went wrong."""
+    from mdt.agency_config import TrainingNotAllowed
+    from mdt.core.confirmation import ConfirmationError
     from mdt.net.gateway import GatewayError
     from mdt.settings import SettingsError
 
-    if isinstance(error, SettingsError):
+    if isinstance(error, SettingsError | TrainingNotAllowed | ConfirmationError):
         return str(error)
     if isinstance(error, GatewayError):
         return error.message

@@ -36,7 +36,7 @@ from mdt.core.confirmation import ConfirmState, deadline_text
 from mdt.core.forms import FormDef
 from mdt.terminal import Operator
 from mdt.ui.alert_bar import AlertBar, gateway_now
-from mdt.ui.alert_sound import AlertSounder, DesktopNotifier
+from mdt.ui.alert_sound import AlertSounder, DesktopNotifier, SoundPlayer
 from mdt.ui.alerts_view import AlertsDialog
 from mdt.ui.command_line import CommandLine
 from mdt.ui.confirmation_view import AgencyQueueView, HitConfirmationPanel
@@ -544,8 +544,12 @@ class MainWindow(QMainWindow):
     # -- alerts --------------------------------------------------------------------------------
     def _setup_alerts(self) -> None:
         settings = self.controller.terminal.settings
-        self.sounder = AlertSounder(read_aloud=lambda: bool(settings.get("read_alerts_aloud")),
+        agency = self.controller.terminal.agency
+        self.sounder = AlertSounder(SoundPlayer(dict(agency.sounds)),
+                                    read_aloud=lambda: bool(settings.get("read_alerts_aloud")),
                                     parent=self)
+        self.alert_bar.policy_prompts = dict(agency.ivf_prompts)
+        self.terminal.hit_panel.policy_prompts = dict(agency.ivf_prompts)
         self.notifier = DesktopNotifier(self)
         self.alerts_dialog: AlertsDialog | None = None
         center = self.controller.alerts
