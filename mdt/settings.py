@@ -59,6 +59,9 @@ _DECLARED = [
     Setting("workstation_layout", str, "auto",
             "The main screen's layout: auto (by the account's role), officer (one column, large "
             "type) or dispatcher (queue, units, returns side by side). Ctrl+Shift+D switches."),
+    Setting("high_contrast", bool, False,
+            "High contrast: white on black, yellow controls, thick focus outlines."),
+    Setting("font_scale", float, 1.0, "All type larger or smaller (0.8 to 2.0)."),
     Setting("read_alerts_aloud", bool, False,
             "Read the title of each new critical or high alert aloud (where text-to-speech is "
             "installed), for an officer who is driving."),

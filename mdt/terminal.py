@@ -505,6 +505,32 @@ class Terminal:
             gone = writer.call(lambda c: c.erase_cached())
             self._audit("erase", "success", f"erase on logout: {gone} returns")
 
+    def audit(self, action: str, outcome: str, detail: str = "") -> None:
+        """Record something the operator did (a lock, an export) in the audit log."""
+        self._audit(action, outcome, detail)
+
+    def verify_password(self, password: str) -> None:
+        """Unlock a locked screen: the password checked offline against the key vault (a KDF:
+        run it on a worker). Wrong: raises like a sign-in, counts, and may wipe."""
+        operator, _ = self._require()
+        try:
+            self.vault.unlock(operator.user_id, password)
+        except ProfileWipedError:
+            self._audit("unlock", "failure", "screen unlock: profile wiped")
+            self.wipe(operator.user_id)
+            raise
+        except Exception:
+            self._audit_unlock_failures(operator.user_id)
+            raise
+        self._audit("unlock", "success", "screen unlocked")
+
+    def sign_out(self) -> None:
+        """Log out (the agency's erase rule applies), stop syncing and close the cache: the
+        terminal is back where it was before sign-in."""
+        self.logout()
+        self._stop_sync()
+        self._close_cache()
+
     def _ship_audit_now(self) -> None:
         from mdt.net.sync import SyncEngine
 

@@ -67,7 +67,9 @@ def run_gui(argv: Sequence[str]) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("MDT")
     app.setApplicationVersion(__version__)
-    apply_theme(app, str(settings.get("theme")))  # before the first window: no light flash
+    # Before the first window: a night-mode start never flashes a light window.
+    apply_theme(app, str(settings.get("theme")), high_contrast=bool(settings.get("high_contrast")),
+                font_scale=float(settings.get("font_scale")))
     controller, window = create_window(settings, agency)
     window.show()
     if args.startup_probe:  # benchmarks/startup.py: say when the first window is up, then quit

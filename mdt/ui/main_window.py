@@ -6,6 +6,7 @@ shows the link (online / offline / re-login needed) and the outbox.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QItemSelection, Qt, QTimer
@@ -41,10 +42,12 @@ from mdt.ui.alerts_view import AlertsDialog
 from mdt.ui.command_line import CommandLine
 from mdt.ui.confirmation_view import AgencyQueueView, HitConfirmationPanel
 from mdt.ui.form_view import FormView
+from mdt.ui.lock_screen import IdleWatcher, LockScreen
 from mdt.ui.login import LoginPage, describe_error
 from mdt.ui.relogin import ReloginDialog
 from mdt.ui.returns_compare import ReturnsCompare
-from mdt.ui.returns_view import ReturnDetail, ReturnsModel, build_rows
+from mdt.ui.returns_view import ReturnDetail, ReturnsModel, build_rows, query_summary
+from mdt.ui.search_view import SearchView
 from mdt.ui.theme import apply_theme
 from mdt.ui.unit_list import UnitListView
 
@@ -142,12 +145,24 @@ class TerminalPage(QWidget):
         detail_layout.setContentsMargins(0, 0, 0, 0)
         detail_layout.addWidget(self.hit_panel)
         detail_layout.addWidget(self.detail, 1)
-        detail_layout.addWidget(self.pin)
+        self.print_button = QPushButton("Print…")
+        self.pdf_button = QPushButton("PDF…")
+        self.forward_button = QPushButton("Forward (AM)…")
+        self.print_button.clicked.connect(self.print_selected)
+        self.pdf_button.clicked.connect(self.export_selected)
+        self.forward_button.clicked.connect(self.forward_selected)
+        actions = QHBoxLayout()
+        for button in (self.print_button, self.pdf_button, self.forward_button, self.pin):
+            actions.addWidget(button)
+        detail_layout.addLayout(actions)
         self.returns_panel = QSplitter(Qt.Orientation.Vertical)
         self.returns_panel.addWidget(self.table)
         self.returns_panel.addWidget(detail_box)
         self.returns_panel.setSizes([220, 480])
         self.queue = AgencyQueueView()
+        self.search = SearchView()
+        self.search.search_requested.connect(self.run_search)
+        self.search.open_requested.connect(self.show_return)
         self.units = UnitListView()
         self.compare = ReturnsCompare()
         self.tabs: QTabWidget | None = None
@@ -178,6 +193,7 @@ class TerminalPage(QWidget):
         self._units_timer.setInterval(30_000)
         self._units_timer.timeout.connect(self.refresh_units)
         QShortcut(QKeySequence("Ctrl+P"), self, self.pin_selected)
+        QShortcut(QKeySequence("Ctrl+F"), self, self.focus_search)
         controller.alerts.changed.connect(self._alerts_changed)
         controller.sync.events_applied.connect(lambda _events: self._reload.start())
         controller.sync.outbox_changed.connect(lambda *_args: self._reload.start())
@@ -189,7 +205,8 @@ class TerminalPage(QWidget):
         dispatcher (the agency queue and the unit list, returns side by side, the form open)."""
         kind = "dispatcher" if kind == "dispatcher" else "officer"
         current = self._current_row() if self.model.rows else None
-        parts = (self.forms_panel, self.returns_panel, self.queue, self.units, self.compare)
+        parts = (self.forms_panel, self.returns_panel, self.queue, self.units, self.compare,
+                 self.search)
         for part in parts:
             part.setParent(None)  # taken out of the old arrangement before it goes
         if self._arranged is not None:
@@ -199,6 +216,7 @@ class TerminalPage(QWidget):
             tabs.setObjectName("TerminalTabs")
             tabs.addTab(self.returns_panel, "Returns")
             tabs.addTab(self.forms_panel, "Form")
+            tabs.addTab(self.search, "Search")
             tabs.addTab(self.queue, "Agency queue")
             tabs.setCurrentWidget(self.returns_panel)
             self.tabs = tabs
@@ -209,9 +227,13 @@ class TerminalPage(QWidget):
             left.addWidget(self.queue)
             left.addWidget(self.units)
             left.setSizes([420, 260])
-            middle = QSplitter(Qt.Orientation.Horizontal)
-            middle.addWidget(self.returns_panel)
-            middle.addWidget(self.compare)
+            side_by_side = QSplitter(Qt.Orientation.Horizontal)
+            side_by_side.addWidget(self.returns_panel)
+            side_by_side.addWidget(self.compare)
+            middle = QSplitter(Qt.Orientation.Vertical)
+            middle.addWidget(side_by_side)
+            middle.addWidget(self.search)
+            middle.setSizes([600, 200])
             split = QSplitter(Qt.Orientation.Horizontal)
             split.addWidget(left)
             split.addWidget(middle)
@@ -237,6 +259,113 @@ class TerminalPage(QWidget):
             widget.style().polish(widget)
         if current is not None:
             self.detail.show_row(current, offline=self.offline)
+
+    def focus_search(self) -> None:
+        self.show_part(self.search)
+        self.search.box.setFocus()
+        self.search.box.selectAll()
+
+    def run_search(self, text: str, cursor: Any) -> None:
+        terminal = self.controller.terminal
+
+        def done(result: Any, error: BaseException | None) -> None:
+            if error is not None:
+                self.search.show_results(text, [], None, False,
+                                         f"The cache could not be searched: "
+                                         f"{describe_error(error)}")
+                return
+            hits, next_cursor = result
+            self.search.show_results(text, hits, next_cursor, cursor is not None)
+
+        self.controller.tasks.run(lambda: terminal.search(text, 50, cursor), done)
+
+    def forget(self) -> None:
+        """Signed out: nothing of the session stays on screen."""
+        self.model.set_rows([])
+        self.detail.show_row(None)
+        self.hit_panel.show_return(None)
+        self.queue.set_snapshot(None)
+        for return_id, _pane, _detail in list(self.compare.panes):
+            self.compare.unpin(return_id)
+        self.search.box.clear()
+        self.search.model.set_rows([])
+        self.units.model.set_units([])
+        for view in self.views.values():
+            view.clear()
+        self.command.clear()
+        self.command.history.clear()
+        self.feedback("")
+        self._units_timer.stop()
+        self._retention.stop()
+
+    # -- print, PDF, forward ------------------------------------------------------------------
+    def _selected_return(self) -> Any:
+        row = self._current_row()
+        return row if row is not None and row.ret is not None else None
+
+    def _document(self, row: Any) -> str:
+        from mdt.ui.export import return_html
+
+        operator = getattr(self, "operator", None)
+        return return_html(row, training=bool(operator and operator.training),
+                           operator=operator.name if operator else "")
+
+    def export_pdf(self, path: Path) -> None:
+        """The selected return as a PDF at ``path`` (the operator chose it), audited."""
+        from mdt.ui.export import write_pdf
+
+        row = self._selected_return()
+        if row is None:
+            self.feedback("Select a return to export.", error=True)
+            return
+        size = write_pdf(self._document(row), path)
+        terminal, return_id = self.controller.terminal, row.ret.id
+        self.controller.tasks.run(lambda: terminal.audit(
+            "export", "success", f"return {return_id} to PDF ({size} bytes)"))
+        self.feedback(f"Saved {path.name}: it holds CJI — keep it as agency policy says.")
+
+    def export_selected(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        if self._selected_return() is None:
+            self.feedback("Select a return to export.", error=True)
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save the return as PDF — it holds criminal-justice information", "",
+            "PDF (*.pdf)")
+        if path:
+            self.export_pdf(Path(path))
+
+    def print_selected(self) -> None:
+        from PySide6.QtGui import QTextDocument
+        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+        row = self._selected_return()
+        if row is None:
+            self.feedback("Select a return to print.", error=True)
+            return
+        printer = QPrinter()
+        if QPrintDialog(printer, self).exec() != QPrintDialog.DialogCode.Accepted:
+            return
+        document = QTextDocument()
+        document.setHtml(self._document(row))
+        document.print_(printer)
+        terminal, return_id = self.controller.terminal, row.ret.id
+        self.controller.tasks.run(lambda: terminal.audit("print", "success",
+                                                         f"return {return_id}"))
+
+    def forward_selected(self) -> None:
+        """Forward the return to a unit as an administrative message (AM), to check and send."""
+        row = self._selected_return()
+        operator = getattr(self, "operator", None)
+        if row is None or operator is None:
+            self.feedback("Select a return to forward.", error=True)
+            return
+        text = f"FWD {query_summary(row.ret.query)}\n{row.ret.text}"[:1000]
+        view = self.open_form("AM", {"TXT": text})
+        if view is not None:
+            view.set_destination([operator.ori])
+        self.feedback("AM with the return: add ATTN <unit> and send with Enter.")
 
     def show_part(self, part: QWidget) -> None:
         """Bring the returns, the form or the queue into view (a tab in the officer layout)."""
@@ -503,8 +632,15 @@ class MainWindow(QMainWindow):
         self.pages = QStackedWidget()
         self.login = LoginPage(controller)
         self.terminal = TerminalPage(controller)
+        self.lock_screen = LockScreen()
         self.pages.addWidget(self.login)
         self.pages.addWidget(self.terminal)
+        self.pages.addWidget(self.lock_screen)
+        self.locked = False
+        self.idle = IdleWatcher(self)
+        self.idle.idle.connect(lambda: self.lock("locked after inactivity"))
+        self.lock_screen.unlock_requested.connect(self.unlock)
+        self.lock_screen.sign_out_requested.connect(self.sign_out)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -537,6 +673,8 @@ class MainWindow(QMainWindow):
         controller.sync.outbox_changed.connect(self._outbox_changed)
         QShortcut(QKeySequence("Ctrl+L"), self, self._focus_command)
         QShortcut(QKeySequence("F10"), self, self.toggle_theme)
+        QShortcut(QKeySequence("Ctrl+Shift+K"), self, lambda: self.lock("locked by the operator"))
+        QShortcut(QKeySequence("Ctrl+,"), self, self.open_settings)
         self._setup_alerts()
         self.login.training_detected.connect(self.banner.setVisible)
         self.login.refresh_gateway()
@@ -566,6 +704,9 @@ class MainWindow(QMainWindow):
 
     def _alerts_changed(self, snapshot: Any) -> None:
         self.alert_bar.set_alerts(snapshot.open_alerts, snapshot.clock_offset)
+        if self.locked:  # the sound goes on; what the alerts say stays hidden
+            self.alert_bar.hide()
+            self.lock_screen.set_waiting_alerts(len(snapshot.open_alerts))
         self._deadlines = next_deadlines(snapshot)
         self._offset = snapshot.clock_offset
         self._show_next_deadline()
@@ -645,9 +786,97 @@ class MainWindow(QMainWindow):
 
         self.controller.alerts.history(loaded)
 
+    # -- session: lock, unlock, sign out -------------------------------------------------------
+    def lock_minutes(self, operator: Operator) -> float | None:
+        """The idle time before the lock for this operator's role (None: exempt in a car)."""
+        agency = self.controller.terminal.agency
+        if operator.role == "officer" and agency.in_vehicle_exempt:
+            return None
+        return agency.lock_after(operator.role)
+
+    def lock(self, reason: str) -> None:
+        """Hide everything behind the lock screen; alert sounds go on."""
+        operator = self.controller.operator
+        if operator is None or self.locked or self.pages.currentWidget() is not self.terminal:
+            return
+        self.locked = True
+        self.idle.stop()
+        self.alert_bar.hide()
+        if self.alerts_dialog is not None:
+            self.alerts_dialog.close()
+        self.setWindowTitle(f"MDT {__version__} — locked")
+        self.pages.setCurrentWidget(self.lock_screen)
+        self.lock_screen.show_for(operator.user_id, reason)
+        snapshot = self.controller.alerts.snapshot
+        self.lock_screen.set_waiting_alerts(len(snapshot.open_alerts) if snapshot else 0)
+        terminal = self.controller.terminal
+        self.controller.tasks.run(lambda: terminal.audit("lock", "success", reason))
+
+    def unlock(self, password: str) -> None:
+        def done(_result: Any, error: BaseException | None) -> None:
+            from mdt.store.errors import ProfileWipedError
+
+            if isinstance(error, ProfileWipedError):
+                self._signed_out(describe_error(error))
+                return
+            if error is not None:
+                self.lock_screen.set_busy(False)
+                self.lock_screen.password.clear()
+                self.lock_screen.error.setText(describe_error(error))
+                return
+            self.locked = False
+            self.setWindowTitle(f"MDT {__version__}")
+            self.pages.setCurrentWidget(self.terminal)
+            snapshot = self.controller.alerts.snapshot
+            if snapshot is not None:
+                self.alert_bar.set_alerts(snapshot.open_alerts, snapshot.clock_offset)
+            operator = self.controller.operator
+            self.idle.start(self.lock_minutes(operator) if operator else None)
+            self.terminal.command.setFocus()
+
+        terminal = self.controller.terminal
+        self.controller.tasks.run(lambda: terminal.verify_password(password), done)
+
+    def sign_out(self) -> None:
+        """Log out (the agency's erase rule applies) and go back to the sign-in page."""
+        terminal = self.controller.terminal
+        self.controller.alerts.stop()
+        self.idle.stop()
+        self.controller.tasks.run(terminal.sign_out,
+                                  lambda _r, error: self._signed_out(
+                                      describe_error(error) if error else ""))
+
+    def _signed_out(self, message: str) -> None:
+        self.locked = False
+        self.controller.operator = None
+        self.terminal.forget()
+        self.alert_bar.set_alerts([], 0.0)
+        self.setWindowTitle(f"MDT {__version__}")
+        self.pages.setCurrentWidget(self.login)
+        self.set_connection("stopped", "signed out")
+        self.login.error.setText(message or "Signed out.")
+        self.login.refresh_gateway()
+
+    def open_settings(self) -> None:
+        from mdt.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.controller, self)
+        dialog.applied.connect(self._settings_applied)
+        dialog.open()
+        self.settings_dialog = dialog
+
+    def _settings_applied(self) -> None:
+        app = QApplication.instance()
+        settings = self.controller.terminal.settings
+        if isinstance(app, QApplication):
+            apply_theme(app, str(settings.get("theme")),
+                        high_contrast=bool(settings.get("high_contrast")),
+                        font_scale=float(settings.get("font_scale")))
+
     def _signed_in(self, operator: Operator) -> None:
         self.banner.setVisible(operator.training)
         self.pages.setCurrentWidget(self.terminal)
+        self.idle.start(self.lock_minutes(operator))
         if self.controller.offline_unlock:
             self.set_connection("offline", "unlocked offline")
         self.terminal.start(operator)
@@ -678,7 +907,8 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             theme = "day" if app.property("mdtTheme") == "night" else "night"
-            apply_theme(app, theme)
             settings = self.controller.terminal.settings
+            apply_theme(app, theme, high_contrast=bool(settings.get("high_contrast")),
+                        font_scale=float(settings.get("font_scale")))
             settings.set("theme", theme)
             self.controller.tasks.run(settings.save)

@@ -6,6 +6,8 @@ flashes a white window at an officer in a dark car.
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -42,12 +44,48 @@ def palette_for(theme: str) -> QPalette:
     return palette
 
 
-def apply_theme(app: QApplication, theme: str) -> str:
-    """Apply ``theme`` ("day" or "night"; anything else falls back to day). Returns the one used."""
+HIGH_CONTRAST: dict[QPalette.ColorRole, str] = {
+    QPalette.ColorRole.Window: "#000000", QPalette.ColorRole.WindowText: "#ffffff",
+    QPalette.ColorRole.Base: "#000000", QPalette.ColorRole.AlternateBase: "#101010",
+    QPalette.ColorRole.Text: "#ffffff", QPalette.ColorRole.Button: "#000000",
+    QPalette.ColorRole.ButtonText: "#ffff00", QPalette.ColorRole.Highlight: "#ffff00",
+    QPalette.ColorRole.HighlightedText: "#000000", QPalette.ColorRole.Link: "#00ffff",
+    QPalette.ColorRole.PlaceholderText: "#c0c0c0",
+}
+HIGH_CONTRAST_SHEET = """
+/* High contrast: white on black, yellow for what can be pressed, thick focus outlines */
+QWidget { color: #ffffff; background: #000000; }
+QPushButton, QComboBox, QLineEdit, QTableView, QTabBar::tab { border: 2px solid #ffffff; }
+QPushButton { color: #ffff00; }
+*:focus { border: 3px solid #ffff00; }
+"""
+_FONT_SIZE = re.compile(r"font-size:\s*(\d+(?:\.\d+)?)pt")
+
+
+def scaled_sheet(sheet: str, scale: float) -> str:
+    """Every ``font-size: Npt`` in a style sheet times ``scale`` (the font scale setting)."""
+    if abs(scale - 1.0) < 0.01:
+        return sheet
+    return _FONT_SIZE.sub(lambda m: f"font-size: {float(m.group(1)) * scale:.1f}pt", sheet)
+
+
+def apply_theme(app: QApplication, theme: str, *, high_contrast: bool = False,
+                font_scale: float = 1.0) -> str:
+    """Apply ``theme`` ("day" or "night"; anything else falls back to day), optionally in high
+    contrast and with every font scaled. Returns the theme used."""
     theme = theme if theme in THEMES else "day"
+    font_scale = min(2.0, max(0.8, font_scale))
     app.setStyle("Fusion")
-    app.setPalette(palette_for(theme))
+    palette = palette_for(theme)
+    if high_contrast:
+        for role, colour in HIGH_CONTRAST.items():
+            palette.setColor(role, QColor(colour))
+    app.setPalette(palette)
     sheet = (resources_dir() / "styles" / f"{theme}.qss").read_text(encoding="utf-8")
-    app.setStyleSheet(sheet)
+    if high_contrast:
+        sheet += HIGH_CONTRAST_SHEET
+    app.setStyleSheet(scaled_sheet(sheet, font_scale))
     app.setProperty("mdtTheme", theme)
+    app.setProperty("mdtHighContrast", high_contrast)
+    app.setProperty("mdtFontScale", font_scale)
     return theme

@@ -24,7 +24,7 @@ def test_officer_layout_is_one_column_with_touch_targets(qtbot: QtBot, gateway: 
     try:
         assert page.layout_kind == "officer" and page.tabs is not None
         assert [page.tabs.tabText(i) for i in range(page.tabs.count())] == [
-            "Returns", "Form", "Agency queue"]
+            "Returns", "Form", "Search", "Agency queue"]
         # The command line and the last returns first; the form one tab away.
         assert page.returns_panel.isVisible() and not page.forms_panel.isVisible()
         assert page.command.y() < page.tabs.y()
