@@ -4,8 +4,9 @@
 
 Officer: a QW on the roster's deported felon → the IVF hit in the alert bar with its category and
 policy prompt → an urgent YQ from the hit → its countdown beside the hit (day and night).
-Dispatcher: a trainer injects two hit confirmation requests for the agency (one a second
-request) → the agency queue, soonest deadline first.
+Then the lock screen (night). Dispatcher: a trainer injects hit confirmation requests for the
+agency (one a second request) → the dispatcher layout with the agency queue, soonest deadline
+first, and the unit list (day and night).
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ def main() -> int:
         save(window, app, out / "alert-hit-countdown-day.png")
         apply_theme(app, "night")
         save(window, app, out / "alert-hit-countdown-night.png")
+        window.lock("locked by the operator")
+        save(window, app, out / "lock-screen-night.png")
         controller.shutdown()
         window.close()
 

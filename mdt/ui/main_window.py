@@ -134,6 +134,7 @@ class TerminalPage(QWidget):
         for column in range(ReturnsModel.column_count()):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the query
+        header.setResizeContentsPrecision(40)  # size columns by the newest rows, not all of them
         self.table.verticalHeader().setVisible(False)
         self.detail = ReturnDetail()
         self.hit_panel = HitConfirmationPanel()

@@ -58,4 +58,5 @@ def row_table(model: HeaderedTableModel, name: str, stretch: int) -> QTableView:
     for column in range(len(model.HEADERS)):
         header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
     header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    header.setResizeContentsPrecision(40)  # measure the first rows, not every one
     return table
