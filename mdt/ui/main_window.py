@@ -220,6 +220,7 @@ class TerminalPage(QWidget):
             tabs.addTab(self.search, "Search")
             tabs.addTab(self.queue, "Agency queue")
             tabs.setCurrentWidget(self.returns_panel)
+            self.returns_panel.setSizes([150, 650])  # the last returns, then the one shown
             self.tabs = tabs
             arranged: QWidget = tabs
             shown: tuple[QWidget, ...] = (self.returns_panel,)  # the current tab only

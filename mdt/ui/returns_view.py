@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -195,6 +196,9 @@ class ReturnDetail(QWidget):
         self.caveats = QLabel("")
         self.caveats.setObjectName("CaveatBox")
         self.caveats.setWordWrap(True)
+        # Caveats are never squeezed: the record body scrolls instead.
+        self.caveats.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.hit_banner.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.body = QTextBrowser()
         self.body.setObjectName("ReturnBody")
         self.body.setOpenLinks(False)
