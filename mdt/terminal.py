@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from mdt.store.cache import StoredReturn
     from mdt.store.keys import KeyVault
     from mdt.store.writer_thread import CacheWriter
+    from mdt.trainer_desk import TrainerDesk
 
 log = logging.getLogger(__name__)
 
@@ -295,6 +296,13 @@ class Terminal:
         self._audit("logon", "success", f"online login to {operator.gateway_url}")
         self._sync_clock()
         return operator
+
+    @property
+    def trainer_desk(self) -> TrainerDesk:
+        """The trainer's class on a training gateway (scenarios, events, faults, debrief)."""
+        from mdt.trainer_desk import TrainerDesk
+
+        return TrainerDesk(self)
 
     @property
     def alert_desk(self) -> AlertDesk:

@@ -308,3 +308,12 @@ class GatewayClient:
         if not isinstance(units, list):
             raise GatewayUnreachable("The gateway's unit list makes no sense.", code="bad_answer")
         return [u for u in units if isinstance(u, dict) and isinstance(u.get("user_id"), str)]
+
+    async def training(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
+        """A trainer endpoint of a training gateway (``/v1/training/...``); a live gateway
+        answers 404 (refused)."""
+        kwargs: dict[str, Any] = {"headers": self._auth()}
+        if body is not None:
+            kwargs["json"] = body
+        return self._expect_dict(await self._json(method, f"/v1/training/{path}", **kwargs),
+                                 f"the trainer's {path}")

@@ -49,6 +49,7 @@ from mdt.ui.returns_compare import ReturnsCompare
 from mdt.ui.returns_view import ReturnDetail, ReturnsModel, build_rows, query_summary
 from mdt.ui.search_view import SearchView
 from mdt.ui.theme import apply_theme
+from mdt.ui.trainer_console import TrainerConsole
 from mdt.ui.unit_list import UnitListView
 
 
@@ -638,6 +639,8 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(self.login)
         self.pages.addWidget(self.terminal)
         self.pages.addWidget(self.lock_screen)
+        self.console = TrainerConsole(controller)
+        self.pages.addWidget(self.console)
         self.locked = False
         self.idle = IdleWatcher(self)
         self.idle.idle.connect(lambda: self.lock("locked after inactivity"))
@@ -799,8 +802,10 @@ class MainWindow(QMainWindow):
     def lock(self, reason: str) -> None:
         """Hide everything behind the lock screen; alert sounds go on."""
         operator = self.controller.operator
-        if operator is None or self.locked or self.pages.currentWidget() is not self.terminal:
+        current = self.pages.currentWidget()
+        if operator is None or self.locked or current not in (self.terminal, self.console):
             return
+        self._before_lock = current
         self.locked = True
         self.idle.stop()
         self.alert_bar.hide()
@@ -828,7 +833,7 @@ class MainWindow(QMainWindow):
                 return
             self.locked = False
             self.setWindowTitle(f"MDT {__version__}")
-            self.pages.setCurrentWidget(self.terminal)
+            self.pages.setCurrentWidget(getattr(self, "_before_lock", self.terminal))
             snapshot = self.controller.alerts.snapshot
             if snapshot is not None:
                 self.alert_bar.set_alerts(snapshot.open_alerts, snapshot.clock_offset)
@@ -843,6 +848,7 @@ class MainWindow(QMainWindow):
         """Log out (the agency's erase rule applies) and go back to the sign-in page."""
         terminal = self.controller.terminal
         self.controller.alerts.stop()
+        self.console.stop()
         self.idle.stop()
         self.controller.tasks.run(terminal.sign_out,
                                   lambda _r, error: self._signed_out(
@@ -877,8 +883,12 @@ class MainWindow(QMainWindow):
 
     def _signed_in(self, operator: Operator) -> None:
         self.banner.setVisible(operator.training)
-        self.pages.setCurrentWidget(self.terminal)
         self.idle.start(self.lock_minutes(operator))
+        if operator.role == "trainer":  # a trainer runs the class, not a terminal
+            self.pages.setCurrentWidget(self.console)
+            self.console.start()
+            return
+        self.pages.setCurrentWidget(self.terminal)
         if self.controller.offline_unlock:
             self.set_connection("offline", "unlocked offline")
         self.terminal.start(operator)
