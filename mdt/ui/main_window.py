@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, Qt, QTimer
+from PySide6.QtCore import QItemSelection, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mdt import __version__
+from mdt import __version__, paths
 from mdt.app.controller import AppController
 from mdt.core.alerts import KIND_WORDS, AlertKind, parse_time
 from mdt.core.codes import CodeTables
@@ -84,8 +84,23 @@ CONNECTION_WORDS = {
 }
 
 
+def outbox_counts(messages: list[dict[str, Any]]) -> str:
+    """The outbox in words for the status bar: what waits to go, what is going, what waits for
+    its answer (the newest 200 messages)."""
+    states = [str(m.get("state")) for m in messages]
+    parts = [f"{states.count('queued')} queued" if "queued" in states else "",
+             f"{states.count('sending')} sending" if "sending" in states else "",
+             f"{states.count('accepted') + states.count('acknowledged')} waiting for an answer"
+             if {"accepted", "acknowledged"} & set(states) else "",
+             f"{states.count('failed')} refused" if "failed" in states else ""]
+    words = " · ".join(p for p in parts if p)
+    return f"Outbox: {words}" if words else "Outbox: empty"
+
+
 class TerminalPage(QWidget):
     """Command line and forms on the left, returns on the right."""
+
+    outbox_counts = Signal(str)
 
     def __init__(self, controller: AppController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -538,6 +553,7 @@ class TerminalPage(QWidget):
                 self.feedback(f"The cache could not be read: {describe_error(error)}", error=True)
                 return
             messages, returns = result
+            self.outbox_counts.emit(outbox_counts(messages))
             if not self.command.history:  # recall works across restarts: seed from the cache
                 for message in reversed(messages):
                     fields = ".".join(f"{k}/{v}" for k, v in (message.get("fields") or {}).items())
@@ -676,11 +692,17 @@ class MainWindow(QMainWindow):
         controller.signed_in.connect(self._signed_in)
         controller.sync.connectivity_changed.connect(self.set_connection)
         controller.sync.outbox_changed.connect(self._outbox_changed)
+        self.terminal.outbox_counts.connect(self.outbox.setText)
         QShortcut(QKeySequence("Ctrl+L"), self, self._focus_command)
         QShortcut(QKeySequence("F10"), self, self.toggle_theme)
         QShortcut(QKeySequence("Ctrl+Shift+K"), self, lambda: self.lock("locked by the operator"))
         QShortcut(QKeySequence("Ctrl+,"), self, self.open_settings)
         self._setup_alerts()
+        self.ui_state = QSettings(str(paths.config_dir() / "ui-state.ini"),
+                                  QSettings.Format.IniFormat)
+        geometry = self.ui_state.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
         self.login.training_detected.connect(self.banner.setVisible)
         self.login.refresh_gateway()
 
@@ -913,7 +935,14 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _outbox_changed(self, _message_id: str, state: str, _detail: str) -> None:
-        self.outbox.setText(f"Outbox: last message {state}")
+        if state == "sending":  # at once; the counts follow with the next reload
+            self.outbox.setText("Outbox: sending…")
+
+    def closeEvent(self, event: Any) -> None:
+        """Window geometry is UI state: QSettings, not the typed settings file."""
+        self.ui_state.setValue("window/geometry", self.saveGeometry())
+        self.ui_state.sync()
+        super().closeEvent(event)
 
     def toggle_theme(self) -> None:
         app = QApplication.instance()

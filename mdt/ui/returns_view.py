@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mdt.core.cautions import alert_level, cautions
 from mdt.core.followups import FollowUp, follow_ups
 
 if TYPE_CHECKING:
@@ -178,6 +179,33 @@ class ReturnsModel(QAbstractTableModel):
         return None
 
 
+FIELD_GROUPS = (
+    ("Identity", ("NAM", "SEX", "RAC", "DOB", "HGT", "WGT", "EYE", "HAI", "SKN", "SMT", "POB",
+                  "CTZ", "OLN", "OLS", "EXP", "STA", "FBI", "SID", "SOC", "MNU")),
+    ("Vehicle", ("LIC", "LIS", "LIY", "LIT", "VIN", "VYR", "VMA", "VMO", "VST", "VCO", "DOT")),
+    ("Warrant and record", ("OFF", "PCO", "PPN", "PPB", "DOA", "AGY", "CHG", "DIS", "SER", "MAK",
+                            "CAL", "TYP", "ORI", "OCA", "NIC")),
+    ("Immigration", ("ARN", "DET", "CUS")),
+)
+
+
+def group_fields(fields: dict[str, Any]) -> list[tuple[str, list[tuple[str, Any]]]]:
+    """A record's fields in groups an officer reads in order: identity, vehicle, warrant and
+    record, immigration, then anything else; repeated tags (``DOA#2``) stay with their tag."""
+    placed: set[str] = set()
+    groups = []
+    for name, tags in FIELD_GROUPS:
+        found = [(tag, value) for tag, value in fields.items()
+                 if tag.split("#")[0] in tags and tag not in placed]
+        placed.update(tag for tag, _ in found)
+        if found:
+            groups.append((name, found))
+    rest = [(tag, value) for tag, value in fields.items() if tag not in placed]
+    if rest:
+        groups.append(("Other", rest))
+    return groups
+
+
 class ReturnDetail(QWidget):
     """One return: the HIT banner, the cached/age line, caveats, then fields; raw text one key away.
 
@@ -273,19 +301,23 @@ class ReturnDetail(QWidget):
             self.caveats.setText("\n".join(caveats))
             self.caveats.show()
         parts = [f"<h3>{html.escape(query_summary(ret.query))}</h3>"]
-        for record in ret.records:
+        # Hits first, the loudest (armed and dangerous) first among them.
+        ordered = sorted(ret.records, key=lambda r: (-int(alert_level(r)), 0))
+        for record in ordered:
             title = html.escape(str(record.get("file", "")))
             if record.get("category"):
                 title += f" — {html.escape(str(record['category']).replace('_', ' '))}"
             flag = " <b style='color:#c8102e'>HIT</b>" if record.get("hit") else ""
             parts.append(f"<h4>{title}{flag}</h4>")
             if record.get("caution_codes"):
-                parts.append("<p><b>CAUTION: " + html.escape(
-                    ", ".join(str(c) for c in record["caution_codes"])) + "</b></p>")
-            rows = "".join(
-                f"<tr><td><b>{html.escape(str(tag))}</b></td><td>{html.escape(str(value))}</td></tr>"
-                for tag, value in (record.get("fields") or {}).items())
-            parts.append(f"<table cellspacing='4'>{rows}</table>")
+                words = [c.text for c in cautions(str(c) for c in record["caution_codes"])]
+                parts.append("<p style='color:#c8102e'><b>CAUTION: " + html.escape(
+                    " · ".join(words)) + "</b></p>")
+            for group, fields in group_fields(record.get("fields") or {}):
+                rows = "".join(
+                    f"<tr><td><b>{html.escape(str(tag))}</b></td>"
+                    f"<td>{html.escape(str(value))}</td></tr>" for tag, value in fields)
+                parts.append(f"<p><i>{group}</i></p><table cellspacing='4'>{rows}</table>")
             links = []
             for follow in follow_ups(record):
                 links.append(f"<a href='run:{len(self.follow_ups)}'>{html.escape(follow.label)}</a>")

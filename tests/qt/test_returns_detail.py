@@ -1,0 +1,46 @@
+"""The return on screen: hits first and the loudest first, caution codes in words, fields in
+groups an officer reads in order; the outbox in words for the status bar."""
+
+from __future__ import annotations
+
+from pytestqt.qtbot import QtBot
+
+from mdt.store.cache import StoredReturn
+from mdt.ui.main_window import outbox_counts
+from mdt.ui.returns_view import QueryRow, ReturnDetail, group_fields
+
+
+def test_hits_first_cautions_in_words_fields_grouped(qtbot: QtBot) -> None:
+    ret = StoredReturn(
+        id="r1", message_id="m1", mke="QW", source="NCIC", text="RAW TEXT", hit=True, part=1,
+        parts=1, received_at="2026-11-24T20:00:00.000000Z", seq=1,
+        query={"id": "m1", "mke": "QW", "fields": {"NAM": "KOLVEX, DRAYTON Q"}},
+        records=[{"file": "DL", "hit": False, "fields": {"NAM": "KOLVEX, DRAYTON Q"}},
+                 {"file": "WANTED", "hit": True, "caution_codes": ["00"],
+                  "fields": {"ORI": "VA0290000", "NAM": "KOLVEX, DRAYTON Q", "DOB": "19840312",
+                             "OLN": "S100000001", "OFF": "1399", "OCA": "26-1",
+                             "NIC": "W260000001", "ZZZ": "odd"}}])
+    detail = ReturnDetail()
+    qtbot.addWidget(detail)
+    detail.show()
+    detail.show_row(QueryRow(message=ret.query, ret=ret))
+    text = detail.body.toPlainText()
+    assert text.index("WANTED") < text.index("DL")  # the hit before the licence
+    assert "CAUTION: 00 ARMED AND DANGEROUS" in text
+    assert text.index("Identity") < text.index("Warrant and record") < text.index("Other")
+    assert detail.hit_banner.text().startswith("HIT")
+    detail.toggle_raw()
+    assert detail.raw.isVisible() and detail.raw.toPlainText() == "RAW TEXT"
+
+
+def test_group_fields_keeps_repeated_tags_with_their_group() -> None:
+    groups = dict(group_fields({"DOA": "2019", "DOA#2": "2023", "LIC": "ABC1234", "NAM": "A, B"}))
+    assert groups["Warrant and record"] == [("DOA", "2019"), ("DOA#2", "2023")]
+    assert groups["Vehicle"] == [("LIC", "ABC1234")] and groups["Identity"] == [("NAM", "A, B")]
+
+
+def test_outbox_in_words() -> None:
+    assert outbox_counts([]) == "Outbox: empty"
+    states = ["queued", "queued", "sending", "accepted", "acknowledged", "answered", "failed"]
+    assert outbox_counts([{"state": s} for s in states]) == \
+        "Outbox: 2 queued · 1 sending · 2 waiting for an answer · 1 refused"
