@@ -37,13 +37,13 @@ def main() -> None:
         from PySide6.QtCore import Qt
         from PySide6.QtTest import QTest
         from PySide6.QtWidgets import QApplication, QMainWindow
+        from take_screenshots import sign_in, wait
 
         from mdt.app.stall_watchdog import StallWatchdog
         from mdt.devrun import allow_file_keystore_if_needed
         from mdt.settings import Settings
         from mdt.ui.application import create_window
         from mdt.ui.theme import apply_theme
-        from take_screenshots import sign_in, wait
         from tests.conftest import start_gateway
 
         allow_file_keystore_if_needed()
