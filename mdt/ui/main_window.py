@@ -49,7 +49,6 @@ from mdt.ui.returns_compare import ReturnsCompare
 from mdt.ui.returns_view import ReturnDetail, ReturnsModel, build_rows, query_summary
 from mdt.ui.search_view import SearchView
 from mdt.ui.theme import apply_theme
-from mdt.ui.trainer_console import TrainerConsole
 from mdt.ui.unit_list import UnitListView
 
 
@@ -655,8 +654,7 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(self.login)
         self.pages.addWidget(self.terminal)
         self.pages.addWidget(self.lock_screen)
-        self.console = TrainerConsole(controller)
-        self.pages.addWidget(self.console)
+        self._console: Any = None  # made when a trainer signs in (most terminals never need it)
         self.locked = False
         self.idle = IdleWatcher(self)
         self.idle.idle.connect(lambda: self.lock("locked after inactivity"))
@@ -813,6 +811,16 @@ class MainWindow(QMainWindow):
 
         self.controller.alerts.history(loaded)
 
+    @property
+    def console(self) -> Any:
+        """The trainer console page (made on first use)."""
+        if self._console is None:
+            from mdt.ui.trainer_console import TrainerConsole
+
+            self._console = TrainerConsole(self.controller)
+            self.pages.addWidget(self._console)
+        return self._console
+
     # -- session: lock, unlock, sign out -------------------------------------------------------
     def lock_minutes(self, operator: Operator) -> float | None:
         """The idle time before the lock for this operator's role (None: exempt in a car)."""
@@ -825,7 +833,7 @@ class MainWindow(QMainWindow):
         """Hide everything behind the lock screen; alert sounds go on."""
         operator = self.controller.operator
         current = self.pages.currentWidget()
-        if operator is None or self.locked or current not in (self.terminal, self.console):
+        if operator is None or self.locked or current not in (self.terminal, self._console):
             return
         self._before_lock = current
         self.locked = True
@@ -870,7 +878,8 @@ class MainWindow(QMainWindow):
         """Log out (the agency's erase rule applies) and go back to the sign-in page."""
         terminal = self.controller.terminal
         self.controller.alerts.stop()
-        self.console.stop()
+        if self._console is not None:
+            self._console.stop()
         self.idle.stop()
         self.controller.tasks.run(terminal.sign_out,
                                   lambda _r, error: self._signed_out(
