@@ -20,7 +20,7 @@ from PySide6.QtCore import (
     QUrl,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QColor, QFont, QResizeEvent
 from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
@@ -245,6 +245,17 @@ class ReturnDetail(QWidget):
             layout.addWidget(widget)
         self.show_row(None)
 
+    def _fit_caveats(self) -> None:
+        """A wrapped label does not ask for the height its lines need: give it that height,
+        so no caveat line is ever cut off (the record body scrolls instead)."""
+        width = max(200, self.width() - 24)
+        self.caveats.setMinimumHeight(self.caveats.heightForWidth(width))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.caveats.isVisible():
+            self._fit_caveats()
+
     def _link(self, url: QUrl) -> None:
         if url.scheme() == "run" and url.path().isdigit():
             self.run(int(url.path()))
@@ -300,6 +311,7 @@ class ReturnDetail(QWidget):
         if caveats:
             self.caveats.setText("\n".join(caveats))
             self.caveats.show()
+            self._fit_caveats()
         parts = [f"<h3>{html.escape(query_summary(ret.query))}</h3>"]
         # Hits first, the loudest (armed and dangerous) first among them.
         ordered = sorted(ret.records, key=lambda r: (-int(alert_level(r)), 0))
