@@ -268,12 +268,12 @@ class TerminalPage(QWidget):
         self._arranged = arranged
         self.layout_kind = kind
         self.setObjectName("TerminalPage")
+        changed = self.property("layoutKind") not in (None, kind)
         self.setProperty("layoutKind", kind)
-        self.style().unpolish(self)
-        self.style().polish(self)
-        for widget in self.findChildren(QWidget):
-            widget.style().unpolish(widget)
-            widget.style().polish(widget)
+        if changed:  # the style sheet's officer rules follow the new layout
+            for widget in (self, *self.findChildren(QWidget)):
+                widget.style().unpolish(widget)
+                widget.style().polish(widget)
         if current is not None:
             self.detail.show_row(current, offline=self.offline)
 

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
@@ -33,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from mdt.core.cautions import alert_level, cautions
 from mdt.core.followups import FollowUp, follow_ups
+from mdt.ui.table_model import HeaderedTableModel
 
 if TYPE_CHECKING:
     from mdt.store.cache import StoredReturn
@@ -108,8 +108,8 @@ def build_rows(messages: list[dict[str, Any]], returns: list[StoredReturn]) -> l
     return rows
 
 
-class ReturnsModel(QAbstractTableModel):
-    COLUMNS = ("Received", "Query", "Result", "Source")
+class ReturnsModel(HeaderedTableModel):
+    HEADERS = COLUMNS = ("Received", "Query", "Result", "Source")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -133,24 +133,6 @@ class ReturnsModel(QAbstractTableModel):
     @classmethod
     def column_count(cls) -> int:
         return len(cls.COLUMNS)
-
-    def set_rows(self, rows: list[QueryRow]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
-                and 0 <= section < len(self.COLUMNS):
-            return self.COLUMNS[section]
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self.rows):
