@@ -39,9 +39,12 @@ def test_a_whole_session_never_blocks_the_gui_thread(qtbot: QtBot, gateway: Gate
         longest = watchdog.stop()
         assert gui_thread_guard == []  # no I/O on the GUI thread, ever
         assert watchdog.ticks > 100
-        # A blocked GUI thread (a KDF is ~60 ms, a gateway call 1 ms to seconds) would show;
-        # painting a full window offscreen on a shared 2-core machine stays well below this.
-        assert longest < 250, f"the GUI thread stalled {longest:.0f} ms"
+        # The guard above catches every I/O call, however short (a KDF is ~60 ms). The
+        # watchdog catches gross blocking of any kind (a gateway call that waits for its
+        # 5-15 s timeout); its bound leaves room for painting on a loaded 2-core CI machine
+        # (typically 30-70 ms here, 290 ms seen with another test suite on the same cores).
+        # The figure itself is measured by benchmarks/ui.py.
+        assert longest < 1000, f"the GUI thread stalled {longest:.0f} ms"
     finally:
         controller.shutdown()
         window.close()
