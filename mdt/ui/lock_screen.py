@@ -39,20 +39,27 @@ class IdleWatcher(QObject):
         self._check = QTimer(self)
         self._check.setInterval(1000)
         self._check.timeout.connect(self._tick)
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self)
+        self._filtering = False
 
     def start(self, minutes: float | None) -> None:
+        """Watch from now (signed in); the event filter costs nothing before that."""
         self.minutes = minutes
         self._since.restart()
         if minutes is None:
-            self._check.stop()
-        else:
-            self._check.start()
+            self.stop()
+            return
+        app = QApplication.instance()
+        if app is not None and not self._filtering:
+            app.installEventFilter(self)
+            self._filtering = True
+        self._check.start()
 
     def stop(self) -> None:
         self._check.stop()
+        app = QApplication.instance()
+        if app is not None and self._filtering:
+            app.removeEventFilter(self)
+            self._filtering = False
 
     def idle_seconds(self) -> float:
         return self._since.elapsed() / 1000
