@@ -566,10 +566,19 @@ class Gateway:
                          "in_reply_to": e.get("in_reply_to"), "mke": e.get("mke")}
                         for e in self.state.recent_events(account.user_id, since, limit)]
             last_login = self.state.last_login(account.user_id)
+            acknowledged = []
+            for record in self.state.audit_records(account.user_id, since):
+                words = str(record.get("detail") or "").split()
+                if record.get("action") == "alert-ack" and "kind" in words:
+                    acknowledged.append({"at": record.get("at"),
+                                         "kind": words[words.index("kind") + 1],
+                                         "event": words[words.index("event") + 1]
+                                         if "event" in words else None})
             users.append({"user_id": account.user_id, "name": account.name,
                           "role": account.role, "ori": account.ori,
                           "last_login_at": iso(last_login) if last_login else None,
                           "sent": sent, "received": received,
+                          "acknowledged": acknowledged[-limit:],
                           "received_count": self.state.count_events(account.user_id, since),
                           "last_seq": self.state.last_seq(account.user_id),
                           "pending": self.state.pending_count(account.user_id),

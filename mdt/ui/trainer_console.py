@@ -112,6 +112,10 @@ def trainee_html(user: dict[str, Any], confirmations: list[dict[str, Any]]) -> s
     for event in (user.get("received") or [])[-20:]:
         parts.append(f"<li>{html.escape(str(event.get('at'))[11:19])} "
                      f"{html.escape(str(event.get('type')))} {html.escape(str(event.get('mke') or ''))}</li>")
+    parts.append("</ul><p><b>Alerts acknowledged</b></p><ul>")
+    for ack in (user.get("acknowledged") or [])[-20:]:
+        parts.append(f"<li>{html.escape(str(ack.get('at'))[11:19])} "
+                     f"{html.escape(str(ack.get('kind')).replace('_', ' '))}</li>")
     parts.append("</ul><p><b>Hit confirmations answered</b></p><ul>")
     for item in confirmations:
         if item.get("answered_by") == user.get("user_id"):

@@ -93,6 +93,12 @@ def test_trainer_console_runs_a_class(qtbot: QtBot, gateway: Gateway, tmp_path: 
         assert cli("alerts", "--json", "--user", "officer1") == EXIT_OK
         kinds = {a["kind"] for a in json.loads(capsys.readouterr().out)}
         assert {"admin", "detainer"} <= kinds
+        capsys.readouterr()
+        assert cli("alerts", "--json", "--user", "officer1") == EXIT_OK
+        detainer = next(a for a in json.loads(capsys.readouterr().out)
+                        if a["kind"] == "detainer")
+        assert cli("ack", detainer["id"], "--user", "officer1") == EXIT_OK
+        assert cli("sync", "--once", "--user", "officer1") == EXIT_OK  # the audit goes up
 
         def passed() -> bool:
             console.refresh()
@@ -107,6 +113,9 @@ def test_trainer_console_runs_a_class(qtbot: QtBot, gateway: Gateway, tmp_path: 
             if str(console.trainees.data(console.trainees.index(r, 0))).startswith("officer1")))
         qtbot.waitUntil(lambda: "KOLVECKS" in console.trainee_detail.toPlainText(),
                         timeout=5000)
+        assert "Alerts acknowledged" in console.trainee_detail.toPlainText()
+        assert "detainer" in console.trainee_detail.toPlainText().split(
+            "Alerts acknowledged")[1]
         pdf = tmp_path / "debrief.pdf"
         assert console.export_pdf(pdf) > 1000 and pdf.read_bytes().startswith(b"%PDF")
         assert gui_thread_guard == []
