@@ -12,9 +12,10 @@ Where it is looked for, first found wins:
 2. ``mdt-agency.toml`` beside the executable (a PyInstaller build: beside ``mdt.exe``);
 3. ``mdt-agency.toml`` in the settings folder (:func:`mdt.paths.config_dir`).
 
-No file: the defaults of :mod:`mdt.settings` stand and training is allowed (a developer's or a
-trainer's machine). A file that does not say ``allow_training = true`` makes a live terminal: it
-refuses to sign in to a training gateway. Settings the agency sets in ``[locked]`` sections
+No file: the defaults of :mod:`mdt.settings` stand; a run from source (a developer's or a
+trainer's machine, ``make run``) may use a training gateway, a built app may not. A file that does
+not say ``allow_training = true`` makes a live terminal: it refuses to sign in to a training
+gateway. Settings the agency sets in ``[locked]`` sections
 (retention, lock timeouts, erase on logout, wipe after failures, keystore) cannot be changed by
 the operator; the others are defaults the operator may change. The complete example is
 ``packaging/mdt-agency.example.toml`` (documented in ``docs/agency-config.md``).
@@ -128,8 +129,8 @@ def load_agency_config(path: Path | None = None) -> AgencyConfig:
     """Read and check the agency file (``path``, or the one :func:`find_config_file` finds).
     No file at all: the defaults. Raises :class:`AgencyConfigError`."""
     path = path or find_config_file()
-    if path is None:
-        return AgencyConfig()
+    if path is None:  # a run from source may train; a build is live unless its agency says
+        return AgencyConfig(allow_training=not getattr(sys, "frozen", False))
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:

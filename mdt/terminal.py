@@ -445,6 +445,7 @@ class Terminal:
         operator, _ = self._require()
         session: GatewaySession = self._run(self.client.login(
             operator.user_id, password, otp, str(self.settings.get("device_id"))))
+        check_training_allowed(self.agency, session.training)
         self._save_token(session.token)
         self.online_session = True
         self.resume_with_token(session.token)

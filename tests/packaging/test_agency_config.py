@@ -85,7 +85,10 @@ def test_each_mistake_names_the_setting(tmp_path: Path, text: str, named: str) -
 def test_the_file_is_found_by_environment_and_missing_ones_are_said(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert load_agency_config().path is None  # none: the defaults, training allowed
-    assert load_agency_config().allow_training is True
+    assert load_agency_config().allow_training is True  # from source
+    monkeypatch.setattr("sys.frozen", True, raising=False)  # a built app
+    assert load_agency_config().allow_training is False  # a build is live by default
+    monkeypatch.delattr("sys.frozen")
     monkeypatch.setenv("MDT_AGENCY_CONFIG", str(tmp_path / "nowhere.toml"))
     with pytest.raises(AgencyConfigError, match="missing"):
         load_agency_config()
