@@ -17,12 +17,15 @@ log. Every SQLite failure leaves as a :class:`~mdt.store.errors.CacheError` sort
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import hashlib
 import json
+import os
 import re
 import shutil
 import time
+import urllib.parse
 import uuid
 import zlib
 from collections.abc import Callable
@@ -39,10 +42,12 @@ from mdt.core.alerts import alerts_for_event
 from mdt.store.errors import (
     CacheBugError,
     CacheError,
+    CacheIOError,
     CacheLockedError,
     CorruptCacheError,
     DiskFullError,
     NotADatabaseError,
+    ReadOnlyCacheError,
     WrongKeyError,
 )
 
@@ -310,29 +315,73 @@ class AuditReport:
     problems: list[str] = field(default_factory=list)
 
 
-def _classify(exc: Exception, path: Path) -> CacheError:
-    """Sort a SQLCipher failure into the error a person can act on ("environment") or a bug."""
-    text = str(exc).lower()
-    if isinstance(exc, sqlcipher3.ProgrammingError) and "thread" in text:
-        return CacheBugError("MDT used its cache from a thread that did not open it (a bug). "
-                             "Please report it.")
-    if "file is not a database" in text or "file is encrypted" in text:
-        return WrongKeyError()
-    if "malformed" in text or "corrupt" in text:
-        return CorruptCacheError()
-    if "locked" in text or "busy" in text:
-        return CacheLockedError()
-    if "disk is full" in text or "database or disk is full" in text:
+# SQLite's primary result codes (https://sqlite.org/rescode.html): the low byte of the extended
+# code sqlcipher3 puts on every error it raises.
+SQLITE_BUSY, SQLITE_LOCKED, SQLITE_NOMEM, SQLITE_READONLY = 5, 6, 7, 8
+SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN = 10, 11, 13, 14
+SQLITE_NOTADB = 26
+
+
+def disk_is_full(path: Path) -> bool:
+    """Is the file system holding ``path`` out of space (or of inodes)? SQLite reports a full
+    disk met while growing the -shm or the WAL as an I/O error, not as SQLITE_FULL."""
+    folder = path if path.is_dir() else path.parent
+    try:
+        stat = os.statvfs(folder)
+    except (OSError, AttributeError):  # no statvfs (Windows) or no folder: not known to be full
+        return False
+    return stat.f_bavail * stat.f_frsize < 64 * 1024 or (stat.f_files > 0 and stat.f_favail == 0)
+
+
+def classify_os_error(exc: OSError, path: Path) -> CacheError:
+    """An OSError met on the cache's files (not through SQLite), sorted by its errno."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return DiskFullError()
-    if "readonly" in text or "read-only" in text:
-        return CacheError(f"The cache file {path} is read-only: MDT cannot save to it. Check the "
-                          "file's permissions.")
-    if "disk i/o error" in text:
-        return CacheError("The disk holding the cache could not be read or written. Check the "
-                          "drive, then try again.")
-    if "unable to open" in text:
+    if exc.errno in (errno.EROFS,):
+        return ReadOnlyCacheError(f"The drive holding the cache ({path.parent}) is read-only: "
+                                  "MDT can show what is cached but cannot save. Check the drive.")
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return ReadOnlyCacheError(f"MDT may not write the cache file {path} (permissions): it can "
+                                  "show what is cached but cannot save. Check the file's owner and "
+                                  "permissions.")
+    if exc.errno == errno.ENOENT:
+        return CacheError(f"The cache folder {path.parent} is missing.")
+    return CacheIOError()
+
+
+def _classify(exc: Exception, path: Path) -> CacheError:
+    """Sort a SQLCipher failure, by its SQLite result code, into the error a person can act on
+    ("environment") or a bug."""
+    if isinstance(exc, OSError):
+        return classify_os_error(exc, path)
+    code = getattr(exc, "sqlite_errorcode", None)
+    if not isinstance(code, int):  # sqlcipher3 raises ProgrammingError itself, without a code
+        if isinstance(exc, sqlcipher3.ProgrammingError) and "thread" in str(exc).lower():
+            return CacheBugError("MDT used its cache from a thread that did not open it (a bug). "
+                                 "Please report it.")
+        return CacheBugError()
+    primary = code & 0xFF
+    if primary == SQLITE_NOTADB:
+        return WrongKeyError()
+    if primary == SQLITE_CORRUPT:
+        return CorruptCacheError()
+    if primary in (SQLITE_BUSY, SQLITE_LOCKED):
+        return CacheLockedError()
+    if primary == SQLITE_FULL:
+        return DiskFullError()
+    if primary == SQLITE_READONLY:
+        return ReadOnlyCacheError(f"The cache file {path} is read-only: MDT can show what is cached "
+                                  "but cannot save to it. Check the file's permissions.")
+    if primary == SQLITE_IOERR:
+        return DiskFullError() if disk_is_full(path) else CacheIOError()
+    if primary == SQLITE_CANTOPEN:
+        if disk_is_full(path):
+            return DiskFullError()
         return CacheError(f"The cache file {path} cannot be opened (check the folder and its "
                           "permissions).")
+    if primary == SQLITE_NOMEM:
+        return CacheError("The computer ran out of memory while using the cache. Close other "
+                          "programs, then try again.")
     return CacheBugError()
 
 
@@ -372,35 +421,82 @@ def _sniff(path: Path) -> None:
         raise NotADatabaseError()
 
 
+def _uri(path: Path, **params: str) -> str:
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return f"file:{urllib.parse.quote(str(path.resolve()))}?{query}"
+
+
 def _probe_key(path: Path, key: bytes) -> None:
-    """Check ``key`` against a copy of page 1 only. Used when a -wal file is present (after a
-    crash, or while another connection writes): SQLite opens a hot WAL before the key is checked
-    and, on close, checkpoints it into the file, so even a wrong key would change the file (not
-    lose data, but change it). A page caught mid-checkpoint is read again before giving up."""
-    probe = path.with_name(f"{path.name}.keyprobe-{uuid.uuid4().hex[:8]}")
+    """Check ``key`` on page 1 of the main file alone, read-only, before a real open. Used when a
+    -wal file is present (after a crash, or while another connection writes): SQLite opens a hot
+    WAL before the key is checked and, on close, checkpoints it into the file, so even a wrong key
+    would change the file (not lose data, but change it). ``immutable=1`` makes SQLite ignore the
+    WAL and take no locks, so the probe reads the file as it is and writes nothing anywhere. A page
+    1 caught mid-checkpoint by another connection is read again before giving up."""
     failure: CacheError | None = None
+    for attempt in range(3):
+        try:
+            conn = sqlcipher3.connect(_uri(path, mode="ro", immutable="1"), uri=True,
+                                      isolation_level=None)
+        except sqlcipher3.Error as exc:
+            raise _classify(exc, path) from exc
+        try:
+            conn.execute("PRAGMA cipher_log_level = NONE")
+            conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+            conn.execute("PRAGMA cipher_compatibility = 4")
+            conn.execute("PRAGMA user_version").fetchone()  # decrypts and checks page 1
+            return
+        except sqlcipher3.DatabaseError as exc:
+            failure = _classify(exc, path)
+            failure.__cause__ = exc
+        finally:
+            conn.close()
+        time.sleep(0.02 * (attempt + 1))
+    assert failure is not None
+    raise failure
+
+
+def _connect(path: Path, key: bytes, *, new: bool, read_only: bool,
+             fallback: bool = False) -> Any:
+    """One keyed SQLCipher connection with MDT's settings; errors sorted. ``fallback``: the
+    drive cannot be written, so open without creating the -shm (a WAL holding nothing yet is
+    ignored; one holding commits is read through a read-only connection)."""
+    if fallback:
+        wal = Path(str(path) + "-wal")
+        hot = wal.exists() and wal.stat().st_size > 0
+        target, uri = _uri(path, mode="ro") if hot else _uri(path, mode="ro", immutable="1"), True
+    elif read_only:
+        target, uri = _uri(path, mode="ro"), True
+    else:
+        target, uri = str(path), False
     try:
-        for attempt in range(3):
-            with open(path, "rb") as handle:
-                probe.write_bytes(handle.read(4096))  # ciphertext only
-            conn = sqlcipher3.connect(str(probe), isolation_level=None)
-            try:
-                conn.execute("PRAGMA cipher_log_level = NONE")
-                conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-                conn.execute("PRAGMA cipher_compatibility = 4")
-                conn.execute("PRAGMA user_version").fetchone()  # decrypts and checks page 1
-                return
-            except sqlcipher3.DatabaseError as exc:
-                failure = _classify(exc, path)
-                failure.__cause__ = exc
-            finally:
-                conn.close()
-            time.sleep(0.02 * (attempt + 1))
-        assert failure is not None
-        raise failure
-    finally:
-        for leftover in path.parent.glob(probe.name + "*"):
-            leftover.unlink()
+        conn = sqlcipher3.connect(target, timeout=5.0, isolation_level=None,
+                                  check_same_thread=True, uri=uri)
+    except sqlcipher3.Error as exc:
+        raise _classify(exc, path) from exc
+    try:
+        conn.execute("PRAGMA cipher_log_level = NONE")  # no page details on stderr
+        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")  # a raw key: no KDF on open
+        conn.execute("PRAGMA cipher_compatibility = 4")  # SQLCipher 4 settings, pinned
+        conn.execute("PRAGMA cipher_memory_security = OFF")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # verifies the key
+        conn.execute("PRAGMA temp_store = MEMORY")  # no temporary files on disk
+        conn.execute("PRAGMA cache_size = -65536")  # 64 MiB: fewer pages to decrypt again
+        if read_only or fallback:
+            conn.execute("PRAGMA query_only = ON")
+            return conn
+        if new:  # before the first table: freed pages can go back to the disk
+            conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA secure_delete = ON")
+        # FULL: every commit is on the disk before MDT says so ("Queued" survives a power cut,
+        # not only a kill); NORMAL would sync only at checkpoints. Cost: benchmarks/kill9.py.
+        conn.execute("PRAGMA synchronous = FULL")
+    except sqlcipher3.Error as exc:
+        conn.close()
+        raise _classify(exc, path) from exc
+    return conn
 
 
 def _audit_hash(prev_hash: str, row: dict[str, Any]) -> str:
@@ -429,84 +525,108 @@ def _sorted_errors(method: Callable[Concatenate[Cache, P], R]) -> Callable[Conca
 class Cache:
     """One connection to one encrypted cache file, for use on one thread (see the module doc)."""
 
-    def __init__(self, conn: Any, path: Path) -> None:
+    def __init__(self, conn: Any, path: Path, *, key: bytes = b"", read_only: bool = False,
+                 write_blocked: CacheError | None = None) -> None:
         self._conn = conn
         self.path = path
+        self._key = key
+        self.read_only = read_only
+        self.write_blocked = write_blocked  # why writing fails now (a full disk ...), or None
         # sqlite-utils on the keyed connection, for introspection and ad-hoc reads (tools,
         # tests); writes go through explicit transactions below.
         self.db = sqlite_utils.Database(conn)
 
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: Path, key: bytes, *, create: bool = False) -> Cache:
+    def open(cls, path: Path, key: bytes, *, create: bool = False,
+             read_only: bool = False) -> Cache:
         """Open (or with ``create`` make) the cache at ``path`` with the raw 256-bit ``key``.
 
         Raises WrongKeyError (nothing is written), NotADatabaseError, CorruptCacheError (the file
-        was moved aside, ``moved_to``), CacheLockedError, DiskFullError, or CacheError (no cache
-        there, a newer schema)."""
+        was moved aside, ``moved_to``), CacheLockedError, or CacheError (no cache there, a newer
+        schema). When the cache can be read but not written (a full disk, a read-only file or
+        drive) it opens read-only: reads work, and every write raises that reason
+        (:attr:`write_blocked`) until writing works again. ``read_only`` opens it read-only on
+        purpose (``PRAGMA query_only``: the screens' reader)."""
         path = Path(path)
         if len(key) != 32:
             raise WrongKeyError("The cache key must be 256 bits.")
-        exists = path.exists() and path.stat().st_size > 0
-        if damage_marker(path).exists() and not exists:
-            damage_marker(path).unlink()  # the damaged file is gone already
-        if damage_marker(path).exists():
-            moved = move_aside(path)
-            raise CorruptCacheError(
-                f"The cache was found damaged. It was moved aside to {moved.name} (nothing was "
-                "overwritten); a new, empty cache will be made at the next sign-in.",
-                moved_to=moved)
-        if not exists and not create:
-            raise CacheError(f"There is no cache at {path}.")
-        if exists:
-            _sniff(path)
-            wal = Path(str(path) + "-wal")
-            if wal.exists() and wal.stat().st_size > 0:
-                _probe_key(path, key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            conn = sqlcipher3.connect(str(path), timeout=5.0, isolation_level=None,
-                                      check_same_thread=True)
-        except sqlcipher3.Error as exc:
-            raise _classify(exc, path) from exc
+            exists = path.exists() and path.stat().st_size > 0
+            if damage_marker(path).exists() and not exists:
+                damage_marker(path).unlink()  # the damaged file is gone already
+            if damage_marker(path).exists():
+                moved = move_aside(path)
+                raise CorruptCacheError(
+                    f"The cache was found damaged. It was moved aside to {moved.name} (nothing "
+                    "was overwritten).", moved_to=moved)
+            if not exists and not create:
+                raise CacheError(f"There is no cache at {path}.")
+            probed = False
+            if exists:
+                _sniff(path)
+                wal = Path(str(path) + "-wal")
+                if wal.exists() and wal.stat().st_size > 0:
+                    _probe_key(path, key)
+                    probed = True
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise classify_os_error(exc, path) from exc
+        blocked: CacheError | None = None
         try:
-            conn.execute("PRAGMA cipher_log_level = NONE")  # no page details on stderr
-            conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")  # a raw key: no KDF on open
-            conn.execute("PRAGMA cipher_compatibility = 4")  # SQLCipher 4 settings, pinned
-            conn.execute("PRAGMA cipher_memory_security = OFF")
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # verifies the key
-            conn.execute("PRAGMA temp_store = MEMORY")  # no temporary files on disk
-            if not exists:  # before the first table: freed pages can go back to the disk
-                conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA secure_delete = ON")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA cache_size = -65536")  # 64 MiB: fewer pages to decrypt again
-        except sqlcipher3.DatabaseError as exc:
-            conn.close()
-            error = _classify(exc, path)
-            if isinstance(error, CorruptCacheError) and exists:
+            conn = _connect(path, key, new=not exists, read_only=read_only)
+        except CacheError as error:
+            if isinstance(error, CorruptCacheError | WrongKeyError) and exists:
+                if isinstance(error, WrongKeyError) and not probed:
+                    raise  # a wrong key and a file that is not ours look alike; nothing changed
+                # The key opened page 1, so what fails now is damage (a WAL frame, the schema).
                 moved = move_aside(path)
                 raise CorruptCacheError(
                     f"The cache is damaged. It was moved aside to {moved.name} (nothing was "
-                    "overwritten); a new, empty cache will be made at the next sign-in.",
-                    moved_to=moved) from exc
-            # A wrong key and a file that is not ours look alike; both change nothing.
-            raise error from exc
-        cache = cls(conn, path)
+                    "overwritten).", moved_to=moved) from error
+            if not exists or not isinstance(error, DiskFullError | ReadOnlyCacheError
+                                            | CacheIOError):
+                raise
+            blocked = error  # cannot write here: still show what is cached
+            conn = _connect(path, key, new=False, read_only=True, fallback=True)
+        cache = cls(conn, path, key=key, read_only=read_only, write_blocked=blocked)
+        if blocked is not None:
+            if int(cache._one("PRAGMA user_version") or 0) < SCHEMA_VERSION:
+                conn.close()
+                raise blocked  # an upgrade must write first
+            return cache
         try:
             cache._migrate()
         except CorruptCacheError as exc:
             conn.close()
             moved = move_aside(path)
             raise CorruptCacheError(
-                f"The cache is damaged. It was moved aside to {moved.name}.", moved_to=moved
-            ) from exc
+                f"The cache is damaged. It was moved aside to {moved.name} (nothing was "
+                "overwritten).", moved_to=moved) from exc
         except BaseException:
             conn.close()
             raise
         return cache
+
+    def _writable(self) -> None:
+        """Before a write: a cache opened read-only because writing failed tries to write again
+        (space freed, the drive remounted); still blocked, it raises the reason."""
+        if self.read_only:
+            raise CacheBugError("MDT tried to write through its read-only cache connection (a "
+                                "bug). Please report it.")
+        if self.write_blocked is None:
+            return
+        try:
+            conn = _connect(self.path, self._key, new=False, read_only=False)
+        except CacheError as error:
+            if isinstance(error, DiskFullError | ReadOnlyCacheError | CacheIOError):
+                self.write_blocked = error
+            raise self.write_blocked from None
+        self._conn.close()
+        self._conn = conn
+        self.db = sqlite_utils.Database(conn)
+        self.write_blocked = None
 
     def _migrate(self) -> None:
         version = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
@@ -544,8 +664,9 @@ class Cache:
             # Cannot move an open file aside: flag it, so the next open does.
             with contextlib.suppress(OSError):
                 damage_marker(self.path).touch()
-            error = CorruptCacheError("The cache is damaged. Sign out and in again: it will be "
-                                      "moved aside (nothing is overwritten) and a new one made.")
+            error = CorruptCacheError(
+                "The cache is damaged. Sign out and in again: MDT will then set the damaged file "
+                "aside, keep what can still be read from it, and start a new cache.")
         return error
 
     def _tx(self) -> _Transaction:
@@ -1126,6 +1247,25 @@ class Cache:
         return AuditReport(ok=not problems, checked=len(rows), problems=problems)
 
 
+# -- fault injection (crash tests) ----------------------------------------------------------------
+# The crash matrix in tests/reliability forces a crash right after a chosen commit: in-process
+# through a commit hook (the files are copied while the writer still holds frames not yet
+# checkpointed), and in a real process by MDT_FAULT_KILL_AFTER_COMMIT=N (SIGKILL right after its
+# Nth commit). Neither is set in normal use; the check is one integer comparison per commit.
+COMMIT_HOOKS: list[Callable[[Cache], None]] = []
+_KILL_AFTER_COMMIT = int(os.environ.get("MDT_FAULT_KILL_AFTER_COMMIT", "0") or 0)
+_commits = 0
+
+
+def _committed(cache: Cache) -> None:
+    global _commits
+    _commits += 1
+    for hook in COMMIT_HOOKS:
+        hook(cache)
+    if _KILL_AFTER_COMMIT and _commits >= _KILL_AFTER_COMMIT:
+        os.kill(os.getpid(), 9)
+
+
 class _Transaction:
     """``BEGIN IMMEDIATE`` … ``COMMIT`` (``ROLLBACK`` on error), with errors sorted."""
 
@@ -1133,6 +1273,7 @@ class _Transaction:
         self.cache = cache
 
     def __enter__(self) -> None:
+        self.cache._writable()
         try:
             self.cache._conn.execute("BEGIN IMMEDIATE")
         except sqlcipher3.Error as exc:
@@ -1147,6 +1288,7 @@ class _Transaction:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise self.cache._fail(error) from error
+            _committed(self.cache)
         else:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")

@@ -40,7 +40,40 @@ class CacheLockedError(CacheError):
 
 
 class DiskFullError(CacheError):
-    default_message = "The disk is full: free some space, then try again. Nothing was lost."
+    default_message = ("The disk holding the cache is full: MDT can still show what is cached, "
+                       "but cannot save anything new. Free some space, then try again. Nothing "
+                       "already saved was lost.")
+
+
+class ReadOnlyCacheError(CacheError):
+    default_message = ("The cache is read-only: MDT can show what is cached but cannot save. "
+                       "Check the file's permissions.")
+
+
+class CacheIOError(CacheError):
+    default_message = ("The drive holding the cache reported a read or write error (not a full "
+                       "disk): it may be failing or was unplugged. Check the drive, then try "
+                       "again.")
+
+
+class PasswordChangedError(CacheError):
+    """The gateway accepted the password, but it does not unwrap this terminal's cache key: the
+    password was changed elsewhere. Never a wrong password: nothing was counted."""
+
+    default_message = (
+        "Your password was changed since you last signed in on this terminal. The gateway "
+        "accepted the new one (nothing was counted as a wrong password), but this terminal's "
+        "cache is still locked with the previous one. Enter your previous password once to keep "
+        "the cache (queued queries and open alerts stay), or start fresh (the old cache is "
+        "erased).")
+
+
+class InvalidUserIdError(CacheError):
+    def __init__(self, user_id: str) -> None:
+        shown = "".join(ch if ch.isprintable() else "?" for ch in user_id)[:40]
+        super().__init__(
+            f"'{shown}' is not a valid user id: use 1 to 64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or a digit.")
 
 
 class KeystoreUnavailableError(CacheError):

@@ -235,19 +235,32 @@ def test_audit_chain_names_the_tampered_record(tmp_path: Path, cache: Cache, tam
     assert len(report.problems) == len(wanted), report.problems
 
 
-@pytest.mark.parametrize(("message", "kind"), [
-    ("database or disk is full", "DiskFullError"), ("database is locked", "CacheLockedError"),
-    ("file is not a database", "WrongKeyError"),
-    ("database disk image is malformed", "CorruptCacheError"),
-    ("no such table: wat", "CacheBugError")])
-def test_failures_are_sorted_into_what_a_person_can_act_on(tmp_path: Path, message: str,
-                                                           kind: str) -> None:
+@pytest.mark.parametrize(("code", "kind"), [
+    (13, "DiskFullError"), (5, "CacheLockedError"), (6, "CacheLockedError"),
+    (26, "WrongKeyError"), (11, "CorruptCacheError"), (8, "ReadOnlyCacheError"),
+    (10 | (3 << 8), "CacheIOError"),  # SQLITE_IOERR_WRITE on a disk with room
+    (1, "CacheBugError"), (21, "CacheBugError")])
+def test_failures_are_sorted_by_their_sqlite_code(tmp_path: Path, code: int, kind: str) -> None:
     from mdt.store.cache import _classify
 
-    error = _classify(sqlcipher3.OperationalError(message), tmp_path / "cache.db")
+    # The message text says something else each time: only the code decides.
+    error_in = sqlcipher3.OperationalError("database disk image is malformed; disk is full")
+    error_in.sqlite_errorcode = code  # type: ignore[attr-defined]
+    error = _classify(error_in, tmp_path / "cache.db")
     assert type(error).__name__ == kind
     assert error.user_message.endswith(".")
     assert error.kind == ("bug" if kind == "CacheBugError" else "environment")
+
+
+def test_an_os_error_on_the_cache_files_is_sorted_by_errno(tmp_path: Path) -> None:
+    import errno
+
+    from mdt.store.cache import _classify
+
+    full = _classify(OSError(errno.ENOSPC, "No space left on device"), tmp_path / "cache.db")
+    assert type(full).__name__ == "DiskFullError" and "full" in full.user_message
+    ro = _classify(OSError(errno.EROFS, "Read-only file system"), tmp_path / "cache.db")
+    assert type(ro).__name__ == "ReadOnlyCacheError" and "read-only" in ro.user_message
 
 
 def test_alerts_are_kept_and_acknowledged_once_with_an_audit_record(cache: Cache) -> None:
@@ -422,8 +435,12 @@ def test_damage_found_while_open_moves_the_file_aside_at_the_next_open(
     from mdt.store.cache import damage_marker
 
     cache.add_outgoing(message(1))
-    error = cache._fail(sqlcipher3.DatabaseError("database disk image is malformed"))
-    assert isinstance(error, CorruptCacheError) and "moved aside" in error.user_message
+    damage = sqlcipher3.DatabaseError("database disk image is malformed")
+    damage.sqlite_errorcode = 11  # type: ignore[attr-defined]
+    error = cache._fail(damage)
+    # Not moved yet (it is open): the sentence says what will happen, never that it was moved.
+    assert isinstance(error, CorruptCacheError) and "moved aside" not in error.user_message
+    assert "Sign out and in again" in error.user_message
     cache.close()
     path = tmp_path / "cache.db"
     assert damage_marker(path).exists()
