@@ -81,15 +81,40 @@ def _user(args: argparse.Namespace, terminal: Terminal) -> str:
 
 def _open(args: argparse.Namespace, terminal: Terminal) -> None:
     terminal.unlock(_user(args, terminal), _secret("MDT_PASSWORD", "Password"))
+    _tell_notices(terminal)
+
+
+def _tell_notices(terminal: Terminal) -> None:
+    """What the sign-in must tell the person (a damaged cache set aside, a password change)."""
+    for notice in terminal.notices:
+        print(f"mdt: {notice}", file=sys.stderr)
 
 
 def cmd_login(args: argparse.Namespace, terminal: Terminal) -> int:
+    from mdt.store.errors import PasswordChangedError
+
     if args.gateway:
         terminal.set_gateway(args.gateway, args.ca_bundle or "")
     user = _user(args, terminal)
     password = _secret("MDT_PASSWORD", "Password")
     otp = _secret("MDT_OTP", "One-time code")
-    operator = terminal.login(user, password, otp)
+    previous = os.environ.get("MDT_PREVIOUS_PASSWORD") or None
+    try:
+        operator = terminal.login(user, password, otp, previous_password=previous,
+                                  start_fresh=args.start_fresh)
+    except PasswordChangedError as exc:
+        if previous is not None or not sys.stdin.isatty():
+            raise CliError(f"{exc.user_message} Run 'mdt login' again with MDT_PREVIOUS_PASSWORD "
+                           "set (or in a terminal, to be asked), or with --start-fresh.",
+                           EXIT_CACHE) from exc
+        print(exc.user_message, file=sys.stderr)
+        previous = getpass.getpass("Previous password (empty: cancel): ")
+        if not previous:
+            raise CliError("Cancelled: nothing changed on this terminal.", EXIT_USAGE) from exc
+        # A one-time code is accepted once: the gateway needs a fresh one for the second try.
+        otp = _secret("MDT_OTP_2", "Next one-time code")
+        operator = terminal.login(user, password, otp, previous_password=previous)
+    _tell_notices(terminal)
     mode = "TRAINING gateway" if operator.training else "gateway"
     print(f"Signed in as {operator.name} ({operator.role}, {operator.ori}) on {mode} "
           f"{operator.gateway_url}.")
@@ -362,6 +387,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gateway", help="gateway base URL, e.g. https://switch.agency.example")
     p.add_argument("--ca-bundle", help="PEM file of the agency CA that signed the gateway's cert")
     p.add_argument("--user", help="user id")
+    p.add_argument("--start-fresh", action="store_true",
+                   help="after a password change, erase this terminal's old cache and start a new "
+                        "one (without it, the previous password is asked for once)")
 
     p = add("send", cmd_send, "Queue a message (e.g. QV LIC=ABC1234 LIS=MD) and send it.")
     p.add_argument("mke", help="message key: QW, QV, DQ, RQ, IAQ, QH, QR, QG, YQ, YR, AM")

@@ -9,6 +9,7 @@ laptops and portable installs use it. Otherwise the platform's usual places are 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -50,9 +51,27 @@ def config_dir() -> Path:
     return path
 
 
-def profile_dir(profile: str) -> Path:
-    """The folder of one user profile (its cache file lives here)."""
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in profile)
-    path = data_dir() / "profiles" / safe
-    path.mkdir(parents=True, exist_ok=True)
+# A user id becomes a folder name: letters, digits, ".", "_" and "-" only, starting with a letter
+# or a digit (so never "", ".", ".." or a hidden name), at most 64 characters. Anything else is
+# refused, not rewritten: "a/b" and "a_b" must never share a folder.
+USER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def check_user_id(user_id: object) -> str:
+    """``user_id`` if it is one this terminal can keep a profile for; InvalidUserIdError (with a
+    sentence saying what is allowed) otherwise. Every id from outside (a login answer, the
+    command line, ``last_user`` in the settings) goes through this before it becomes a path."""
+    from mdt.store.errors import InvalidUserIdError
+
+    if not isinstance(user_id, str) or not USER_ID.fullmatch(user_id):
+        raise InvalidUserIdError(str(user_id))
+    return user_id
+
+
+def profile_dir(profile: str, *, create: bool = False) -> Path:
+    """The folder of one user profile (its cache file lives here). Looking it up creates
+    nothing; ``create`` makes it (owner-only) when a profile is being created."""
+    path = data_dir() / "profiles" / check_user_id(profile)
+    if create:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from mdt.trainer_desk import TrainerDesk
 
 log = logging.getLogger(__name__)
+CLOCK_ANCHOR_META = "gateway_clock_anchor"
 
 
 @dataclass
@@ -78,6 +80,12 @@ def cache_path(user_id: str) -> Path:
     return paths.profile_dir(user_id) / "cache.db"
 
 
+# Retention on a clock nobody has checked since the machine started (a cold boot, offline) may
+# run at most this far past the last time the gateway's clock was known: a PC clock set hours
+# ahead cannot erase what is still in use (mdt.core.trusted_time).
+UNVERIFIED_CLOCK_SLACK_S = 3600.0
+
+
 def make_vault(settings: Settings) -> KeyVault:
     """The key vault the settings ask for: the OS keystore, or the agency-allowed file."""
     from mdt.store.keys import KeyVault, WrappedKeyFile
@@ -108,6 +116,9 @@ class Terminal:
         self._sync_future: Any = None
         self._alert_desk: AlertDesk | None = None
         self.agency = agency or AgencyConfig()
+        self._key: bytes | None = None  # the open cache's key (re-wrapped after a password change)
+        self.notices: list[str] = []  # what the last sign-in must tell the person (a recovery)
+        self._pending_audit: list[tuple[str, str, str]] = []
 
     @property
     def forms(self) -> FormSet:
@@ -264,21 +275,25 @@ class Terminal:
         return list(self._run(self.client.demo_accounts(), timeout=20))
 
     # -- signing in ------------------------------------------------------------------------------
-    def login(self, user_id: str, password: str, otp: str) -> Operator:
-        """Online login (password + one-time code), then unlock or create the cache profile."""
+    def login(self, user_id: str, password: str, otp: str, *,
+              previous_password: str | None = None, start_fresh: bool = False) -> Operator:
+        """Online login (password + one-time code), then unlock or create the cache profile.
+
+        A password the gateway accepts never counts as a wrong one here. When it no longer
+        unwraps this terminal's key (changed elsewhere), :class:`PasswordChangedError` asks for
+        ``previous_password`` once (the cache is kept, re-wrapped under the new password) or
+        ``start_fresh`` (the old profile is wiped and a new one made)."""
+        paths.check_user_id(user_id)
         session: GatewaySession = self._run(self.client.login(
             user_id, password, otp, str(self.settings.get("device_id"))))
         check_training_allowed(self.agency, session.training)  # a live build stays live
-        operator = Operator(user_id=session.user.id, name=session.user.name,
+        operator = Operator(user_id=paths.check_user_id(session.user.id), name=session.user.name,
                             role=session.user.role, ori=session.user.ori, unit=session.user.unit,
                             training=session.training, gateway_url=self.client.base_url,
                             token_expires_at=session.expires_at)
-        if self.vault.has_profile(operator.user_id):
-            key = self.vault.unlock(operator.user_id, password)
-            create = False
-        else:
-            key = self.vault.create_profile(operator.user_id, password)
-            create = True
+        self.notices = []
+        key, create = self._key_for_login(operator.user_id, password, previous_password,
+                                          start_fresh)
         self._open_cache(operator, key, create=create)
         self.online_session = True
         self._save_token(session.token)
@@ -294,8 +309,52 @@ class Terminal:
         self.settings.set("last_user", operator.user_id)
         self.settings.save()
         self._audit("logon", "success", f"online login to {operator.gateway_url}")
-        self._sync_clock()
+        for notice in self._pending_audit:
+            self._audit(*notice)
+        self._pending_audit = []
+        self._sync_clock()  # first: retention runs on the gateway's clock
+        self.expire()
         return operator
+
+    def _key_for_login(self, user_id: str, password: str, previous: str | None,
+                       start_fresh: bool) -> tuple[bytes, bool]:
+        """The cache key for a password the gateway has just accepted, and whether the cache is
+        new. Nothing here counts toward the lockout or the wipe."""
+        from mdt.store.errors import PasswordChangedError
+
+        vault = self.vault
+        if not vault.has_profile(user_id):
+            paths.profile_dir(user_id, create=True)
+            return vault.create_profile(user_id, password), True
+        key = vault.open_verified(user_id, password)
+        if key is not None:
+            return key, False
+        # The gateway took this password and the key's wrap does not: it was changed elsewhere.
+        if self._key is not None and self.operator is not None \
+                and self.operator.user_id == user_id:
+            vault.rewrap(user_id, self._key, password)  # the open cache's key: nothing to ask
+            key = self._key
+        elif previous:
+            key = vault.open_verified(user_id, previous)
+            if key is None:
+                raise PasswordChangedError(
+                    "That is not the previous password either (nothing was counted as a wrong "
+                    "password). Try it again, or start fresh: the old cache is then erased.")
+            vault.rewrap(user_id, key, password)
+        elif start_fresh:
+            self.wipe(user_id)
+            paths.profile_dir(user_id, create=True)
+            self.notices.append("Started fresh after the password change: the previous cache "
+                                "on this terminal was erased.")
+            self._pending_audit.append(("password-change", "fresh-profile",
+                                        "the previous cache was erased"))
+            return vault.create_profile(user_id, password), True
+        else:
+            raise PasswordChangedError()
+        self.notices.append("Your password was changed: this terminal's cache now opens with "
+                            "the new password. Nothing was lost.")
+        self._pending_audit.append(("password-change", "success", "cache key re-wrapped"))
+        return key, False
 
     @property
     def trainer_desk(self) -> TrainerDesk:
@@ -314,13 +373,20 @@ class Terminal:
         return self._alert_desk
 
     def _sync_clock(self) -> None:
+        from mdt.core.trusted_time import anchor_text
+
         try:
             self.alert_desk.sync_clock()
         except Exception as exc:  # the last offset measured stays in use
             log.info("gateway clock not measured: %s", type(exc).__name__)
+            return
+        _, writer = self._require()
+        text = anchor_text(self.alert_desk.now())
+        writer.call(lambda c: c.set_meta(CLOCK_ANCHOR_META, text))
 
     def unlock(self, user_id: str, password: str) -> Operator:
         """Offline unlock: the cache opens with the password alone; sync resumes when possible."""
+        paths.check_user_id(user_id)
         profile_file = _profile_file(user_id)
         if not self.vault.has_profile(user_id) or not profile_file.exists():
             raise NoProfileError(
@@ -332,6 +398,8 @@ class Terminal:
             self.wipe(user_id)  # the key is gone; the files go too
             raise
         operator = Operator(**json.loads(profile_file.read_text(encoding="utf-8")))
+        paths.check_user_id(operator.user_id)
+        self.notices = []
         self._open_cache(operator, key, create=False)
         self._load_cached_forms()
         self._load_cached_codes()
@@ -339,31 +407,83 @@ class Terminal:
         if token:
             self.client.token = token
         self._audit("unlock", "success", "offline unlock")
+        for notice in self._pending_audit:
+            self._audit(*notice)
+        self._pending_audit = []
+        self.expire()
         return operator
 
     def _open_cache(self, operator: Operator, key: bytes, *, create: bool) -> None:
+        """Open the profile's cache on its writer and reader threads. A cache found damaged is
+        set aside and a new one made at once, with what could be read from the old one
+        (:mod:`mdt.store.salvage`); a missing cache file (its key still here) is made anew. What
+        happened is in :attr:`notices` for the person and in the audit log."""
+        from mdt.store.errors import CorruptCacheError
         from mdt.store.writer_thread import CacheWriter
 
         if self.writer is not None:
             self.writer.close()
         if self.reader is not None:
             self.reader.close()
-        self.writer = CacheWriter(cache_path(operator.user_id), key, create=create)
-        self.reader = CacheWriter(cache_path(operator.user_id), key, name="mdt-cache-reader")
+        self.writer = self.reader = None
+        path = cache_path(operator.user_id)
+        if not create and not path.exists():
+            create = True
+            self.notices.append("There was no cache file for this profile on this terminal (it "
+                                "was removed): a new, empty cache was made.")
+            self._pending_audit.append(("cache-recover", "new-cache", "the cache file was missing"))
+        try:
+            writer = CacheWriter(path, key, create=create)
+        except CorruptCacheError as exc:
+            writer = self._recover(path, key, exc)
+        self.writer = writer
+        self.reader = CacheWriter(path, key, name="mdt-cache-reader", read_only=True)
+        self._key = key
         self.operator = operator
         self._audit_unlock_failures(operator.user_id)
-        self.expire()
+
+    def _recover(self, path: Path, key: bytes, damage: Exception) -> CacheWriter:
+        from mdt.store.salvage import salvage_into
+        from mdt.store.writer_thread import CacheWriter
+
+        moved = getattr(damage, "moved_to", None)
+        writer = CacheWriter(path, key, create=True)
+        if moved is None:  # not moved (nothing was there to move): a new cache is all there is
+            self.notices.append(getattr(damage, "user_message", str(damage)))
+            return writer
+        report = writer.call(lambda c: salvage_into(c, moved, key))
+        self.notices.append(report.sentence())
+        kept = ", ".join(f"{n} {what}" for what, n in report.kept.items() if n) or "nothing"
+        self._pending_audit.append(("cache-recover", "salvaged",
+                                    f"damaged cache set aside as {moved.name}; kept {kept}; "
+                                    f"unreadable: {', '.join(report.unreadable) or 'none'}"))
+        log.warning("cache damaged: set aside, %s", kept)
+        return writer
 
     def _audit_unlock_failures(self, user_id: str) -> None:
         """Wrong passwords typed while the cache was closed go into its audit log now."""
         for at in self.vault.take_failures(user_id):
             self._audit("unlock", "failure", f"wrong password at {at}")
 
+    def retention_now(self) -> datetime | None:
+        """The time retention runs on: the gateway's clock, carried forward from its last
+        measurement by the machine's boot clock (which a change of the PC clock does not move);
+        after a cold boot with no measurement yet, the PC clock plus the last offset, but never
+        more than an hour past the last time the gateway's clock was known."""
+        from mdt.core.trusted_time import anchor_from_text, boot_reading, trusted_now
+
+        _, writer = self._require()
+        anchor = anchor_from_text(writer.call(lambda c: c.get_meta(CLOCK_ANCHOR_META)))
+        estimate = self.alert_desk.now()
+        return trusted_now(anchor, boot_reading(), estimate, UNVERIFIED_CLOCK_SLACK_S)
+
     def expire(self) -> int:
-        """Apply the retention setting now; returns how many returns were erased."""
+        """Apply the retention setting now; returns how many returns were erased. Open alerts,
+        alerts whose deadline has not passed and what they belong to are always kept."""
         _, writer = self._require()
         hours = float(self.settings.get("retention_hours"))
-        gone = writer.call(lambda c: c.expire(hours))
+        now = self.retention_now()
+        gone = writer.call(lambda c: c.expire(hours, now=now))
         if gone:
             self._audit("expire", "success", f"{gone} returns older than {hours:g} h erased")
         return gone
@@ -446,6 +566,10 @@ class Terminal:
         session: GatewaySession = self._run(self.client.login(
             operator.user_id, password, otp, str(self.settings.get("device_id"))))
         check_training_allowed(self.agency, session.training)
+        if self._key is not None and self.vault.open_verified(operator.user_id, password) is None:
+            # Changed at the gateway while this session ran: the open cache's key, re-wrapped.
+            self.vault.rewrap(operator.user_id, self._key, password)
+            self._audit("password-change", "success", "cache key re-wrapped at re-login")
         self._save_token(session.token)
         self.online_session = True
         self.resume_with_token(session.token)
@@ -485,18 +609,20 @@ class Terminal:
     def messages(self, limit: int = 100) -> list[dict[str, Any]]:
         return self._read().call(lambda c: c.list_messages(limit))
 
-    def wipe(self, user_id: str) -> None:
-        """Destroy a profile: its key (so the cache can never be opened again), then its files.
-        Works without the password: this is what a lost or stolen terminal needs."""
+    def wipe(self, user_id: str) -> list[Path]:
+        """Destroy a profile: its key (so the cache can never be opened again), then its files
+        (:func:`mdt.store.profile.wipe`, the one implementation, for the CLI and the GUI).
+        Works without the password: this is what a lost or stolen terminal needs. When no
+        keystore can be reached the files still go, and the keystore error is raised after."""
+        from mdt.store.profile import wipe
+
+        paths.check_user_id(user_id)
         if self.operator is not None and self.operator.user_id == user_id:
             self._audit("wipe", "success", "profile wiped")
             self._ship_audit_now()  # the local log goes with the cache: the gateway keeps it
+            self._stop_sync()
             self._close_cache()
-        self.vault.destroy(user_id)
-        folder = paths.profile_dir(user_id)
-        for path in folder.glob("*"):
-            path.unlink()
-        folder.rmdir()
+        return wipe(user_id, self.vault)
 
     # -- ending ----------------------------------------------------------------------------------
     def logout(self) -> None:
@@ -556,6 +682,7 @@ class Terminal:
                 worker.close()
         self.reader = self.writer = None
         self.operator = None
+        self._key = None
         self._alert_desk = None  # its clock offset is the closed cache's
 
     def _stop_sync(self) -> None:

@@ -54,6 +54,7 @@ class AppController(QObject):
         self.terminal.listener = _Listener(self.sync)
         self.operator: Operator | None = None
         self.offline_unlock = False
+        self.notices: list[str] = []  # what the last sign-in must tell the person
         from mdt.app.alerts import AlertCenter
 
         self.alerts = AlertCenter(self)
@@ -85,13 +86,18 @@ class AppController(QObject):
 
         self.tasks.run(work, callback)
 
-    def login(self, user_id: str, password: str, otp: str, callback: Callback) -> None:
+    def login(self, user_id: str, password: str, otp: str, callback: Callback, *,
+              previous_password: str | None = None, start_fresh: bool = False) -> None:
+        """Sign in online. After a password change at the gateway the callback gets a
+        PasswordChangedError: ask once for ``previous_password`` or ``start_fresh``."""
         def done(operator: Any, error: BaseException | None) -> None:
             if error is None:
                 self._signed_in(operator, offline=False)
             callback(operator, error)
 
-        self.tasks.run(lambda: self.terminal.login(user_id, password, otp), done)
+        self.tasks.run(lambda: self.terminal.login(
+            user_id, password, otp, previous_password=previous_password,
+            start_fresh=start_fresh), done)
 
     def unlock(self, user_id: str, password: str, callback: Callback) -> None:
         def done(operator: Any, error: BaseException | None) -> None:
@@ -108,6 +114,7 @@ class AppController(QObject):
     def _signed_in(self, operator: Operator, *, offline: bool) -> None:
         self.operator = operator
         self.offline_unlock = offline
+        self.notices = list(self.terminal.notices)  # read by the main window once signed in
         self.tasks.run(self.terminal.start_sync)
         self.signed_in.emit(operator)
 

@@ -672,7 +672,7 @@ class Cache:
     def _tx(self) -> _Transaction:
         return _Transaction(self)
 
-    def _one(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+    def _one(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> Any:
         row = self._conn.execute(sql, params).fetchone()
         return row[0] if row else None
 
@@ -778,50 +778,87 @@ class Cache:
     def apply_event(self, event: dict[str, Any]) -> bool:
         """Apply one inbox event in ONE transaction: the raw event, its effects and the cursor
         (max(cursor, seq)). An event id already applied changes nothing and returns False."""
-        event_id, seq, kind = str(event["id"]), int(event["seq"]), str(event["type"])
         with self._tx():
-            if self._one("SELECT 1 FROM events WHERE id = ?", (event_id,)):
-                self._advance_cursor(seq)
-                return False
-            reply_to = event.get("in_reply_to")
-            received = self._received_now()
-            self._conn.execute(
-                "INSERT INTO events(id, seq, type, created_at, in_reply_to, body, applied_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (event_id, seq, kind, event.get("created_at"), reply_to, json.dumps(event),
-                 received))
-            for alert in alerts_for_event(event):  # raised with the event, never without it
-                self._insert_alert({**alert.to_row(),
-                                    "created_at": event.get("created_at") or received})
-            if kind in RETURN_EVENTS:
-                records = [r for r in event.get("records") or [] if isinstance(r, dict)]
-                part, parts = int(event.get("part") or 1), int(event.get("parts") or 1)
-                self._conn.execute(
-                    "INSERT INTO returns(id, message_id, mke, source, text, records, hit, part, "
-                    "parts, received_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (event_id, reply_to, str(event.get("mke") or ""),
-                     str(event.get("source") or ""), str(event.get("text") or ""),
-                     json.dumps(records), int(any(bool(r.get("hit")) for r in records)), part,
-                     parts, received, seq))
-                _index_records(self._conn, event_id, reply_to, records, received)
-                if reply_to:
-                    detail = None
-                    if parts > 1:  # parts may come in any order: count what is here
-                        have = int(self._one("SELECT count(DISTINCT part) FROM returns "
-                                             "WHERE message_id = ?", (reply_to,)))
-                        detail = f"{have} of {parts} parts" + ("" if have >= parts else
-                                                                " — more to come")
-                    self._set_state(str(reply_to), "answered", detail)
-            elif kind == "ack" and reply_to:
-                self._conn.execute(
-                    "UPDATE messages SET state = 'acknowledged', state_at = ? "
-                    "WHERE id = ? AND state NOT IN ('answered', 'status')",
-                    (utc_now(), reply_to))
-            elif kind == "status" and reply_to:
-                detail = str(event.get("text") or event.get("status") or "")
-                self._set_state(str(reply_to), "status", detail)
+            return self._apply_event(event)
+
+    def _apply_event(self, event: dict[str, Any], received_at: str | None = None) -> bool:
+        """Inside a transaction: :meth:`apply_event`; ``received_at`` keeps an older arrival
+        time (a salvaged event keeps its age for retention)."""
+        event_id, seq, kind = str(event["id"]), int(event["seq"]), str(event["type"])
+        if self._one("SELECT 1 FROM events WHERE id = ?", (event_id,)):
             self._advance_cursor(seq)
+            return False
+        reply_to = event.get("in_reply_to")
+        received = received_at or self._received_now()
+        self._conn.execute(
+            "INSERT INTO events(id, seq, type, created_at, in_reply_to, body, applied_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (event_id, seq, kind, event.get("created_at"), reply_to, json.dumps(event),
+             received))
+        for alert in alerts_for_event(event):  # raised with the event, never without it
+            self._insert_alert({**alert.to_row(),
+                                "created_at": event.get("created_at") or received})
+        if kind in RETURN_EVENTS:
+            records = [r for r in event.get("records") or [] if isinstance(r, dict)]
+            part, parts = int(event.get("part") or 1), int(event.get("parts") or 1)
+            self._conn.execute(
+                "INSERT INTO returns(id, message_id, mke, source, text, records, hit, part, "
+                "parts, received_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (event_id, reply_to, str(event.get("mke") or ""),
+                 str(event.get("source") or ""), str(event.get("text") or ""),
+                 json.dumps(records), int(any(bool(r.get("hit")) for r in records)), part,
+                 parts, received, seq))
+            _index_records(self._conn, event_id, reply_to, records, received)
+            if reply_to:
+                detail = None
+                if parts > 1:  # parts may come in any order: count what is here
+                    have = int(self._one("SELECT count(DISTINCT part) FROM returns "
+                                         "WHERE message_id = ?", (reply_to,)))
+                    detail = f"{have} of {parts} parts" + ("" if have >= parts else
+                                                            " — more to come")
+                self._set_state(str(reply_to), "answered", detail)
+        elif kind == "ack" and reply_to:
+            self._conn.execute(
+                "UPDATE messages SET state = 'acknowledged', state_at = ? "
+                "WHERE id = ? AND state NOT IN ('answered', 'status')",
+                (utc_now(), reply_to))
+        elif kind == "status" and reply_to:
+            detail = str(event.get("text") or event.get("status") or "")
+            self._set_state(str(reply_to), "status", detail)
+        self._advance_cursor(seq)
         return True
+
+    @_sorted_errors
+    def restore(self, *, messages: list[tuple[Any, ...]], alerts: list[tuple[Any, ...]],
+                audit: list[tuple[Any, ...]], meta: list[tuple[str, str]],
+                events: list[tuple[dict[str, Any], str]]) -> None:
+        """Fill this new cache, in one transaction, with what was salvaged from a damaged one
+        (:mod:`mdt.store.salvage`): queries, alerts (acknowledgements kept), unshipped audit
+        records (re-chained here, same ids), meta, and the events (re-applied with their arrival
+        times). The inbox cursor is left at 0, so the gateway sends again what it holds."""
+        with self._tx():
+            for n, row in enumerate(messages, 1):
+                values = dict(zip(self._MESSAGE_KEYS, row, strict=True))
+                names = [*values, "seq"]
+                self._conn.execute(
+                    f"INSERT OR IGNORE INTO messages({', '.join(names)}) "
+                    f"VALUES ({', '.join('?' * len(names))})", (*values.values(), n))
+            for row in alerts:
+                self._conn.execute(
+                    "INSERT OR IGNORE INTO alerts(id, kind, severity, title, body, event_id, "
+                    "message_id, deadline, created_at, acked_by, acked_at, ack_note) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+            for key, value in meta:
+                self._put_meta(str(key), str(value))
+            for event, applied_at in events:
+                try:
+                    self._apply_event(event, received_at=applied_at)
+                except (KeyError, TypeError, ValueError):
+                    continue  # an event this version cannot apply stays in the damaged copy
+            for row in audit:
+                self._append_audit(*row[2:4], who=row[4], source=row[5], device=row[6],
+                                   detail=row[7], record_id=row[0], at=row[1])
+            self._conn.execute("DELETE FROM meta WHERE key = 'inbox_cursor'")
 
     def _received_now(self) -> str:
         """Now, to the microsecond, and always after the return stored last: newest first is
@@ -1068,11 +1105,16 @@ class Cache:
     @_sorted_errors
     def expire(self, max_age_hours: float = 12.0, now: datetime | None = None) -> int:
         """Delete cached returns, events, alerts and finished queries older than
-        ``max_age_hours`` (one shift by default), and audit records the gateway already holds.
-        Queries still waiting to go out are kept. Really deletes: secure_delete zeroes the pages,
-        FTS5 secure-delete drops the words, and freed pages go back to the file system. Returns
-        how many returns went."""
-        return self._erase(_iso_us((now or datetime.now(UTC)) - timedelta(hours=max_age_hours)))
+        ``max_age_hours`` (one shift by default) before ``now`` (the gateway's time: the caller
+        passes it), and audit records the gateway already holds. Kept whatever their age: queries
+        still waiting to go out, every alert not yet acknowledged or whose deadline has not
+        passed, and the return, event and query each such alert belongs to (a detainer's 48-hour
+        window outlives a 12-hour retention). Really deletes: secure_delete zeroes the pages, FTS5
+        secure-delete drops the words, and freed pages go back to the file system. Returns how
+        many returns went."""
+        moment = now or datetime.now(UTC)
+        return self._erase(_iso_us(moment - timedelta(hours=max_age_hours)),
+                           keep_running=_iso_us(moment))
 
     @_sorted_errors
     def erase_cached(self) -> int:
@@ -1082,31 +1124,49 @@ class Cache:
 
     BULK_ERASE_ROWS = 1000  # above this many records, erase in bulk (see _erase)
 
-    def _erase(self, cutoff: str) -> int:
+    # What retention keeps however old: alerts still running, and what they belong to.
+    _RUNNING_ALERT = "(acked_at IS NULL OR (deadline IS NOT NULL AND deadline > :now))"
+    _KEPT_RETURN = (f"(id IN (SELECT event_id FROM alerts WHERE {_RUNNING_ALERT}) OR message_id IN "
+                    f"(SELECT message_id FROM alerts WHERE {_RUNNING_ALERT}))")
+
+    def _erase(self, cutoff: str, keep_running: str | None = None) -> int:
+        """Erase what is older than ``cutoff``; with ``keep_running`` (now, ISO UTC) the alerts
+        still running at that time and what they belong to stay."""
+        params = {"cutoff": cutoff, "now": keep_running or ""}
+        kept_return = self._KEPT_RETURN if keep_running else "0"
+        old_index = (f"received_at < :cutoff AND return_id NOT IN (SELECT id FROM returns WHERE "
+                     f"{kept_return})")
         with self._tx():
             # FTS5 rows by rowid (return_id is not indexed there: one scan per row otherwise).
             # A few: secure-delete takes each one's words out of the index. Many: plain deletes,
             # then 'optimize' rewrites the index without them (the old pages are zeroed) — the
             # same result, far faster than thousands of secure deletes.
-            bulk = int(self._one("SELECT count(*) FROM record_index WHERE received_at < ?",
-                                 (cutoff,))) > self.BULK_ERASE_ROWS
+            bulk = int(self._one(f"SELECT count(*) FROM record_index WHERE {old_index}",
+                                 params)) > self.BULK_ERASE_ROWS
             if bulk:
                 self._conn.execute("INSERT INTO record_text(record_text, rank) "
                                    "VALUES ('secure-delete', 0)")
             self._conn.execute("DELETE FROM record_text WHERE rowid IN (SELECT text_rowid FROM "
-                               "record_index WHERE received_at < ?)", (cutoff,))
+                               f"record_index WHERE {old_index})", params)
             if bulk:
                 self._conn.execute("INSERT INTO record_text(record_text) VALUES ('optimize')")
                 self._conn.execute("INSERT INTO record_text(record_text, rank) "
                                    "VALUES ('secure-delete', 1)")
-            self._conn.execute("DELETE FROM record_index WHERE received_at < ?", (cutoff,))
-            gone = self._conn.execute("DELETE FROM returns WHERE received_at < ?",
-                                      (cutoff,)).rowcount
-            self._conn.execute("DELETE FROM events WHERE applied_at < ?", (cutoff,))
-            self._conn.execute("DELETE FROM alerts WHERE created_at < ? OR (event_id IS NOT NULL "
-                               "AND event_id NOT IN (SELECT id FROM events))", (cutoff,))
-            self._conn.execute("DELETE FROM messages WHERE created_at < ? AND state != 'queued'",
-                               (cutoff,))
+            self._conn.execute(f"DELETE FROM record_index WHERE {old_index}", params)
+            gone = self._conn.execute(
+                f"DELETE FROM returns WHERE received_at < :cutoff AND NOT {kept_return}",
+                params).rowcount
+            running = self._RUNNING_ALERT if keep_running else "0"
+            self._conn.execute(
+                "DELETE FROM events WHERE applied_at < :cutoff AND id NOT IN "
+                f"(SELECT event_id FROM alerts WHERE event_id IS NOT NULL AND {running})", params)
+            self._conn.execute(
+                "DELETE FROM alerts WHERE (created_at < :cutoff OR (event_id IS NOT NULL AND "
+                f"event_id NOT IN (SELECT id FROM events))) AND NOT {running}", params)
+            self._conn.execute(
+                "DELETE FROM messages WHERE created_at < :cutoff AND state != 'queued' AND id NOT "
+                f"IN (SELECT message_id FROM alerts WHERE message_id IS NOT NULL AND {running})",
+                params)
             # Only the unbroken run of old, shipped records at the start of the chain goes.
             keep = self._one("SELECT min(n) FROM audit WHERE shipped = 0 OR at >= ?", (cutoff,))
             cut = self._conn.execute(
@@ -1182,11 +1242,11 @@ class Cache:
                                detail=detail)
 
     def _append_audit(self, action: str, outcome: str, *, who: str, source: str, device: str,
-                      detail: str) -> None:
+                      detail: str, record_id: str | None = None, at: str | None = None) -> None:
         """Inside a transaction: one more link in the chain, and the chain's new head."""
         prev = (self._one("SELECT hash FROM audit ORDER BY n DESC LIMIT 1")
                 or self._one("SELECT value FROM meta WHERE key = 'audit_anchor'") or GENESIS)
-        row = {"id": str(uuid.uuid4()), "at": utc_now(), "action": action,
+        row = {"id": record_id or str(uuid.uuid4()), "at": at or utc_now(), "action": action,
                "outcome": outcome, "who": who, "source": source, "device": device,
                "detail": detail}
         row["prev_hash"] = prev

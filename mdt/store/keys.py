@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+import filelock
 import keyring
 import keyring.errors
 from cryptography.exceptions import InvalidTag
@@ -91,12 +92,19 @@ class Keystore(Protocol):
 class WrappedKeyFile:
     """An agency-allowed fallback when no OS keystore exists (``keystore = "wrapped-file"``).
 
-    It holds only *wrapped* keys (AES-GCM under scrypt of the password), never a usable key;
+    It holds only *wrapped* keys (AES-GCM under a KDF of the password), never a usable key;
     the file is written atomically with owner-only permissions. Weaker than an OS keystore (the
-    wrapped key can be copied for an offline password guess), so it is off unless set."""
+    wrapped key can be copied for an offline password guess), so it is off unless set. Every
+    read-modify-write holds an OS file lock (``filelock``) on ``<file>.lock``: two MDT processes
+    creating profiles at once both keep their keys."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, lock_timeout: float = 10.0) -> None:
         self.path = path
+        self.lock_timeout = lock_timeout
+
+    def _lock(self) -> filelock.BaseFileLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return filelock.FileLock(str(self.path) + ".lock", timeout=self.lock_timeout, mode=0o600)
 
     def _load(self) -> dict[str, str]:
         try:
@@ -108,28 +116,31 @@ class WrappedKeyFile:
         return data if isinstance(data, dict) else {}
 
     def _save(self, data: dict[str, str]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.path)
+        from mdt.settings import atomic_write_text  # the one atomic writer (owner-only, fsync)
+
+        atomic_write_text(self.path, json.dumps(data))
 
     def get_password(self, service: str, username: str) -> str | None:
         return self._load().get(f"{service}/{username}")
 
     def set_password(self, service: str, username: str, password: str) -> None:
-        data = self._load()
-        data[f"{service}/{username}"] = password
-        self._save(data)
+        try:
+            with self._lock():
+                data = self._load()
+                data[f"{service}/{username}"] = password
+                self._save(data)
+        except filelock.Timeout as exc:
+            raise keyring.errors.KeyringError("wrapped-key file locked by another MDT") from exc
 
     def delete_password(self, service: str, username: str) -> None:
-        data = self._load()
-        if data.pop(f"{service}/{username}", None) is None:
-            raise keyring.errors.PasswordDeleteError(username)
-        self._save(data)
+        try:
+            with self._lock():
+                data = self._load()
+                if data.pop(f"{service}/{username}", None) is None:
+                    raise keyring.errors.PasswordDeleteError(username)
+                self._save(data)
+        except filelock.Timeout as exc:
+            raise keyring.errors.KeyringError("wrapped-key file locked by another MDT") from exc
 
 
 class KeyVault:
@@ -369,14 +380,39 @@ class KeyVault:
         self._write(profile, blob)
         return times
 
-    def change_passphrase(self, profile: str, old: str, new: str) -> None:
-        """Re-wrap the same cache key under ``new`` (the database is not touched). A wrong ``old``
-        counts as a wrong password."""
-        key = self.unlock(profile, old)
+    def open_verified(self, profile: str, passphrase: str) -> bytes | None:
+        """The key, for a password the gateway has just accepted: ``None`` when it does not
+        unwrap the key (the password was changed elsewhere since this terminal last saw it).
+        Never counts as a wrong password and ignores a lockout (the person proved who they are
+        online); a success clears the count and upgrades a weaker wrap."""
+        blob = self._read(profile)
+        if blob is None:
+            raise NoProfileError()
+        key = self._unwrap(profile, blob, passphrase)
+        if key is None:
+            return None
+        if self._weaker(blob):
+            fresh = self._wrap(profile, key, passphrase)
+            fresh["unaudited"] = blob.get("unaudited", [])
+            self._write(profile, fresh)
+        elif blob.get("failures") or blob.get("locked_until") is not None:
+            blob["failures"], blob["locked_until"] = [], None
+            self._write(profile, blob)
+        return key
+
+    def rewrap(self, profile: str, key: bytes, passphrase: str) -> None:
+        """Wrap the same cache ``key`` under a new ``passphrase`` (the database is not touched);
+        the wrong-password times not yet audited are kept."""
         blob = self._read(profile) or {}
-        fresh = self._wrap(profile, key, new)
+        fresh = self._wrap(profile, key, passphrase)
         fresh["unaudited"] = blob.get("unaudited", [])
         self._write(profile, fresh)
+
+    def change_passphrase(self, profile: str, old: str, new: str) -> None:
+        """Re-wrap the same cache key under ``new``. A wrong ``old`` counts as a wrong
+        password (this is the offline path; after a change at the gateway the terminal uses
+        :meth:`open_verified` and :meth:`rewrap`, which count nothing)."""
+        self.rewrap(profile, self.unlock(profile, old), new)
 
     def destroy(self, profile: str) -> None:
         """Remove the wrapped key: the cache can never be opened again. No error when absent."""

@@ -26,14 +26,18 @@ class CacheWriter:
     goes, and a reader for the screens' look-ups (WAL lets it read while the writer writes)."""
 
     def __init__(self, path: Path, key: bytes, *, create: bool = False,
-                 name: str = "mdt-cache-writer") -> None:
+                 name: str = "mdt-cache-writer", read_only: bool = False) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
         self._cache: Cache | None = None
         # Opening happens on the writer thread; errors (wrong key, corrupt ...) surface here.
-        self._executor.submit(self._open, path, key, create).result()
+        try:
+            self._executor.submit(self._open, path, key, create, read_only).result()
+        except BaseException:
+            self._executor.shutdown(wait=True)
+            raise
 
-    def _open(self, path: Path, key: bytes, create: bool) -> None:
-        self._cache = Cache.open(path, key, create=create)
+    def _open(self, path: Path, key: bytes, create: bool, read_only: bool) -> None:
+        self._cache = Cache.open(path, key, create=create, read_only=read_only)
 
     def _with_cache(self, fn: Callable[[Cache], T]) -> T:
         if self._cache is None:

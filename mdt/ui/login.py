@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from mdt.app.controller import AppController
-from mdt.store.errors import CacheError
+from mdt.store.errors import CacheError, PasswordChangedError
 
 
 def describe_error(error: BaseException) -> str:
@@ -92,6 +92,28 @@ class LoginPage(QWidget):
         self.error.setObjectName("LoginError")
         self.error.setWordWrap(True)
 
+        # After a password change at the gateway: the previous password once, or a fresh start.
+        self.changed = QWidget()
+        self.changed.setObjectName("PasswordChanged")
+        self.previous = QLineEdit()
+        self.previous.setObjectName("LoginPreviousPassword")
+        self.previous.setEchoMode(QLineEdit.EchoMode.Password)
+        self.previous.setPlaceholderText("the password you used before the change")
+        self.keep_cache = QPushButton("&Keep my cache")
+        self.keep_cache.setObjectName("KeepCache")
+        self.start_fresh = QPushButton("Start &fresh (erase the old cache)")
+        self.start_fresh.setObjectName("StartFresh")
+        changed_form = QFormLayout(self.changed)
+        changed_form.setContentsMargins(0, 0, 0, 0)
+        changed_form.addRow("P&revious password", self.previous)
+        changed_buttons = QHBoxLayout()
+        changed_buttons.addWidget(self.keep_cache)
+        changed_buttons.addWidget(self.start_fresh)
+        changed_buttons.addStretch(1)
+        changed_form.addRow(changed_buttons)
+        self.changed.hide()
+        self._changed_for: tuple[str, str] | None = None  # (user, new password) while asked
+
         self.demo_title = QLabel("Training demo accounts (synthetic; training gateway only). "
                                  "Double-click one (or select it and press Enter) to fill the "
                                  "form with a fresh code.")
@@ -117,6 +139,7 @@ class LoginPage(QWidget):
         column.addLayout(form)
         column.addLayout(buttons)
         column.addWidget(self.error)
+        column.addWidget(self.changed)
         column.addSpacing(8)
         column.addWidget(self.demo_title)
         column.addWidget(self.demo, 10)  # the list takes the room when shown ...
@@ -131,6 +154,9 @@ class LoginPage(QWidget):
 
         self.sign_in.clicked.connect(self.do_sign_in)
         self.unlock_offline.clicked.connect(self.do_unlock)
+        self.keep_cache.clicked.connect(lambda: self._after_password_change(fresh=False))
+        self.previous.returnPressed.connect(lambda: self._after_password_change(fresh=False))
+        self.start_fresh.clicked.connect(lambda: self._after_password_change(fresh=True))
         for edit in (self.user, self.password, self.otp):
             edit.returnPressed.connect(self.do_sign_in)
         # Enter or a double-click on a row (the platform's "activate").
@@ -202,7 +228,8 @@ class LoginPage(QWidget):
 
     # -- signing in ------------------------------------------------------------------------------
     def _busy(self, busy: bool) -> None:
-        for widget in (self.sign_in, self.unlock_offline, self.user, self.password, self.otp):
+        for widget in (self.sign_in, self.unlock_offline, self.user, self.password, self.otp,
+                       self.previous, self.keep_cache, self.start_fresh):
             widget.setEnabled(not busy)
         if busy:
             self.error.setText("")
@@ -228,8 +255,31 @@ class LoginPage(QWidget):
         self._busy(True)
         self.controller.unlock(user, password, self._finished)
 
+    def _after_password_change(self, *, fresh: bool) -> None:
+        if self._changed_for is None:
+            return
+        user, password = self._changed_for
+        previous = self.previous.text()
+        if not fresh and not previous:
+            self.show_error("Enter your previous password to keep the cache, or start fresh.")
+            return
+        self._busy(True)
+        self.controller.login(user, password, self.otp.text().strip(), self._finished,
+                              previous_password=None if fresh else previous, start_fresh=fresh)
+
     def _finished(self, _operator: Any, error: BaseException | None) -> None:
         self._busy(False)
+        if isinstance(error, PasswordChangedError):
+            if self._changed_for is None:
+                self._changed_for = (self.user.text().strip(), self.password.text())
+            self.previous.clear()
+            self.changed.show()
+            self.show_error(describe_error(error))
+            self.previous.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
+        self._changed_for = None
+        self.changed.hide()
+        self.previous.clear()
         if error is not None:
             self.password.clear()
             self.otp.clear()

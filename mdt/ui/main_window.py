@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -914,6 +915,14 @@ class MainWindow(QMainWindow):
 
     def _signed_in(self, operator: Operator) -> None:
         self.banner.setVisible(operator.training)
+        if self.controller.notices:  # a damaged cache set aside, a password change
+            box = QMessageBox(QMessageBox.Icon.Warning, "MDT — your cache",
+                              "\n\n".join(self.controller.notices), QMessageBox.StandardButton.Ok,
+                              self)
+            box.setObjectName("SignInNotice")
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()
+            self.controller.notices = []
         self.idle.start(self.lock_minutes(operator))
         if operator.role == "trainer":  # a trainer runs the class, not a terminal
             self.pages.setCurrentWidget(self.console)

@@ -25,6 +25,11 @@ from mdt.store.errors import (
 KEY = bytes(range(32))
 
 
+
+def acknowledge_every_alert(cache: Cache) -> None:
+    for alert in cache.list_alerts(open_only=True):
+        cache.ack_alert(alert["id"], who="officer1")
+
 def message(n: int, plate: str = "SECRET42") -> dict:  # type: ignore[type-arg]
     return {"id": f"00000000-0000-4000-8000-{n:012d}", "mke": "QV", "dest": ["NCIC"],
             "fields": {"LIC": plate, "LIS": "MD"}, "text": f"QV.MD1012600.NCIC.TXT\nLIC/{plate}.LIS/MD",
@@ -282,6 +287,7 @@ def test_a_fully_pruned_audit_log_goes_on_from_its_anchor(cache: Cache) -> None:
 
     cache.audit("logon", "success", who="officer1")
     cache.mark_audit_shipped([r["id"] for r in cache.audit_unshipped()])
+    acknowledge_every_alert(cache)  # retention keeps open alerts
     cache.expire(12, now=datetime.now(UTC) + timedelta(hours=13))
     assert cache.verify_audit().checked == 0
     cache.audit("query", "queued", who="officer1")
@@ -399,6 +405,7 @@ def test_nothing_in_the_clear_in_any_page_once_expired(tmp_path: Path, cache: Ca
                             "WHERE return_id != 'new'")
         cache._conn.execute("UPDATE events SET applied_at = '2000-01-01T00:00:00.000Z' "
                             "WHERE id != 'new'")
+    acknowledge_every_alert(cache)  # retention keeps open alerts
     assert cache.expire(1, now=cutoff + timedelta(minutes=59)) == 1 + 50
     assert [r.id for r in cache.list_returns()] == ["new"]
     plain = b"".join(_decrypted_pages(tmp_path / "cache.db"))

@@ -11,9 +11,13 @@ from keyring.backends import fail
 from mdt.store.cache import Cache
 from mdt.store.errors import KeystoreUnavailableError, NoProfileError, WrongKeyError
 from mdt.store.keys import KeyVault, ScryptParams
-from mdt.store.profile import cache_path, open_profile_cache, wipe
+from mdt.store.profile import cache_path, wipe
 
 FAST = ScryptParams(n=2**10, r=8, p=1)
+
+
+def open_profile_cache(profile: str, key: bytes, *, create: bool) -> Cache:
+    return Cache.open(cache_path(profile), key, create=create)
 
 
 def test_a_profile_s_cache_lives_in_its_folder_and_survives_a_password_change(

@@ -17,6 +17,11 @@ KEY = bytes(range(32))
 DATA = Path(__file__).resolve().parent.parent / "data" / "caches"
 
 
+
+def acknowledge_every_alert(cache: Cache) -> None:
+    for alert in cache.list_alerts(open_only=True):
+        cache.ack_alert(alert["id"], who="officer1")
+
 def record(**fields: str) -> dict:  # type: ignore[type-arg]
     return {"file": "WANTED", "hit": True, "nic": fields.pop("NIC", None), "category": None,
             "caution_codes": [], "caveats": ["CONFIRM BEFORE ACTING"], "fields": fields}
@@ -113,6 +118,7 @@ def test_whatever_is_stored_is_found_by_each_identifier(tmp_path_factory: pytest
 
 def test_expiry_really_deletes(tmp_path: Path, cache: Cache) -> None:
     add(cache, 1, record(NAM="ZANMIR, SOREN T", LIC="EXPIRED1"))
+    acknowledge_every_alert(cache)  # retention keeps open alerts
     cache.expire(12, now=datetime.now(UTC) + timedelta(hours=13))
     assert cache.list_returns() == [] and cache.search("EXPIRED1") == ([], None)
     cache.close()
@@ -140,9 +146,11 @@ def test_audit_is_pruned_only_once_shipped_and_still_verifies(cache: Cache) -> N
     for action in ("logon", "query", "view"):
         cache.audit(action, "success", who="officer1")
     later = datetime.now(UTC) + timedelta(hours=13)
+    acknowledge_every_alert(cache)  # retention keeps open alerts
     cache.expire(12, now=later)
     assert cache.verify_audit().checked == 3  # not shipped: kept
     cache.mark_audit_shipped([r["id"] for r in cache.audit_unshipped()[:2]])
+    acknowledge_every_alert(cache)  # retention keeps open alerts
     cache.expire(12, now=later)
     report = cache.verify_audit()
     assert report.ok and report.checked == 1
@@ -288,6 +296,7 @@ def test_audit_pruning_stops_at_the_first_record_not_shipped(cache: Cache) -> No
         cache.audit(action, "success", who="officer1")
     records = cache.audit_unshipped()
     cache.mark_audit_shipped([records[0]["id"], records[2]["id"], records[3]["id"]])
+    acknowledge_every_alert(cache)  # retention keeps open alerts
     cache.expire(12, now=datetime.now(UTC) + timedelta(hours=13))
     report = cache.verify_audit()
     assert report.ok and report.checked == 3  # "query" was not acknowledged: it and all after stay
