@@ -157,6 +157,26 @@ def _add_account(args: argparse.Namespace) -> int:
     return 0
 
 
+def _passwd(args: argparse.Namespace) -> int:
+    """Set an account's password (a trainer resetting a trainee's, or a class on password
+    changes: the terminal must keep its cache when the password changes at the gateway)."""
+    from mock_server.state import State
+
+    password = os.environ.get("MDT_GATEWAY_PASSWORD") or getpass.getpass("New password: ")
+    if len(password) < 8:
+        print("mdt-gateway: the password needs at least 8 characters", file=sys.stderr)
+        return 2
+    state = State((Path(args.data_dir) if args.data_dir else default_data_dir()) / "gateway.sqlite")
+    try:
+        if not state.set_password(args.user, password):
+            print(f"mdt-gateway: no account {args.user!r}", file=sys.stderr)
+            return 2
+    finally:
+        state.close()
+    print(f"Password of {args.user} changed.")
+    return 0
+
+
 def _ca(args: argparse.Namespace) -> int:
     """The classroom CA file trainees' terminals must trust (made if missing)."""
     from mock_server.tls import ensure_tls
@@ -246,6 +266,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     add.add_argument("--ori", required=True)
     add.add_argument("--unit", default="")
     add.add_argument("--data-dir")
+    passwd = sub.add_parser("passwd", help="set an account's password (MDT_GATEWAY_PASSWORD or "
+                                           "a prompt)")
+    passwd.add_argument("user")
+    passwd.add_argument("--data-dir")
     ca = sub.add_parser("ca", help="print where the classroom CA (for --tls) is, making it")
     ca.add_argument("--data-dir")
     roster = sub.add_parser("roster", help="print the training subjects and how to query them")
@@ -253,7 +277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     handler = {"accounts": _accounts, "otp": _otp, "roster": _roster, "ca": _ca,
-               "add-account": _add_account}.get(args.command, _serve)
+               "add-account": _add_account, "passwd": _passwd}.get(args.command, _serve)
     return handler(args)
 
 

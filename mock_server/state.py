@@ -184,6 +184,13 @@ class State:
                          ori, unit))
         return Account(user_id, name, role, ori, unit, secret, False)
 
+    def set_password(self, user_id: str, password: str) -> bool:
+        """A new password for an account (demo accounts too); False when there is none."""
+        salt = secrets.token_hex(8)
+        cur = self.db.execute("UPDATE accounts SET password_hash = ?, salt = ? WHERE user_id = ?",
+                              (_hash_password(password, salt), salt, user_id))
+        return bool(cur.rowcount)
+
     def account(self, user_id: str) -> Account | None:
         row = self.db.execute(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE user_id = ?",
                               (user_id,)).fetchone()
