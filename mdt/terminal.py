@@ -119,6 +119,7 @@ class Terminal:
         self._key: bytes | None = None  # the open cache's key (re-wrapped after a password change)
         self.notices: list[str] = []  # what the last sign-in must tell the person (a recovery)
         self._pending_audit: list[tuple[str, str, str]] = []
+        self._unwritten_audit: list[tuple[str, str, str, str]] = []  # while writing cannot work
 
     @property
     def forms(self) -> FormSet:
@@ -313,7 +314,7 @@ class Terminal:
             self._audit(*notice)
         self._pending_audit = []
         self._sync_clock()  # first: retention runs on the gateway's clock
-        self.expire()
+        self._first_expire()
         return operator
 
     def _key_for_login(self, user_id: str, password: str, previous: str | None,
@@ -410,7 +411,7 @@ class Terminal:
         for notice in self._pending_audit:
             self._audit(*notice)
         self._pending_audit = []
-        self.expire()
+        self._first_expire()
         return operator
 
     def _open_cache(self, operator: Operator, key: bytes, *, create: bool) -> None:
@@ -418,7 +419,8 @@ class Terminal:
         set aside and a new one made at once, with what could be read from the old one
         (:mod:`mdt.store.salvage`); a missing cache file (its key still here) is made anew. What
         happened is in :attr:`notices` for the person and in the audit log."""
-        from mdt.store.errors import CorruptCacheError
+        from mdt.store.cache import move_aside
+        from mdt.store.errors import CorruptCacheError, WrongKeyError
         from mdt.store.writer_thread import CacheWriter
 
         if self.writer is not None:
@@ -436,6 +438,19 @@ class Terminal:
             writer = CacheWriter(path, key, create=create)
         except CorruptCacheError as exc:
             writer = self._recover(path, key, exc)
+        except WrongKeyError:
+            # The vault unwrapped this profile's key with the right password, and the file will
+            # not open with it: its first page is damaged, or the file was replaced. Either way
+            # it is not this profile's cache any more; keep it aside, start anew.
+            moved = move_aside(path)
+            writer = CacheWriter(path, key, create=True)
+            self.notices.append(
+                f"This terminal's cache could not be read with this profile's key (its first "
+                f"page is damaged, or the file was replaced). It was set aside as {moved.name} "
+                "and a new cache was made; nothing could be kept from it. Returns still held by "
+                "the gateway will come again.")
+            self._pending_audit.append(("cache-recover", "unreadable",
+                                        f"cache set aside as {moved.name}: not this key's"))
         self.writer = writer
         self.reader = CacheWriter(path, key, name="mdt-cache-reader", read_only=True)
         self._key = key
@@ -477,6 +492,31 @@ class Terminal:
         estimate = self.alert_desk.now()
         return trusted_now(anchor, boot_reading(), estimate, UNVERIFIED_CLOCK_SLACK_S)
 
+    def _first_expire(self) -> None:
+        """Retention at sign-in reads every table: damage it finds is dealt with now (set aside,
+        salvaged, a new cache), not left for the officer's next query to stumble on."""
+        from mdt.store.errors import (
+            CacheIOError,
+            CorruptCacheError,
+            DiskFullError,
+            ReadOnlyCacheError,
+        )
+
+        try:
+            self.expire()
+        except (DiskFullError, ReadOnlyCacheError, CacheIOError) as exc:
+            log.warning("retention deferred: the cache cannot be written (%s)",
+                        type(exc).__name__)
+        except CorruptCacheError:
+            operator, key = self.operator, self._key
+            assert operator is not None and key is not None
+            self._close_cache()
+            self._open_cache(operator, key, create=False)  # the damage flag: set aside, salvage
+            for notice in self._pending_audit:
+                self._audit(*notice)
+            self._pending_audit = []
+            self.expire()
+
     def expire(self) -> int:
         """Apply the retention setting now; returns how many returns were erased. Open alerts,
         alerts whose deadline has not passed and what they belong to are always kept."""
@@ -503,10 +543,25 @@ class Terminal:
         return self.operator, self.writer
 
     def _audit(self, action: str, outcome: str, detail: str = "") -> None:
+        """One audit record. While the cache cannot be written (a full disk, a read-only drive)
+        reading goes on: the records wait in memory, with their times, and are written with the
+        first write that works; the person is told once why nothing new can be saved."""
+        from mdt.store.cache import utc_now
+        from mdt.store.errors import CacheIOError, DiskFullError, ReadOnlyCacheError
+
         operator, writer = self._require()
         device = str(self.settings.get("device_id"))
-        writer.call(lambda c: c.audit(action, outcome, who=operator.user_id, device=device,
-                                      detail=detail))
+        self._unwritten_audit.append((action, outcome, detail, utc_now()))
+        pending = list(self._unwritten_audit)
+        try:
+            writer.call(lambda c: c.audit_records(pending, who=operator.user_id, device=device))
+        except (DiskFullError, ReadOnlyCacheError, CacheIOError) as exc:
+            if exc.user_message not in self.notices:
+                self.notices.append(exc.user_message)
+            log.warning("audit records held in memory: the cache cannot be written (%s)",
+                        type(exc).__name__)
+            return
+        self._unwritten_audit.clear()
         self.poke_sync()  # the record goes to the gateway with the next round
 
     def poke_sync(self) -> None:
@@ -683,6 +738,7 @@ class Terminal:
         self.reader = self.writer = None
         self.operator = None
         self._key = None
+        self._unwritten_audit = []  # this operator's: never into another's cache
         self._alert_desk = None  # its clock offset is the closed cache's
 
     def _stop_sync(self) -> None:

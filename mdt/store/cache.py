@@ -514,6 +514,8 @@ def _sorted_errors(method: Callable[Concatenate[Cache, P], R]) -> Callable[Conca
 
     @functools.wraps(method)
     def wrapper(self: Cache, *args: P.args, **kwargs: P.kwargs) -> R:
+        if self.write_blocked is not None:
+            self._reconnect()
         try:
             return method(self, *args, **kwargs)
         except sqlcipher3.Error as exc:
@@ -532,6 +534,7 @@ class Cache:
         self._key = key
         self.read_only = read_only
         self.write_blocked = write_blocked  # why writing fails now (a full disk ...), or None
+        self._reconnect_tried = time.monotonic()
         # sqlite-utils on the keyed connection, for introspection and ad-hoc reads (tools,
         # tests); writes go through explicit transactions below.
         self.db = sqlite_utils.Database(conn)
@@ -608,6 +611,27 @@ class Cache:
             conn.close()
             raise
         return cache
+
+    def _reconnect(self) -> None:
+        """A cache opened on a drive that could not be written reads through a fallback
+        connection that does not see later commits; once the drive takes writes again (tried at
+        most once a second) it gets its normal connection back."""
+        if isinstance(self.write_blocked, DiskFullError):
+            if disk_is_full(self.path):  # one statvfs: no connection tried while still full
+                return
+        else:
+            now = time.monotonic()
+            if now - self._reconnect_tried < 1.0:
+                return
+            self._reconnect_tried = now
+        try:
+            conn = _connect(self.path, self._key, new=False, read_only=self.read_only)
+        except CacheError:
+            return
+        self._conn.close()
+        self._conn = conn
+        self.db = sqlite_utils.Database(conn)
+        self.write_blocked = None
 
     def _writable(self) -> None:
         """Before a write: a cache opened read-only because writing failed tries to write again
@@ -1240,6 +1264,16 @@ class Cache:
         with self._tx():
             self._append_audit(action, outcome, who=who, source=source, device=device,
                                detail=detail)
+
+    @_sorted_errors
+    def audit_records(self, records: list[tuple[str, str, str, str]], *, who: str,
+                      device: str = "", source: str = "client") -> None:
+        """Several audit records (action, outcome, detail, at) in one transaction: those held in
+        memory while the cache could not be written keep the times they happened at."""
+        with self._tx():
+            for action, outcome, detail, at in records:
+                self._append_audit(action, outcome, who=who, source=source, device=device,
+                                   detail=detail, at=at)
 
     def _append_audit(self, action: str, outcome: str, *, who: str, source: str, device: str,
                       detail: str, record_id: str | None = None, at: str | None = None) -> None:

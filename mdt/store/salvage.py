@@ -61,6 +61,8 @@ def _rows(conn: Any, table: str, columns: str, where: str = "1") -> tuple[list[t
         top = conn.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0]
     except sqlcipher3.DatabaseError:
         top, damaged = None, True
+    except OverflowError:  # pragma: no cover - a rowid SQLite itself cannot hold
+        top = None
     for _ in range(200):  # each round reads on until a damaged page, then jumps past it
         try:
             for row in conn.execute(f"SELECT rowid, {columns} FROM {table} WHERE rowid > ? AND "
@@ -74,7 +76,7 @@ def _rows(conn: Any, table: str, columns: str, where: str = "1") -> tuple[list[t
                 break
             after = max(after, 0) + skip
             skip *= 4
-            if top is not None and after > top:
+            if (top is not None and after > top) or after >= 2**62:
                 break
     return rows, damaged
 
