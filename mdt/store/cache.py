@@ -1149,9 +1149,10 @@ class Cache:
     BULK_ERASE_ROWS = 1000  # above this many records, erase in bulk (see _erase)
 
     # What retention keeps however old: alerts still running, and what they belong to.
-    _RUNNING_ALERT = "(acked_at IS NULL OR (deadline IS NOT NULL AND deadline > :now))"
-    _KEPT_RETURN = (f"(id IN (SELECT event_id FROM alerts WHERE {_RUNNING_ALERT}) OR message_id IN "
-                    f"(SELECT message_id FROM alerts WHERE {_RUNNING_ALERT}))")
+    _RUNNING_ALERT = ("(acked_at IS NULL OR coalesce(julianday(deadline) > julianday(:now), 0))")
+    _KEPT_RETURN = (f"(id IN (SELECT event_id FROM alerts WHERE event_id IS NOT NULL AND "
+                    f"{_RUNNING_ALERT}) OR coalesce(message_id IN (SELECT message_id FROM alerts "
+                    f"WHERE message_id IS NOT NULL AND {_RUNNING_ALERT}), 0))")
 
     def _erase(self, cutoff: str, keep_running: str | None = None) -> int:
         """Erase what is older than ``cutoff``; with ``keep_running`` (now, ISO UTC) the alerts
