@@ -1161,6 +1161,7 @@ class Cache:
         kept_return = self._KEPT_RETURN if keep_running else "0"
         old_index = (f"received_at < :cutoff AND return_id NOT IN (SELECT id FROM returns WHERE "
                      f"{kept_return})")
+        changes_before = self._conn.total_changes
         with self._tx():
             # FTS5 rows by rowid (return_id is not indexed there: one scan per row otherwise).
             # A few: secure-delete takes each one's words out of the index. Many: plain deletes,
@@ -1202,7 +1203,8 @@ class Cache:
                 self._put_meta("audit_anchor", cut[1])
                 self._put_meta("audit_anchor_n", str(cut[0]))
                 self._conn.execute("DELETE FROM audit WHERE n <= ?", (cut[0],))
-        self.reclaim()
+        if self._conn.total_changes != changes_before:  # nothing erased: nothing to give back
+            self.reclaim()
         return int(gone)
 
     @_sorted_errors

@@ -18,3 +18,4 @@ def test_killed_at_random_the_client_loses_and_duplicates_nothing(tmp_path: Path
     assert result["sends_confirmed"] <= result["messages_at_gateway"] <= result["sends_attempted"]
     assert result["events_applied"] == result["events_at_gateway"]
     assert result["integrity_ok"] and result["audit_ok"]
+    assert result["damaged"] == 0 and result["runs_failed"] == 0, result

@@ -50,6 +50,10 @@ def torture(workdir: Path, kills: int, seed: int = 1) -> dict[str, Any]:
         confirmed: set[str] = set()
         attempted = 0
         killed = 0
+        hot_wal = 0  # kills that left a non-empty WAL behind
+        damaged = 0  # any run that said "damaged" or set the cache aside
+        failed = 0  # runs that ended on their own with an error
+        wal = home / "data" / "profiles" / "officer1" / "cache.db-wal"
         started = time.monotonic()
         for i in range(kills):
             if rng.random() < 0.7:
@@ -57,13 +61,26 @@ def torture(workdir: Path, kills: int, seed: int = 1) -> dict[str, Any]:
                 args = ["send", "QV", f"LIC=KL{seed % 100:02d}{i:05d}", "LIS=MD"]
             else:
                 args = ["sync", "--once"]
+            before = _stamp(wal)
             proc = subprocess.Popen([sys.executable, "-m", "mdt", *args], stdout=subprocess.PIPE,
-                                    stderr=subprocess.DEVNULL, text=True, env=_env(home))
-            time.sleep(rng.uniform(0.05, 0.9))
-            if proc.poll() is None:
+                                    stderr=subprocess.PIPE, text=True, env=_env(home))
+            # The kill lands while the process has the cache open (its WAL exists), at a random
+            # point of that window: before it, a kill tests nothing about the cache.
+            opened_by = time.monotonic() + 10
+            while proc.poll() is None and _stamp(wal) == before and time.monotonic() < opened_by:
+                time.sleep(0.002)
+            time.sleep(rng.uniform(0.0, 0.12))
+            was_killed = proc.poll() is None
+            if was_killed:
                 proc.send_signal(signal.SIGKILL)
                 killed += 1
-            out, _ = proc.communicate(timeout=30)
+            out, err = proc.communicate(timeout=30)
+            if was_killed and wal.exists() and wal.stat().st_size > 0:
+                hot_wal += 1
+            if "damaged" in out + err or "set aside" in out + err:
+                damaged += 1
+            if not was_killed and proc.returncode != 0:
+                failed += 1
             for line in out.splitlines():
                 if line.startswith("Queued QV "):
                     confirmed.add(line.split()[2].rstrip(":"))
@@ -94,13 +111,24 @@ def torture(workdir: Path, kills: int, seed: int = 1) -> dict[str, Any]:
     duplicated = sorted(m for m, n in answers.items() if n > 1)
     unanswered = sorted(m for m in client_ids if answers.get(m) != 1)
     return {
-        "kills": kills, "killed_mid_run": killed, "sends_attempted": attempted,
+        "kills": kills, "killed_mid_run": killed, "kills_leaving_hot_wal": hot_wal,
+        "damaged": damaged + len(list(wal.parent.glob("cache.db.damaged-*"))),
+        "runs_failed": failed, "sends_attempted": attempted,
         "sends_confirmed": len(confirmed), "messages_at_gateway": len(at_gateway),
         "lost": lost, "duplicated": duplicated, "unanswered": unanswered,
         "events_at_gateway": len(gateway_events), "events_applied": state["events"],
         "integrity_ok": check.returncode == 0, "audit_ok": audit.returncode == 0,
         "torture_s": round(torture_s, 1),
     }
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """Size and modification time: a WAL that changed has a writer working in it."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
 
 
 def _client_state(home: Path) -> dict[str, Any]:
