@@ -333,13 +333,26 @@ def disk_is_full(path: Path) -> bool:
     return stat.f_bavail * stat.f_frsize < 64 * 1024 or (stat.f_files > 0 and stat.f_favail == 0)
 
 
+def drive_is_read_only(path: Path) -> bool:
+    """Is the file system holding ``path`` mounted read-only?"""
+    folder = path if path.is_dir() else path.parent
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):
+        return False
+
+
+def _read_only_drive(path: Path) -> ReadOnlyCacheError:
+    return ReadOnlyCacheError(f"The drive holding the cache ({path.parent}) is read-only: MDT can "
+                              "show what is cached but cannot save. Check the drive.")
+
+
 def classify_os_error(exc: OSError, path: Path) -> CacheError:
     """An OSError met on the cache's files (not through SQLite), sorted by its errno."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return DiskFullError()
-    if exc.errno in (errno.EROFS,):
-        return ReadOnlyCacheError(f"The drive holding the cache ({path.parent}) is read-only: "
-                                  "MDT can show what is cached but cannot save. Check the drive.")
+    if exc.errno == errno.EROFS:
+        return _read_only_drive(path)
     if exc.errno in (errno.EACCES, errno.EPERM):
         return ReadOnlyCacheError(f"MDT may not write the cache file {path} (permissions): it can "
                                   "show what is cached but cannot save. Check the file's owner and "
@@ -370,8 +383,12 @@ def _classify(exc: Exception, path: Path) -> CacheError:
     if primary == SQLITE_FULL:
         return DiskFullError()
     if primary == SQLITE_READONLY:
+        if drive_is_read_only(path):
+            return _read_only_drive(path)
         return ReadOnlyCacheError(f"The cache file {path} is read-only: MDT can show what is cached "
                                   "but cannot save to it. Check the file's permissions.")
+    if primary in (SQLITE_IOERR, SQLITE_CANTOPEN) and drive_is_read_only(path):
+        return _read_only_drive(path)  # the -shm or the WAL cannot be made there
     if primary == SQLITE_IOERR:
         return DiskFullError() if disk_is_full(path) else CacheIOError()
     if primary == SQLITE_CANTOPEN:

@@ -109,3 +109,36 @@ def test_a_full_disk_still_reads_says_full_and_writes_again_once_space_is_back(
             after.close()
     finally:
         gateway.stop()
+
+
+def test_a_read_only_drive_still_reads_and_says_read_only(
+        tmp_path: Path, small_disk: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = small_disk / "home"
+    (home / "config").mkdir(parents=True)
+    monkeypatch.setenv("MDT_HOME", str(home))
+    gateway = start_gateway(tmp_path / "gateway")
+    try:
+        (home / "config" / "settings.json").write_text(json.dumps(
+            {"gateway_url": gateway.url, "keystore": "wrapped-file"}))
+        account = gateway.demo_account("officer1")
+        terminal = Terminal(Settings())
+        terminal.login("officer1", account["password"], account["otp_now"])
+        queued = terminal.send("QV", {"LIC": "DS00042", "LIS": "MD"})
+        terminal.close()
+        remount = subprocess.run(["mount", "-o", "remount,ro", str(small_disk)],
+                                 capture_output=True, text=True)
+        assert remount.returncode == 0, remount.stderr
+        try:
+            ro = Terminal(Settings())
+            try:
+                ro.unlock("officer1", account["password"])
+                assert any("read-only" in n for n in ro.notices), ro.notices
+                assert any(m["id"] == queued["id"] for m in ro.messages())
+                with pytest.raises(Exception, match="read-only"):
+                    ro.send("QV", {"LIC": "ZZZ1234", "LIS": "MD"})
+            finally:
+                ro.close()
+        finally:
+            subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
+    finally:
+        gateway.stop()
