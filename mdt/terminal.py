@@ -520,12 +520,22 @@ class Terminal:
     def expire(self) -> int:
         """Apply the retention setting now; returns how many returns were erased. Open alerts,
         alerts whose deadline has not passed and what they belong to are always kept."""
-        _, writer = self._require()
+        from datetime import timedelta
+
+        from mdt.store.cache import damaged_copies
+
+        operator, writer = self._require()
         hours = float(self.settings.get("retention_hours"))
         now = self.retention_now()
         gone = writer.call(lambda c: c.expire(hours, now=now))
         if gone:
             self._audit("expire", "success", f"{gone} returns older than {hours:g} h erased")
+        # Damaged caches set aside are kept for inspection as long as their records would be.
+        for copy, set_aside in damaged_copies(cache_path(operator.user_id)):
+            if now is not None and set_aside < now - timedelta(hours=hours):
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{copy}{suffix}").unlink(missing_ok=True)
+                self._audit("expire", "success", f"damaged cache {copy.name} erased")
         return gone
 
     def _save_token(self, token: str) -> None:

@@ -424,6 +424,20 @@ def move_aside(path: Path) -> Path:
     return target
 
 
+def damaged_copies(path: Path) -> list[tuple[Path, datetime]]:
+    """The damaged caches set aside next to ``path`` (:func:`move_aside`), with when."""
+    found = []
+    for copy in path.parent.glob(f"{path.name}.damaged-*"):
+        if copy.name.endswith(("-wal", "-shm")):
+            continue
+        stamp = copy.name[len(path.name) + len(".damaged-"):][:16]
+        try:
+            found.append((copy, datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)))
+        except ValueError:
+            continue
+    return sorted(found, key=lambda item: item[1])
+
+
 def _sniff(path: Path) -> None:
     """Refuse, before SQLCipher touches it, a file that cannot be an encrypted cache. An encrypted
     file is whole pages of bytes that look random; a wrong key and a file that is someone else's

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from mdt.core import trusted_time
 from mdt.settings import Settings
 from mdt.store.cache import Cache
 from mdt.terminal import Terminal, cache_path
@@ -41,7 +42,7 @@ def _settings(gateway: Gateway) -> Settings:
 
 
 def test_a_damaged_cache_is_set_aside_salvaged_and_the_officer_told(
-        gateway: Gateway, mdt_home: Path) -> None:
+        gateway: Gateway, mdt_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     account = gateway.demo_account("officer1")
     terminal = Terminal(_settings(gateway))
     terminal.login("officer1", account["password"], account["otp_now"])
@@ -91,6 +92,14 @@ def test_a_damaged_cache_is_set_aside_salvaged_and_the_officer_told(
         again.sync_once()
         assert not [m for m in again.messages(1000) if m["state"] == "queued"]
         assert again.check().ok
+        # Kept aside as long as its records would be, then erased by retention.
+        anchor = trusted_time.anchor_from_text(again.writer.call(  # type: ignore[union-attr]
+            lambda c: c.get_meta("gateway_clock_anchor")))
+        assert anchor is not None and anchor.boot is not None
+        later = trusted_time.BootReading(anchor.boot.boot_id, anchor.boot.seconds + 13 * 3600)
+        monkeypatch.setattr(trusted_time, "boot_reading", lambda: later)
+        again.expire()
+        assert not list(path.parent.glob("cache.db.damaged-*"))
     finally:
         again.close()
 
