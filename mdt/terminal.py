@@ -468,7 +468,7 @@ class Terminal:
             return writer
         report = writer.call(lambda c: salvage_into(c, moved, key))
         self.notices.append(report.sentence())
-        kept = ", ".join(f"{n} {what}" for what, n in report.kept.items() if n) or "nothing"
+        kept = ", ".join(f"{n} {words[1]}" for words, n in report.kept.items() if n) or "nothing"
         self._pending_audit.append(("cache-recover", "salvaged",
                                     f"damaged cache set aside as {moved.name}; kept {kept}; "
                                     f"unreadable: {', '.join(report.unreadable) or 'none'}"))

@@ -604,7 +604,10 @@ class Cache:
                     _probe_key(path, key)
                     probed = True
             else:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                # Owner-only from the first byte; SQLite gives the -wal and -shm the same mode.
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+                os.chmod(path, 0o600)
         except OSError as exc:
             raise classify_os_error(exc, path) from exc
         blocked: CacheError | None = None

@@ -33,7 +33,7 @@ from mdt.store.errors import CacheError
 @dataclass
 class SalvageReport:
     moved_to: Path
-    kept: dict[str, int] = field(default_factory=dict)
+    kept: dict[tuple[str, str], int] = field(default_factory=dict)  # (one, many) -> how many
     unreadable: list[str] = field(default_factory=list)  # what could not be read (whole or part)
     opened: bool = True  # False: not even the damaged file's schema could be read
 
@@ -41,15 +41,19 @@ class SalvageReport:
         """What the officer is told, in one paragraph."""
         head = (f"This terminal's cache was damaged. It was set aside (still encrypted) as "
                 f"{self.moved_to.name} and a new cache was made.")
+        again = "Returns the gateway still holds will come again."
         if not self.opened:
-            return (f"{head} Nothing could be read from the damaged file: queries that were "
-                    "queued on this terminal and not sent are lost. Returns still held by the "
-                    "gateway will come again.")
-        kept = [f"{n} {what}" for what, n in self.kept.items() if n]
+            return (f"{head} Nothing could be read from the damaged file: queries queued on this "
+                    f"terminal and not yet sent are lost. {again}")
+        kept = [_count(n, *words) for words, n in self.kept.items() if n]
         said = f" Kept from it: {', '.join(kept)}." if kept else " Nothing in it needed keeping."
         lost = (f" Could not be read: {', '.join(self.unreadable)}." if self.unreadable
                 else " Everything in it could be read.")
-        return f"{head}{said}{lost} Returns still held by the gateway will come again."
+        return f"{head}{said}{lost} {again}"
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 def _rows(conn: Any, table: str, columns: str, where: str = "1") -> tuple[list[tuple[Any, ...]], bool]:
@@ -137,15 +141,17 @@ def _salvage(conn: Any, target: Cache, report: SalvageReport) -> None:
     events = list(_events(conn))
     _, lost_events = _rows(conn, "events", "id")
     if lost_events:
-        report.unreadable.append("some returns (the gateway sends again what it still holds)")
+        report.unreadable.append("some returns and messages from the switch")
 
     queued = sum(1 for m in messages if m[Cache._MESSAGE_KEYS.index("state")] == "queued")
     open_alerts = sum(1 for a in alerts if a[10] is None)
     target.restore(messages=messages, alerts=alerts, audit=audit,
                    meta=[(k, v) for k, v in meta if k not in RESERVED_META], events=events)
-    report.kept = {"queued queries (they will be sent)": queued,
-                   "other queries": len(messages) - queued,
-                   "open alerts with their deadlines": open_alerts,
-                   "acknowledged alerts": len(alerts) - open_alerts,
-                   "audit records not yet sent": len(audit),
-                   "returns and other messages from the switch": len(events)}
+    report.kept = {("queued query (it will be sent)", "queued queries (they will be sent)"): queued,
+                   ("query already sent", "queries already sent"): len(messages) - queued,
+                   ("open alert with its deadline", "open alerts with their deadlines"):
+                       open_alerts,
+                   ("acknowledged alert", "acknowledged alerts"): len(alerts) - open_alerts,
+                   ("audit record not yet sent to the gateway",
+                    "audit records not yet sent to the gateway"): len(audit),
+                   ("message from the switch", "messages from the switch"): len(events)}
