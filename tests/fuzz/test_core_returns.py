@@ -14,7 +14,7 @@ FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCh
 
 
 def _consistent(parsed: ParsedReturn) -> None:
-    assert parsed.kind in ("records", "no_record", "status", "error", "empty")
+    assert parsed.kind in ("records", "no_record", "status", "error", "text", "empty")
     assert (parsed.kind == "records") == bool(parsed.records)
     assert parsed.hit == any(r.hit for r in parsed.records)
     for record in parsed.records:
