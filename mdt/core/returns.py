@@ -230,12 +230,14 @@ def _wrap_width(lengths: list[int]) -> int | None:
     return width if full * 2 >= near else None
 
 
-def _cut_between_pairs(before: str, after: str) -> bool:
-    """At a cut, whether the next physical line starts a new ``TAG/value`` rather than going on
-    with the same word: it starts with a tag, and the line before does not end in the start of
-    that tag (a line of exactly the width that ended there)."""
+def _ended_at_the_width(before: str, after: str) -> bool:
+    """At a line of exactly the width, whether it ended there rather than being cut: the next
+    line starts a new ``TAG/value`` (and the line before does not end in the start of that tag),
+    or the line ends a sentence or a caveat and the next does not start with a space."""
     if not after or after[0].isspace() or not before or before[-1].isspace():
         return False
+    if before.endswith((".", "*")):  # a sentence (or a caveat) that ended at the width
+        return True
     tag = _TAG_START.match(after)
     if not tag:
         return False
@@ -263,7 +265,7 @@ def _logical_lines(raw: list[str], result: ParsedReturn) -> list[_Line]:
         pieces.append(line)
         last_length = len(line)
         while width is not None and last_length == width and i + 1 < count and raw[i + 1] \
-                and not _cut_between_pairs(pieces[-1], raw[i + 1]):
+                and not _ended_at_the_width(pieces[-1], raw[i + 1]):
             i += 1
             pieces.append(raw[i])
             last_length = len(raw[i])
