@@ -134,14 +134,25 @@ def render(header: str, records: list[Record], no_record: str = "",
     return "\n\n".join(blocks)
 
 
+_FIELD_LINE = re.compile(r"[A-Z][A-Z0-9]{1,2}/")
+
+
 def wrap_text(text: str, width: int) -> str:
-    """The text as a legacy switch prints it on a terminal ``width`` columns wide: every line
-    longer than that cut every ``width`` characters, wherever the cut falls (in a tag, in a
-    value, in a word). 0 leaves it as it is."""
+    """The text as a legacy switch prints it on a terminal ``width`` columns wide: a record's
+    ``TAG/value`` lines run on as one stream of pairs (the switch fills its lines), and every line
+    longer than the width is cut every ``width`` characters, wherever the cut falls (in a tag, in
+    a value, in a word). 0 leaves the text as it is."""
     if width <= 0:
         return text
-    out: list[str] = []
+    flowed: list[str] = []
     for line in text.split("\n"):
+        if flowed and _FIELD_LINE.match(line) and not line.startswith("MKE/") \
+                and _FIELD_LINE.match(flowed[-1]) and not flowed[-1].startswith("MKE/"):
+            flowed[-1] = f"{flowed[-1]} {line}"
+        else:
+            flowed.append(line)
+    out: list[str] = []
+    for line in flowed:
         out += [line[i:i + width] for i in range(0, len(line), width)] or [""]
     return "\n".join(out)
 

@@ -42,8 +42,9 @@ ReturnKind = Literal["records", "no_record", "status", "error", "text", "empty"]
 # A tag: 2-3 capitals/digits (first a letter) then "/", at the start or after whitespace.
 _TAG = re.compile(r"(?:(?<=\s)|^)([A-Z][A-Z0-9]{1,2})/")
 _TAG_START = re.compile(r"[A-Za-z][A-Za-z0-9]{1,2}/")  # a raw line that starts with a tag
-# Control characters other than tab, CR and LF (C0, DEL, C1).
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Control characters other than tab, CR and LF (C0, DEL, C1), and whole terminal escape
+# sequences (ESC [ ... m: colours, cursor moves), so that no "[0m" is left behind.
+_CONTROL = re.compile(r"\x1b\[[0-9;?]{0,16}[ -/]{0,2}[@-~]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # MKE.ORI.ORI-or-file[.CONTROL][.TXT]: "QV.MD1012600.NCIC", "IAR.VTICE0900.MD1012600.TXT".
 _HEADER = re.compile(r"^([A-Z][A-Z0-9]{1,3})\.([A-Z0-9]{2,9})(?:\.([A-Z0-9]{2,9}))?"
                      r"(?:\.(?!TXT\.?$)([A-Z0-9]{1,12}))?(\.TXT)?\.?$")
