@@ -281,41 +281,59 @@ def _logical_lines(raw: list[str], result: ParsedReturn) -> list[_Line]:
 
 # -- the parser ----------------------------------------------------------------------------------
 class _Fields:
-    """A record's fields while they are read: each value as its pieces, joined once at the end
-    (a value wrapped over many lines costs its length, not its length squared)."""
+    """A record's fields while they are read. A value wrapped over several lines is kept as its
+    pieces, joined once at the end (a value wrapped over many lines costs its length, not its
+    length squared); a value on one line (nearly all) is a plain string."""
 
     def __init__(self, record: ReturnRecord) -> None:
         self.record = record
-        self.values: dict[str, list[str]] = {}
-        self.sizes: dict[str, int] = {}
+        self.values: dict[str, str] = {}
+        self.pieces: dict[str, list[str]] = {}  # the values continued on later lines
+        self.sizes: dict[str, int] = {}  # their lengths so far
         self.repeats: dict[str, int] = {}
         self.last: str | None = None  # the key last written (TAG or TAG#n)
         self.last_tag: str = ""
 
     def add(self, tag: str, value: str) -> None:
         key = tag
-        if tag in self.values:
+        values = self.values
+        if tag in values:
             n = self.repeats.get(tag, 1) + 1
-            while f"{tag}#{n}" in self.values:  # a tag printed as "ORI#2" itself: rare
+            while f"{tag}#{n}" in values:  # a tag printed as "ORI#2" itself: rare
                 n += 1
             self.repeats[tag] = n
             key = f"{tag}#{n}"
-        self.values[key] = [value] if value else []
-        self.sizes[key] = len(value)
+        values[key] = value
         self.last, self.last_tag = key, tag
 
+    def size_of_last(self) -> int:
+        last = self.last
+        if last is None:
+            return 0
+        return self.sizes[last] if last in self.pieces else len(self.values[last])
+
     def value_of_last(self) -> str:
-        return "".join(self.values[self.last]) if self.last else ""
+        last = self.last
+        if last is None:
+            return ""
+        return "".join(self.pieces[last]) if last in self.pieces else self.values[last]
 
     def extend_last(self, piece: str, glue: str) -> None:
-        assert self.last is not None
-        parts = self.values[self.last]
+        last = self.last
+        assert last is not None
+        parts = self.pieces.get(last)
+        if parts is None:
+            first = self.values[last]
+            parts = self.pieces[last] = [first] if first else []
+            self.sizes[last] = len(first)
         parts.append(f"{glue}{piece}" if parts else piece)
-        self.sizes[self.last] += len(glue) + len(piece)
+        self.sizes[last] += len(glue) + len(piece)
 
     def finish(self) -> None:
         record = self.record
-        record.fields = {k: "".join(v).rstrip(".").strip() for k, v in self.values.items()}
+        for key, parts in self.pieces.items():
+            self.values[key] = "".join(parts).rstrip(".").strip()
+        record.fields = self.values
         if record.nic is None:
             record.nic = next((v for k, v in record.fields.items()
                                if v and k.partition("#")[0] == "NIC"), None)
@@ -458,12 +476,24 @@ class _Parser:
             self.lead_text(lead, tags_follow=first is not None, logical=logical)
         if first is None:
             return
-        for tag, value in split_pairs(line[first.start():]):
-            if tag == "CMC":
-                record.caution_codes.extend(v for v in value.split() if v)
-                fields.last, fields.last_tag = None, tag
-                continue
-            fields.add(tag, value)
+        previous: re.Match[str] | None = None
+        for match in _TAG.finditer(line, first.start()):
+            if previous is not None:
+                self.pair(previous.group(1), line[previous.end():match.start()])
+            previous = match
+        if previous is not None:
+            self.pair(previous.group(1), line[previous.end():])
+
+    def pair(self, tag: str, raw: str) -> None:
+        """One ``TAG/value`` (as :func:`split_pairs` reads it)."""
+        value = raw.strip().rstrip(".").strip()  # the line's runs of spaces are already one
+        if tag == "CMC":
+            assert self.record is not None and self.fields is not None
+            self.record.caution_codes.extend(value.split())
+            self.fields.last, self.fields.last_tag = None, tag
+            return
+        assert self.fields is not None
+        self.fields.add(tag, value)
 
     def lead_text(self, lead: str, *, tags_follow: bool, logical: _Line) -> None:
         """Text before a line's first tag: the wrapped end of the record type or of the last
@@ -514,7 +544,7 @@ class _Parser:
         """The value a known-format field makes with the next piece, when it makes one."""
         fields = self.fields
         assert fields is not None and fields.last is not None
-        if not _TOKEN.fullmatch(word) or fields.sizes[fields.last] > 24:
+        if not _TOKEN.fullmatch(word) or fields.size_of_last() > 24:
             return None
         value = fields.value_of_last()
         if tag in _FLAGS:
