@@ -88,14 +88,19 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     texts = {"1kb": a_return(1_000), "100kb": a_return(100_000), "1mb": a_return(1_000_000),
-             "repeated_tags_20000": repeated_tags(20_000)}
+             "repeated_tags_20000": repeated_tags(20_000),
+             # hostile shapes: 1 MB of five-letter lines after a record type, and 30,000
+             # whole-return caveats over 30,000 hit records
+             "1mb_short_lines": "MKE/STOLEN GUN\n" + "WORD\n" * 200_000,
+             "1mb_caveats_and_records": "".join(f"*** C{i} ***\n" for i in range(30_000))
+             + "MKE/STOLEN GUN\nSER/1\n" * 30_000}
     seconds, baseline = {}, {}
     for name, text in texts.items():
         parsed = parse_return(text)
         assert parsed.records and not any("completely" in w for w in parsed.warnings), name
         seconds[name] = round(best(lambda t=text: parse_return(t), args.repeat), 6)
         baseline[name] = round(best(lambda t=text: split_pass(t), args.repeat), 6)
-        print(f"{name:>20}: {len(text):>9,} bytes, {len(parsed.records):>5} records, "
+        print(f"{name:>24}: {len(text):>9,} bytes, {len(parsed.records):>5} records, "
               f"parse {seconds[name]:.4f} s, str.split pass {baseline[name]:.4f} s")
     # The parser keeps what it reads (records, fields, narrative); a pass that keeps its words
     # too grows faster than linear in CPython (the allocator and the garbage collector walk

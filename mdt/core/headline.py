@@ -71,6 +71,12 @@ STATUS_WORDS = ("SUSPENDED", "REVOKED", "CANCELLED", "CANCELED", "DENIED", "DISQ
 _STATUS_WORDS = re.compile(r"\b(" + "|".join(re.escape(w) for w in STATUS_WORDS) + r")\b")
 _NEGATION = re.compile(r"\b(NOT|NO|NEVER|NONE|WITHOUT)\b")
 _DETAINER_FLAG = re.compile(r"^(Y|YES|DET-\S+)$")
+_MAX_TEXT = 160  # a headline is one line: a longer status is cut there, with "…" (it is all in
+# the return's text)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True)
@@ -141,7 +147,8 @@ def decide(records: Sequence[ReturnRecord | Mapping[str, Any]] | None, text: str
         loose = [line for line in parsed.text_lines if line not in have]
         return _of_records(chosen, loose)
     if event_type == "status":
-        what = parsed.status_text or " ".join(str(text).split()) or status.replace("_", " ")
+        what = _short(parsed.status_text or " ".join(str(text).split()[:40])
+                      or status.replace("_", " "))
         if status == "rejected" or parsed.kind == "error":
             return Headline(HeadlineKind.ERROR, f"Rejected — {what}".rstrip(" —"),
                             ROLES[HeadlineKind.ERROR])
@@ -149,14 +156,15 @@ def decide(records: Sequence[ReturnRecord | Mapping[str, Any]] | None, text: str
                         ROLES[HeadlineKind.STATUS])
     kind = parsed.kind
     if kind == "no_record":
-        return Headline(HeadlineKind.NO_RECORD, f"No record — {parsed.status_text}",
+        return Headline(HeadlineKind.NO_RECORD, f"No record — {_short(parsed.status_text)}",
                         ROLES[HeadlineKind.NO_RECORD])
     if kind == "error":
-        return Headline(HeadlineKind.ERROR, f"Rejected — {parsed.status_text}".rstrip(" —"),
+        return Headline(HeadlineKind.ERROR,
+                        f"Rejected — {_short(parsed.status_text)}".rstrip(" —"),
                         ROLES[HeadlineKind.ERROR])
     if kind == "status":
         return Headline(HeadlineKind.STATUS,
-                        f"Switch status — {parsed.status_text}".rstrip(" —"),
+                        f"Switch status — {_short(parsed.status_text)}".rstrip(" —"),
                         ROLES[HeadlineKind.STATUS])
     if kind == "text":
         reasons = tuple(dict.fromkeys(_lines_say(parsed.narrative)))

@@ -54,6 +54,10 @@ _CAVEAT_WORDS = ("WARNING -", "WARNING:", "CAUTION -", "CAUTION:", "ATTENTION -"
                  "NOTICE -", "NOTICE:")
 _MAX_WARNINGS = 50
 _TERMINAL_WIDTHS = (64, 72, 80, 132)
+_TITLE_WRAP = 60  # a record type goes on over the next line only while it is shorter than this
+# Whole-return caveats copied onto each hit record: at most this many (all stay on the return),
+# so that thousands of caveats and thousands of records cannot multiply into millions.
+_MAX_SHARED_CAVEATS = 16
 
 FILE_FOR_TITLE: list[tuple[str, str, bool]] = [
     # (title prefix, file, is a hit)
@@ -505,7 +509,8 @@ class _Parser:
                 self.warn(f"Text without a tag kept as narrative: {lead[:40]}")
             record.narrative.append(lead)
             return
-        if not fields.values and record.title and not record.narrative:  # a wrapped record type
+        if not fields.values and record.title and not record.narrative \
+                and len(record.title) < _TITLE_WRAP:  # a record type wrapped onto the next line
             wrapped = _record_for(f"{record.title} {lead}", None)
             record.title = wrapped.title
             if wrapped.file != "UNKNOWN":
@@ -588,11 +593,15 @@ class _Parser:
             result.kind = "text"
         # Whole-return caveats travel with every hit record, so a record shown or stored alone
         # still carries them (the gateway's structured records do the same).
+        shared = result.caveats[:_MAX_SHARED_CAVEATS]
+        if len(result.caveats) > len(shared) and result.hit:
+            self.warn(f"{len(result.caveats)} caveats for the whole return: the first "
+                      f"{len(shared)} are copied onto each hit record, all are on the return.")
         for record in result.records:
             if not record.title and (record.nic or record.caution_codes):
                 record.hit = True  # its MKE/ line was lost; an NCIC number makes it a record
                 self.warn("A record without its type carries an NCIC number or caution codes: "
                           "treated as a hit to be safe.")
-            if record.hit and result.caveats:
+            if record.hit and shared:
                 have = set(record.caveats)
-                record.caveats[:0] = [c for c in result.caveats if c not in have]
+                record.caveats[:0] = [c for c in shared if c not in have]

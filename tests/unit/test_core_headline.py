@@ -145,3 +145,9 @@ def test_the_headline_module_needs_no_qt() -> None:
     code = ("import sys, mdt.core.headline; "
             "sys.exit(any(m.startswith(('PySide6', 'shiboken6')) for m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+
+
+def test_a_headline_is_one_line_however_long_the_status() -> None:
+    headline = headline_of_text("NO RECORD\n" + "MORE WORDS\n" * 5000)
+    assert headline.kind == HeadlineKind.NO_RECORD and len(headline.text) <= 175
+    assert headline.text.endswith("…")

@@ -281,3 +281,18 @@ def test_text_cut_at_the_terminal_width_is_joined_as_it_was() -> None:
 def test_many_repeated_tags_are_numbered() -> None:
     (record,) = parse_return("MKE/CRIMINAL HISTORY\n" + "DOA/20200101 " * 500).records
     assert len(record.fields) == 500 and record.fields["DOA#500"] == "20200101"
+
+
+def test_hostile_shapes_stay_bounded() -> None:
+    """What the output holds stays in proportion to the text (the times are in
+    benchmarks/parse.py)."""
+    (record,) = parse_return("MKE/STOLEN GUN\n" + "WORD\n" * 2000).records
+    assert len(record.title) < 80 and len(record.narrative) > 1900  # kept as text, not a title
+    caveats = "".join(f"*** C{i} ***\n" for i in range(100))
+    parsed = parse_return(caveats + "MKE/STOLEN GUN\nSER/1\n" * 100)
+    assert len(parsed.caveats) == 100 and all(len(r.caveats) == 16 for r in parsed.records)
+    assert parsed.warnings == ["100 caveats for the whole return: the first 16 are copied onto "
+                               "each hit record, all are on the return."]
+    many = parse_return("NO RECORD\n" + "MORE WORDS\n" * 5000)
+    assert len(many.status_text) > 50_000  # all of it kept
+    assert len(parse_return("x\n" * 10_000 + "\x00" * 10_000).warnings) <= 51
