@@ -88,6 +88,8 @@ _FORMATS: dict[str, re.Pattern[str]] = {
 _IDENTIFIERS = {"LIC": 10, "OCA": 20, "OLN": 20, "SER": 20, "FBI": 9, "SID": 10, "CTZ": 2,
                 "LIS": 2, "OLS": 2, "SEX": 1, "RAC": 1, "LIT": 2, "VST": 2, "VMA": 4, "VMO": 3,
                 "EYE": 3, "HAI": 3, "POB": 2, "CMC": 2}
+# Short words (a status): a line of words after one is narrative unless more fields follow on it.
+_SHORT_TEXT = {"STA", "STS", "CST", "DIS", "LST", "DLS"}
 # Yes/no flags: complete as soon as they have a value.
 _FLAGS = {"DET", "CUS", "IMQ"}
 _TOKEN = re.compile(r"[A-Z0-9-]+")
@@ -540,7 +542,7 @@ class _Parser:
                 return
             record.narrative.append(lead)
             return
-        if tags_follow or logical.prev_long:
+        if tags_follow or (logical.prev_long and tag not in _SHORT_TEXT):
             fields.extend_last(lead, " ")  # free text keeps its words
             return
         record.narrative.append(lead)

@@ -296,3 +296,12 @@ def test_hostile_shapes_stay_bounded() -> None:
     many = parse_return("NO RECORD\n" + "MORE WORDS\n" * 5000)
     assert len(many.status_text) > 50_000  # all of it kept
     assert len(parse_return("x\n" * 10_000 + "\x00" * 10_000).warnings) <= 51
+
+
+def test_a_status_word_at_the_end_of_a_long_line_does_not_swallow_the_narrative() -> None:
+    (record,) = parse_return("MKE/LESC STATUS\nNAM/ZANMIR, SOREN T SEX/M DOB/19790704 "
+                             "STA/DEPORTED FELON\nSUBJECT IS A PREVIOUSLY REMOVED ALIEN.\n"
+                             "ICE WILL LODGE A DETAINER").records
+    assert record.fields["STA"] == "DEPORTED FELON"
+    assert record.narrative == ["SUBJECT IS A PREVIOUSLY REMOVED ALIEN.",
+                                "ICE WILL LODGE A DETAINER"]
