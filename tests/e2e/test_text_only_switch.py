@@ -96,3 +96,9 @@ def test_text_only_at_80_columns_reads_to_records_and_headlines(
     assert "    TEXT: ICE WILL LODGE A DETAINER. MAINTAIN CUSTODY AND CONTACT LESC (VTICE0900)." \
         in listing
     assert "No record" not in listing
+
+    # Offline search still finds the records read from text (narrative and all).
+    capsys.readouterr()
+    assert run(["search", "--json", "A200000002"]) == EXIT_OK
+    found = json.loads(capsys.readouterr().out)
+    assert {h["file"] for h in found} >= {"LESC"}
