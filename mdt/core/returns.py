@@ -355,8 +355,9 @@ class _Parser:
         self.caveat_stars = True  # the open caveat ends with stars (else at a blank line)
         self.caveat_owner: ReturnRecord | None = None
         self.last: str = ""  # what the previous line was: record | status | error | no_record
-        self.status: list[str] = []
-        self.seen: set[str] = set()
+        # what the switch said, by kind: (the text, the line as printed)
+        self.status: dict[str, list[tuple[str, str]]] = {"error": [], "status": [],
+                                                         "no_record": []}
         self.return_caveats: set[str] = set()
 
     def warn(self, text: str) -> None:
@@ -401,6 +402,11 @@ class _Parser:
             self.record, self.fields, self.last = None, None, ""
         return True
 
+    def said(self, kind: str, text: str, line: str) -> None:
+        """A no-record, status or error line."""
+        self.status[kind].append((text, line))
+        self.record, self.fields, self.last = None, None, kind
+
     # -- one line --------------------------------------------------------------------------------
     def line(self, logical: _Line) -> None:
         result = self.result
@@ -433,24 +439,16 @@ class _Parser:
                 self.add_fields(rest, logical)
             return
         if line.startswith(_NO_RECORD):
-            self.seen.add("no_record")
-            if self.last != "no_record":
-                self.status.clear()
-            self.status.append(line)
-            self.record, self.fields, self.last = None, None, "no_record"
+            self.said("no_record", line, line)
             return
         for prefix, kind in (("STATUS/", "status"), ("REJECT/", "error"), ("ERROR/", "error")):
             if line.startswith(prefix):
-                self.seen.add(kind)
-                body = line[len(prefix):].strip()
-                if kind == "error" or "error" not in self.seen:
-                    self.status[:] = [body] if body else []
-                self.record, self.fields, self.last = None, None, kind
+                self.said(kind, line[len(prefix):].strip(), line)
                 return
         starts_with_tag = _TAG.match(line) is not None
         if self.last in ("status", "error", "no_record") and self.record is None and \
                 not logical.after_blank and (not starts_with_tag or self.last == "no_record"):
-            self.status.append(line)  # a wrapped status
+            self.status[self.last].append((line, line))  # a wrapped status
             return
         if self.record is None:
             if not _TAG.search(line):
@@ -580,16 +578,23 @@ class _Parser:
 
     def finish(self) -> None:
         result = self.result
-        result.status_text = " ".join(self.status)
+        # The loudest of what the switch said is the status text (an error over a status over a
+        # no-record answer); what the others said stays, as printed, in the narrative.
+        said = next((k for k in ("error", "status", "no_record") if self.status[k]), None)
+        if said is not None:
+            result.status_text = " ".join(text for text, _ in self.status[said] if text)
+            for kind, lines in self.status.items():
+                if kind != said:
+                    result.narrative += [line for _, line in lines]
         for fields in self.all_fields:
             fields.finish()
         if result.records:
             result.kind = "records"
-        elif "error" in self.seen:
+        elif said == "error":
             result.kind = "error"
-        elif "status" in self.seen:
+        elif said == "status":
             result.kind = "status"
-        elif "no_record" in self.seen:
+        elif said == "no_record":
             result.kind = "no_record"
         elif result.narrative:
             result.kind = "text"

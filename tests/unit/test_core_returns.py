@@ -305,3 +305,13 @@ def test_a_status_word_at_the_end_of_a_long_line_does_not_swallow_the_narrative(
     assert record.fields["STA"] == "DEPORTED FELON"
     assert record.narrative == ["SUBJECT IS A PREVIOUSLY REMOVED ALIEN.",
                                 "ICE WILL LODGE A DETAINER"]
+
+
+def test_every_status_line_is_kept() -> None:
+    parsed = parse_return("STATUS/DESTINATION VA DOWN\n\nREJECT/FIELD LIS INVALID\n\n"
+                          "NO RECORD LIC/A\n\nSTATUS/WILL FORWARD")
+    assert (parsed.kind, parsed.status_text) == ("error", "FIELD LIS INVALID")
+    assert parsed.narrative == ["STATUS/DESTINATION VA DOWN", "STATUS/WILL FORWARD",
+                                "NO RECORD LIC/A"]
+    two = parse_return("NO RECORD LIC/A\nMKE/REGISTRATION\nLIC/B\nNO RECORD LIC/C")
+    assert two.status_text == "NO RECORD LIC/A NO RECORD LIC/C"
