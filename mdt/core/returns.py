@@ -556,8 +556,10 @@ class _Parser:
             return None  # Y or N: already whole
         pattern = _FORMATS.get(tag)
         if pattern is not None:
+            # The two pieces make one such value (a 6-digit date and 2 more digits: the 8-digit
+            # date a return prints; an 8-digit A-number and one more: the 9-digit one).
             whole = value + word
-            return whole if not pattern.fullmatch(value) and pattern.fullmatch(whole) else None
+            return whole if pattern.fullmatch(whole) else None
         limit = _IDENTIFIERS[tag]
         return value + word if value and len(value) + len(word) <= limit else None
 

@@ -181,3 +181,29 @@ def test_every_pair_of_a_generated_return_comes_back(records: list[dict], caveat
         assert got.caveats == inherited + want["caveats"]
     # and the headline is the same from these records as from the text
     assert decide([r.to_dict() for r in parsed.records], text) == headline_of_text(text)
+
+
+KNOWN = st.sampled_from([
+    ("VIN", st.from_regex(r"[A-HJ-NPR-Z0-9]{17}", fullmatch=True)),
+    ("NIC", st.from_regex(r"[A-Z][0-9]{9}", fullmatch=True)),
+    ("DOB", st.from_regex(r"(19|20)[0-9]{6}", fullmatch=True)),
+    ("ARN", st.from_regex(r"A[0-9]{9}", fullmatch=True)),
+    ("ORI", st.from_regex(r"[A-Z]{2}[0-9]{7}", fullmatch=True)),
+])
+
+
+@FAST
+@given(KNOWN.flatmap(lambda kv: st.tuples(st.just(kv[0]), kv[1])), st.data())
+def test_a_known_format_value_broken_anywhere_is_joined_without_the_break(
+        tag_value: tuple[str, str], data: st.DataObject) -> None:
+    """A switch that breaks a line inside a VIN, NIC, date, A-number or ORI (not at a fixed
+    width): the value comes back whole."""
+    tag, value = tag_value
+    cut = data.draw(st.integers(1, len(value) - 1))
+    text = (f"MKE/STOLEN VEHICLE\nLIC/TRN4821 LIS/VA {tag}/{value[:cut]}\n{value[cut:]} "
+            "VYR/2005 VMA/BUIC")
+    parsed = parse_return(text)
+    (record,) = parsed.records
+    assert record.fields == {"LIC": "TRN4821", "LIS": "VA", tag: value, "VYR": "2005",
+                             "VMA": "BUIC"}
+    assert parsed.warnings == [] and record.narrative == []
