@@ -242,13 +242,19 @@ def cmd_sync(args: argparse.Namespace, terminal: Terminal) -> int:
     return EXIT_OK
 
 
+def _headline(ret: Any) -> Any:
+    from mdt.core.headline import decide
+
+    return decide(ret.records, ret.text)
+
+
 def _return_dict(ret: Any) -> dict[str, Any]:
     query = ret.query or {}
     return {
         "id": ret.id, "message_id": ret.message_id, "mke": ret.mke, "source": ret.source,
         "hit": ret.hit, "received_at": ret.received_at, "part": ret.part, "parts": ret.parts,
         "cached": True, "query": {"mke": query.get("mke"), "fields": query.get("fields")},
-        "records": ret.records, "text": ret.text,
+        "headline": _headline(ret).to_dict(), "records": ret.records, "text": ret.text,
     }
 
 
@@ -268,9 +274,12 @@ def cmd_show(args: argparse.Namespace, terminal: Terminal) -> int:
         state = "HIT" if ret.hit else "no hit"
         print(f"[{state}] {query.get('mke', ret.mke)} {asked} — from {ret.source}, "
               f"cached, received {_age(ret.received_at)}")
+        print(f"    {_headline(ret).text}")
         for record in ret.records:
             for caveat in record.get("caveats", []):
                 print(f"    CAVEAT: {caveat}")
+            for line in record.get("narrative") or []:
+                print(f"    TEXT: {line}")
     pending = [m for m in terminal.messages(200) if m.get("state") in ("queued", "accepted")]
     for message in pending:
         print(f"[{message['state']}] {message['mke']} {message['id']}")
@@ -297,9 +306,14 @@ def cmd_msg_parse(args: argparse.Namespace, terminal: Terminal) -> int:
     else:
         with open(args.file, encoding="utf-8", errors="replace") as handle:
             text = handle.read()
+    from mdt.core.headline import decide
+
     parsed = parse_return(text)
-    print(json.dumps({"kind": parsed.kind, "hit": parsed.hit, "caveats": parsed.caveats,
-                      "warnings": parsed.warnings,
+    print(json.dumps({"kind": parsed.kind, "hit": parsed.hit,
+                      "headline": decide(None, text, parsed=parsed).to_dict(),
+                      "header": list(parsed.header) if parsed.header else None,
+                      "caveats": parsed.caveats, "status_text": parsed.status_text,
+                      "narrative": parsed.narrative, "warnings": parsed.warnings,
                       "records": [r.to_dict() for r in parsed.records]}, indent=2))
     return EXIT_OK
 

@@ -51,7 +51,8 @@ def _serve(args: argparse.Namespace) -> int:
     config = GatewayConfig(data_dir=data_dir, latency=args.latency, iar_delay=args.iar_delay,
                            confirm_delay=args.confirm_delay, seed=args.seed,
                            heartbeat=args.heartbeat, token_ttl=args.token_ttl,
-                           text_only=args.text_only, training=args.training,
+                           text_only=args.text_only, wrap_width=args.wrap,
+                           training=args.training,
                            forms_dir=Path(args.forms_dir) if args.forms_dir else None,
                            scenarios_dir=Path(args.scenarios_dir) if args.scenarios_dir else None,
                            faults=Faults(error_rate=args.error_rate, drop_rate=args.drop_rate,
@@ -223,6 +224,9 @@ def _serve_options(p: argparse.ArgumentParser, top: bool) -> None:
                    help="session lifetime in seconds")
     p.add_argument("--text-only", action="store_true", default=d(False),
                    help="send return text without structured records (a legacy switch)")
+    p.add_argument("--wrap", type=int, default=d(0), metavar="COLUMNS",
+                   help="cut return text at this many columns, mid-value, as a legacy switch's "
+                        "terminal does (e.g. 80; 0: not cut)")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--training", dest="training", action="store_true", default=d(True),
                       help="a training gateway (the default): training endpoints, demo accounts")

@@ -39,12 +39,13 @@ from mock_server.debrief import register_routes as register_debrief_routes
 from mock_server.faults import FaultBook, FaultMiddleware, Faults
 from mock_server.scenarios import INJECTABLE, ScenarioError, load_scenarios, validate_scenario
 from mock_server.state import DEMO_PASSWORD, Account, State, iso
-from mock_server.switch import Confirmation, Context, Delivery, Switch
+from mock_server.switch import Confirmation, Context, Delivery, Switch, wrap_text
 from mock_server.world import World
 
 log = logging.getLogger("mdt-gateway")
 
 DELAYED_INQUIRY_DAYS = 5  # NCIC compares new records with the inquiries of the last 5 days
+WRAPPED_EVENTS = ("response", "delayed_hit", "status")  # the texts --wrap cuts: returns
 
 
 def _rno(request: dict[str, Any]) -> int:
@@ -66,6 +67,7 @@ class GatewayConfig:
     heartbeat: float = 15.0
     token_ttl: float = 12 * 3600.0
     text_only: bool = False
+    wrap_width: int = 0  # return text cut at this many columns, as a legacy switch's (0: not)
     training: bool = True
     max_failures: int = 5
     failure_window: float = 900.0
@@ -239,6 +241,9 @@ class Gateway:
         text_only = self.config.text_only or self.faults.for_user(recipient).text_only
         if text_only and "records" in body:
             body.pop("records")
+        if self.config.wrap_width > 0 and body.get("type") in WRAPPED_EVENTS \
+                and isinstance(body.get("text"), str):
+            body["text"] = wrap_text(body["text"], self.config.wrap_width)
         return body
 
     def user_id_of(self, authorization: str) -> str | None:

@@ -80,6 +80,7 @@ class Record:
     category: str | None = None
     cautions: list[str] = field(default_factory=list)
     caveats: list[str] = field(default_factory=list)
+    narrative: list[str] = field(default_factory=list)  # lines of text without tags (an IAR's)
 
     def structured(self) -> dict[str, Any]:
         """As ``records`` carries it; repeated tags become ``TAG#2`` ... as the parser keeps them."""
@@ -97,9 +98,13 @@ class Record:
                 fields[f"{tag}#{n}"] = value
         if self.nic:
             fields["NIC"] = self.nic
-        return {"file": self.file, "hit": self.hit, "nic": self.nic, "category": self.category,
-                "caution_codes": list(self.cautions), "caveats": list(self.caveats),
-                "fields": fields}
+        data: dict[str, Any] = {
+            "file": self.file, "hit": self.hit, "nic": self.nic, "category": self.category,
+            "caution_codes": list(self.cautions), "caveats": list(self.caveats),
+            "fields": fields}
+        if self.narrative:
+            data["narrative"] = list(self.narrative)
+        return data
 
 
 def render(header: str, records: list[Record], no_record: str = "",
@@ -119,12 +124,37 @@ def render(header: str, records: list[Record], no_record: str = "",
         if record.cautions:
             lines.append(" ".join(f"CMC/{c}" for c in record.cautions))
         blocks.append("\n".join(lines))
+        if record.narrative:
+            blocks.append("\n".join(record.narrative))
         for caveat in record.caveats:
             if caveat != HIT_CAVEAT and caveat not in caveats:
                 blocks.append(f"*** {caveat} ***")
     if no_record:
         blocks.append(no_record)
     return "\n\n".join(blocks)
+
+
+_FIELD_LINE = re.compile(r"[A-Z][A-Z0-9]{1,2}/")
+
+
+def wrap_text(text: str, width: int) -> str:
+    """The text as a legacy switch prints it on a terminal ``width`` columns wide: a record's
+    ``TAG/value`` lines run on as one stream of pairs (the switch fills its lines), and every line
+    longer than the width is cut every ``width`` characters, wherever the cut falls (in a tag, in
+    a value, in a word). 0 leaves the text as it is."""
+    if width <= 0:
+        return text
+    flowed: list[str] = []
+    for line in text.split("\n"):
+        if flowed and _FIELD_LINE.match(line) and not line.startswith("MKE/") \
+                and _FIELD_LINE.match(flowed[-1]) and not flowed[-1].startswith("MKE/"):
+            flowed[-1] = f"{flowed[-1]} {line}"
+        else:
+            flowed.append(line)
+    out: list[str] = []
+    for line in flowed:
+        out += [line[i:i + width] for i in range(0, len(line), width)] or [""]
+    return "\n".join(out)
 
 
 # -- records -------------------------------------------------------------------------------------
@@ -226,8 +256,20 @@ def history_record(p: Person) -> Record:
                   lines=lines)
 
 
+LESC_FINDING = {
+    "DEPORTED_FELON": "SUBJECT WAS REMOVED FROM THE UNITED STATES AFTER A FELONY CONVICTION AND "
+                      "HAS RE-ENTERED.",
+    "ABSCONDER": "SUBJECT IS UNDER A FINAL ORDER OF REMOVAL AND FAILED TO DEPART.",
+    "NSEERS": "SUBJECT FAILED TO COMPLY WITH SPECIAL REGISTRATION REQUIREMENTS.",
+}
+
+
 def lesc_record(p: Person) -> Record:
-    return Record(title="LESC STATUS", file="LESC", hit=False,
+    narrative = ["LESC FINDING: THE SUBJECT IS THE PERSON IN THE IMMIGRATION RECORD.",
+                 LESC_FINDING[p.ivf_category]]
+    narrative += (["ICE WILL LODGE A DETAINER. MAINTAIN CUSTODY AND CONTACT LESC (VTICE0900)."]
+                  if p.detainer else ["ICE WILL NOT LODGE A DETAINER AT THIS TIME."])
+    return Record(title="LESC STATUS", file="LESC", hit=False, narrative=narrative,
                   lines=[person_line(p), [("ARN", p.arn), ("CTZ", p.citizenship),
                                           ("FBI", p.fbi)],
                          [("STA", CATEGORY_WORDS[p.ivf_category]),

@@ -173,10 +173,10 @@ def test_fields_before_any_record_type() -> None:
     assert lost.hit and any("treated as a hit" in w for w in lost.warnings)
 
 
-def test_unreadable_lines_are_skipped_with_a_warning() -> None:
+def test_lines_without_tags_are_kept_as_text_not_skipped() -> None:
     parsed = parse_return("QV.MD1012600.NCIC\n\nGARBLED LINE HERE")
-    assert parsed.kind == "empty" and parsed.warnings == [
-        "Unreadable line skipped: GARBLED LINE HERE"]
+    assert parsed.kind == "text" and parsed.records == [] and parsed.warnings == []
+    assert parsed.narrative == ["GARBLED LINE HERE"] == parsed.text_lines
 
 
 def test_a_caveat_without_its_closing_stars() -> None:
@@ -238,3 +238,80 @@ def test_how_loud_a_record_is_shown() -> None:
     assert alert_level({"hit": True, "caution_codes": ["90"]}) == AlertLevel.CAUTION
     assert alert_level({"hit": False, "caution_codes": ["00"]}) == AlertLevel.INFO
     assert AlertLevel.DANGER > AlertLevel.CAUTION > AlertLevel.HIT > AlertLevel.INFO
+
+
+# -- a real switch's text ------------------------------------------------------------------------
+
+def test_a_vin_wrapped_mid_value_is_joined_without_the_break() -> None:
+    (record,) = parse_return("MKE/STOLEN VEHICLE\nLIC/TRN4821 LIS/VA VIN/1G4AH59H45G1\n"
+                             "18341 VYR/2005 NIC/V12345\n6789").records
+    assert record.fields == {"LIC": "TRN4821", "LIS": "VA", "VIN": "1G4AH59H45G118341",
+                             "VYR": "2005", "NIC": "V123456789"}
+    assert record.nic == "V123456789"
+
+
+def test_an_iar_keeps_its_narrative_as_text() -> None:
+    text = ("IAR.VTICE0900.MD1012600.TXT\n\nMKE/LESC STATUS\nNAM/ZANMIR, SOREN T DOB/19790704\n"
+            "ARN/A200000002 CTZ/AA\nSUBJECT IS A PREVIOUSLY DEPORTED FELON.\n"
+            "ICE WILL LODGE A DETAINER\n\nSTA/DEPORTED FELON DET/Y")
+    parsed = parse_return(text)
+    assert parsed.header == ReturnHeader("IAR", "MD1012600", "VTICE0900")
+    assert parsed.headers == ["IAR.VTICE0900.MD1012600.TXT"] and parsed.warnings == []
+    (record,) = parsed.records
+    assert record.fields == {"NAM": "ZANMIR, SOREN T", "DOB": "19790704", "ARN": "A200000002",
+                             "CTZ": "AA", "STA": "DEPORTED FELON", "DET": "Y"}
+    assert record.narrative == ["SUBJECT IS A PREVIOUSLY DEPORTED FELON.",
+                                "ICE WILL LODGE A DETAINER"]
+    assert record.to_dict()["narrative"] == record.narrative
+    assert ReturnRecord.from_dict(record.to_dict()).to_dict() == record.to_dict()
+
+
+def test_text_cut_at_the_terminal_width_is_joined_as_it_was() -> None:
+    line = ("ORI/VA0290000 LIC/TRN4821 LIS/VA VIN/1G4AH59H45G118341 VYR/2005 VMA/BUIC "
+            "VMO/LES MIS/RECOVERED AT THE CORNER OF FIFTH AND MAIN")
+    cut = "\n".join(line[i:i + 64] for i in range(0, len(line), 64))
+    parsed = parse_return(f"QV.MD1012600.NCIC\n\nMKE/STOLEN VEHICLE\n{cut}\nCMC/00")
+    assert parsed.wrap_width == 64
+    (record,) = parsed.records
+    assert record.fields["VIN"] == "1G4AH59H45G118341"
+    assert record.fields["MIS"] == "RECOVERED AT THE CORNER OF FIFTH AND MAIN"
+    assert record.caution_codes == ["00"]
+
+
+def test_many_repeated_tags_are_numbered() -> None:
+    (record,) = parse_return("MKE/CRIMINAL HISTORY\n" + "DOA/20200101 " * 500).records
+    assert len(record.fields) == 500 and record.fields["DOA#500"] == "20200101"
+
+
+def test_hostile_shapes_stay_bounded() -> None:
+    """What the output holds stays in proportion to the text (the times are in
+    benchmarks/parse.py)."""
+    (record,) = parse_return("MKE/STOLEN GUN\n" + "WORD\n" * 2000).records
+    assert len(record.title) < 80 and len(record.narrative) > 1900  # kept as text, not a title
+    caveats = "".join(f"*** C{i} ***\n" for i in range(100))
+    parsed = parse_return(caveats + "MKE/STOLEN GUN\nSER/1\n" * 100)
+    assert len(parsed.caveats) == 100 and all(len(r.caveats) == 16 for r in parsed.records)
+    assert parsed.warnings == ["100 caveats for the whole return: the first 16 are copied onto "
+                               "each hit record, all are on the return."]
+    many = parse_return("NO RECORD\n" + "MORE WORDS\n" * 5000)
+    assert len(many.status_text) > 50_000  # all of it kept
+    assert len(parse_return("x\n" * 10_000 + "\x00" * 10_000).warnings) <= 51
+
+
+def test_a_status_word_at_the_end_of_a_long_line_does_not_swallow_the_narrative() -> None:
+    (record,) = parse_return("MKE/LESC STATUS\nNAM/ZANMIR, SOREN T SEX/M DOB/19790704 "
+                             "STA/DEPORTED FELON\nSUBJECT IS A PREVIOUSLY REMOVED ALIEN.\n"
+                             "ICE WILL LODGE A DETAINER").records
+    assert record.fields["STA"] == "DEPORTED FELON"
+    assert record.narrative == ["SUBJECT IS A PREVIOUSLY REMOVED ALIEN.",
+                                "ICE WILL LODGE A DETAINER"]
+
+
+def test_every_status_line_is_kept() -> None:
+    parsed = parse_return("STATUS/DESTINATION VA DOWN\n\nREJECT/FIELD LIS INVALID\n\n"
+                          "NO RECORD LIC/A\n\nSTATUS/WILL FORWARD")
+    assert (parsed.kind, parsed.status_text) == ("error", "FIELD LIS INVALID")
+    assert parsed.narrative == ["STATUS/DESTINATION VA DOWN", "STATUS/WILL FORWARD",
+                                "NO RECORD LIC/A"]
+    two = parse_return("NO RECORD LIC/A\nMKE/REGISTRATION\nLIC/B\nNO RECORD LIC/C")
+    assert two.status_text == "NO RECORD LIC/A NO RECORD LIC/C"
