@@ -241,8 +241,10 @@ def _index_records(conn: Any, return_id: str, message_id: str | None,
         arn = _digits_arn(fields.get("ARN", "")) or (
             _digits_arn(mnu) if normalize_ident(mnu).startswith("AR") else "")
         nic = normalize_ident(str(record.get("nic") or fields.get("NIC") or ""))
+        narrative = record.get("narrative") or []
         body = " ".join([str(record.get("file") or ""), *(f"{k} {v}" for k, v in fields.items()),
-                         *(str(c) for c in record.get("caveats") or [])])
+                         *(str(c) for c in record.get("caveats") or []),
+                         *(str(n) for n in (narrative if isinstance(narrative, list) else []))])
         text_rowid = conn.execute("INSERT INTO record_text(return_id, n, body) VALUES (?, ?, ?)",
                                   (return_id, n, body)).lastrowid
         conn.execute(

@@ -102,3 +102,8 @@ def test_text_only_at_80_columns_reads_to_records_and_headlines(
     assert run(["search", "--json", "A200000002"]) == EXIT_OK
     found = json.loads(capsys.readouterr().out)
     assert {h["file"] for h in found} >= {"LESC"}
+    # The narrative itself is searchable offline: LESC's instruction, by its words.
+    capsys.readouterr()
+    assert run(["search", "--json", "LODGE DETAINER"]) == EXIT_OK
+    by_words = json.loads(capsys.readouterr().out)
+    assert any(h["file"] == "LESC" for h in by_words), by_words
