@@ -312,6 +312,10 @@ class ReturnDetail(QWidget):
                     f"<tr><td><b>{html.escape(str(tag))}</b></td>"
                     f"<td>{html.escape(str(value))}</td></tr>" for tag, value in fields)
                 parts.append(f"<p><i>{group}</i></p><table cellspacing='4'>{rows}</table>")
+            narrative = record.get("narrative")
+            if isinstance(narrative, list) and narrative:  # e.g. LESC's finding and instructions
+                parts.append("<p><i>Text of the record</i></p>" + "".join(
+                    f"<p>{html.escape(str(line))}</p>" for line in narrative))
             links = []
             for follow in follow_ups(record):
                 links.append(f"<a href='run:{len(self.follow_ups)}'>{html.escape(follow.label)}</a>")

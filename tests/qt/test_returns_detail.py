@@ -44,3 +44,21 @@ def test_outbox_in_words() -> None:
     states = ["queued", "queued", "sending", "accepted", "acknowledged", "answered", "failed"]
     assert outbox_counts([{"state": s} for s in states]) == \
         "Outbox: 2 queued · 1 sending · 2 waiting for an answer · 1 refused"
+
+
+def test_a_record_s_narrative_is_shown_in_the_return(qtbot: QtBot) -> None:
+    ret = StoredReturn(
+        id="r2", message_id="m2", mke="IAQ", source="LESC", text="IAR TEXT", hit=True, part=1,
+        parts=1, received_at="2026-11-24T20:00:00.000000Z", seq=2,
+        query={"id": "m2", "mke": "IAQ", "fields": {"NAM": "ZANMIR, SOREN T"}},
+        records=[{"file": "LESC", "hit": True, "fields": {"ARN": "A200000002",
+                                                          "STA": "DEPORTED FELON"},
+                  "narrative": ["SUBJECT WAS REMOVED IN 2019.",
+                                "ICE WILL LODGE A DETAINER. MAINTAIN CUSTODY."]}])
+    detail = ReturnDetail()
+    qtbot.addWidget(detail)
+    detail.show()
+    detail.show_row(QueryRow(message=ret.query, ret=ret))
+    text = detail.body.toPlainText()
+    assert "ICE WILL LODGE A DETAINER. MAINTAIN CUSTODY." in text
+    assert text.index("A200000002") < text.index("SUBJECT WAS REMOVED IN 2019.")
