@@ -38,6 +38,9 @@ def return_html(row: Any, *, training: bool, operator: str) -> str:
             parts.append(f"<tr><td><b>{html.escape(str(tag))}</b></td>"
                          f"<td>{html.escape(str(value))}</td></tr>")
         parts.append("</table>")
+        narrative = record.get("narrative")
+        if isinstance(narrative, list):
+            parts.extend(f"<p>{html.escape(str(line))}</p>" for line in narrative)
     parts.append(f"<h3>Original text</h3><pre>{html.escape(ret.text)}</pre>")
     parts.append(f"<p><i>Criminal justice information: handle under the CJIS Security Policy. "
                  f"Printed for {html.escape(operator)}.</i></p>")
