@@ -10,9 +10,12 @@ locked, expired session), 5 cache or keystore problem.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
+import io
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -496,7 +499,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character (escape sequences, NUL, bidi overrides) shown as a
+    visible ``\\xNN`` / ``\\uNNNN`` instead of acting on the terminal: gateway text is hostile."""
+    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                       else f"\\u{ord(m.group()):04x}", text)
+
+
+class _SafeStream(io.TextIOBase):
+    """stdout / stderr for the command line: what is printed cannot drive the terminal."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def write(self, text: str) -> int:
+        self.inner.write(printable(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+    def isatty(self) -> bool:
+        return bool(self.inner.isatty())
+
+
 def run(argv: Sequence[str]) -> int:
+    with contextlib.redirect_stdout(_SafeStream(sys.stdout)), \
+            contextlib.redirect_stderr(_SafeStream(sys.stderr)):
+        return _run(argv)
+
+
+def _run(argv: Sequence[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     terminal: Terminal | None = None

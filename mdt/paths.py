@@ -39,7 +39,7 @@ def data_dir() -> Path:
     """Per-user data: one folder per profile with its encrypted cache."""
     home = _home()
     path = home / "data" if home else Path(platformdirs.user_data_dir(APP_NAME, APP_NAME))
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
 
 
@@ -47,7 +47,7 @@ def config_dir() -> Path:
     """Settings (no criminal-justice data ever goes here)."""
     home = _home()
     path = home / "config" if home else Path(platformdirs.user_config_dir(APP_NAME, APP_NAME))
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
 
 
@@ -73,5 +73,6 @@ def profile_dir(profile: str, *, create: bool = False) -> Path:
     nothing; ``create`` makes it (owner-only) when a profile is being created."""
     path = data_dir() / "profiles" / check_user_id(profile)
     if create:
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.parent.mkdir(exist_ok=True, mode=0o700)
+        path.mkdir(exist_ok=True, mode=0o700)
     return path

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import ipaddress
 import logging
 import os
 import signal
@@ -53,6 +54,7 @@ def _serve(args: argparse.Namespace) -> int:
                            heartbeat=args.heartbeat, token_ttl=args.token_ttl,
                            text_only=args.text_only, wrap_width=args.wrap,
                            training=args.training,
+                           publish_accounts=_publish(args),
                            forms_dir=Path(args.forms_dir) if args.forms_dir else None,
                            scenarios_dir=Path(args.scenarios_dir) if args.scenarios_dir else None,
                            faults=Faults(error_rate=args.error_rate, drop_rate=args.drop_rate,
@@ -82,6 +84,8 @@ def _serve(args: argparse.Namespace) -> int:
     host = f"[{args.host}]" if ":" in args.host else args.host
     mode = "training" if config.training else "LIVE (no training endpoints, no demo accounts)"
     print(f"mdt-gateway: {mode}; state in {data_dir}", file=sys.stderr, flush=True)
+    if config.training:
+        _tell_trainer(data_dir, config.publish_accounts)
     print(f"mdt-gateway listening on {scheme}://{host}:{port}", flush=True)
 
     async def run() -> None:
@@ -113,22 +117,56 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _publish(args: argparse.Namespace) -> bool:
+    """Trainee accounts listed on the sign-in page: on loopback by default; on a classroom
+    network only when the trainer says so (``--publish-accounts``)."""
+    if args.publish_accounts is not None:
+        return bool(args.publish_accounts)
+    try:
+        return ipaddress.ip_address(args.host).is_loopback
+    except ValueError:
+        return args.host == "localhost"
+
+
+def _tell_trainer(data_dir: Path, published: bool) -> None:
+    """On the trainer's console only: the trainer's own sign-in (never listed to trainees)."""
+    from mock_server.state import State
+
+    state = State(data_dir / "gateway.sqlite")
+    try:
+        trainers = [a for a in state.accounts() if a.demo and a.role == "trainer"]
+    finally:
+        state.close()
+    for account in trainers:
+        print(f"mdt-gateway: trainer {account.user_id}: password {DEMO_PASSWORD}, one-time code "
+              f"now {pyotp.TOTP(account.otp_secret).now()} (later: mdt-gateway otp "
+              f"{account.user_id} --data-dir {data_dir}; TOTP secret {account.otp_secret})",
+              file=sys.stderr, flush=True)
+    if not published:
+        print("mdt-gateway: the trainee accounts are not listed to the network (add "
+              "--publish-accounts to list them on the sign-in page)", file=sys.stderr, flush=True)
+
+
 def _accounts(_args: argparse.Namespace) -> int:
     print(f"Demo accounts (training gateways only). Password for all: {DEMO_PASSWORD}")
     print(f"{'user id':<10} {'role':<11} {'ORI':<10} {'unit':<9} {'name':<24} TOTP secret")
     for user_id, name, role, ori, unit in DEMO_ACCOUNTS:
-        print(f"{user_id:<10} {role:<11} {ori:<10} {unit:<9} {name:<24} {otp_secret_for(user_id)}")
+        secret = ("(this gateway's own: mdt-gateway otp " + user_id + ")" if role == "trainer"
+                  else otp_secret_for(user_id))
+        print(f"{user_id:<10} {role:<11} {ori:<10} {unit:<9} {name:<24} {secret}")
     print("\nOne-time code now: mdt-gateway otp USER (or add the secret to any TOTP app: "
           "SHA-1, 6 digits, 30 s).")
     return 0
 
 
 def _otp(args: argparse.Namespace) -> int:
-    secret = otp_secret_for(args.user) if args.user in {a[0] for a in DEMO_ACCOUNTS} else None
-    if secret is None and args.data_dir:
+    trainees = {a[0] for a in DEMO_ACCOUNTS if a[2] != "trainer"}
+    secret = otp_secret_for(args.user) if args.user in trainees else None
+    if secret is None:  # a trainer's or an added account's: this gateway's own secret
         from mock_server.state import State
 
-        state = State(Path(args.data_dir) / "gateway.sqlite")
+        folder = Path(args.data_dir) if args.data_dir else default_data_dir()
+        state = State(folder / "gateway.sqlite")
         account = state.account(args.user)
         state.close()
         secret = account.otp_secret if account else None
@@ -209,6 +247,12 @@ def _serve_options(p: argparse.ArgumentParser, top: bool) -> None:
         return value if top else argparse.SUPPRESS
 
     p.add_argument("--host", default=d("127.0.0.1"))
+    publish = p.add_mutually_exclusive_group()
+    publish.add_argument("--publish-accounts", dest="publish_accounts", action="store_true",
+                         default=d(None), help="list the trainee demo accounts on the sign-in "
+                                               "page (the default on 127.0.0.1 only)")
+    publish.add_argument("--no-publish-accounts", dest="publish_accounts", action="store_false",
+                         default=d(None), help="do not list them")
     p.add_argument("--port", type=int, default=d(8765), help="0 picks a free port")
     p.add_argument("--data-dir", default=d(None), help="where the gateway keeps its state (SQLite); default: "
                                       f"{default_data_dir()}")

@@ -69,8 +69,10 @@ class GatewayConfig:
     text_only: bool = False
     wrap_width: int = 0  # return text cut at this many columns, as a legacy switch's (0: not)
     training: bool = True
-    max_failures: int = 5
+    max_failures: int = 5  # per account and source address
+    max_source_failures: int = 20  # per source address, across accounts
     failure_window: float = 900.0
+    publish_accounts: bool = True  # the demo accounts listed (off by default beyond loopback)
     forms_dir: Path | None = None  # form definitions to serve; default: the project's resources
     scenarios_dir: Path | None = None  # bundled scenarios; default: the project's resources
     faults: Faults = field(default_factory=Faults)
@@ -311,14 +313,26 @@ class Gateway:
             raise ApiError(401, "unauthorized", "Demo accounts work on a training gateway only.")
         return account
 
-    def login(self, body: LoginBody) -> dict[str, Any]:
+    def login(self, body: LoginBody, source: str = "") -> dict[str, Any]:
+        """Password and one-time code. Failures are counted per account *and source address*:
+        five from one address lock that account for that address only (a stranger cannot lock
+        an officer out of the car's terminal), and twenty from one address across accounts
+        stop that address for a while (spraying); see docs/gateway.md."""
         now = time.time()
-        failures = self.state.recent_failures(body.user_id, self.config.failure_window, now)
+        window = self.config.failure_window
+        spraying = self.state.recent_failures(None, window, now, source=source)
+        if len(spraying) >= self.config.max_source_failures:
+            minutes = max(1, round((spraying[0] + window - now) / 60))
+            raise ApiError(429, "too_many_attempts",
+                           f"Too many failed sign-ins from this address: wait about {minutes} "
+                           f"minute{'s' if minutes != 1 else ''} before trying again.")
+        failures = self.state.recent_failures(body.user_id, window, now, source=source)
         if len(failures) >= self.config.max_failures:
-            minutes = max(1, round((failures[0] + self.config.failure_window - now) / 60))
+            minutes = max(1, round((failures[0] + window - now) / 60))
             raise ApiError(423, "account_locked",
                            f"Too many failed logins: this account is locked for about "
-                           f"{minutes} more minute{'s' if minutes != 1 else ''}.")
+                           f"{minutes} more minute{'s' if minutes != 1 else ''} from this "
+                           "address.")
         account = self.state.account(body.user_id)
         if account is not None and account.demo and not self.config.training:
             raise ApiError(403, "forbidden",
@@ -326,10 +340,10 @@ class Gateway:
         good = account is not None and self.state.check_password(body.user_id, body.password) \
             and pyotp.TOTP(account.otp_secret).verify(body.otp.strip(), valid_window=1)
         if not good or account is None:
-            self.state.add_failure(body.user_id, now)
+            self.state.add_failure(body.user_id, now, source)
             raise ApiError(401, "bad_credentials",
                            "The user id, password or one-time code is wrong.")
-        self.state.clear_failures(body.user_id)
+        self.state.clear_failures(body.user_id, source)
         token, expires = self.state.new_session(account.user_id, body.device_id,
                                                 self.config.token_ttl)
         return {"token": token, "expires_at": iso(expires), "user": account.public(),
@@ -659,14 +673,15 @@ def create_app(config: GatewayConfig) -> FastAPI:
                 "training": config.training}
 
     @app.post("/v1/sessions", status_code=201)
-    async def login(body: LoginBody) -> dict[str, Any]:
-        return gateway.login(body)
+    async def login(body: LoginBody, request: Request) -> dict[str, Any]:
+        return gateway.login(body, request.client.host if request.client else "")
 
     @app.delete("/v1/sessions/current", status_code=204)
     async def logout(authorization: str | None = Header(default=None)) -> Response:
-        gateway.user_for(authorization)
+        account = gateway.user_for(authorization)
         assert authorization is not None
         gateway.state.revoke(authorization[len("Bearer "):].strip())
+        gateway._notify(account.user_id)  # its open streams see the logout now and end
         return Response(status_code=204)
 
     @app.post("/v1/messages", status_code=202)
@@ -701,6 +716,10 @@ def create_app(config: GatewayConfig) -> FastAPI:
             with gateway.subscription(user_id) as wake:
                 while True:
                     wake.clear()
+                    try:  # a session logged out or expired ends its stream, at once
+                        gateway.user_for(authorization)
+                    except ApiError:
+                        return
                     batch = gateway.state.events_after(user_id, cursor, 200)
                     for event in batch:
                         cursor = event["seq"]
@@ -712,13 +731,8 @@ def create_app(config: GatewayConfig) -> FastAPI:
                     if batch:
                         gateway.state.fetched(user_id, cursor)
                         continue
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(wake.wait(), timeout=max(1.0, config.heartbeat))
-                    except TimeoutError:
-                        try:  # a session logged out or expired ends its stream
-                            gateway.user_for(authorization)
-                        except ApiError:
-                            return
 
         return EventSourceResponse(
             events(), ping=max(0.05, config.heartbeat),
@@ -809,12 +823,23 @@ def add_training_routes(app: FastAPI, gateway: Gateway) -> None:
 
     @app.get("/v1/training/demo-accounts")
     async def demo_accounts() -> dict[str, Any]:
+        """The trainee demo accounts with what signing in needs. Never a trainer's secrets (a
+        trainer is listed by name only); beyond loopback only if the trainer published them."""
         training_only()
-        return {"accounts": [
-            {"user_id": a.user_id, "password": DEMO_PASSWORD, "name": a.name, "role": a.role,
-             "ori": a.ori, "unit": a.unit, "otp_secret": a.otp_secret,
-             "otp_now": pyotp.TOTP(a.otp_secret).now()}
-            for a in gateway.state.accounts() if a.demo]}
+        if not config.publish_accounts:
+            raise ApiError(403, "not_published", "The trainer has not published the demo "
+                           "accounts on this gateway: ask the trainer for your sign-in.")
+        listed: list[dict[str, Any]] = []
+        for a in gateway.state.accounts():
+            if not a.demo:
+                continue
+            entry: dict[str, Any] = {"user_id": a.user_id, "name": a.name, "role": a.role,
+                                     "ori": a.ori, "unit": a.unit}
+            if a.role != "trainer":
+                entry |= {"password": DEMO_PASSWORD, "otp_secret": a.otp_secret,
+                          "otp_now": pyotp.TOTP(a.otp_secret).now()}
+            listed.append(entry)
+        return {"accounts": listed}
 
     @app.put("/v1/training/faults")
     async def put_faults(body: FaultsBody, authorization: str | None = Header(default=None)

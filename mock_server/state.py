@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import secrets
 import sqlite3
 import time
@@ -31,7 +32,8 @@ CREATE TABLE IF NOT EXISTS accounts (
 CREATE TABLE IF NOT EXISTS sessions (
     token TEXT PRIMARY KEY, user_id TEXT NOT NULL, device_id TEXT, expires_at REAL NOT NULL,
     revoked INTEGER NOT NULL DEFAULT 0, created_at REAL);
-CREATE TABLE IF NOT EXISTS login_failures (user_id TEXT NOT NULL, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS login_failures (user_id TEXT NOT NULL, at REAL NOT NULL,
+    source TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS messages (
     id TEXT PRIMARY KEY, user_id TEXT NOT NULL, body_hash TEXT NOT NULL, answer TEXT NOT NULL,
     body TEXT NOT NULL, received_at REAL NOT NULL);
@@ -77,8 +79,13 @@ DEMO_PASSWORD = "training"
 ROLES = ("officer", "dispatcher", "trainer")
 
 
+def _random_secret() -> str:
+    return base64.b32encode(secrets.token_bytes(20)).decode()
+
+
 def otp_secret_for(user_id: str) -> str:
-    """A fixed base32 TOTP secret per demo account, so the docs can list it."""
+    """A fixed base32 TOTP secret per demo trainee account, so the docs can list it (never a
+    trainer's: see ``State._seed_accounts``)."""
     return base64.b32encode(hashlib.sha256(f"mdt-demo-{user_id}".encode()).digest()[:20]).decode()
 
 
@@ -108,13 +115,22 @@ class Account:
 _ACCOUNT_COLUMNS = "user_id, name, role, ori, unit, otp_secret, demo"
 
 
+def _token_key(token: str) -> str:
+    """How a session token is kept: its SHA-256 (a token is 256 random bits: no salt needed)."""
+    return "sha256:" + hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
 def _account(row: Any) -> Account:
     return Account(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]))
 
 
 class State:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Owner-only: accounts, sessions and every trainee's traffic (SQLite gives the -wal and
+        # -shm the mode of the file).
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        os.chmod(path, 0o600)
         self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._depth = 0
         self.db.execute("PRAGMA journal_mode = WAL")
@@ -132,12 +148,20 @@ class State:
         wanted = {"deliveries": [("held_for", "TEXT")],
                   "accounts": [("demo", "INTEGER NOT NULL DEFAULT 1")],
                   "sessions": [("created_at", "REAL")],
+                  "login_failures": [("source", "TEXT NOT NULL DEFAULT ''")],
                   "events": [("created", "REAL")]}
         for table, columns in wanted.items():
             have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
             for name, kind in columns:
                 if name not in have:
                     self.db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+        # Session tokens are kept hashed: a copy of this file signs nobody in. Tokens an older
+        # version kept in clear are hashed in place (their sessions go on working).
+        clear = [r[0] for r in self.db.execute(
+            "SELECT token FROM sessions WHERE token NOT LIKE 'sha256:%'")]
+        for token in clear:
+            self.db.execute("UPDATE sessions SET token = ? WHERE token = ?",
+                            (_token_key(token), token))
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -164,12 +188,22 @@ class State:
 
     def _seed_accounts(self) -> None:
         for user_id, name, role, ori, unit in DEMO_ACCOUNTS:
-            if self.db.execute("SELECT 1 FROM accounts WHERE user_id = ?", (user_id,)).fetchone():
+            row = self.db.execute("SELECT otp_secret FROM accounts WHERE user_id = ?",
+                                  (user_id,)).fetchone()
+            if row is not None:
+                if role == "trainer" and row[0] == otp_secret_for(user_id):
+                    # Made by an earlier version with the published secret: a trainee could
+                    # compute the trainer's codes. A secret of this gateway's own, now.
+                    self.db.execute("UPDATE accounts SET otp_secret = ? WHERE user_id = ?",
+                                    (_random_secret(), user_id))
                 continue
             salt = secrets.token_hex(8)
+            # Trainees' secrets are published (the docs and the login page list them); a
+            # trainer's is this gateway's own, shown only on the trainer's machine.
+            secret = _random_secret() if role == "trainer" else otp_secret_for(user_id)
             self.db.execute("INSERT INTO accounts VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
-                            (user_id, _hash_password(DEMO_PASSWORD, salt), salt,
-                             otp_secret_for(user_id), name, role, ori, unit))
+                            (user_id, _hash_password(DEMO_PASSWORD, salt), salt, secret, name,
+                             role, ori, unit))
 
     # -- accounts and sessions -------------------------------------------------------------------
     def add_account(self, user_id: str, password: str, name: str, role: str, ori: str,
@@ -178,7 +212,7 @@ class State:
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
         salt = secrets.token_hex(8)
-        secret = base64.b32encode(secrets.token_bytes(20)).decode()
+        secret = _random_secret()
         self.db.execute("INSERT OR REPLACE INTO accounts VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
                         (user_id, _hash_password(password, salt), salt, secret, name, role,
                          ori, unit))
@@ -205,34 +239,49 @@ class State:
                               (user_id,)).fetchone()
         return bool(row) and secrets.compare_digest(row[0], _hash_password(password, row[1]))
 
-    def recent_failures(self, user_id: str, window: float, now: float) -> list[float]:
-        rows = self.db.execute("SELECT at FROM login_failures WHERE user_id = ? AND at > ? "
-                               "ORDER BY at", (user_id, now - window)).fetchall()
+    def recent_failures(self, user_id: str | None, window: float, now: float,
+                        source: str | None = None) -> list[float]:
+        """Failed logins in the window: of ``user_id`` (any source, or only from ``source``), or
+        with ``user_id`` None every failure from ``source`` (spraying across accounts)."""
+        where, params = ["at > ?"], list[Any]([now - window])
+        if user_id is not None:
+            where.append("user_id = ?")
+            params.append(user_id)
+        if source is not None:
+            where.append("source = ?")
+            params.append(source)
+        rows = self.db.execute(f"SELECT at FROM login_failures WHERE {' AND '.join(where)} "
+                               "ORDER BY at", params).fetchall()
         return [r[0] for r in rows]
 
-    def add_failure(self, user_id: str, now: float) -> None:
-        self.db.execute("INSERT INTO login_failures VALUES (?, ?)", (user_id, now))
+    def add_failure(self, user_id: str, now: float, source: str = "") -> None:
+        self.db.execute("INSERT INTO login_failures(user_id, at, source) VALUES (?, ?, ?)",
+                        (user_id, now, source))
 
-    def clear_failures(self, user_id: str | None = None) -> None:
+    def clear_failures(self, user_id: str | None = None, source: str | None = None) -> None:
         if user_id is None:
             self.db.execute("DELETE FROM login_failures")
-        else:
+        elif source is None:
             self.db.execute("DELETE FROM login_failures WHERE user_id = ?", (user_id,))
+        else:
+            self.db.execute("DELETE FROM login_failures WHERE user_id = ? AND source = ?",
+                            (user_id, source))
 
     def new_session(self, user_id: str, device_id: str, ttl: float) -> tuple[str, float]:
         token = secrets.token_urlsafe(32)
         now = time.time()
         self.db.execute("INSERT INTO sessions(token, user_id, device_id, expires_at, created_at) "
-                        "VALUES (?, ?, ?, ?, ?)", (token, user_id, device_id, now + ttl, now))
+                        "VALUES (?, ?, ?, ?, ?)",
+                        (_token_key(token), user_id, device_id, now + ttl, now))
         return token, now + ttl
 
     def session(self, token: str) -> tuple[str, float, bool] | None:
         row = self.db.execute("SELECT user_id, expires_at, revoked FROM sessions WHERE token = ?",
-                              (token,)).fetchone()
+                              (_token_key(token),)).fetchone()
         return (row[0], row[1], bool(row[2])) if row else None
 
     def revoke(self, token: str) -> None:
-        self.db.execute("UPDATE sessions SET revoked = 1 WHERE token = ?", (token,))
+        self.db.execute("UPDATE sessions SET revoked = 1 WHERE token = ?", (_token_key(token),))
 
     def last_login(self, user_id: str) -> float | None:
         row = self.db.execute("SELECT max(created_at) FROM sessions WHERE user_id = ?",

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import keyring
+import pyotp
 import pytest
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
@@ -86,8 +87,25 @@ class Gateway:
     demo_account_password = "training"
 
     def demo_account(self, user_id: str) -> dict[str, str]:
+        """A demo account as the sign-in page lists it; a trainer's secrets are never listed,
+        so the test (the trainer, at the gateway's machine) reads them from its data folder."""
         accounts = httpx.get(f"{self.url}/v1/training/demo-accounts", timeout=5).json()["accounts"]
-        return next(a for a in accounts if a["user_id"] == user_id)
+        account = dict(next(a for a in accounts if a["user_id"] == user_id))
+        if "otp_secret" not in account:
+            secret = self.otp_secret(user_id)
+            account |= {"password": self.demo_account_password, "otp_secret": secret,
+                        "otp_now": pyotp.TOTP(secret).now()}
+        return account
+
+    def otp_secret(self, user_id: str) -> str:
+        import sqlite3
+
+        conn = sqlite3.connect(f"file:{self.data_dir / 'gateway.sqlite'}?mode=ro", uri=True)
+        try:
+            return str(conn.execute("SELECT otp_secret FROM accounts WHERE user_id = ?",
+                                    (user_id,)).fetchone()[0])
+        finally:
+            conn.close()
 
 
 LISTENING = re.compile(r"listening on (https?://127\.0\.0\.1:\d+)")

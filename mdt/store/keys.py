@@ -2,7 +2,8 @@
 
 The raw key encrypts the SQLCipher cache (fast to open: no slow KDF on the database itself). It
 is wrapped with AES-256-GCM (the profile name bound in as associated data) under a key derived
-from the password with scrypt (or Argon2id, if the agency asks), and the wrapped blob is held by
+from the password with Argon2id (memory-hard; keys wrapped with scrypt by earlier versions are
+re-wrapped at their next unlock), and the wrapped blob is held by
 the OS keystore through the module-level ``keyring`` API (service ``MDT``, user = the profile);
 it is never written to disk in the clear. Changing the password re-wraps the key and leaves the
 database alone. Five wrong passwords within 15 minutes lock the profile for 15 minutes from the
@@ -57,11 +58,13 @@ class ScryptParams:
 
 @dataclass(frozen=True)
 class Argon2Params:
-    """Argon2id (RFC 9106's second recommended option: 64 MiB, 3 passes)."""
+    """Argon2id, memory-hard (RFC 9106 §4), tuned so one derivation takes about 250 ms on a
+    2-core laptop: 128 MiB, 3 passes, 4 lanes (``benchmarks/kdf.py`` measures it and the
+    guesses per second a stolen copy of a wrapped key allows)."""
 
     iterations: int = 3
     lanes: int = 4
-    memory_cost: int = 64 * 1024  # KiB
+    memory_cost: int = 128 * 1024  # KiB
 
     def cost(self) -> int:
         return self.iterations * self.memory_cost
@@ -146,15 +149,17 @@ class WrappedKeyFile:
 class KeyVault:
     """Wrapped cache keys, one per profile, in the OS keystore.
 
-    ``kdf`` is ``"scrypt"`` (default, n = 2^15, r = 8, p = 1) or ``"argon2id"``; ``kdf_params``
-    overrides the cost (tests pass cheap ones). For older callers ``kdf`` may also be a
+    ``kdf`` is ``"argon2id"`` (default, :class:`Argon2Params`: memory-hard, about 250 ms) or
+    ``"scrypt"`` (n = 2^15, r = 8, p = 1: what earlier versions used; a key wrapped so is
+    re-wrapped with Argon2id at its next unlock); ``kdf_params`` overrides the cost (tests pass
+    cheap ones). For older callers ``kdf`` may also be a
     :class:`ScryptParams`. ``keystore`` defaults to the module-level ``keyring`` API, so whatever
     ``keyring.set_keyring`` chose applies. Every method does keystore and KDF work: call them off
     the GUI thread."""
 
     def __init__(self, service: str = "MDT", *, clock: Callable[[], float] = time.time,
                  max_failures: int = 5, failure_window: float = 900.0,
-                 kdf: str | ScryptParams = "scrypt", kdf_params: KdfParams | None = None,
+                 kdf: str | ScryptParams = "argon2id", kdf_params: KdfParams | None = None,
                  lockout: float = 900.0, keystore: Keystore | None = None,
                  wipe_after: int = 0) -> None:
         if isinstance(kdf, ScryptParams):
@@ -311,7 +316,7 @@ class KeyVault:
             return True
         params = self._params(blob)
         if blob["kdf"] != self.kdf_name:
-            return self.kdf_name == "argon2id"  # scrypt -> Argon2id when the agency asks, not back
+            return self.kdf_name == "argon2id"  # scrypt -> Argon2id, never back
         return params.cost() < self.kdf_params.cost()
 
     # -- the API ---------------------------------------------------------------------------------

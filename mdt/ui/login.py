@@ -220,6 +220,14 @@ class LoginPage(QWidget):
             for account in accounts:
                 if account.get("user_id") == user_id:
                     self.user.setText(user_id)
+                    if "otp_now" not in account:  # a trainer's sign-in is never listed
+                        self.password.clear()
+                        self.otp.clear()
+                        self.show_error("A trainer signs in with the password and the code "
+                                        "shown where the gateway runs (mdt-gateway otp "
+                                        f"{user_id}).")
+                        self.password.setFocus()
+                        return
                     self.password.setText(str(account.get("password", "")))
                     self.otp.setText(str(account.get("otp_now", "")))
                     self.sign_in.setFocus()

@@ -142,7 +142,11 @@ def signed_in_trainer(qtbot: QtBot, gateway: Gateway) -> tuple[Any, Any]:
     login = window.login
     qtbot.waitUntil(lambda: login.demo.rowCount() > 0, timeout=10000)
     login.use_demo_account("trainer1")
-    qtbot.waitUntil(lambda: bool(login.otp.text()), timeout=5000)
+    qtbot.waitUntil(lambda: "trainer signs in" in login.error.text(), timeout=5000)
+    assert login.user.text() == "trainer1" and not login.otp.text()  # never listed
+    account = gateway.demo_account("trainer1")  # the trainer's own, from the gateway's machine
+    login.password.setText(account["password"])
+    login.otp.setText(account["otp_now"])
     login.do_sign_in()
     qtbot.waitUntil(lambda: window.pages.currentWidget() is window.console, timeout=15000)
     return controller, window

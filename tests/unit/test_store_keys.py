@@ -120,7 +120,8 @@ def test_the_blob_in_the_keystore_holds_only_what_unwrapping_needs(
     assert blob["kdf_params"] == {"n": 2**10, "r": 8, "p": 1}
     assert {"salt", "nonce", "ciphertext", "failures"} <= set(blob)
     assert key.hex() not in json.dumps(blob) and "correct horse" not in json.dumps(blob)
-    assert KeyVault().kdf_params == ScryptParams(n=2**15, r=8, p=1)  # the default cost
+    # The default: memory-hard Argon2id (128 MiB, 3 passes), no longer scrypt.
+    assert KeyVault().kdf_params == Argon2Params(iterations=3, lanes=4, memory_cost=128 * 1024)
 
 
 def test_the_lockout_runs_from_the_fifth_failure_by_the_injected_clock() -> None:
