@@ -74,7 +74,7 @@ def test_every_file_the_terminal_writes_is_owner_only(gateway: Gateway, mdt_home
 class _HostileLogin(BaseHTTPRequestHandler):
     """A gateway that answers a login with a user id that is a path."""
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:  # http.server calls it by this name
         body = json.dumps({"token": "t", "expires_at": "2030-01-01T00:00:00Z", "training": True,
                            "user": {"id": "..", "name": "X", "role": "officer",
                                     "ori": "MD1012600"}}).encode()
