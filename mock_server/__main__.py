@@ -177,12 +177,20 @@ def _otp(args: argparse.Namespace) -> int:
     return 0
 
 
+def _new_password(prompt: str) -> str | None:
+    """A password from MDT_GATEWAY_PASSWORD or a prompt; None (said why) when too short."""
+    password = os.environ.get("MDT_GATEWAY_PASSWORD") or getpass.getpass(prompt)
+    if len(password) < 8:
+        print("mdt-gateway: the password needs at least 8 characters", file=sys.stderr)
+        return None
+    return password
+
+
 def _add_account(args: argparse.Namespace) -> int:
     from mock_server.state import State
 
-    password = os.environ.get("MDT_GATEWAY_PASSWORD") or getpass.getpass("Password: ")
-    if len(password) < 8:
-        print("mdt-gateway: the password needs at least 8 characters", file=sys.stderr)
+    password = _new_password("Password: ")
+    if password is None:
         return 2
     state = State((Path(args.data_dir) if args.data_dir else default_data_dir()) / "gateway.sqlite")
     try:
@@ -201,9 +209,8 @@ def _passwd(args: argparse.Namespace) -> int:
     changes: the terminal must keep its cache when the password changes at the gateway)."""
     from mock_server.state import State
 
-    password = os.environ.get("MDT_GATEWAY_PASSWORD") or getpass.getpass("New password: ")
-    if len(password) < 8:
-        print("mdt-gateway: the password needs at least 8 characters", file=sys.stderr)
+    password = _new_password("New password: ")
+    if password is None:
         return 2
     state = State((Path(args.data_dir) if args.data_dir else default_data_dir()) / "gateway.sqlite")
     try:

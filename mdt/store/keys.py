@@ -363,6 +363,11 @@ class KeyVault:
             if left <= 0:
                 raise ProfileLockedError(now + self.lockout, now)
             raise WrongPassphraseError(left)
+        self._opened(profile, blob, key, passphrase)
+        return key
+
+    def _opened(self, profile: str, blob: dict[str, Any], key: bytes, passphrase: str) -> None:
+        """After a right password: a weaker wrap is made anew, and the failure count cleared."""
         if self._weaker(blob):
             fresh = self._wrap(profile, key, passphrase)
             fresh["unaudited"] = blob.get("unaudited", [])
@@ -370,8 +375,6 @@ class KeyVault:
         elif blob.get("failures") or blob.get("locked_until") is not None:
             blob["failures"], blob["locked_until"] = [], None
             self._write(profile, blob)
-        return key
-
 
     def take_failures(self, profile: str) -> list[str]:
         """Wrong-password times recorded since the last look (ISO UTC), to audit once the cache
@@ -394,15 +397,8 @@ class KeyVault:
         if blob is None:
             raise NoProfileError()
         key = self._unwrap(profile, blob, passphrase)
-        if key is None:
-            return None
-        if self._weaker(blob):
-            fresh = self._wrap(profile, key, passphrase)
-            fresh["unaudited"] = blob.get("unaudited", [])
-            self._write(profile, fresh)
-        elif blob.get("failures") or blob.get("locked_until") is not None:
-            blob["failures"], blob["locked_until"] = [], None
-            self._write(profile, blob)
+        if key is not None:
+            self._opened(profile, blob, key, passphrase)
         return key
 
     def rewrap(self, profile: str, key: bytes, passphrase: str) -> None:
