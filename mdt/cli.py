@@ -96,8 +96,8 @@ def _tell_notices(terminal: Terminal) -> None:
 def cmd_login(args: argparse.Namespace, terminal: Terminal) -> int:
     from mdt.store.errors import PasswordChangedError
 
-    if args.gateway:
-        terminal.set_gateway(args.gateway, args.ca_bundle or "")
+    if args.gateway:  # for this sign-in; kept (saved) only once it worked
+        terminal.set_gateway(args.gateway, args.ca_bundle or "", save=False)
     user = _user(args, terminal)
     password = _secret("MDT_PASSWORD", "Password")
     otp = _secret("MDT_OTP", "One-time code")

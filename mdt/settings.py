@@ -32,6 +32,9 @@ class Setting:
 _DECLARED = [
     Setting("gateway_url", str, "http://127.0.0.1:8765",
             "Base URL of the message-switch gateway (https:// for a live gateway)."),
+    Setting("allow_plain_http", bool, False,
+            "Allow a plain http:// gateway on another machine (a training class without TLS "
+            "only; a live gateway is always https://)."),
     Setting("ca_bundle", str, "",
             "PEM file of the agency's CA, used to verify the gateway's TLS certificate. "
             "Empty: the system's trusted CAs."),
@@ -129,6 +132,14 @@ class Settings:
         if key not in DECLARED:
             raise KeyError(f"unknown setting {key!r}")
         checked = self._checked(key, value)
+        if key == "gateway_url":  # every entry point: CLI, GUI, settings dialog, agency file
+            from mdt.core.origin import GatewayUrlError, check_gateway_url
+
+            try:
+                checked = check_gateway_url(checked,
+                                            allow_plain_http=bool(self.get("allow_plain_http")))
+            except GatewayUrlError as exc:
+                raise SettingsError(str(exc)) from None
         if key in self._locked and checked != self._locked[key]:
             raise SettingsError(f"Setting '{key}' is set by the agency and cannot be changed on "
                                 "this terminal.")

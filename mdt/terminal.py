@@ -234,7 +234,15 @@ class Terminal:
     @property
     def client(self) -> GatewayClient:
         if self._client is None:
-            url = str(self.settings.get("gateway_url"))
+            from mdt.core.origin import GatewayUrlError, check_gateway_url
+            from mdt.settings import SettingsError
+
+            try:  # a settings file edited by hand is checked here, before any request
+                url = check_gateway_url(str(self.settings.get("gateway_url")),
+                                        allow_plain_http=bool(
+                                            self.settings.get("allow_plain_http")))
+            except GatewayUrlError as exc:
+                raise SettingsError(str(exc)) from None
             ca_bundle = str(self.settings.get("ca_bundle")) or None
 
             async def make() -> GatewayClient:
@@ -246,13 +254,24 @@ class Terminal:
         assert self._client is not None
         return self._client
 
-    def set_gateway(self, url: str, ca_bundle: str = "") -> None:
-        """Point the terminal at another gateway (takes effect for the next call)."""
+    def set_gateway(self, url: str, ca_bundle: str = "", *, save: bool = True) -> None:
+        """Point the terminal at another gateway (takes effect for the next call). A session
+        issued by the old gateway ends here: its token is never sent to the new one, and a
+        sign-in to the new one is needed. ``save=False``: for this run only (``mdt login
+        --gateway`` saves it once the sign-in worked)."""
+        from mdt.core.origin import origin
+
+        before = origin(str(self.settings.get("gateway_url")))
         self.settings.set("gateway_url", url)
         self.settings.set("ca_bundle", ca_bundle)
-        self.settings.save()
+        if save:
+            self.settings.save()
         if self.operator is not None:
             self._audit("settings-change", "success", f"gateway_url = {url}")
+            if origin(url) != before:
+                self._save_token("")  # this session was the old gateway's
+                self.online_session = False
+                self._audit("logoff", "success", "session ended: the gateway URL changed")
         syncing = self._engine is not None
         if syncing:
             self._stop_sync()
@@ -539,13 +558,50 @@ class Terminal:
         return gone
 
     def _save_token(self, token: str) -> None:
-        """The gateway session token lives in the encrypted cache, like everything else."""
+        """The gateway session token lives in the encrypted cache, like everything else, with
+        the origin of the gateway that issued it: it is never sent anywhere else."""
+        from mdt.core.origin import origin
+
         _, writer = self._require()
-        writer.call(lambda c: c.set_meta("session_token", token))
+        issued_by = origin(self.client.base_url) if token else ""
+
+        def keep(cache: Any) -> None:
+            cache.set_meta("session_token", token)
+            cache.set_meta("session_origin", issued_by)
+
+        writer.call(keep)
 
     def _load_token(self) -> str | None:
+        """The kept token, if the gateway set now is the one that issued it; otherwise None
+        (and :meth:`session_elsewhere` says where it belongs)."""
+        from mdt.core.origin import origin
+
         _, writer = self._require()
-        return writer.call(lambda c: c.get_meta("session_token"))
+        token, issued_by = writer.call(lambda c: (c.get_meta("session_token"),
+                                                   c.get_meta("session_origin")))
+        if not token or issued_by != origin(self.client.base_url):
+            return None
+        return str(token)
+
+    def session_elsewhere(self) -> str | None:
+        """The origin of the gateway that issued the kept session, when it is not the gateway
+        this terminal points at now (the URL was changed): that session is not used here."""
+        from mdt.core.origin import origin
+
+        token, issued_by = self._read().call(lambda c: (c.get_meta("session_token"),
+                                                         c.get_meta("session_origin")))
+        here = origin(self.client.base_url)
+        return str(issued_by) if token and issued_by and issued_by != here else None
+
+    def _session_here(self) -> None:
+        """Before any sync: a session issued by another gateway is never used with this one."""
+        from mdt.net.gateway import AuthExpired
+
+        elsewhere = self.session_elsewhere()
+        if elsewhere is not None or not self.client.token:
+            where = f" (the session belongs to {elsewhere})" if elsewhere else ""
+            raise AuthExpired(f"Sign in to {self.client.base_url} first{where}: nothing is sent "
+                              "to a gateway without a session it issued.", code="unauthorized")
 
     def _require(self) -> tuple[Operator, CacheWriter]:
         if self.operator is None or self.writer is None:
@@ -608,6 +664,7 @@ class Terminal:
         from mdt.net.sync import SyncEngine
 
         _, writer = self._require()
+        self._session_here()
         engine = SyncEngine(self.client, writer, listener=self.listener)
         return self._run(engine.sync_once(), timeout=120)
 

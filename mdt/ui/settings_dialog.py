@@ -9,7 +9,6 @@ link, a theme, contrast or type size change repaints the whole application.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -111,10 +110,13 @@ class SettingsDialog(QDialog):
 
     def check(self, values: dict[str, Any]) -> str:
         """The first problem, as a sentence naming the setting, or ''."""
-        url = urlparse(values["gateway_url"])
-        if url.scheme not in ("http", "https") or not url.hostname:
-            return "Gateway URL (gateway_url) must be an https:// address, e.g. " \
-                   "https://switch.agency.example."
+        from mdt.core.origin import GatewayUrlError, check_gateway_url
+
+        try:
+            check_gateway_url(values["gateway_url"],
+                              allow_plain_http=bool(self.settings.get("allow_plain_http")))
+        except GatewayUrlError as exc:
+            return str(exc)
         if len(values["operator_phone"]) > 20:
             return "Phone (operator_phone) must be at most 20 characters."
         return ""

@@ -102,6 +102,9 @@ def test_settings_dialog_checks_saves_and_applies(qtbot: QtBot, gateway: Gateway
         dialog.gateway_url.setText("not a url")
         dialog.save()
         assert "gateway_url" in dialog.error.text() and dialog.isVisible()
+        dialog.gateway_url.setText("http://192.0.2.10:8765")  # plain http to another machine
+        dialog.save()
+        assert "must use https://" in dialog.error.text() and dialog.isVisible()
         dialog.gateway_url.setText(gateway.url)
         dialog.operator_phone.setText("410-555-0199")
         dialog.high_contrast.setChecked(True)
