@@ -17,6 +17,7 @@ Methods block: never call them on the GUI thread.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import asdict, dataclass
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from mdt.net.sync import SyncEngine, SyncListener, SyncReport
     from mdt.store.cache import StoredReturn
     from mdt.store.keys import KeyVault
+    from mdt.store.quarantine import QuarantinedEvent
     from mdt.store.writer_thread import CacheWriter
     from mdt.trainer_desk import TrainerDesk
 
@@ -418,27 +420,91 @@ class Terminal:
         _, writer = self._require()
         return writer.call(lambda c: c.cancel_message(message_id))
 
-    def sync_once(self) -> SyncReport:
-        """Send what is queued and fetch what arrived, once (the CLI's ``mdt sync --once``)."""
+    SYNC_DEADLINE = 120.0  # seconds for one whole ``sync_once``, however the gateway behaves
+
+    def _new_engine(self, writer: CacheWriter) -> SyncEngine:
         from mdt.net.sync import SyncEngine
 
+        operator, _ = self._require()
+        self.alert_desk._load_clock()  # the engine measures it again every round
+        return SyncEngine(self.client, writer, listener=self.listener,
+                          clock=self.alert_desk.clock, who=operator.user_id,
+                          device=str(self.settings.get("device_id")))
+
+    def sync_once(self, deadline: float | None = None) -> SyncReport:
+        """Send what is queued and fetch what arrived, once (the CLI's ``mdt sync --once``),
+        within ``deadline`` seconds in all (raises :class:`mdt.net.sync.SyncDeadline`)."""
+        from mdt.net.sync import SyncDeadline
+
         _, writer = self._require()
-        engine = SyncEngine(self.client, writer, listener=self.listener)
-        return self._run(engine.sync_once(), timeout=120)
+        engine = self._new_engine(writer)
+        limit = self.SYNC_DEADLINE if deadline is None else deadline
+
+        async def bounded() -> SyncReport:
+            try:
+                async with asyncio.timeout(limit):
+                    return await engine.sync_once()
+            except TimeoutError:
+                raise SyncDeadline(limit, engine.phase) from None
+            except Exception as exc:
+                exc.sync_phase = engine.phase  # type: ignore[attr-defined]  # for the sentence
+                raise
+
+        return self._run(bounded(), timeout=limit + 15)
 
     def start_sync(self) -> None:
-        """Keep in sync in the background until :meth:`close` (the GUI's mode)."""
-        from mdt.net.sync import SyncEngine
-
+        """Keep in sync in the background until :meth:`close` (the GUI's mode). An engine that
+        ended (it should not: it is supervised) is replaced."""
         _, writer = self._require()
-        if self._engine is not None:
+        if self._engine is not None and self._sync_future is not None \
+                and not self._sync_future.done():
             return
-        self._engine = SyncEngine(self.client, writer, listener=self.listener)
+        self._engine = self._new_engine(writer)
         self._sync_future = self.loop.submit(self._engine.run())
 
+    @property
+    def sync_state(self) -> tuple[str, str]:
+        """The background sync's state and the sentence that says why (``("", "")`` when it
+        is not running)."""
+        engine = self._engine
+        if engine is None or self._sync_future is None or self._sync_future.done():
+            return "", ""
+        return engine.state.value, engine.detail
+
     def resume_with_token(self, token: str) -> None:
-        if self._engine is not None:
+        if self._engine is not None and self._sync_future is not None \
+                and not self._sync_future.done():
             self.loop.call_soon(self._engine.set_token, token)
+        elif self._engine is not None:
+            self.start_sync()  # a dead engine does not come back by itself: a new one
+
+    # -- quarantined events ----------------------------------------------------------------------
+    def quarantined(self, open_only: bool = True, limit: int = 100) -> list[QuarantinedEvent]:
+        """Events the switch sent that could not be applied ("unreadable messages from the
+        switch") and protocol errors, newest first, without their raw bodies."""
+        from mdt.store import quarantine
+
+        return self._read().call(lambda c: quarantine.list_quarantined(
+            c, open_only=open_only, limit=limit))
+
+    def quarantined_raw(self, quarantine_id: str) -> QuarantinedEvent | None:
+        """One quarantined event with its raw text (a read of what the switch sent: audited)."""
+        from mdt.store import quarantine
+
+        found = self._read().call(lambda c: quarantine.get(c, quarantine_id))
+        if found is not None:
+            self._audit("view", "success", f"quarantined event {found.id}")
+        return found
+
+    def acknowledge_quarantined(self, quarantine_id: str) -> bool:
+        from mdt.store import quarantine
+
+        operator, writer = self._require()
+        device = str(self.settings.get("device_id"))
+        done = writer.call(lambda c: quarantine.acknowledge(c, quarantine_id, operator.user_id,
+                                                            device))
+        self.poke_sync()
+        return done
 
     def relogin(self, password: str, otp: str) -> Operator:
         """Log in again after the token expired, keeping the open cache and the queue."""
