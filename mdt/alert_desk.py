@@ -8,7 +8,6 @@ through the terminal and keeps the gateway's clock (:mod:`mdt.core.clock`).
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -66,10 +65,10 @@ class AlertDesk:
     def sync_clock(self) -> float:
         """Measure the offset to the gateway's clock (one health call) and keep it."""
         _, writer = self.terminal._require()
-        sent = time.monotonic()
+        sent = self.clock.elapsed()
         health = self.terminal.health()
         offset = self.clock.observe_monotonic(str(health.get("time") or ""), sent,
-                                              time.monotonic())
+                                              self.clock.elapsed())
         self._clock_loaded = True
         kept = self.clock.to_meta()
         writer.call(lambda c: c.set_meta(CLOCK_META, kept))

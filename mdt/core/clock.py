@@ -18,6 +18,7 @@ engine measures again on every round (from the health answer, corrected by half 
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -32,6 +33,17 @@ def _system_now() -> datetime:
     return datetime.now(UTC)
 
 
+def elapsed_clock() -> Callable[[], float]:
+    """A clock of seconds elapsed that no one sets and that counts a suspended laptop's sleep
+    (Linux CLOCK_BOOTTIME, macOS CLOCK_MONOTONIC; Windows' monotonic clock counts sleep)."""
+    boottime = getattr(time, "CLOCK_BOOTTIME", None)
+    if boottime is not None:
+        return lambda: time.clock_gettime(boottime)
+    if sys.platform == "darwin":
+        return lambda: time.clock_gettime(time.CLOCK_MONOTONIC)
+    return time.monotonic
+
+
 def boot_id() -> str:
     """This boot of the machine, where the OS tells (a monotonic reading is only comparable on
     the same boot); "" where it does not."""
@@ -44,10 +56,10 @@ def boot_id() -> str:
 class GatewayClock:
     def __init__(self, offset_seconds: float = 0.0,
                  system: Callable[[], datetime] = _system_now,
-                 monotonic: Callable[[], float] = time.monotonic, boot: str | None = None) -> None:
+                 monotonic: Callable[[], float] | None = None, boot: str | None = None) -> None:
         self.offset_seconds = float(offset_seconds)
         self._system = system
-        self._monotonic = monotonic
+        self._monotonic = monotonic or elapsed_clock()
         self._boot = boot_id() if boot is None else boot
         # (gateway time, monotonic reading) of the last measurement, when it is usable here
         self._anchor: tuple[datetime, float] | None = None
@@ -62,8 +74,12 @@ class GatewayClock:
                 return moment + timedelta(seconds=elapsed)
         return self._system() + timedelta(seconds=self.offset_seconds)
 
+    def elapsed(self) -> float:
+        """The clock :meth:`observe_monotonic` wants its two moments read from."""
+        return self._monotonic()
+
     def observe_monotonic(self, gateway_time: str, sent: float, received: float) -> float:
-        """Like :meth:`observe`, with the two moments read from the monotonic clock."""
+        """Like :meth:`observe`, with the two moments read from :meth:`elapsed`."""
         moment = parse_time(gateway_time)
         if moment is None:
             return self.offset_seconds

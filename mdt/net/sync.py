@@ -436,13 +436,13 @@ class SyncEngine:
         if self.clock is None:
             return
         self.phase = "health"
-        sent = self._monotonic()
+        sent = self.clock.elapsed()
         try:
             health = await self.client.health()
         except GatewayRefused as exc:  # a gateway without /v1/health: the last offset stays
             log.info("gateway clock not measured: %s", type(exc).__name__)
             return
-        received = self._monotonic()
+        received = self.clock.elapsed()
         self._contact()
         self.clock.observe_monotonic(str(health.get("time") or ""), sent, received)
         kept = self.clock.to_meta()
