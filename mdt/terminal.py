@@ -110,6 +110,7 @@ class Terminal:
         self._sync_future: Any = None
         self._alert_desk: AlertDesk | None = None
         self.agency = agency or AgencyConfig()
+        self.sync_options: dict[str, Any] = {}  # SyncEngine keywords (backoff, idle timeout)
 
     @property
     def forms(self) -> FormSet:
@@ -429,7 +430,7 @@ class Terminal:
         self.alert_desk._load_clock()  # the engine measures it again every round
         return SyncEngine(self.client, writer, listener=self.listener,
                           clock=self.alert_desk.clock, who=operator.user_id,
-                          device=str(self.settings.get("device_id")))
+                          device=str(self.settings.get("device_id")), **self.sync_options)
 
     def sync_once(self, deadline: float | None = None) -> SyncReport:
         """Send what is queued and fetch what arrived, once (the CLI's ``mdt sync --once``),

@@ -209,6 +209,7 @@ class SyncEngine:
         self.quarantined = 0
         self.protocol_errors: list[str] = []
         self._cursor = 0
+        self._acked = 0  # the highest receipt the gateway took from this engine
 
     # -- notifications -------------------------------------------------------------------------
     def _tell(self, what: str, *args: Any) -> None:
@@ -409,10 +410,14 @@ class SyncEngine:
             cursor = self._cursor
             if len(page.events) < page_size and page_size > 1:
                 break
-        if cursor > start:
-            self.phase = "ack"
-            await self.client.ack(cursor)
+        if cursor > start or (cursor and self._acked < cursor):
+            await self._ack(cursor)  # a receipt refused before is sent again
         return applied
+
+    async def _ack(self, upto: int) -> None:
+        self.phase = "ack"
+        await self.client.ack(upto)
+        self._acked = max(self._acked, upto)
 
     async def ship_audit(self, batch: int = 500) -> int:
         """Send the audit records the gateway does not hold yet; mark them shipped only once it
@@ -503,9 +508,8 @@ class SyncEngine:
             if event is not None:
                 self.progress += 1
                 self._tell("events_applied", [event])
-            if event is not None or item.kind == "unreadable":
-                self.phase = "ack"
-                await self.client.ack(self._cursor)
+            if self._cursor > self._acked:
+                await self._ack(self._cursor)
                 self.phase = "stream"
 
     async def _outbox_loop(self) -> None:
