@@ -31,7 +31,7 @@ from pydantic import (
 
 __all__ = [
     "EVENT_TYPES", "MAX_EVENT_BYTES", "MAX_SEQ", "Event", "EventInvalid", "InboxPage",
-    "depth_of", "inbox_page_schema", "parse_event_json", "validate_event",
+    "depth_of", "inbox_page_schema", "parse_event_json", "readable_header", "validate_event",
 ]
 
 MAX_SEQ = 2**62  # the gateway's own bound (SQLite's 64-bit integers)
@@ -243,7 +243,8 @@ def depth_of(value: Any, limit: int = MAX_DEPTH) -> int:
     return depth
 
 
-def _readable(raw: Any) -> tuple[int | None, str | None, str | None]:
+def readable_header(raw: Any) -> tuple[int | None, str | None, str | None]:
+    """What can be read of an event's seq, id and type (None for each that cannot)."""
     if not isinstance(raw, dict):
         return None, None, None
     seq, event_id, kind = raw.get("seq"), raw.get("id"), raw.get("type")
@@ -270,7 +271,7 @@ def _reason(exc: ValidationError) -> str:
 def validate_event(raw: Any) -> dict[str, Any]:
     """Check one decoded event against the protocol; return it (unchanged) or raise
     :class:`EventInvalid`."""
-    seq, event_id, kind = _readable(raw)
+    seq, event_id, kind = readable_header(raw)
     if not isinstance(raw, dict):
         raise EventInvalid(f"an event must be a JSON object, not {type(raw).__name__}")
     if depth_of(raw) > MAX_DEPTH:

@@ -49,7 +49,7 @@ from typing import Any, Protocol
 
 from mdt.core.clock import GatewayClock
 from mdt.core.returns import parse_return
-from mdt.net.events import MAX_EVENT_BYTES, EventInvalid, validate_event
+from mdt.net.events import MAX_EVENT_BYTES, EventInvalid, readable_header, validate_event
 from mdt.net.gateway import (
     AuthExpired,
     GatewayClient,
@@ -210,6 +210,7 @@ class SyncEngine:
         self.protocol_errors: list[str] = []
         self._cursor = 0
         self._acked = 0  # the highest receipt the gateway took from this engine
+        self._last_limit = 0  # the page size of the last inbox request
 
     # -- notifications -------------------------------------------------------------------------
     def _tell(self, what: str, *args: Any) -> None:
@@ -302,8 +303,8 @@ class SyncEngine:
         return new
 
     async def _take(self, raw: Any, *, raw_text: str | None = None, sse_id: str = "",
-                    unreadable: str = "", live: bool = False,
-                    gap_confirmed: bool = False) -> dict[str, Any] | None:
+                    unreadable: str = "", live: bool = False, gap_confirmed: bool = False,
+                    hint_seq: int | None = None) -> dict[str, Any] | None:
         """Check, then apply (or quarantine) one event; returns it when it was new."""
         text = raw_text if raw_text is not None else _dump(raw)
         nxt = self._cursor + 1
@@ -311,12 +312,16 @@ class SyncEngine:
             if unreadable:
                 raise EventInvalid(unreadable)
             if len(text) > MAX_EVENT_BYTES:
-                raise EventInvalid(f"larger than {MAX_EVENT_BYTES} bytes")
+                seq, event_id, kind = readable_header(raw)
+                raise EventInvalid(f"larger than {MAX_EVENT_BYTES} bytes", seq=seq,
+                                   event_id=event_id, event_type=kind)
             event = validate_event(raw)
         except EventInvalid as exc:
             seq = exc.seq
             if seq is None and sse_id.isdigit() and len(sse_id) < 20:
                 seq = int(sse_id)  # the stream's id: is the gateway's seq
+            if seq is None:
+                seq = hint_seq
             await self._quarantine(text, exc.reason, seq=seq, event_id=exc.event_id,
                                    event_type=exc.event_type, advance=seq == nxt)
             return None
@@ -368,7 +373,11 @@ class SyncEngine:
                            ) -> list[dict[str, Any]]:
         fresh: list[dict[str, Any]] = []
         for n, raw in enumerate(events):
-            event = await self._take(raw, gap_confirmed=gap_confirmed and n == 0)
+            # An event whose seq cannot be read, followed by the one after next: by the gap-free
+            # seq it is the next one (the cursor may move past it).
+            after, _, _ = readable_header(events[n + 1]) if n + 1 < len(events) else (None,) * 3
+            hint = self._cursor + 1 if after == self._cursor + 2 else None
+            event = await self._take(raw, gap_confirmed=gap_confirmed, hint_seq=hint)
             if event is not None:
                 fresh.append(event)
         self.progress += len(fresh)
@@ -380,6 +389,7 @@ class SyncEngine:
         """One inbox page; a page too deep to decode is asked one event at a time, and one event
         too deep to decode is, by the protocol's gap-free seq, the next one: it is quarantined."""
         self.phase = "inbox"
+        self._last_limit = page_size
         try:
             page = await self.client.inbox(cursor, page_size)
         except GatewayUnreachable as exc:
@@ -408,7 +418,7 @@ class SyncEngine:
             if self._cursor <= cursor:  # nothing advanced: a gateway answering nonsense
                 break
             cursor = self._cursor
-            if len(page.events) < page_size and page_size > 1:
+            if len(page.events) < min(page_size, self._last_limit):
                 break
         if cursor > start or (cursor and self._acked < cursor):
             await self._ack(cursor)  # a receipt refused before is sent again

@@ -195,17 +195,26 @@ class Hostile:
                 await asyncio.sleep(0.2)
             return False
         after = int(headers.get("last-event-id", "0") or 0)
+        # what is there now, in seq order; what is added later, live, in the order it is added
+        sent = len(self.events)
         for seq, raw in sorted(self.events, key=lambda e: e[0]):
             if seq > after:
-                writer.write(f"id: {seq}\nevent: x\ndata: ".encode() +
-                             raw.encode("utf-8", "surrogatepass") + b"\n\n")
+                self._write_event(writer, seq, raw)
         await writer.drain()
         for _ in range(10_000):
+            while sent < len(self.events):
+                self._write_event(writer, *self.events[sent])
+                sent += 1
             if self.stream == "events":  # told otherwise: the open stream falls silent
                 writer.write(b": heartbeat\n\n")
-                await writer.drain()
+            await writer.drain()
             await asyncio.sleep(0.2)
         return False
+
+    @staticmethod
+    def _write_event(writer: asyncio.StreamWriter, seq: int, raw: str) -> None:
+        data = raw.encode("utf-8", "surrogatepass").replace(b"\n", b"\ndata: ")
+        writer.write(f"id: {seq}\nevent: x\ndata: ".encode() + data + b"\n\n")
 
 
 def sign_in(terminal: Any, url: str, user: str = "officer1") -> Any:
