@@ -54,7 +54,7 @@ def _rno(request: dict[str, Any]) -> int:
     return int(value) if value.isdigit() else 1
 
 
-MAX_SEQ = 2**62  # inbox sequence numbers fit SQLite's 64-bit integers
+MAX_SEQ = 2**53 - 1  # inbox sequence numbers: exact in JSON everywhere (a double's integers)
 
 
 @dataclass
@@ -212,7 +212,7 @@ def _servable(value: Any) -> str | None:
         return "text with a lone surrogate (not UTF-8)"
     except (ValueError, RecursionError):
         return "not JSON the gateway can serve"
-    if depth_of(value) > 32:
+    if depth_of(value, limit=33) > 32:
         return "nested more than 32 deep"
     return None
 
@@ -988,14 +988,15 @@ def add_training_routes(app: FastAPI, gateway: Gateway) -> None:
         return gateway.start_scenario(name, scenarios[name][1], body.users, body.speed)
 
     @app.get("/v1/training/activity")
-    async def activity(since: str | None = Query(default=None, max_length=40),
+    async def activity(since: str | None = Query(default=None, max_length=40,
+                                                 json_schema_extra={"format": "date-time"}),
                        limit: int = Query(default=100, ge=1, le=1000),
                        authorization: str | None = Header(default=None)) -> dict[str, Any]:
         trainer(authorization)
         start = None
         if since:
             try:
-                start = datetime.fromisoformat(since.replace("Z", "+00:00")).timestamp()
+                start = datetime.fromisoformat(since.upper().replace("Z", "+00:00")).timestamp()
             except ValueError as exc:
                 raise ApiError(422, "validation", "since: an ISO 8601 time.", "since") from exc
         return gateway.activity(start, limit)

@@ -34,7 +34,7 @@ __all__ = [
     "depth_of", "inbox_page_schema", "parse_event_json", "readable_header", "validate_event",
 ]
 
-MAX_SEQ = 2**62  # the gateway's own bound (SQLite's 64-bit integers)
+MAX_SEQ = 2**53 - 1  # the gateway's own bound: integers exact in JSON everywhere
 MAX_EVENT_BYTES = 1_000_000  # one event as JSON; a return with many records fits easily
 MAX_DEPTH = 24  # nesting of objects and lists in one event
 MAX_TEXT = 200_000
