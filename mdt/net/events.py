@@ -211,6 +211,11 @@ class InboxPage(_Model):
 
 
 _EVENT: TypeAdapter[Any] = TypeAdapter(Event)
+_KNOWN_NAMES = frozenset(
+    name for model in (AckEvent, ResponseEvent, StatusEvent, HitConfirmationRequestEvent,
+                       HitConfirmationResponseEvent, DetainerEvent, DelayedHitEvent, AdminEvent,
+                       Record, Subject, RequestedAction, Contact, Related)
+    for name in model.model_fields) | {"constrained-int", "str", "int", "[key]"}
 
 
 class EventInvalid(ValueError):
@@ -262,6 +267,8 @@ def _reason(exc: ValidationError) -> str:
     loc = [str(p) for p in first.get("loc", ())]
     if loc and loc[0] in EVENT_TYPES:  # the discriminator's branch: not part of the path
         loc = loc[1:]
+    # Only the protocol's own names and list positions: a map's key may be record data.
+    loc = [p if p in _KNOWN_NAMES or p.isdigit() else "*" for p in loc]
     where = ".".join(loc) or "the event"
     message = str(first.get("msg") or first.get("type") or "invalid")
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
