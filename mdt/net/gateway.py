@@ -34,6 +34,7 @@ class GatewayError(Exception):
         self.code = code
         self.status = status
         self.field = field
+        self.raw = ""  # what the gateway sent, when the client keeps it (quarantine)
 
 
 class GatewayUnreachable(GatewayError):
@@ -269,9 +270,11 @@ class GatewayClient:
         try:
             return response.json()
         except RecursionError as exc:
-            raise GatewayUnreachable(
+            error = GatewayUnreachable(
                 "The gateway answered with JSON nested too deep to read.", code="too_deep",
-                status=response.status_code) from exc
+                status=response.status_code)
+            error.raw = response.content[:MAX_EVENT_BYTES * 2].decode("utf-8", "replace")
+            raise error from exc
         except (ValueError, UnicodeDecodeError) as exc:
             raise GatewayUnreachable(
                 "The gateway answered with something that is not JSON.", code="bad_answer",

@@ -211,6 +211,7 @@ class SyncEngine:
         self._cursor = 0
         self._acked = 0  # the highest receipt the gateway took from this engine
         self._last_limit = 0  # the page size of the last inbox request
+        self._too_deep = 0  # events too deep to decode, this catch-up
 
     # -- notifications -------------------------------------------------------------------------
     def _tell(self, what: str, *args: Any) -> None:
@@ -397,7 +398,10 @@ class SyncEngine:
                 raise
             if page_size > 1:
                 return await self._page(cursor, 1)
-            await self._quarantine("(JSON nested too deep to decode)",
+            self._too_deep += 1
+            if self._too_deep > 50:  # a gateway sending nothing else: back off, do not churn
+                raise
+            await self._quarantine(exc.raw or "(JSON nested too deep to decode)",
                                    "nested too deep to decode", seq=cursor + 1, advance=True)
             return None
         self._contact()
@@ -406,6 +410,7 @@ class SyncEngine:
     async def catch_up(self, page_size: int = 500) -> int:
         """Fetch and apply everything after the cursor; ack what was stored. Returns the count."""
         applied = 0
+        self._too_deep = 0
         cursor = start = await self._read_cursor()
         for _ in range(100_000):  # bounded: a gateway answering without end is stopped
             page = await self._page(cursor, page_size)

@@ -219,3 +219,16 @@ def test_an_answer_too_big_is_not_read(hostile: Hostile, terminal: Terminal,
     hostile.add({"type": "admin", "text": "Y" * 150_000})
     with pytest.raises(GatewayUnreachable, match="larger than"):
         terminal.sync_once()
+
+
+def test_the_status_bar_says_what_mdt_sync_and_the_log_say() -> None:
+    from mdt.ui.main_window import connection_text, quarantine_text
+
+    sentence = "Sync stopped: the gateway refused the inbox (403) — retrying in 30 s"
+    assert connection_text("stopped", sentence) == (sentence, "ConnOffline")
+    words, _ = connection_text("offline", "The live inbox stream sent no event and no heartbeat "
+                                          "for 45 s. — retrying in 4 s")
+    assert words.startswith("Offline") and "no heartbeat for 45 s" in words
+    assert connection_text("online", "") == ("Online", "ConnOnline")
+    assert quarantine_text(1) == "1 unreadable message from the switch (Ctrl+Shift+U)"
+    assert quarantine_text(0) == ""
