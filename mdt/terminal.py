@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -111,6 +112,7 @@ class Terminal:
         self._alert_desk: AlertDesk | None = None
         self.agency = agency or AgencyConfig()
         self.sync_options: dict[str, Any] = {}  # SyncEngine keywords (backoff, idle timeout)
+        self._client_lock = threading.Lock()
 
     @property
     def forms(self) -> FormSet:
@@ -224,18 +226,19 @@ class Terminal:
 
     @property
     def client(self) -> GatewayClient:
-        if self._client is None:
-            url = str(self.settings.get("gateway_url"))
-            ca_bundle = str(self.settings.get("ca_bundle")) or None
+        with self._client_lock:  # two first calls at once (a check and a login) make one
+            if self._client is None:
+                url = str(self.settings.get("gateway_url"))
+                ca_bundle = str(self.settings.get("ca_bundle")) or None
 
-            async def make() -> GatewayClient:
-                from mdt.net.gateway import GatewayClient
+                async def make() -> GatewayClient:
+                    from mdt.net.gateway import GatewayClient
 
-                return GatewayClient(url, ca_bundle=ca_bundle)
+                    return GatewayClient(url, ca_bundle=ca_bundle)
 
-            self._client = self._run(make())
-        assert self._client is not None
-        return self._client
+                self._client = self._run(make())
+            assert self._client is not None
+            return self._client
 
     def set_gateway(self, url: str, ca_bundle: str = "") -> None:
         """Point the terminal at another gateway (takes effect for the next call)."""
