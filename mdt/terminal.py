@@ -366,10 +366,17 @@ class Terminal:
             self._audit("unlock", "failure", f"wrong password at {at}")
 
     def expire(self) -> int:
-        """Apply the retention setting now; returns how many returns were erased."""
+        """Apply the retention setting now (to quarantined events too); returns how many
+        returns were erased."""
+        from mdt.store import quarantine
+
         _, writer = self._require()
         hours = float(self.settings.get("retention_hours"))
         gone = writer.call(lambda c: c.expire(hours))
+        kept_aside = writer.call(lambda c: quarantine.erase(c, hours))
+        if kept_aside:
+            self._audit("expire", "success", f"{kept_aside} quarantined events older than "
+                        f"{hours:g} h erased")
         if gone:
             self._audit("expire", "success", f"{gone} returns older than {hours:g} h erased")
         return gone
@@ -580,8 +587,11 @@ class Terminal:
         self._save_token("")
         self._audit("logoff", "success")
         if self.settings.get("erase_on_logout"):
+            from mdt.store import quarantine
+
             _, writer = self._require()
             gone = writer.call(lambda c: c.erase_cached())
+            writer.call(lambda c: quarantine.erase(c))  # what the switch sent, unreadable or not
             self._audit("erase", "success", f"erase on logout: {gone} returns")
 
     def audit(self, action: str, outcome: str, detail: str = "") -> None:

@@ -25,7 +25,7 @@ import sqlcipher3
 if TYPE_CHECKING:
     from mdt.store.cache import Cache
 
-__all__ = ["SCHEMA_V4", "QuarantinedEvent", "acknowledge", "count_open", "get", "keep",
+__all__ = ["SCHEMA_V4", "QuarantinedEvent", "acknowledge", "count_open", "erase", "get", "keep",
            "list_quarantined"]
 
 SCHEMA_V4 = """
@@ -176,3 +176,19 @@ def acknowledge(cache: Cache, quarantine_id: str, who: str, device: str = "") ->
         cache._append_audit("inbox-quarantine-ack", "success", who=who, source="client",
                             device=device, detail=f"quarantined event {found.id}")
     return True
+
+
+@_sorted
+def erase(cache: Cache, older_than_hours: float | None = None) -> int:
+    """Retention for what was kept aside, like the cached returns: quarantined events older than
+    ``older_than_hours`` (all of them with None) are deleted (secure_delete zeroes the pages).
+    Returns how many went."""
+    from datetime import UTC, datetime, timedelta
+
+    from mdt.store.cache import _iso_us
+
+    cutoff = "9999" if older_than_hours is None else _iso_us(
+        datetime.now(UTC) - timedelta(hours=older_than_hours))
+    with cache._tx():
+        cur = cache._conn.execute("DELETE FROM quarantine WHERE received_at < ?", (cutoff,))
+    return int(cur.rowcount or 0)

@@ -48,3 +48,13 @@ def test_kept_once_listed_shown_and_acknowledged(tmp_path: Path) -> None:
             "SELECT detail FROM audit WHERE action LIKE 'inbox-quarantine%'")]
         assert len(details) == 3 and not any("SMITH" in d for d in details)
         assert cache.verify_audit().ok
+
+
+def test_retention_erases_what_was_kept_aside(tmp_path: Path) -> None:
+    with Cache.open(tmp_path / "c.db", KEY, create=True) as cache:
+        assert quarantine.keep(cache, '{"seq": 1, "text": 5}', "text: invalid", seq=1)
+        assert quarantine.erase(cache, 12.0) == 0  # younger than a shift: kept
+        assert quarantine.erase(cache, 0.0) == 1
+        assert quarantine.list_quarantined(cache, open_only=False) == []
+        assert quarantine.keep(cache, '{"seq": 2, "text": 5}', "text: invalid", seq=2)
+        assert quarantine.erase(cache) == 1  # erase on logout: all of them
