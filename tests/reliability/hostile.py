@@ -8,7 +8,8 @@ misbehaves exactly as told, every time (no random timing):
 - ``stream``: ``"close"`` (the stream ends at once), ``"garbage"`` (binary bytes),
   ``"endless"`` (a data line that never ends: a byte every 0.2 s), ``"empty"`` (a 200 with no
   body), ``"events"`` (the events, then heartbeats);
-- ``trickle``: ``GET /v1/inbox`` answers one byte every ``trickle`` seconds.
+- ``trickle``: ``GET /v1/inbox`` answers one byte every ``trickle`` seconds;
+- ``huge``: ``GET /v1/inbox`` streams that many bytes (chunked: no length to refuse it by).
 
 It counts requests per path (``hits``), keeps the acks and the messages sent.
 """
@@ -38,6 +39,7 @@ class Hostile:
     status: dict[str, int] = field(default_factory=dict)
     stream: str = "events"
     trickle: float = 0.0
+    huge: int = 0  # GET /v1/inbox streams this many bytes (chunked, no length given)
     clock_offset: float = 0.0  # seconds the gateway's clock is ahead of this machine's
     hits: Counter[str] = field(default_factory=Counter)
     acks: list[int] = field(default_factory=list)
@@ -159,6 +161,17 @@ class Hostile:
                     if seq > after][:limit]
             text = '{"events": [' + ", ".join(page) + f'], "next_after": {after}}}'
             data = text.encode("utf-8", "surrogatepass")
+            if self.huge:
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                             b"Transfer-Encoding: chunked\r\n\r\n")
+                block = b'{"events": [' + b" " * (1 << 20)
+                for _ in range(self.huge >> 20):
+                    writer.write(f"{len(block):x}\r\n".encode() + block + b"\r\n")
+                    await writer.drain()
+                    block = b" " * (1 << 20)
+                writer.write(b"0\r\n\r\n")
+                await writer.drain()
+                return True
             if self.trickle:
                 writer.write(f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                              f"Content-Length: {len(data)}\r\n\r\n".encode())

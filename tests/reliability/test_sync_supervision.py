@@ -232,3 +232,17 @@ def test_the_status_bar_says_what_mdt_sync_and_the_log_say() -> None:
     assert connection_text("online", "") == ("Online", "ConnOnline")
     assert quarantine_text(1) == "1 unreadable message from the switch (Ctrl+Shift+U)"
     assert quarantine_text(0) == ""
+
+
+def test_a_300_mb_answer_is_cut_off_without_the_memory(hostile: Hostile,
+                                                      terminal: Terminal) -> None:
+    import resource
+
+    from mdt.net.gateway import GatewayUnreachable
+
+    hostile.huge = 300 << 20
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    with pytest.raises(GatewayUnreachable, match="larger than 32 MB"):
+        terminal.sync_once()
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 150, grown_mb  # 32 MB read at most, then the answer is dropped
