@@ -66,6 +66,8 @@ class Poison:
     raw: str | None = None  # or the whole event as raw JSON text (seq included)
     injectable: bool = True  # the real training gateway carries it (a poison drill)
     kind: str = "unreadable"  # or "protocol" (a seq out of order)
+    says: str = ""  # for a protocol error: what the report says
+    repeat: bool = False  # it repeats the seq of the event before it (else: jumps far ahead)
 
 
 # Events the real gateway carries when a trainer injects them unchecked: the body is wrong.
@@ -140,7 +142,11 @@ FRAME = [
            injectable=False),
     Poison("seq 2^40: a jump past every later event",
            raw='{"seq": ' + str(2**40) + ', "id": "raw-%d", "type": "admin", "text": "X"}',
-           injectable=False, kind="protocol"),
+           injectable=False, kind="protocol", says="seq jumped"),
+    Poison("the seq before, again, with other content",
+           raw='{"seq": %d, "id": "raw-again-%d", "type": "admin", "text": "OTHER"}',
+           injectable=False, kind="protocol", says="came again with other content",
+           repeat=True),
 ]
 
 CORPUS = BODY + FRAME
@@ -184,7 +190,10 @@ def test_mdt_sync_quarantines_each_poison_and_goes_on(
         hostile.add({"type": "admin", "text": "BEFORE"})  # seq 1
         assert run(["send", "QV", "LIC=ABC1234", "LIS=MD", "--queue-only"]) == EXIT_OK
         poison_seq = 2
-        if poison.kind == "protocol":  # it claims a seq far ahead; the next good one is #2
+        if poison.repeat:  # it says #1 again, with other content; the next good one is #2
+            hostile.events.append((1, raw_text(poison, 1)))
+            last = hostile.add({"type": "admin", "text": "AFTER"}, seq=2)
+        elif poison.kind == "protocol":  # it claims a seq far ahead; the next good one is #2
             hostile.events.append((2**40, raw_text(poison, poison_seq)))
             last = hostile.add({"type": "admin", "text": "AFTER"}, seq=2)
         else:
@@ -196,7 +205,7 @@ def test_mdt_sync_quarantines_each_poison_and_goes_on(
         assert "Sent 1" in out and len(hostile.sent) == 1  # the queued query went out
         assert "Traceback" not in out
         if poison.kind == "protocol":
-            assert "Protocol error from the gateway: seq jumped" in out
+            assert "Protocol error from the gateway: " in out and poison.says in out
             assert "unreadable" not in out
         else:
             assert "1 unreadable message from the switch was kept aside" in out
