@@ -132,6 +132,10 @@ class AppController(QObject):
         """One of them with its raw text (audited as a view)."""
         self.tasks.run(lambda: self.terminal.quarantined_raw(quarantine_id), callback)
 
+    def acknowledge_quarantined(self, quarantine_id: str, callback: Callback) -> None:
+        """The operator has seen it (audited); it stays kept, out of the open count."""
+        self.tasks.run(lambda: self.terminal.acknowledge_quarantined(quarantine_id), callback)
+
     def load_messages(self, callback: Callback, limit: int = 200) -> None:
         self.tasks.run(lambda: self.terminal.messages(limit), callback)
 

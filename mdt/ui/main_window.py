@@ -986,8 +986,13 @@ class MainWindow(QMainWindow):
             box.setInformativeText("It was kept aside (encrypted) and the next messages were "
                                    "applied. The raw text is under Show Details.")
             box.setDetailedText(found.raw)
+            seen = box.addButton("Mark as seen", QMessageBox.ButtonRole.AcceptRole)
+            box.addButton(QMessageBox.StandardButton.Close)
+            seen.clicked.connect(lambda: self.controller.acknowledge_quarantined(
+                found.id, lambda _done, _error: self._reload_quarantine()))
             box.open()
             self.quarantine_box = box
+            self.quarantine_seen = seen
 
         self.controller.load_quarantined_raw(items[0].id, done)
 

@@ -63,7 +63,9 @@ def test_an_unreadable_message_is_shown_with_its_raw_text(qtbot: QtBot, hostile:
         box = window.quarantine_box
         assert box.text().startswith("An unreadable message from the switch (inbox #2)")
         assert '"poison-2"' in box.detailedText()  # the raw text as the switch sent it
-        box.close()
+        window.quarantine_seen.click()  # seen: it stays kept, out of the open count
+        qtbot.waitUntil(lambda: window.quarantine.text() == "", timeout=5000)
+        assert len(controller.terminal.quarantined(open_only=False)) == 1
     finally:
         controller.shutdown()
 
