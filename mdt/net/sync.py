@@ -593,17 +593,17 @@ class SyncEngine:
                 self._token_set.clear()
                 await self._token_set.wait()
             except GatewayUnreachable as exc:
+                in_stream = opened is not None
                 lasted = opened is not None and self._monotonic() - opened >= self.healthy_after
-                if lasted:
+                if lasted or (self.progress > progress_before and not in_stream):
+                    # a stream that stayed open, or a round that got somewhere before the link
+                    # failed (a bad link, not a dead one): try again soon. A stream that fails
+                    # at once backs off however busy the inbox is.
                     delay = 1.0
                 pause = self._pause(delay)
-                if self.progress > progress_before and not lasted:
-                    delay = 1.0  # a bad link, not a dead one: keep trying soon
-                    pause = self._pause(delay)
-                    state = Connectivity.DEGRADED
-                else:
-                    state = Connectivity.OFFLINE
-                    delay = min(self.backoff_cap, delay * 2)
+                delay = min(self.backoff_cap, delay * 2)
+                state = Connectivity.DEGRADED if self.progress > progress_before \
+                    else Connectivity.OFFLINE
                 sentence = f"{exc.message} — retrying in {pause:.0f} s"
                 self._set_state(state, sentence)
                 log.info("sync %s: %s", state.value, sentence)

@@ -40,6 +40,7 @@ class Hostile:
     stream: str = "events"
     trickle: float = 0.0
     huge: int = 0  # GET /v1/inbox streams this many bytes (chunked, no length given)
+    grow: bool = False  # every GET /v1/inbox finds one new event first (a busy inbox)
     clock_offset: float = 0.0  # seconds the gateway's clock is ahead of this machine's
     hits: Counter[str] = field(default_factory=Counter)
     acks: list[int] = field(default_factory=list)
@@ -155,6 +156,8 @@ class Hostile:
             self.acks.append(upto)
             return await self._send(writer, 200, json.dumps({"upto": upto}).encode())
         if path == "/v1/inbox":
+            if self.grow:
+                self.add({"type": "admin", "text": "BUSY"})
             after = int(query.get("after", ["0"])[0])
             limit = int(query.get("limit", ["500"])[0])
             page = [raw for seq, raw in sorted(self.events, key=lambda e: e[0])

@@ -128,7 +128,20 @@ def test_a_misbehaving_stream_is_said_and_reconnects_only_per_backoff_step(
     # backoff 1 s, 2 s, 2 s ... (plus the idle timeout for the endless line): at most 3 more
     assert hostile.hits["/v1/inbox/stream"] - opened <= 3
     assert hostile.hits["/v1/inbox"] - opened <= 4  # no storm of catch-ups either
-    assert terminal.sync_state[0] != "online" or mode in ("close", "empty")
+
+
+@pytest.mark.parametrize(("mode", "words"), [("close", "closed at once"),
+                                             ("garbage", "sent garbage")])
+def test_a_busy_inbox_does_not_excuse_a_misbehaving_stream(
+        hostile: Hostile, terminal: Terminal, mode: str, words: str) -> None:
+    hostile.grow = True  # every round applies something: the link is not dead, yet ...
+    hostile.stream = mode
+    terminal.start_sync()
+    _state(terminal, "degraded", words)
+    opened = hostile.hits["/v1/inbox/stream"]
+    time.sleep(6.0)
+    # ... it still backs off: 1, 2, 2 s (one a second, as a poor link would be, makes 6)
+    assert hostile.hits["/v1/inbox/stream"] - opened <= 3
 
 
 def test_online_only_while_events_or_heartbeats_arrive(hostile: Hostile,
