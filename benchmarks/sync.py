@@ -1,32 +1,158 @@
-"""Batch catch-up of many inbox events, and what it does to the GUI.
+"""Batch catch-up of many inbox events, and what it does to the GUI; then what a misbehaving
+gateway can make the sync engine do.
 
-A trainer injects N administrative messages (default 10,000) for officer1 on the real training
-gateway; the client, signed in and with a QApplication running, catches up through
-``GET /v1/inbox`` on its worker threads while a 5 ms watchdog timer on the GUI thread measures the
-longest stall of the event loop. The same watchdog over an idle second is the baseline. Prints
-one JSON object last.
+1. A trainer injects N administrative messages (default 10,000) for officer1 on the real training
+   gateway; the client, signed in and with a QApplication running, catches up through
+   ``GET /v1/inbox`` on its worker threads while a 5 ms watchdog timer on the GUI thread measures
+   the longest stall of the event loop. The same watchdog over an idle second is its baseline.
+2. Storms: the sync engine (``SyncEngine.run``, as the GUI runs it) against a hostile gateway on
+   127.0.0.1 whose live stream closes at once, or sends binary garbage, or (for comparison) stays
+   open with a heartbeat every 0.2 s. Each run is a separate process, so its CPU time is the
+   engine's alone: reconnects per minute (goal for the closing stream: at most 12) and CPU seconds
+   per minute. The baseline is the same storm against the code before issue 15 (``--before-rev``,
+   taken from git; ``--before-rev ''`` skips it); ratio = before / now.
+
+Prints one JSON object last.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/sync.py [--events 10000]
+        [--storm-seconds 60] [--before-rev b98fea0]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def storm_worker(mode_url: str, seconds: float, tree: str) -> None:
+    """One engine (the code in ``tree``) against the hostile gateway for ``seconds``; prints its
+    CPU and wall time."""
+    import asyncio
+
+    sys.path.insert(0, tree)
+
+    from mdt.net.gateway import GatewayClient
+    from mdt.net.sync import SyncEngine
+    from mdt.store.writer_thread import CacheWriter
+
+    with tempfile.TemporaryDirectory() as folder:
+        writer = CacheWriter(Path(folder) / "cache.db", bytes(range(32)), create=True)
+
+        async def go() -> None:
+            client = GatewayClient(mode_url, token="bench")
+            engine = SyncEngine(client, writer)
+            task = asyncio.create_task(engine.run())
+            await asyncio.sleep(seconds)
+            engine.stop()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(task, 10)
+            await client.aclose()
+
+        cpu, wall = time.process_time(), time.perf_counter()
+        asyncio.run(go())
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        writer.close()
+    print(json.dumps({"cpu_s": cpu, "wall_s": wall}))
+
+
+def storms(seconds: float, before_rev: str) -> dict[str, Any]:
+    """Reconnects and CPU per minute for each stream mode, now and (if asked) before."""
+    from tests.reliability.hostile import Hostile
+
+    trees: dict[str, Path] = {"now": ROOT}
+    scratch = tempfile.TemporaryDirectory()
+    if before_rev:
+        try:
+            archive = subprocess.run(["git", "-C", str(ROOT), "archive", before_rev, "mdt"],
+                                     capture_output=True, check=True).stdout
+            subprocess.run(["tar", "-x", "-C", scratch.name], input=archive, check=True)
+            trees["before"] = Path(scratch.name)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            print(f"no baseline: {before_rev} not taken from git ({type(exc).__name__})")
+    results: dict[str, Any] = {}
+    hostile = Hostile()
+    hostile.add({"type": "admin", "text": "STORM"})
+    try:
+        for label, tree in trees.items():
+            for mode in ("close", "garbage", "events"):
+                hostile.stream = mode
+                hostile.hits.clear()
+                out = subprocess.run(
+                    [sys.executable, str(Path(__file__).resolve()), "--storm-worker", hostile.url,
+                     "--storm-seconds", str(seconds), "--tree", str(tree)],
+                    capture_output=True, text=True, timeout=seconds + 60)
+                lines = out.stdout.strip().splitlines()
+                if out.returncode != 0 or not lines:
+                    print(f"storm worker failed ({label}, {mode}): {out.stderr[-500:]}")
+                    continue
+                measured = json.loads(lines[-1])
+                minutes = measured["wall_s"] / 60
+                results.setdefault(label, {})[mode] = {
+                    "reconnects_per_min": round(hostile.hits["/v1/inbox/stream"] / minutes, 1),
+                    "inbox_requests_per_min": round(hostile.hits["/v1/inbox"] / minutes, 1),
+                    "cpu_s_per_min": round(measured["cpu_s"] / minutes, 2)}
+                print(f"{label:6} stream {mode:7}: {results[label][mode]}")
+    finally:
+        hostile.close()
+        scratch.cleanup()
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=10_000)
+    parser.add_argument("--storm-seconds", type=float, default=60.0)
+    parser.add_argument("--before-rev", default="b98fea0",
+                        help="git revision of the code before the fix, for the baseline")
+    parser.add_argument("--storm-worker", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--tree", default=str(ROOT), help=argparse.SUPPRESS)
+    parser.add_argument("--skip-catch-up", action="store_true",
+                        help="only the storms (no batch catch-up with the GUI)")
     args = parser.parse_args()
+    if args.storm_worker:
+        storm_worker(args.storm_worker, args.storm_seconds, args.tree)
+        return
+    summary: dict[str, Any] = {"bench": "sync"}
+    if not args.skip_catch_up:
+        summary.update(catch_up(args.events))
+    storm = storms(args.storm_seconds, args.before_rev)
+    now, before = storm.get("now", {}), storm.get("before", {})
+    summary["storms"] = storm
+    summary["close_reconnects_per_min"] = now.get("close", {}).get("reconnects_per_min")
+    summary["close_goal_per_min"] = 12
+    summary["garbage_reconnects_per_min"] = now.get("garbage", {}).get("reconnects_per_min")
+    summary["close_cpu_s_per_min"] = now.get("close", {}).get("cpu_s_per_min")
+    summary["garbage_cpu_s_per_min"] = now.get("garbage", {}).get("cpu_s_per_min")
+    summary["baseline"] = {"rev": args.before_rev, **{
+        f"{mode}_{key}": before.get(mode, {}).get(key) for mode in ("close", "garbage")
+        for key in ("reconnects_per_min", "cpu_s_per_min")}} if before else None
+
+    def ratio(mode: str, key: str) -> float | None:
+        was, is_now = before.get(mode, {}).get(key), now.get(mode, {}).get(key)
+        return round(was / is_now, 1) if was and is_now else None
+
+    summary["ratio"] = {f"{mode}_{key}_before_over_now": ratio(mode, key)
+                        for mode in ("close", "garbage")
+                        for key in ("reconnects_per_min", "cpu_s_per_min")} if before else None
+    print(json.dumps(summary))
+
+
+def catch_up(events: int) -> dict[str, Any]:
+    args = argparse.Namespace(events=events)
     with tempfile.TemporaryDirectory() as folder:
         os.environ["MDT_HOME"] = str(Path(folder) / "home")
         import httpx
@@ -111,10 +237,10 @@ def main() -> None:
             gateway.stop()
     print(f"{applied} events applied in {elapsed:.1f} s; longest GUI stall {stall:.1f} ms "
           f"(idle baseline {idle_stall:.1f} ms)")
-    print(json.dumps({"bench": "sync", "events": applied, "seconds": round(elapsed, 2),
-                      "events_per_s": round(applied / elapsed) if elapsed else None,
-                      "gui_longest_stall_ms": round(stall, 1),
-                      "idle_longest_stall_ms": round(idle_stall, 1)}))
+    return {"events": applied, "seconds": round(elapsed, 2),
+            "events_per_s": round(applied / elapsed) if elapsed else None,
+            "gui_longest_stall_ms": round(stall, 1),
+            "idle_longest_stall_ms": round(idle_stall, 1)}
 
 
 if __name__ == "__main__":

@@ -8,9 +8,8 @@ through the terminal and keeps the gateway's clock (:mod:`mdt.core.clock`).
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from mdt.core.alerts import AlertKind, escalation_alert, format_time
@@ -60,22 +59,19 @@ class AlertDesk:
         if self._clock_loaded:
             return
         raw = self.terminal._read().call(lambda c: c.get_meta(CLOCK_META))
-        try:
-            self.clock.offset_seconds = float(raw) if raw else 0.0
-        except ValueError:
-            self.clock.offset_seconds = 0.0
+        self.clock.load_meta(raw)
         self._clock_loaded = True
 
     def sync_clock(self) -> float:
         """Measure the offset to the gateway's clock (one health call) and keep it."""
         _, writer = self.terminal._require()
-        sent = datetime.now(UTC)
-        started = time.monotonic()
+        sent = self.clock.elapsed()
         health = self.terminal.health()
-        received = sent + timedelta(seconds=time.monotonic() - started)
-        offset = self.clock.observe(str(health.get("time") or ""), sent, received)
+        offset = self.clock.observe_monotonic(str(health.get("time") or ""), sent,
+                                              self.clock.elapsed())
         self._clock_loaded = True
-        writer.call(lambda c: c.set_meta(CLOCK_META, repr(offset)))
+        kept = self.clock.to_meta()
+        writer.call(lambda c: c.set_meta(CLOCK_META, kept))
         return offset
 
     def now(self) -> datetime:
@@ -95,7 +91,10 @@ class AlertDesk:
         queue = incoming_queue(requests, messages)
         self._resolve_answered(confirmations, queue, now)
         alerts = self.terminal._read().call(lambda c: c.list_alerts(open_only=True, limit=500))
-        return AlertSnapshot(now, alerts, confirmations, queue, self.clock.offset_seconds)
+        # the offset the views add to this machine's clock, as of now (the wall clock may have
+        # jumped since the last measurement; the gateway's time did not)
+        offset = (now - datetime.now(UTC)).total_seconds()
+        return AlertSnapshot(now, alerts, confirmations, queue, offset)
 
     def _raise_overdue(self, confirmations: dict[str, OutgoingConfirmation],
                        now: datetime) -> None:

@@ -35,6 +35,7 @@ from mdt.store.errors import CacheError
 from mdt.terminal import Terminal
 
 EXIT_OK, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_REFUSED, EXIT_CACHE = 0, 2, 3, 4, 5
+EXIT_DEADLINE = 6  # ``mdt sync --once`` did not finish within its deadline
 
 
 class CliError(Exception):
@@ -235,13 +236,69 @@ def cmd_queue(args: argparse.Namespace, terminal: Terminal) -> int:
 
 
 def cmd_sync(args: argparse.Namespace, terminal: Terminal) -> int:
+    """One round (``--once``): the outbox out, the inbox in, within a total deadline. Says what
+    was kept aside (unreadable messages from the switch, protocol errors) and why it stopped."""
+    from mdt.net.sync import SyncDeadline, describe_failure
+
     _open(args, terminal)
     if not args.once:
         raise CliError("Only 'mdt sync --once' runs headless; the GUI keeps in sync itself.",
                        EXIT_USAGE)
-    report = terminal.sync_once()
+    try:
+        report = terminal.sync_once(deadline=args.deadline)
+    except SyncDeadline as exc:
+        print(f"mdt: {exc.message}", file=sys.stderr)
+        return EXIT_DEADLINE
+    except (GatewayRefused, CacheError) as exc:
+        _, sentence = describe_failure(exc, str(getattr(exc, "sync_phase", "")))
+        said = exc.message if isinstance(exc, GatewayRefused) else ""
+        print(f"mdt: {sentence}" + (f": {said}" if said else "."), file=sys.stderr)
+        return EXIT_REFUSED if isinstance(exc, GatewayRefused) else EXIT_CACHE
     print(f"Sent {report.sent}, refused {report.failed}, applied {report.applied} events "
           f"(inbox at {report.cursor}).")
+    if report.quarantined:
+        many = report.quarantined != 1
+        print(f"{report.quarantined} unreadable message{'s' if many else ''} from the switch "
+              f"{'were' if many else 'was'} kept aside (quarantined, encrypted); the next "
+              "events were applied. See 'mdt quarantine'.")
+    for error in report.protocol_errors:
+        print(f"Protocol error from the gateway: {error}. See 'mdt quarantine'.")
+    return EXIT_OK
+
+
+def cmd_quarantine(args: argparse.Namespace, terminal: Terminal) -> int:
+    """Unreadable messages from the switch (and protocol errors): list, show the raw text,
+    acknowledge."""
+    _open(args, terminal)
+    if args.show:
+        found = terminal.quarantined_raw(args.show)
+        if found is None:
+            raise CliError(f"No single quarantined message matches '{args.show}'.", EXIT_USAGE)
+        if args.json:
+            print(json.dumps(found.to_dict(with_raw=True), indent=2))
+        else:
+            print(found.title)
+            print(f"received {found.received_at}; event id {found.event_id or '?'}, "
+                  f"type {found.event_type or '?'}")
+            print("--- raw text as the switch sent it ---")
+            print(found.raw)
+        return EXIT_OK
+    if args.ack:
+        if terminal.acknowledge_quarantined(args.ack):
+            print(f"Acknowledged {args.ack} (audited); it stays kept.")
+            return EXIT_OK
+        raise CliError(f"No open quarantined message matches '{args.ack}'.", EXIT_USAGE)
+    items = terminal.quarantined(open_only=not args.all)
+    if args.json:
+        print(json.dumps([q.to_dict() for q in items], indent=2))
+        return EXIT_OK
+    if not items:
+        print("No unreadable messages from the switch.")
+    for item in items:
+        seen = " — acknowledged" if item.acknowledged_at else ""
+        print(f"{item.id[:8]} {item.received_at} {item.title}{seen}")
+    if items:
+        print("Show the raw text with 'mdt quarantine --show ID'.")
     return EXIT_OK
 
 
@@ -418,6 +475,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("sync", cmd_sync, "Send the outbox and fetch new events.")
     p.add_argument("--once", action="store_true", help="one round, then exit")
+    p.add_argument("--deadline", type=float, default=120.0,
+                   help="seconds for the whole round (default 120); exit code 6 past it")
+    p.add_argument("--user")
+
+    p = add("quarantine", cmd_quarantine,
+            "Unreadable messages from the switch, kept aside: list, show raw text, acknowledge.")
+    p.add_argument("--show", metavar="ID", help="the raw text of one (its id or first 6+ chars)")
+    p.add_argument("--ack", metavar="ID", help="acknowledge one (audited; it stays kept)")
+    p.add_argument("--all", action="store_true", help="acknowledged ones too")
+    p.add_argument("--json", action="store_true")
     p.add_argument("--user")
 
     p = add("show", cmd_show, "Show recent returns from the encrypted cache.")

@@ -17,8 +17,10 @@ Methods block: never call them on the GUI thread.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import threading
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
     from mdt.net.sync import SyncEngine, SyncListener, SyncReport
     from mdt.store.cache import StoredReturn
     from mdt.store.keys import KeyVault
+    from mdt.store.quarantine import QuarantinedEvent
     from mdt.store.writer_thread import CacheWriter
     from mdt.trainer_desk import TrainerDesk
 
@@ -120,6 +123,8 @@ class Terminal:
         self.notices: list[str] = []  # what the last sign-in must tell the person (a recovery)
         self._pending_audit: list[tuple[str, str, str]] = []
         self._unwritten_audit: list[tuple[str, str, str, str]] = []  # while writing cannot work
+        self.sync_options: dict[str, Any] = {}  # SyncEngine keywords (backoff, idle timeout)
+        self._client_lock = threading.Lock()
 
     @property
     def forms(self) -> FormSet:
@@ -233,26 +238,27 @@ class Terminal:
 
     @property
     def client(self) -> GatewayClient:
-        if self._client is None:
-            from mdt.core.origin import GatewayUrlError, check_gateway_url
-            from mdt.settings import SettingsError
+        with self._client_lock:  # two first calls at once (a check and a login) make one
+            if self._client is None:
+                from mdt.core.origin import GatewayUrlError, check_gateway_url
+                from mdt.settings import SettingsError
 
-            try:  # a settings file edited by hand is checked here, before any request
-                url = check_gateway_url(str(self.settings.get("gateway_url")),
-                                        allow_plain_http=bool(
-                                            self.settings.get("allow_plain_http")))
-            except GatewayUrlError as exc:
-                raise SettingsError(str(exc)) from None
-            ca_bundle = str(self.settings.get("ca_bundle")) or None
+                try:  # a settings file edited by hand is checked here, before any request
+                    url = check_gateway_url(str(self.settings.get("gateway_url")),
+                                            allow_plain_http=bool(
+                                                self.settings.get("allow_plain_http")))
+                except GatewayUrlError as exc:
+                    raise SettingsError(str(exc)) from None
+                ca_bundle = str(self.settings.get("ca_bundle")) or None
 
-            async def make() -> GatewayClient:
-                from mdt.net.gateway import GatewayClient
+                async def make() -> GatewayClient:
+                    from mdt.net.gateway import GatewayClient
 
-                return GatewayClient(url, ca_bundle=ca_bundle)
+                    return GatewayClient(url, ca_bundle=ca_bundle)
 
-            self._client = self._run(make())
-        assert self._client is not None
-        return self._client
+                self._client = self._run(make())
+            assert self._client is not None
+            return self._client
 
     def set_gateway(self, url: str, ca_bundle: str = "", *, save: bool = True) -> None:
         """Point the terminal at another gateway (takes effect for the next call). A session
@@ -541,12 +547,17 @@ class Terminal:
         alerts whose deadline has not passed and what they belong to are always kept."""
         from datetime import timedelta
 
+        from mdt.store import quarantine
         from mdt.store.cache import damaged_copies
 
         operator, writer = self._require()
         hours = float(self.settings.get("retention_hours"))
         now = self.retention_now()
         gone = writer.call(lambda c: c.expire(hours, now=now))
+        kept_aside = writer.call(lambda c: quarantine.erase(c, hours, now=now))
+        if kept_aside:
+            self._audit("expire", "success", f"{kept_aside} quarantined events older than "
+                        f"{hours:g} h erased")
         if gone:
             self._audit("expire", "success", f"{gone} returns older than {hours:g} h erased")
         # Damaged caches set aside are kept for inspection as long as their records would be.
@@ -659,28 +670,92 @@ class Terminal:
         _, writer = self._require()
         return writer.call(lambda c: c.cancel_message(message_id))
 
-    def sync_once(self) -> SyncReport:
-        """Send what is queued and fetch what arrived, once (the CLI's ``mdt sync --once``)."""
+    SYNC_DEADLINE = 120.0  # seconds for one whole ``sync_once``, however the gateway behaves
+
+    def _new_engine(self, writer: CacheWriter) -> SyncEngine:
         from mdt.net.sync import SyncEngine
+
+        operator, _ = self._require()
+        self.alert_desk._load_clock()  # the engine measures it again every round
+        return SyncEngine(self.client, writer, listener=self.listener,
+                          clock=self.alert_desk.clock, who=operator.user_id,
+                          device=str(self.settings.get("device_id")), **self.sync_options)
+
+    def sync_once(self, deadline: float | None = None) -> SyncReport:
+        """Send what is queued and fetch what arrived, once (the CLI's ``mdt sync --once``),
+        within ``deadline`` seconds in all (raises :class:`mdt.net.sync.SyncDeadline`)."""
+        from mdt.net.sync import SyncDeadline
 
         _, writer = self._require()
         self._session_here()
-        engine = SyncEngine(self.client, writer, listener=self.listener)
-        return self._run(engine.sync_once(), timeout=120)
+        engine = self._new_engine(writer)
+        limit = self.SYNC_DEADLINE if deadline is None else deadline
+
+        async def bounded() -> SyncReport:
+            try:
+                async with asyncio.timeout(limit):
+                    return await engine.sync_once()
+            except TimeoutError:
+                raise SyncDeadline(limit, engine.phase) from None
+            except Exception as exc:
+                exc.sync_phase = engine.phase  # type: ignore[attr-defined]  # for the sentence
+                raise
+
+        return self._run(bounded(), timeout=limit + 15)
 
     def start_sync(self) -> None:
-        """Keep in sync in the background until :meth:`close` (the GUI's mode)."""
-        from mdt.net.sync import SyncEngine
-
+        """Keep in sync in the background until :meth:`close` (the GUI's mode). An engine that
+        ended (it should not: it is supervised) is replaced."""
         _, writer = self._require()
-        if self._engine is not None:
+        if self._engine is not None and self._sync_future is not None \
+                and not self._sync_future.done():
             return
-        self._engine = SyncEngine(self.client, writer, listener=self.listener)
+        self._engine = self._new_engine(writer)
         self._sync_future = self.loop.submit(self._engine.run())
 
+    @property
+    def sync_state(self) -> tuple[str, str]:
+        """The background sync's state and the sentence that says why (``("", "")`` when it
+        is not running)."""
+        engine = self._engine
+        if engine is None or self._sync_future is None or self._sync_future.done():
+            return "", ""
+        return engine.state.value, engine.detail
+
     def resume_with_token(self, token: str) -> None:
-        if self._engine is not None:
+        if self._engine is not None and self._sync_future is not None \
+                and not self._sync_future.done():
             self.loop.call_soon(self._engine.set_token, token)
+        elif self._engine is not None:
+            self.start_sync()  # a dead engine does not come back by itself: a new one
+
+    # -- quarantined events ----------------------------------------------------------------------
+    def quarantined(self, open_only: bool = True, limit: int = 100) -> list[QuarantinedEvent]:
+        """Events the switch sent that could not be applied ("unreadable messages from the
+        switch") and protocol errors, newest first, without their raw bodies."""
+        from mdt.store import quarantine
+
+        return self._read().call(lambda c: quarantine.list_quarantined(
+            c, open_only=open_only, limit=limit))
+
+    def quarantined_raw(self, quarantine_id: str) -> QuarantinedEvent | None:
+        """One quarantined event with its raw text (a read of what the switch sent: audited)."""
+        from mdt.store import quarantine
+
+        found = self._read().call(lambda c: quarantine.get(c, quarantine_id))
+        if found is not None:
+            self._audit("view", "success", f"quarantined event {found.id}")
+        return found
+
+    def acknowledge_quarantined(self, quarantine_id: str) -> bool:
+        from mdt.store import quarantine
+
+        operator, writer = self._require()
+        device = str(self.settings.get("device_id"))
+        done = writer.call(lambda c: quarantine.acknowledge(c, quarantine_id, operator.user_id,
+                                                            device))
+        self.poke_sync()
+        return done
 
     def relogin(self, password: str, otp: str) -> Operator:
         """Log in again after the token expired, keeping the open cache and the queue."""
@@ -758,8 +833,11 @@ class Terminal:
         self._save_token("")
         self._audit("logoff", "success")
         if self.settings.get("erase_on_logout"):
+            from mdt.store import quarantine
+
             _, writer = self._require()
             gone = writer.call(lambda c: c.erase_cached())
+            writer.call(lambda c: quarantine.erase(c))  # what the switch sent, unreadable or not
             self._audit("erase", "success", f"erase on logout: {gone} returns")
 
     def audit(self, action: str, outcome: str, detail: str = "") -> None:

@@ -34,6 +34,7 @@ from sse_starlette.sse import EventSourceResponse, ServerSentEvent
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
+from mdt.net.events import EventInvalid, InboxPage, depth_of, validate_event
 from mock_server import __version__
 from mock_server.debrief import register_routes as register_debrief_routes
 from mock_server.faults import FaultBook, FaultMiddleware, Faults
@@ -54,7 +55,7 @@ def _rno(request: dict[str, Any]) -> int:
     return int(value) if value.isdigit() else 1
 
 
-MAX_SEQ = 2**62  # inbox sequence numbers fit SQLite's 64-bit integers
+MAX_SEQ = 2**53 - 1  # inbox sequence numbers: exact in JSON everywhere (a double's integers)
 
 
 @dataclass
@@ -109,11 +110,38 @@ class LoginBody(BaseModel):
     device_id: str = Field(default="", max_length=128)
 
 
+MAX_FIELD_VALUE = 1000  # the longest field any form allows (AM's TXT); each form's own is checked
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=16)]
+FieldValue = Annotated[str, StringConstraints(max_length=MAX_FIELD_VALUE)]
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every refusal and failure: ``{"error": {"code", "message", "field"?}}``."""
+
+    error: ErrorDetail
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": words} for status, words in (
+        (400, "Bad request"), (401, "Not signed in, or the session expired"),
+        (403, "Not allowed for this role"), (404, "Not found (or not a training gateway)"),
+        (405, "Method not allowed"), (409, "Conflicts with what the gateway holds"),
+        (413, "Too large"), (422, "A field is refused; ``field`` names it"),
+        (423, "Account locked"), (500, "The gateway failed"),
+        (503, "The gateway is unavailable (a trainer's fault, or overloaded)"))}
+
+
 class MessageBody(BaseModel):
     id: uuid.UUID
     mke: str = Field(min_length=2, max_length=4, pattern=r"^[A-Za-z]{2,4}$")
     dest: list[Dest] = Field(default_factory=list, max_length=10)
-    fields: dict[str, str] = Field(default_factory=dict, max_length=100)
+    fields: dict[Tag, FieldValue] = Field(default_factory=dict, max_length=100)
     text: str = Field(default="", max_length=20000)
     created_at: str = Field(default="", max_length=64)
     purpose: str | None = Field(default=None, max_length=4)
@@ -151,6 +179,10 @@ class InjectBody(BaseModel):
     ori: str | None = Field(default=None, max_length=9)
     delay: float = Field(default=0.0, ge=0, le=86400)
     events: list[dict[str, Any]] = Field(min_length=1, max_length=5000)
+    # A poison drill: events that break the event contract on purpose reach the trainee's
+    # client as they are (it must quarantine them). Text that cannot be stored or served
+    # (a lone surrogate, nesting deeper than 32) is refused even then.
+    unchecked: bool = False
 
 
 class EntryBody(BaseModel):
@@ -172,12 +204,30 @@ class AckBody(BaseModel):
     upto: int = Field(ge=0, le=MAX_SEQ)
 
 
+class AckAnswer(BaseModel):
+    upto: int
+
+
+def _servable(value: Any) -> str | None:
+    """Why the gateway could not store and serve this JSON value (None when it can)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return "text with a lone surrogate (not UTF-8)"
+    except (ValueError, RecursionError):
+        return "not JSON the gateway can serve"
+    if depth_of(value, limit=33) > 32:
+        return "nested more than 32 deep"
+    return None
+
+
 class Gateway:
     """The app's state and behaviour; one per server process."""
 
     def __init__(self, config: GatewayConfig) -> None:
         self.config = config
         self.state = State(config.data_dir / "gateway.sqlite")
+        self._field_limits: dict[str, dict[str, int]] | None = None
         self.faults = FaultBook(config.faults, config.seed)
         self._subscribers: dict[str, set[asyncio.Event]] = {}
         self._scheduler_wake: asyncio.Event | None = None
@@ -358,8 +408,30 @@ class Gateway:
         return Confirmation(request_id=row[0], requester=row[1], requesting_ori=row[2],
                             dest=row[3], nic=row[4], oca=row[5], pri=row[6], respond_by=row[7])
 
+    def field_limits(self, mke: str) -> dict[str, int]:
+        """The longest value each field of a message key may have, from the form definitions
+        the gateway serves (a field no form names may be :data:`MAX_FIELD_VALUE` long)."""
+        if self._field_limits is None:
+            limits: dict[str, dict[str, int]] = {}
+            folder = self.config.forms_dir or default_forms_dir()
+            for path in sorted(folder.glob("*.json")):
+                try:
+                    form = json.loads(path.read_text(encoding="utf-8"))
+                    limits[str(form["mke"]).upper()] = {
+                        str(f["tag"]).upper(): int(f["max_length"]) for f in form["fields"]
+                        if isinstance(f.get("max_length"), int)}
+                except (OSError, ValueError, KeyError, TypeError):
+                    log.warning("form definition %s unreadable; its limits not applied", path.name)
+            self._field_limits = limits
+        return self._field_limits.get(mke.upper(), {})
+
     def accept(self, account: Account, body: MessageBody, idempotency_key: str | None
                ) -> dict[str, Any]:
+        limits = self.field_limits(body.mke)
+        for tag, value in body.fields.items():
+            limit = limits.get(tag.upper(), MAX_FIELD_VALUE)
+            if len(value) > limit:
+                raise ApiError(422, "validation", f"{tag}: at most {limit} characters.", tag)
         message = body.model_dump(mode="json")
         if idempotency_key and idempotency_key.strip().lower() != message["id"]:
             raise ApiError(422, "validation", "Idempotency-Key must equal the message id.",
@@ -630,7 +702,8 @@ def create_app(config: GatewayConfig) -> FastAPI:
             gateway.state.close()
 
     app = FastAPI(title="MDT training gateway", version=__version__, lifespan=lifespan,
-                  description="The message-switch gateway contract of MDT (docs/protocol.md).")
+                  description="The message-switch gateway contract of MDT (docs/protocol.md).",
+                  responses=ERROR_RESPONSES)
     app.state.gateway = gateway
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(FaultMiddleware, book=gateway.faults, user_of=gateway.user_id_of)
@@ -690,7 +763,9 @@ def create_app(config: GatewayConfig) -> FastAPI:
         account = gateway.user_for(authorization)
         return gateway.accept(account, body, idempotency_key)
 
-    @app.get("/v1/inbox")
+    @app.get("/v1/inbox", response_model=None, responses={200: {
+        "model": InboxPage, "description": "Events after the cursor, oldest first (the event "
+        "models are the client's own, mdt.net.events)"}})
     async def inbox(after: int = Query(default=0, ge=0, le=MAX_SEQ),
                     limit: int = Query(default=200, ge=1, le=1000),
                     authorization: str | None = Header(default=None)) -> dict[str, Any]:
@@ -739,10 +814,15 @@ def create_app(config: GatewayConfig) -> FastAPI:
             ping_message_factory=lambda: ServerSentEvent(comment="heartbeat"),
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
-    @app.post("/v1/inbox/ack")
+    @app.post("/v1/inbox/ack", response_model=AckAnswer)
     async def ack(body: AckBody, authorization: str | None = Header(default=None)
                   ) -> dict[str, int]:
         account = gateway.user_for(authorization)
+        last = gateway.state.last_seq(account.user_id)
+        if body.upto > last:  # a receipt for events that do not exist is a client's bug
+            raise ApiError(409, "ack_beyond_inbox",
+                           f"upto {body.upto} is beyond the last event of this inbox ({last}).",
+                           "upto")
         gateway.state.ack(account.user_id, body.upto)
         return {"upto": gateway.state.acked(account.user_id)}
 
@@ -871,6 +951,15 @@ def add_training_routes(app: FastAPI, gateway: Gateway) -> None:
             if event.get("type") not in INJECTABLE:
                 raise ApiError(422, "validation", f"Events may be of types {', '.join(INJECTABLE)}.",
                                "type")
+            unservable = _servable(event)
+            if unservable:
+                raise ApiError(422, "validation", f"events: {unservable}.", "events")
+            if not body.unchecked:  # the event contract, as the clients check it
+                try:
+                    validate_event({**event, "seq": 1, "id": "injected"})
+                except EventInvalid as exc:
+                    raise ApiError(422, "validation", f"events: {exc.reason} (set unchecked "
+                                   "for a poison drill).", "events") from None
         items = gateway.prepare_events(body.events, recipients, time.time() + body.delay)
         gateway.state.schedule_many(items)
         gateway._wake_scheduler()
@@ -929,14 +1018,15 @@ def add_training_routes(app: FastAPI, gateway: Gateway) -> None:
         return gateway.start_scenario(name, scenarios[name][1], body.users, body.speed)
 
     @app.get("/v1/training/activity")
-    async def activity(since: str | None = Query(default=None, max_length=40),
+    async def activity(since: str | None = Query(default=None, max_length=40,
+                                                 json_schema_extra={"format": "date-time"}),
                        limit: int = Query(default=100, ge=1, le=1000),
                        authorization: str | None = Header(default=None)) -> dict[str, Any]:
         trainer(authorization)
         start = None
         if since:
             try:
-                start = datetime.fromisoformat(since.replace("Z", "+00:00")).timestamp()
+                start = datetime.fromisoformat(since.upper().replace("Z", "+00:00")).timestamp()
             except ValueError as exc:
                 raise ApiError(422, "validation", "since: an ISO 8601 time.", "since") from exc
         return gateway.activity(start, limit)

@@ -25,6 +25,7 @@ class SyncSignals(QObject):
     connectivity_changed = Signal(str, str)  # state, detail
     events_applied = Signal(list)
     outbox_changed = Signal(str, str, str)  # message id, state, detail
+    events_quarantined = Signal(list)  # [{seq, type, kind, reason}]: no record data
 
 
 class _Listener:
@@ -41,6 +42,9 @@ class _Listener:
 
     def outbox_changed(self, message_id: str, state: str, detail: str) -> None:
         self.signals.outbox_changed.emit(message_id, state, detail)
+
+    def events_quarantined(self, items: list[dict[str, Any]]) -> None:
+        self.signals.events_quarantined.emit(items)
 
 
 class AppController(QObject):
@@ -126,6 +130,18 @@ class AppController(QObject):
 
     def load_returns(self, callback: Callback, limit: int = 200) -> None:
         self.tasks.run(lambda: self.terminal.recent_returns(limit), callback)
+
+    def load_quarantined(self, callback: Callback) -> None:
+        """Unreadable messages from the switch, newest first (without raw text)."""
+        self.tasks.run(lambda: self.terminal.quarantined(), callback)
+
+    def load_quarantined_raw(self, quarantine_id: str, callback: Callback) -> None:
+        """One of them with its raw text (audited as a view)."""
+        self.tasks.run(lambda: self.terminal.quarantined_raw(quarantine_id), callback)
+
+    def acknowledge_quarantined(self, quarantine_id: str, callback: Callback) -> None:
+        """The operator has seen it (audited); it stays kept, out of the open count."""
+        self.tasks.run(lambda: self.terminal.acknowledge_quarantined(quarantine_id), callback)
 
     def load_messages(self, callback: Callback, limit: int = 200) -> None:
         self.tasks.run(lambda: self.terminal.messages(limit), callback)

@@ -12,16 +12,16 @@ three exceptions, so callers can tell a dead link from a refusal:
 
 from __future__ import annotations
 
-import json
+import asyncio
 import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from httpx_sse import SSEError, aconnect_sse
 
 from mdt import __version__
+from mdt.net.events import MAX_EVENT_BYTES, EventInvalid, parse_event_json
 
 
 class GatewayError(Exception):
@@ -34,6 +34,7 @@ class GatewayError(Exception):
         self.code = code
         self.status = status
         self.field = field
+        self.raw = ""  # what the gateway sent, when the client keeps it (quarantine)
 
 
 class GatewayUnreachable(GatewayError):
@@ -79,8 +80,91 @@ class GatewaySession:
 
 @dataclass
 class InboxPage:
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[Any] = field(default_factory=list)
     next_after: int = 0
+
+
+@dataclass
+class StreamItem:
+    """One thing the live stream said: ``event`` (``event`` holds the decoded JSON, ``data``
+    the raw text), ``unreadable`` (``reason`` says why; ``data`` the raw text, maybe cut) or
+    ``heartbeat``. ``sse_id`` is the SSE ``id:`` (the gateway's seq), as sent."""
+
+    kind: str
+    data: str = ""
+    event: Any = None
+    sse_id: str = ""
+    reason: str = ""
+
+
+class _SseParser:
+    """Server-Sent Events, incrementally, with bounds (a line or an event's data over
+    ``limit`` bytes, or bytes that are not SSE, are garbage: GatewayUnreachable)."""
+
+    FIELDS = frozenset({"data", "id", "event", "retry"})
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._buffer = bytearray()
+        self._data: list[str] = []
+        self._size = 0
+        self._id = ""
+        self._pending_cr = False
+
+    def _garbage(self, why: str) -> GatewayUnreachable:
+        return GatewayUnreachable(f"The live inbox stream sent garbage ({why}).",
+                                  code="stream_garbage")
+
+    def feed(self, chunk: bytes) -> list[StreamItem]:
+        items: list[StreamItem] = []
+        self._buffer += chunk
+        while True:
+            ends = [i for i in (self._buffer.find(b"\n"), self._buffer.find(b"\r")) if i >= 0]
+            cut = min(ends) if ends else -1
+            if cut < 0:
+                if len(self._buffer) > self.limit + 64:
+                    raise self._garbage("a line longer than the largest event")
+                return items
+            line = bytes(self._buffer[:cut])
+            ending = self._buffer[cut]
+            del self._buffer[:cut + 1]
+            if ending == 13 and self._buffer[:1] == b"\n":
+                del self._buffer[:1]
+            self._line(line, items)
+
+    def _line(self, raw: bytes, items: list[StreamItem]) -> None:
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise self._garbage("bytes that are not UTF-8") from None
+        if not line:  # a blank line ends an event
+            if self._data:
+                data = "\n".join(self._data)
+                self._data, self._size = [], 0
+                try:
+                    items.append(StreamItem("event", data, parse_event_json(data), self._id))
+                except EventInvalid as exc:
+                    items.append(StreamItem("unreadable", data, None, self._id, exc.reason))
+            return
+        if line.startswith(":"):
+            items.append(StreamItem("heartbeat"))
+            return
+        name, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if name not in self.FIELDS:
+            raise self._garbage("a line that is not Server-Sent Events")
+        if name == "data":
+            self._size += len(raw)
+            if self._size > self.limit:
+                raise self._garbage("an event larger than the largest allowed")
+            self._data.append(value)
+        elif name == "id" and "\0" not in value:
+            self._id = value
+
+
+def _too_big(limit: int) -> GatewayUnreachable:
+    return GatewayUnreachable(f"The gateway's answer is larger than {limit // 1_000_000} MB; "
+                              "it was not read.", code="too_big")
 
 
 def _error_from(response: httpx.Response) -> GatewayError:
@@ -95,8 +179,9 @@ def _error_from(response: httpx.Response) -> GatewayError:
             message = str(err.get("message") or "")
             field_value = err.get("field")
             field_name = str(field_value) if field_value else None
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         pass
+    message = message[:300]
     if status >= 500 or status in (408, 429):
         return GatewayUnreachable(
             message or f"The gateway is not answering properly (HTTP {status}).",
@@ -111,6 +196,9 @@ def _error_from(response: httpx.Response) -> GatewayError:
 
 class GatewayClient:
     """One gateway, one user session. Create it on the loop that will use it."""
+
+    max_response_bytes = 32_000_000  # one answer; a page of 500 big returns fits
+    deadline = 60.0  # seconds for one whole call, however the bytes trickle in
 
     def __init__(self, base_url: str, *, ca_bundle: str | None = None, timeout: float = 15.0,
                  token: str | None = None) -> None:
@@ -140,8 +228,28 @@ class GatewayClient:
         return {"Authorization": f"Bearer {self.token}"}
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One call, bounded: at most :attr:`max_response_bytes` read and :attr:`deadline`
+        seconds in all (a gateway trickling a byte at a time cannot hold the client)."""
         try:
-            response = await self._http.request(method, path, **kwargs)
+            async with asyncio.timeout(self.deadline):
+                request = self._http.build_request(method, path, **kwargs)
+                response = await self._http.send(request, stream=True)
+                try:
+                    body = bytearray()
+                    declared = response.headers.get("Content-Length", "")
+                    if declared.isdigit() and int(declared) > self.max_response_bytes:
+                        raise _too_big(self.max_response_bytes)
+                    async for chunk in response.aiter_bytes():
+                        body += chunk
+                        if len(body) > self.max_response_bytes:
+                            raise _too_big(self.max_response_bytes)
+                finally:
+                    await response.aclose()
+                response._content = bytes(body)
+        except TimeoutError as exc:
+            raise GatewayUnreachable(
+                f"The gateway at {self.base_url} did not finish answering within "
+                f"{self.deadline:g} s.", code="too_slow") from exc
         except httpx.HTTPError as exc:  # connect, read, protocol, timeout errors alike
             if _untrusted_certificate(exc):
                 raise GatewayUnreachable(
@@ -161,6 +269,12 @@ class GatewayClient:
             return None
         try:
             return response.json()
+        except RecursionError as exc:
+            error = GatewayUnreachable(
+                "The gateway answered with JSON nested too deep to read.", code="too_deep",
+                status=response.status_code)
+            error.raw = response.content[:MAX_EVENT_BYTES * 2].decode("utf-8", "replace")
+            raise error from exc
         except (ValueError, UnicodeDecodeError) as exc:
             raise GatewayUnreachable(
                 "The gateway answered with something that is not JSON.", code="bad_answer",
@@ -211,7 +325,7 @@ class GatewayClient:
             "GET", "/v1/inbox", params={"after": after, "limit": limit}, headers=self._auth()),
             "the inbox")
         events = body.get("events")
-        if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+        if not isinstance(events, list):  # an item that is not an event is the engine's to judge
             raise GatewayUnreachable("The gateway's inbox answer has no event list.",
                                      code="bad_answer")
         try:
@@ -237,31 +351,73 @@ class GatewayClient:
 
     async def stream(self, after: int, *, read_timeout: float = 45.0
                      ) -> AsyncIterator[dict[str, Any]]:
-        """Live events after ``after`` from the SSE stream, until the link breaks.
+        """Live events (decoded JSON objects) after ``after``, until the link breaks. See
+        :meth:`live` for the bounded reader under it."""
+        async for item in self.live(after, idle_timeout=read_timeout):
+            if item.kind == "event" and isinstance(item.event, dict):
+                yield item.event
+            elif item.kind == "unreadable":
+                raise GatewayUnreachable("The gateway sent an event that is not JSON.",
+                                         code="bad_answer")
 
-        ``read_timeout`` must exceed the gateway's heartbeat period: silence longer than that is
-        taken as a dead link (raises :class:`GatewayUnreachable`)."""
-        headers = {**self._auth(), "Last-Event-ID": str(after)}
-        timeout = httpx.Timeout(read_timeout, connect=5.0)
+    async def live(self, after: int, *, idle_timeout: float = 45.0,
+                   max_event_bytes: int = MAX_EVENT_BYTES) -> AsyncIterator[StreamItem]:
+        """The SSE stream from ``after`` as :class:`StreamItem` s: events (decoded, or
+        ``unreadable`` with the reason) and heartbeats, until the stream ends.
+
+        Bounded: ``idle_timeout`` seconds without a whole event or heartbeat (longer than the
+        gateway's heartbeat period) is a dead link, even while bytes trickle in or one line never
+        ends; a line or event over ``max_event_bytes`` and bytes that are not an SSE stream are
+        garbage. Both raise :class:`GatewayUnreachable`."""
+        headers = {**self._auth(), "Last-Event-ID": str(after), "Accept": "text/event-stream"}
+        timeout = httpx.Timeout(idle_timeout, connect=5.0)
         try:
-            async with aconnect_sse(self._http, "GET", "/v1/inbox/stream", headers=headers,
-                                    timeout=timeout) as source:
-                if source.response.status_code >= 400:
-                    await source.response.aread()
-                    raise _error_from(source.response)
-                async for sse in source.aiter_sse():
-                    if not sse.data:
-                        continue
-                    try:
-                        event = json.loads(sse.data)
-                    except ValueError as exc:
-                        raise GatewayUnreachable("The gateway sent an event that is not JSON.",
-                                                 code="bad_answer") from exc
-                    if isinstance(event, dict):
-                        yield event
-        except (httpx.HTTPError, SSEError) as exc:
+            async with asyncio.timeout(idle_timeout + 5.0):
+                request = self._http.build_request("GET", "/v1/inbox/stream", headers=headers,
+                                                   timeout=timeout)
+                response = await self._http.send(request, stream=True)
+        except TimeoutError as exc:
+            raise GatewayUnreachable("The live inbox stream did not open in time.",
+                                     code="stream_broken") from exc
+        except httpx.HTTPError as exc:
             raise GatewayUnreachable(f"The live inbox stream broke ({type(exc).__name__}).",
                                      code="stream_broken") from exc
+        try:
+            if response.status_code >= 400:
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > 65536:
+                        break
+                response._content = bytes(body)
+                raise _error_from(response)
+            kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+            if kind != "text/event-stream":
+                raise GatewayUnreachable("The gateway's live inbox is not an event stream.",
+                                         code="stream_garbage")
+            parser = _SseParser(max_event_bytes)
+            chunks = response.aiter_bytes().__aiter__()
+            while True:
+                try:
+                    async with asyncio.timeout(idle_timeout):
+                        items: list[StreamItem] = []
+                        while not items:
+                            try:
+                                chunk = await chunks.__anext__()
+                            except StopAsyncIteration:
+                                return
+                            items = parser.feed(chunk)
+                except TimeoutError as exc:
+                    raise GatewayUnreachable(
+                        f"The live inbox stream sent no event and no heartbeat for "
+                        f"{idle_timeout:g} s.", code="stream_silent") from exc
+                for item in items:
+                    yield item
+        except httpx.HTTPError as exc:
+            raise GatewayUnreachable(f"The live inbox stream broke ({type(exc).__name__}).",
+                                     code="stream_broken") from exc
+        finally:
+            await response.aclose()
 
     async def forms(self, etag: str | None = None) -> tuple[str | None, Any]:
         """The gateway's form definitions: (etag, payload), or (etag, None) when unchanged."""

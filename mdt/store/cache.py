@@ -51,7 +51,7 @@ from mdt.store.errors import (
     WrongKeyError,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 MESSAGE_STATES = frozenset({"queued", "sending", "accepted", "acknowledged", "answered", "status",
                             "failed", "cancelled", "unanswered"})
@@ -159,6 +159,17 @@ def _to_v3(conn: Any) -> None:
 # Each step takes the schema from version N to N+1; index 0 creates version 1. A released step is
 # never edited: add the next one (and keep a cache file of the old version in tests/data/caches).
 MIGRATIONS: list[Callable[[Any], None]] = [_to_v1, _to_v2, _to_v3]
+
+
+def _to_v4(conn: Any) -> None:
+    """Quarantined inbox events (:mod:`mdt.store.quarantine`)."""
+    from mdt.store.quarantine import SCHEMA_V4
+
+    for statement in _statements(SCHEMA_V4):
+        conn.execute(statement)
+
+
+MIGRATIONS.append(_to_v4)
 
 
 # -- normalising what is indexed and what is searched ---------------------------------------------

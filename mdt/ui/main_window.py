@@ -80,8 +80,27 @@ CONNECTION_WORDS = {
                  "ConnReauth"),
     "offline": ("Offline — working from the cache; queries wait in the outbox", "ConnOffline"),
     "reauth": ("Session expired — sign in again (nothing queued is lost)", "ConnReauth"),
-    "stopped": ("Stopped", "ConnOffline"),
+    "stopped": ("Sync stopped", "ConnOffline"),
 }
+
+
+def connection_text(state: str, detail: str) -> tuple[str, str]:
+    """The status bar's words for the sync state: the same sentence ``mdt sync`` and the log
+    give (why, and when the next try is) after the state's own words. Online is said only while
+    answers, events or heartbeats arrive (the engine's idle timeout ends it)."""
+    words, name = CONNECTION_WORDS.get(state, (state, "ConnOffline"))
+    if state == "stopped" and detail:
+        return detail, name
+    if state in ("offline", "degraded") and detail:
+        return f"{words} · {detail}", name
+    return words, name
+
+
+def quarantine_text(count: int) -> str:
+    if not count:
+        return ""
+    return (f"{count} unreadable message{'s' if count != 1 else ''} from the switch "
+            "(Ctrl+Shift+U)")
 
 
 def outbox_counts(messages: list[dict[str, Any]]) -> str:
@@ -687,6 +706,12 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.next_deadline)
         self.statusBar().addPermanentWidget(self.relogin_button)
         self.statusBar().addPermanentWidget(self.outbox)
+        self.quarantine = QLabel("")
+        self.quarantine.setObjectName("ConnReauth")
+        self.statusBar().addPermanentWidget(self.quarantine)
+        controller.sync.events_quarantined.connect(lambda _items: self._reload_quarantine())
+        controller.signed_in.connect(lambda _operator: self._reload_quarantine())
+        QShortcut(QKeySequence("Ctrl+Shift+U"), self, self.show_quarantine)
 
         controller.signed_in.connect(self._signed_in)
         controller.sync.connectivity_changed.connect(self.set_connection)
@@ -938,7 +963,7 @@ class MainWindow(QMainWindow):
         self.terminal.command.selectAll()
 
     def set_connection(self, state: str, detail: str) -> None:
-        words, name = CONNECTION_WORDS.get(state, (state, "ConnOffline"))
+        words, name = connection_text(state, detail)
         self.relogin_button.setVisible(state == "reauth")
         self.terminal.offline = state != "online"
         self.connection.setText(words)
@@ -946,6 +971,38 @@ class MainWindow(QMainWindow):
         self.connection.setObjectName(name)
         self.connection.style().unpolish(self.connection)
         self.connection.style().polish(self.connection)
+
+    def _reload_quarantine(self) -> None:
+        def done(items: Any, error: BaseException | None) -> None:
+            self.quarantined_items = [] if error is not None or items is None else list(items)
+            self.quarantine.setText(quarantine_text(len(self.quarantined_items)))
+
+        self.controller.load_quarantined(done)
+
+    def show_quarantine(self) -> None:
+        """The newest unreadable message from the switch, its raw text one key away."""
+        items = getattr(self, "quarantined_items", [])
+        if not items:
+            return
+
+        def done(found: Any, error: BaseException | None) -> None:
+            if error is not None or found is None:
+                return
+            box = QMessageBox(self)
+            box.setWindowTitle("An unreadable message from the switch")
+            box.setText(found.title)
+            box.setInformativeText("It was kept aside (encrypted) and the next messages were "
+                                   "applied. The raw text is under Show Details.")
+            box.setDetailedText(found.raw)
+            seen = box.addButton("Mark as seen", QMessageBox.ButtonRole.AcceptRole)
+            box.addButton(QMessageBox.StandardButton.Close)
+            seen.clicked.connect(lambda: self.controller.acknowledge_quarantined(
+                found.id, lambda _done, _error: self._reload_quarantine()))
+            box.open()
+            self.quarantine_box = box
+            self.quarantine_seen = seen
+
+        self.controller.load_quarantined_raw(items[0].id, done)
 
     def open_relogin(self) -> ReloginDialog:
         dialog = ReloginDialog(self.controller, self)

@@ -184,7 +184,7 @@ def test_a_schema_1_cache_is_migrated(tmp_path: Path) -> None:
     shutil.copy(DATA / "cache-v1.db", path)
     cache = Cache.open(path, KEY)
     try:
-        assert cache.schema_version() == SCHEMA_VERSION == 3
+        assert cache.schema_version() == SCHEMA_VERSION == 4
         (ret,) = cache.list_returns()
         assert ret.hit and ret.query is not None and ret.query["fields"]["LIC"] == "TRN4821"
         hits, _ = cache.search("TRN4821")
@@ -222,7 +222,7 @@ def test_a_schema_2_cache_is_migrated(tmp_path: Path) -> None:
     shutil.copy(DATA / "cache-v2.db", path)
     cache = Cache.open(path, KEY)
     try:
-        assert cache.schema_version() == 3
+        assert cache.schema_version() == 4
         assert cache.search("TRN4821")[0][0].how == "plate"
         assert [a["id"] for a in cache.list_alerts(open_only=True)] == ["v2-alert-1"]
         assert cache.verify_audit().ok
@@ -322,7 +322,7 @@ def test_a_schema_3_cache_opens_as_is(tmp_path: Path) -> None:
     shutil.copy(DATA / "cache-v3.db", path)
     cache = Cache.open(path, KEY)
     try:
-        assert cache.schema_version() == 3
+        assert cache.schema_version() == 4
         query = cache.get_message("00000000-0000-4000-8000-000000000003")
         assert query is not None and query["state"] == "answered"
         assert query["state_detail"] == "2 of 2 parts" and query["sent_at"] == query["accepted_at"]
