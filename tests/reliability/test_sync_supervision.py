@@ -102,8 +102,9 @@ def test_a_full_disk_stops_sync_visibly_then_nothing_is_lost(
 
     monkeypatch.setattr(Cache, "apply_event", full)
     terminal.start_sync()
-    _, detail = _state(terminal, "stopped", "disk is full")
-    assert detail.startswith("Sync stopped: The disk is full") and "retrying in" in detail
+    _, detail = _state(terminal, "stopped", "cache is full")
+    assert detail.startswith("Sync stopped: The disk holding the cache is full") \
+        and "retrying in" in detail
     assert terminal.writer is not None
     assert terminal.writer.call(lambda c: c.inbox_cursor()) == 0  # not moved past it
     monkeypatch.setattr(Cache, "apply_event", real)
@@ -221,7 +222,7 @@ def test_mdt_sync_once_on_a_full_disk(hostile: Hostile, monkeypatch: pytest.Monk
     monkeypatch.setattr(Cache, "apply_event", full)
     capsys.readouterr()
     assert run(["sync", "--once"]) == EXIT_CACHE
-    assert "Sync stopped: The disk is full" in capsys.readouterr().err
+    assert "Sync stopped: The disk holding the cache is full" in capsys.readouterr().err
 
 
 def test_an_answer_too_big_is_not_read(hostile: Hostile, terminal: Terminal,
