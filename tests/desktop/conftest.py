@@ -61,7 +61,8 @@ def _wait_for(path: Path, timeout: float = 15.0) -> None:
         time.sleep(0.05)
 
 
-def _stop(process: subprocess.Popen[bytes] | subprocess.Popen[str]) -> None:
+def _stop(process: subprocess.Popen[bytes] | subprocess.Popen[str], *,
+          keep_output: bool = False) -> None:
     if process.poll() is None:
         process.terminate()
         try:
@@ -69,13 +70,17 @@ def _stop(process: subprocess.Popen[bytes] | subprocess.Popen[str]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+    for stream in (process.stdin, None if keep_output else process.stdout):
+        if stream is not None:
+            stream.close()
 
 
 @pytest.fixture
 def session_bus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     require("dbus-daemon", "dbus-monitor")
     process = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--nopidfile",
-                                "--print-address=1"], stdout=subprocess.PIPE, text=True)
+                                "--print-address=1"], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True)
     assert process.stdout is not None
     address = process.stdout.readline().strip()
     assert address.startswith("unix:"), f"dbus-daemon printed {address!r}"
