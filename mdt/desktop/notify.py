@@ -81,7 +81,9 @@ class FreedesktopNotifier:
                 note.id = self._send(note)
             except Exception as exc:  # the desktop may have no notification service
                 note.error = f"{type(exc).__name__}: {exc}"
-                self._connection = None
+                if self._connection is not None:  # a new connection next time
+                    self._connection.close()
+                    self._connection = None
             self.sent.append(note)
             if self._queue.empty():
                 self._idle.set()
