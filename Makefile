@@ -47,7 +47,6 @@ run: $(STAMP) desktop-libs
 test: $(STAMP) desktop-test-services
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 	$(PY) packaging/build.py
-	$(PY) packaging/deb.py --test
 	$(PY) -m ruff check mdt mock_server tests benchmarks
 	$(PY) -m mypy
 

@@ -113,9 +113,8 @@ def spoken_text(alert: Mapping[str, Any], detail: str = "vehicle") -> str:
                 parts.append(name)
         parts.extend(_caution_words(body))
     elif kind == "detainer" and detail == "person":
-        subject = body.get("subject") if isinstance(body.get("subject"), Mapping) else {}
-        assert isinstance(subject, Mapping)
-        name = _name_words(str(subject.get("name") or ""))
+        who = body.get("subject")
+        name = _name_words(str(who.get("name") or "")) if isinstance(who, Mapping) else ""
         if name:
             parts.append(name)
     elif kind == "incoming_yq":

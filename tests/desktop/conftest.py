@@ -13,6 +13,7 @@ What a fixture needs it installs with apt-get (``make desktop-test-services`` do
 from __future__ import annotations
 
 import array
+import contextlib
 import os
 import shutil
 import subprocess
@@ -200,10 +201,8 @@ class Recording:
         stats: dict[str, float] = {}
         for line in result.stderr.splitlines():
             name, _, value = line.partition(":")
-            try:
+            with contextlib.suppress(ValueError):
                 stats[name.strip()] = float(value.strip())
-            except ValueError:
-                pass
         return stats
 
 

@@ -3,6 +3,8 @@ the null sink: it repeats until the alert is acknowledged, with the window minim
 
 from __future__ import annotations
 
+import itertools
+
 from pytestqt.qtbot import QtBot
 
 from tests.desktop.conftest import Audio
@@ -37,7 +39,7 @@ def test_a_critical_alert_repeats_until_acknowledged_while_minimised(audio: Audi
     after = [b for b in bursts if b[0] >= acknowledged_at + 0.8]  # the last one may be ending
     assert len(before) >= 3, f"the critical sound did not repeat: {bursts}"
     starts = [b[0] for b in before]
-    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert all(1.2 <= g <= 1.9 for g in gaps), gaps  # every repeat_ms
     assert all(0.5 <= b[1] - b[0] <= 1.0 for b in before), before  # critical.wav: 0.72 s
     assert after == [], f"still sounding after the acknowledgement: {after}"
