@@ -136,3 +136,27 @@ def test_acknowledging_the_alert_cuts_the_reading_off(audio: Audio, qtbot: QtBot
     assert end < recording.seconds - 1.0, f"still speaking after the acknowledgement ({end} s)"
     assert stopped_after < 0.5
     assert _speech_span(recording) < 3.0  # the whole sentence takes over 4 s
+
+
+def test_the_settings_dialog_shows_read_aloud_in_force_and_keeps_the_default_unset(
+        qtbot: QtBot) -> None:
+    from types import SimpleNamespace
+
+    from mdt.agency_config import AgencyConfig
+    from mdt.ui.settings_dialog import SettingsDialog
+
+    settings = Settings()
+    controller = SimpleNamespace(
+        terminal=SimpleNamespace(settings=settings, agency=AgencyConfig(in_vehicle_exempt=True)),
+        operator=SimpleNamespace(role="officer"), tasks=SimpleNamespace(run=lambda work: work()))
+    dialog = SettingsDialog(controller)  # type: ignore[arg-type]
+    qtbot.addWidget(dialog)
+    assert dialog.read_aloud.isChecked()  # on for an officer in a vehicle
+    dialog.save()  # saving other settings does not turn the default into a choice
+    assert not settings.is_set("read_alerts_aloud")
+    dialog = SettingsDialog(controller)  # type: ignore[arg-type]
+    qtbot.addWidget(dialog)
+    dialog.read_aloud.setChecked(False)
+    dialog.save()
+    assert settings.is_set("read_alerts_aloud") and not settings.get("read_alerts_aloud")
+    assert not read_aloud_enabled(settings, "officer", in_vehicle=True)
