@@ -193,6 +193,14 @@ class Recording:
                 out.append([at, at + window_s])
         return [(a, b) for a, b in out]
 
+    def envelope(self, window_s: float = 0.02) -> list[float]:
+        """Loudness (RMS) every ``window_s``, from the first loud window to the last."""
+        n = int(RATE * window_s)
+        rms = [(sum(x * x for x in self.samples[i:i + n]) / n) ** 0.5
+               for i in range(0, len(self.samples) - n + 1, n)]
+        loud = [i for i, value in enumerate(rms) if value >= 150]
+        return rms[loud[0]:loud[-1] + 1] if loud else []
+
     def sox_stat(self) -> dict[str, float]:
         """What ``sox ... -n stat`` measures of the recording."""
         result = subprocess.run(["sox", "-t", "raw", "-r", str(RATE), "-e", "signed", "-b", "16",
@@ -266,3 +274,22 @@ def audio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Audio]:
     assert "Default Sink: mdt_null" in info.stdout, info.stdout + info.stderr
     yield Audio(server, folder)
     _stop(process)
+
+
+def likeness(a: list[float], b: list[float], max_shift: int = 10) -> float:
+    """The best Pearson correlation of two loudness envelopes, shifted by up to ``max_shift``
+    windows: near 1 when both are the same words said the same way."""
+    best = -1.0
+    for shift in range(-max_shift, max_shift + 1):
+        x, y = (a[shift:], b) if shift >= 0 else (a, b[-shift:])
+        n = min(len(x), len(y))
+        if n < 10:
+            continue
+        x, y = x[:n], y[:n]
+        mx, my = sum(x) / n, sum(y) / n
+        cov = sum((p - mx) * (q - my) for p, q in zip(x, y, strict=True))
+        vx = sum((p - mx) ** 2 for p in x) ** 0.5
+        vy = sum((q - my) ** 2 for q in y) ** 0.5
+        if vx and vy:
+            best = max(best, cov / (vx * vy))
+    return best

@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 from mdt.core.alerts import alerts_for_event
 from mdt.desktop.speech import EspeakEngine, choose_engine, read_aloud_enabled, spoken_text
 from mdt.settings import Settings
-from tests.desktop.conftest import RATE, Audio, Recording, require
+from tests.desktop.conftest import RATE, Audio, Recording, likeness, require
 
 STOLEN_CAR = {"id": "ev-1", "type": "response", "records": [
     {"hit": True, "file": "VEHICLE", "nic": "V123456789", "caution_codes": ["00"],
@@ -42,17 +42,18 @@ def _speech_span(recording: Recording) -> float:
     return bursts[-1][1] - bursts[0][0]
 
 
-def _reference_span(text: str, folder: Path) -> float:
-    """How long espeak-ng takes to say ``text`` at the engine's voice and rate (a WAV file)."""
-    wav = folder / "reference.wav"
-    raw = folder / "reference.raw"
+def _reference(text: str, folder: Path) -> Recording:
+    """``text`` as espeak-ng says it at the engine's voice and rate, to a WAV file (no audio
+    server), at the recording's rate."""
+    wav = folder / f"reference-{abs(hash(text))}.wav"
+    raw = wav.with_suffix(".raw")
     subprocess.run(["espeak-ng", "-v", EspeakEngine.voice, "-s", str(EspeakEngine.rate), "-w",
                     str(wav), "--", text], check=True, timeout=30)
     subprocess.run(["sox", str(wav), "-r", str(RATE), "-c", "1", "-b", "16", "-e", "signed",
                     "-t", "raw", str(raw)], check=True, timeout=30)
     from tests.desktop.conftest import _samples
 
-    return _speech_span(Recording(raw, _samples(raw.read_bytes())))
+    return Recording(raw, _samples(raw.read_bytes()))
 
 
 def test_words_an_officer_understands_and_no_more_than_the_setting_allows() -> None:
@@ -94,8 +95,16 @@ def test_a_critical_hit_is_heard_through_the_audio_server_for_as_long_as_its_wor
     assert stats["Maximum amplitude"] > 0.1, f"silent: {stats}"  # sox: not silent
     assert stats["RMS     amplitude"] > 0.01, stats
     heard = _speech_span(recording)
-    expected = _reference_span(text, tmp_path)
+    reference = _reference(text, tmp_path)
+    expected = _speech_span(reference)
     assert abs(heard - expected) <= 0.2 * expected + 0.3, (heard, expected)
+    # What was heard is these words: its loudness follows espeak-ng's own rendering of them
+    # closely, and not that of other words (the same alert with the person's name in it).
+    same = likeness(recording.envelope(), reference.envelope())
+    other = likeness(recording.envelope(), _reference(
+        "Hit. Stolen vehicle. Plate T R N 4 8 2 7. Armed. Soren Zanmir.", tmp_path).envelope())
+    print(f"likeness: same words {same:.3f}, other words {other:.3f}")
+    assert same > 0.9 and same - other > 0.15, (same, other)
 
     audio.start_recording()  # fewer words, less sound: the length follows the words
     engine.say("Hit.")
