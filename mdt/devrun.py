@@ -51,18 +51,23 @@ def gateway_dir() -> Path:
     return data
 
 
-def saved_port() -> int | None:
+def _saved() -> dict[str, object]:
     try:
-        port = json.loads((gateway_dir() / "gateway.json").read_text(encoding="utf-8"))["port"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+        saved = json.loads((gateway_dir() / "gateway.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return saved if isinstance(saved, dict) else {}
+
+
+def saved_port() -> int | None:
+    port = _saved().get("port")
     return port if isinstance(port, int) and 0 < port < 65536 else None
 
 
-def _save_port(port: int) -> None:
+def _save_port(port: int, pid: int) -> None:
     from mdt.settings import atomic_write_text
 
-    atomic_write_text(gateway_dir() / "gateway.json", json.dumps({"port": port}))
+    atomic_write_text(gateway_dir() / "gateway.json", json.dumps({"port": port, "pid": pid}))
 
 
 def _port_free(port: int) -> bool:
@@ -72,6 +77,18 @@ def _port_free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def _ours_running(port: int) -> bool:
+    """Whether the process holding ``port`` is the gateway this data folder started (its pid
+    saved with the port, serving this folder), not another one on the machine."""
+    pid = _saved().get("pid")
+    if _saved().get("port") != port or not isinstance(pid, int):
+        return False
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if cmdline.exists():
+        return str(gateway_dir()).encode() in cmdline.read_bytes()
+    return sys.platform != "linux"  # no /proc: the saved pid and the health check must do
 
 
 def training_gateway_at(url: str) -> bool:
@@ -92,8 +109,8 @@ def start_training_gateway(port: int | None = None) -> tuple[subprocess.Popen[st
         port = saved_port() or DEFAULT_PORT
     url = f"http://127.0.0.1:{port}"
     if not _port_free(port):
-        if training_gateway_at(url):
-            return None, url
+        if _ours_running(port) and training_gateway_at(url):
+            return None, url  # this folder's gateway, still running: found again
         port = 0  # something else has it: a free port, saved for next time
     log = open(data / "training-gateway.log", "a", encoding="utf-8")  # noqa: SIM115
     process = subprocess.Popen(
@@ -113,7 +130,7 @@ def start_training_gateway(port: int | None = None) -> tuple[subprocess.Popen[st
             copier = threading.Thread(target=_copy, args=(process.stdout, log), daemon=True)
             copier.start()
             _COPIERS[process.pid] = copier
-            _save_port(int(match.group(1).rsplit(":", 1)[1]))
+            _save_port(int(match.group(1).rsplit(":", 1)[1]), process.pid)
             return process, match.group(1)
     process.kill()
     process.wait()

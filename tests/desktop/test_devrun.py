@@ -14,6 +14,7 @@ from keyring.backends import fail
 
 from mdt import devrun
 from mdt.settings import Settings
+from tests.conftest import start_gateway
 from tests.desktop.conftest import SecretService
 
 
@@ -41,6 +42,18 @@ def test_the_gateway_comes_back_on_the_same_port_with_its_data(mdt_home: Path) -
         assert set(state) <= {p.name for p in devrun.gateway_dir().iterdir()}
     finally:
         devrun._stop(second)
+    other = devrun.gateway_dir().parent / "someone-else"  # another gateway on the saved port
+    stranger = start_gateway(other)
+    saved_now = json.loads((devrun.gateway_dir() / "gateway.json").read_text())
+    (devrun.gateway_dir() / "gateway.json").write_text(json.dumps(
+        {**saved_now, "port": int(stranger.url.rsplit(":", 1)[1])}))
+    try:
+        mine, url_mine = devrun.start_training_gateway()
+        assert mine is not None and url_mine != stranger.url  # never another folder's gateway
+        devrun._stop(mine)
+    finally:
+        stranger.stop()
+    (devrun.gateway_dir() / "gateway.json").write_text(json.dumps({"port": port}))
     with socket.socket() as squatter:  # something else took the port: a new one, kept
         squatter.bind(("127.0.0.1", port))
         squatter.listen()
