@@ -72,6 +72,8 @@ def _save_port(port: int, pid: int) -> None:
 
 def _port_free(port: int) -> bool:
     with socket.socket() as probe:
+        if sys.platform != "win32":  # as the gateway binds: a closed socket's TIME_WAIT is free
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
