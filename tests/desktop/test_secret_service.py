@@ -109,3 +109,64 @@ def test_a_locked_collection_is_reported_as_locked_with_what_to_do(
     assert secret_service.is_locked()
     del caught
     gc.collect()
+
+
+SESSION_ONE = """
+printf %s "$KEYRING_PASSWORD" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+python -c 'import keyring; print("backend:", type(keyring.get_keyring()).__module__)'
+python -m mdt login --gateway "$GATEWAY" --user officer1
+python -m mdt send QV LIC=TRN4821 LIS=VA
+for i in $(seq 1 50); do
+  python -m mdt sync --once >/dev/null
+  python -m mdt show --json | grep -q TRN4821 && break
+  sleep 0.2
+done
+python -m mdt show --json > "$OUT/online.json"
+"""
+SESSION_TWO = """
+printf %s "$KEYRING_PASSWORD" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+python -m mdt show --json > "$OUT/offline.json"
+python -m mdt wipe --user officer1 --yes
+python -c 'import keyring; print("after wipe:", keyring.get_password("MDT", "officer1"))'
+"""
+
+
+def test_the_shipped_cli_keeps_its_key_in_the_secret_service_under_dbus_run_session(
+        tmp_path: Path) -> None:
+    """No test keyring at all: two desktop sessions (``dbus-run-session``, gnome-keyring
+    unlocked at login as PAM does), the CLI's own choice of keystore."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.desktop.conftest import require
+
+    require("dbus-daemon", "gnome-keyring-daemon")
+    home, out = tmp_path / "home", tmp_path / "out"
+    (home / ".local" / "share" / "keyrings").mkdir(parents=True)
+    out.mkdir()
+    env = {"PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "HOME": str(home),
+           "XDG_RUNTIME_DIR": str(tmp_path), "MDT_HOME": str(tmp_path / "mdt"),
+           "MDT_PASSWORD": "training", "KEYRING_PASSWORD": "login-keyring-password",
+           "OUT": str(out), "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(
+               Path(__file__).resolve().parents[2])}
+    gateway = start_gateway(tmp_path / "gateway")
+    try:
+        env["GATEWAY"] = gateway.url
+        env["MDT_OTP"] = _otp(gateway.url)
+        one = subprocess.run(["dbus-run-session", "--", "sh", "-ec", SESSION_ONE], env=env,
+                             capture_output=True, text=True, timeout=180)
+    finally:
+        gateway.stop()
+    assert one.returncode == 0, one.stdout + one.stderr
+    assert "backend: keyring.backends.SecretService" in one.stdout
+    assert (home / ".local" / "share" / "keyrings" / "login.keyring").exists()
+    online = json.loads((out / "online.json").read_text())
+    assert any("TRN4821" in json.dumps(r) for r in online)
+    two = subprocess.run(["dbus-run-session", "--", "sh", "-ec", SESSION_TWO], env=env,
+                         capture_output=True, text=True, timeout=180)  # the gateway is down
+    assert two.returncode == 0, two.stdout + two.stderr
+    offline = json.loads((out / "offline.json").read_text())
+    assert [r["id"] for r in offline] == [r["id"] for r in online] and offline
+    assert "after wipe: None" in two.stdout
+    assert not (tmp_path / "mdt" / "data" / "profiles" / "officer1").exists()
