@@ -19,9 +19,9 @@ Dates of birth, addresses, NICs and free text are never said.
   first utterance waits for the daemon to start).
 - Windows: SAPI (``System.Speech``, in every Windows since 7) through one PowerShell process
   started with the first alert and kept, so later alerts do not wait for it to start.
-- Not QtTextToSpeech: it ships only in PySide6-Addons (over 150 MB more, most of it Qt WebEngine,
-  and a second binding wheel to keep in step with the pinned PySide6-Essentials), and on Linux
-  it calls speech-dispatcher anyway.
+- Not QtTextToSpeech: it ships only in PySide6-Addons (175 MB more, and a second binding wheel
+  to keep in step with the pinned PySide6-Essentials), and on Linux it calls speech-dispatcher
+  anyway.
 
 An engine says one thing at a time: a new alert interrupts the one being read, and
 :meth:`Engine.stop` (an acknowledgement) cuts it off.
