@@ -54,7 +54,7 @@ lint: $(STAMP)
 	$(PY) -m ruff check mdt mock_server tests benchmarks
 	$(PY) -m mypy
 
-bench: $(STAMP)
+bench: $(STAMP) desktop-test-services
 	for b in benchmarks/*.py; do QT_QPA_PLATFORM=offscreen $(PY) $$b | tail -n 1; done
 
 # The one-folder desktop build for this OS (packaging/dist/mdt-<version>/), then its self-test.
