@@ -169,3 +169,23 @@ def test_the_settings_dialog_shows_read_aloud_in_force_and_keeps_the_default_uns
     dialog.save()
     assert settings.is_set("read_alerts_aloud") and not settings.get("read_alerts_aloud")
     assert not read_aloud_enabled(settings, "officer", in_vehicle=True)
+
+
+def test_the_windows_engine_keeps_one_sapi_process_and_sends_it_lines(tmp_path: Path) -> None:
+    """SAPI itself is Windows only; here a stand-in for PowerShell records what it is sent."""
+    import os
+
+    from mdt.desktop.speech import SapiEngine
+
+    said = tmp_path / "said.txt"
+    fake = tmp_path / "powershell"
+    fake.write_text(f"#!/bin/sh\ncat >> {said}\n")
+    os.chmod(fake, 0o755)
+    engine = SapiEngine(str(fake))
+    engine.say(SAID, urgent=True)
+    first = engine._process
+    engine.stop()
+    engine.say("Hit.\nDetainer.")
+    assert engine._process is first  # started once, kept: later alerts do not wait for it
+    engine.close()
+    assert said.read_text().splitlines() == [f"SAY {SAID}", "STOP", "SAY Hit. Detainer."]
