@@ -66,8 +66,16 @@ _DECLARED = [
             "High contrast: white on black, yellow controls, thick focus outlines."),
     Setting("font_scale", float, 1.0, "All type larger or smaller (0.8 to 2.0)."),
     Setting("read_alerts_aloud", bool, False,
-            "Read the title of each new critical or high alert aloud (where text-to-speech is "
-            "installed), for an officer who is driving."),
+            "Read each new critical or high alert aloud in short sentences, for an officer who "
+            "is driving. Until it is set, on for the officer role when the agency file says the "
+            "terminal is in a vehicle ([locked] in_vehicle_exempt = true), off otherwise."),
+    Setting("read_aloud_detail", str, "vehicle",
+            "How much read-aloud may say about whom or what an alert is about: 'kind' (the "
+            "kind of alert and record, and cautions), 'vehicle' (also plates, VINs and serials) "
+            "or 'person' (also the person's name). Dates of birth are never read aloud."),
+    Setting("speech_engine", str, "auto",
+            "Text-to-speech: 'auto' (SAPI on Windows; espeak-ng, else speech-dispatcher, on "
+            "Linux), 'espeak-ng', 'speech-dispatcher', 'sapi' or 'none'."),
 ]
 DECLARED: dict[str, Setting] = {s.key: s for s in _DECLARED}
 

@@ -80,7 +80,15 @@ class KeystoreUnavailableError(CacheError):
     default_message = ("No OS keystore is available to hold the cache key (Windows Credential "
                        "Locker, macOS Keychain or Secret Service). MDT will not keep a key in "
                        "a plain file; ask your agency's IT to enable the keystore (or, where the agency "
-                       "allows it, set keystore = \"wrapped-file\").")
+                       "allows it, set keystore = \"wrapped-file\" in settings.json in MDT's "
+                       "configuration folder, or in the agency file's [locked] section).")
+
+
+class KeystoreLockedError(KeystoreUnavailableError):
+    default_message = ("The OS keystore is locked, so the cache key cannot be read or kept. "
+                       "Unlock it and sign in again: on Linux, unlock the \"Login\" keyring in "
+                       "Passwords and Keys (seahorse) or sign out of the desktop and back in; "
+                       "on Windows or macOS, sign in to your account again.")
 
 
 class WrongPassphraseError(CacheError):

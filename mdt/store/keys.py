@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from mdt.store.errors import (
     KeystoreDamagedError,
+    KeystoreLockedError,
     KeystoreUnavailableError,
     NoProfileError,
     ProfileLockedError,
@@ -205,6 +206,8 @@ class KeyVault:
             return self._keystore().get_password(service, profile)
         except KeystoreUnavailableError:
             raise
+        except keyring.errors.KeyringLocked as exc:  # a locked Secret Service collection
+            raise KeystoreLockedError() from exc
         except Exception as exc:  # any backend failure (D-Bus, locked collection ...)
             raise KeystoreUnavailableError() from exc
 
@@ -232,6 +235,8 @@ class KeyVault:
             self._keystore().set_password(self.service, profile, text)
         except KeystoreUnavailableError:
             raise
+        except keyring.errors.KeyringLocked as exc:  # a locked Secret Service collection
+            raise KeystoreLockedError() from exc
         except Exception as exc:
             raise KeystoreUnavailableError() from exc
 
@@ -245,6 +250,8 @@ class KeyVault:
             pass
         except KeystoreUnavailableError:
             raise
+        except keyring.errors.KeyringLocked as exc:  # a locked Secret Service collection
+            raise KeystoreLockedError() from exc
         except Exception as exc:
             raise KeystoreUnavailableError() from exc
 

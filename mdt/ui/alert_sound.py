@@ -7,11 +7,15 @@
 - The player needs no extra Qt module: ``winsound`` on Windows, the desktop's own player on Linux
   (``paplay`` / ``aplay``) and macOS (``afplay``), started detached so the GUI thread never waits,
   and the system beep where there is none of those.
-- A desktop notification (the system tray's message, where there is a tray, and the taskbar's
-  attention flag) says only which kind of alert came, never whom it is about: notification
-  daemons keep their own history, outside the encrypted cache.
-- Read-aloud, for an officer who is driving: QtTextToSpeech where it is installed, silently absent
-  where it is not (it ships with PySide6-Addons, not with PySide6-Essentials).
+- A desktop notification says only which kind of alert came, never whom it is about:
+  notification daemons keep their own history, outside the encrypted cache. On Linux it goes to
+  the freedesktop notification service over D-Bus (:mod:`mdt.desktop.notify`); elsewhere, or
+  without a session bus, to the system tray's message (a toast on Windows); always the taskbar's
+  attention flag.
+- Read-aloud, for an officer who is driving (:mod:`mdt.desktop.speech`): critical and high
+  alerts in short sentences ("Hit. Stolen vehicle. Plate T R N 4 8 2 1. Armed and dangerous."),
+  a person's data only as far as the setting ``read_aloud_detail`` allows, cut off when the
+  alert is acknowledged.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from PySide6.QtCore import QObject, QProcess, QTimer
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
 
 from mdt.core.alerts import KIND_WORDS, AlertKind, AlertSeverity
+from mdt.desktop.notify import FreedesktopNotifier, session_bus_available
+from mdt.desktop.speech import Engine, choose_engine, spoken_text
 from mdt.paths import resources_dir
 
 SEVERITIES = ("critical", "high", "info")
@@ -66,25 +72,33 @@ class SoundPlayer:
 
 
 class Speaker:
-    """Reads an alert's title aloud, when QtTextToSpeech is there and the operator wants it."""
+    """Reads alerts aloud through the engine :func:`mdt.desktop.speech.choose_engine` finds;
+    ``status`` says which one, or why there is none."""
 
-    def __init__(self) -> None:
-        self.engine: Any = None
-        try:
-            from PySide6.QtTextToSpeech import QTextToSpeech
-        except ImportError:
-            return
-        self.engine = QTextToSpeech()
+    def __init__(self, engine: Engine | None = None, preference: str = "auto") -> None:
+        if engine is None:
+            engine, self.status = choose_engine(preference)
+        else:
+            self.status = f"Read-aloud through {engine.name}."
+        self.engine = engine
 
     @property
     def available(self) -> bool:
         return self.engine is not None
 
-    def say(self, text: str) -> bool:
+    def say(self, text: str, *, urgent: bool = False) -> bool:
         if self.engine is None:
             return False
-        self.engine.say(text)
+        try:
+            self.engine.say(text, urgent=urgent)
+        except OSError as exc:
+            self.status = f"Read-aloud failed: {exc}"
+            return False
         return True
+
+    def stop(self) -> None:
+        if self.engine is not None:
+            self.engine.stop()
 
 
 class AlertSounder(QObject):
@@ -93,13 +107,16 @@ class AlertSounder(QObject):
 
     def __init__(self, player: SoundPlayer | None = None, *, repeat_ms: int = 8000,
                  speaker: Speaker | None = None, read_aloud: Callable[[], bool] = lambda: False,
+                 detail: Callable[[], str] = lambda: "vehicle",
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.player = player or SoundPlayer()
         self.speaker = speaker or Speaker()
         self.read_aloud = read_aloud
+        self.detail = detail
         self.played: list[str] = []  # severities, in order: what the operator heard
         self.spoken: list[str] = []
+        self._speaking_id: str | None = None  # the alert being read, cut off when acknowledged
         self._heard: set[str] = set()
         self._repeat = QTimer(self)
         self._repeat.setInterval(repeat_ms)
@@ -121,9 +138,15 @@ class AlertSounder(QObject):
         if new:
             loudest = max(new, key=lambda a: AlertSeverity(a["severity"]).rank)
             self._play(str(loudest["severity"]))
-            if self.read_aloud() and AlertSeverity(loudest["severity"]).rank >= 2 and \
-                    self.speaker.say(str(loudest["title"])):
-                self.spoken.append(str(loudest["title"]))
+            if self.read_aloud() and AlertSeverity(loudest["severity"]).rank >= 2:
+                text = spoken_text(loudest, self.detail())
+                if self.speaker.say(text, urgent=loudest["severity"] == "critical"):
+                    self.spoken.append(text)
+                    self._speaking_id = str(loudest["id"])
+        if self._speaking_id is not None and self._speaking_id not in {
+                str(a["id"]) for a in alerts}:
+            self._speaking_id = None  # acknowledged while it was being read: stop at once
+            self.speaker.stop()
         if any(a["severity"] == "critical" for a in alerts):
             if not self._repeat.isActive():
                 self._repeat.start()
@@ -133,16 +156,26 @@ class AlertSounder(QObject):
 
 
 class DesktopNotifier:
-    """Tells the desktop that an alert came: the taskbar flag and, where there is a tray, a
-    message naming only the kind of alert."""
+    """Tells the desktop that an alert came: the taskbar flag and a notification naming only
+    the kind of alert, through the freedesktop service on Linux (``backend`` "freedesktop") or
+    the system tray's message ("tray"), where there is one."""
 
-    def __init__(self, window: QWidget) -> None:
+    def __init__(self, window: QWidget, *, use_dbus: bool | None = None) -> None:
         self.window = window
         self.sent: list[str] = []
         self.tray: QSystemTrayIcon | None = None
-        if QSystemTrayIcon.isSystemTrayAvailable():
+        self.dbus: FreedesktopNotifier | None = None
+        if use_dbus is None:
+            use_dbus = sys.platform.startswith("linux") and session_bus_available()
+        if use_dbus:
+            self.dbus = FreedesktopNotifier()
+            self.backend = "freedesktop"
+        elif QSystemTrayIcon.isSystemTrayAvailable():
             self.tray = QSystemTrayIcon(window.windowIcon(), window)
             self.tray.show()
+            self.backend = "tray"
+        else:
+            self.backend = "taskbar"
 
     def notify(self, alerts: Iterable[dict[str, Any]]) -> None:
         alerts = list(alerts)
@@ -152,8 +185,14 @@ class DesktopNotifier:
         text = f"{', '.join(kinds)} — open the terminal"
         self.sent.append(text)
         QApplication.alert(self.window, 0)
-        if self.tray is not None:
-            critical = any(a["severity"] == "critical" for a in alerts)
+        critical = any(a["severity"] == "critical" for a in alerts)
+        if self.dbus is not None:
+            self.dbus.notify("MDT alert", text, "critical" if critical else "high")
+        elif self.tray is not None:
             icon = QSystemTrayIcon.MessageIcon.Critical if critical else \
                 QSystemTrayIcon.MessageIcon.Information
             self.tray.showMessage("MDT alert", text, icon, 15000)
+
+    def close(self) -> None:
+        if self.dbus is not None:
+            self.dbus.close()

@@ -36,9 +36,10 @@ from mdt.core.codes import CodeTables
 from mdt.core.command import parse_command
 from mdt.core.confirmation import ConfirmState, deadline_text
 from mdt.core.forms import FormDef
+from mdt.desktop.speech import read_aloud_enabled
 from mdt.terminal import Operator
 from mdt.ui.alert_bar import AlertBar, gateway_now
-from mdt.ui.alert_sound import AlertSounder, DesktopNotifier, SoundPlayer
+from mdt.ui.alert_sound import AlertSounder, DesktopNotifier, SoundPlayer, Speaker
 from mdt.ui.alerts_view import AlertsDialog
 from mdt.ui.command_line import CommandLine
 from mdt.ui.confirmation_view import AgencyQueueView, HitConfirmationPanel
@@ -734,8 +735,15 @@ class MainWindow(QMainWindow):
     def _setup_alerts(self) -> None:
         settings = self.controller.terminal.settings
         agency = self.controller.terminal.agency
+        def read_aloud() -> bool:
+            operator = self.controller.operator
+            return read_aloud_enabled(settings, operator.role if operator else None,
+                                      agency.in_vehicle_exempt)
+
         self.sounder = AlertSounder(SoundPlayer(dict(agency.sounds)),
-                                    read_aloud=lambda: bool(settings.get("read_alerts_aloud")),
+                                    speaker=Speaker(preference=str(settings.get("speech_engine"))),
+                                    read_aloud=read_aloud,
+                                    detail=lambda: str(settings.get("read_aloud_detail")),
                                     parent=self)
         self.alert_bar.policy_prompts = dict(agency.ivf_prompts)
         self.terminal.hit_panel.policy_prompts = dict(agency.ivf_prompts)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mdt.desktop.speech import read_aloud_enabled
 from mdt.settings import DECLARED, SettingsError
 
 if TYPE_CHECKING:
@@ -59,8 +60,13 @@ class SettingsDialog(QDialog):
         self.font_scale.setRange(0.8, 2.0)
         self.font_scale.setSingleStep(0.1)
         self.font_scale.setValue(float(get("font_scale")))
-        self.read_aloud = QCheckBox("Read new alerts aloud (where text-to-speech is installed)")
-        self.read_aloud.setChecked(bool(get("read_alerts_aloud")))
+        self.read_aloud = QCheckBox("Read new critical and high alerts aloud")
+        operator = getattr(controller, "operator", None)
+        # What is in force (on by default for an officer in a vehicle), kept unset until changed
+        self._read_aloud_was = read_aloud_enabled(
+            self.settings, getattr(operator, "role", None),
+            bool(getattr(controller.terminal.agency, "in_vehicle_exempt", False)))
+        self.read_aloud.setChecked(self._read_aloud_was)
         self.retention = QLabel(f"{get('retention_hours'):g} hours")
         form = QFormLayout()
         rows: list[tuple[str, Any, str]] = [
@@ -106,7 +112,8 @@ class SettingsDialog(QDialog):
                 "operator_phone": self.operator_phone.text().strip(),
                 "theme": self.theme.currentText(), "high_contrast": self.high_contrast.isChecked(),
                 "font_scale": round(self.font_scale.value(), 2),
-                "read_alerts_aloud": self.read_aloud.isChecked()}
+                **({"read_alerts_aloud": self.read_aloud.isChecked()}
+                   if self.read_aloud.isChecked() != self._read_aloud_was else {})}
 
     def check(self, values: dict[str, Any]) -> str:
         """The first problem, as a sentence naming the setting, or ''."""
@@ -130,7 +137,9 @@ class SettingsDialog(QDialog):
         old_gateway = (self.settings.get("gateway_url"), self.settings.get("ca_bundle"))
         try:
             for key, value in values.items():
-                if not self.settings.is_locked(key) and self.settings.get(key) != value:
+                # read-aloud is in values only when changed from what is in force
+                if not self.settings.is_locked(key) and (self.settings.get(key) != value
+                                                         or key == "read_alerts_aloud"):
                     self.settings.set(key, value)
         except SettingsError as exc:
             self.error.setText(str(exc))

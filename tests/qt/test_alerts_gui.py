@@ -261,13 +261,20 @@ def test_desktop_notification_names_the_kind_never_the_person(qtbot: QtBot) -> N
     assert "ZANMIR" not in " ".join(notifier.sent)
 
 
-def test_sounds_differ_by_severity_and_read_aloud_is_silently_absent(qtbot: QtBot) -> None:
+def test_sounds_differ_by_severity_and_read_aloud_says_high_ones(qtbot: QtBot) -> None:
+    from mdt.desktop.speech import Engine
     from mdt.ui.alert_sound import AlertSounder, SoundPlayer, Speaker
+
+    class Recording(Engine):
+        name = "recording"
+
+        def _say(self, text: str, urgent: bool) -> None:
+            pass
 
     player = SoundPlayer()
     assert {p.name for p in player.sounds.values()} == {"critical.wav", "high.wav", "info.wav"}
     assert len({p.read_bytes() for p in player.sounds.values()}) == 3  # three distinct sounds
-    speaker = Speaker()
+    speaker = Speaker(Recording())
     sounder = AlertSounder(player, speaker=speaker, read_aloud=lambda: True)
     new = sounder.update([{"id": "1", "kind": "admin", "severity": "info", "title": "Note"}])
     assert [a["id"] for a in new] == ["1"] and sounder.played == ["info"]
@@ -275,7 +282,7 @@ def test_sounds_differ_by_severity_and_read_aloud_is_silently_absent(qtbot: QtBo
     sounder.update([{"id": "1", "kind": "admin", "severity": "info", "title": "Note"},
                     {"id": "2", "kind": "yr", "severity": "high", "title": "YR CONFIRMED"}])
     assert sounder.played == ["info", "high"]  # each alert sounds once
-    assert sounder.spoken == (["YR CONFIRMED"] if speaker.available else [])
+    assert sounder.spoken == ["Hit confirmation response."]  # info alerts are not read
     sounder.update([{"id": "3", "kind": "detainer", "severity": "critical", "title": "D"}])
     assert sounder.played[-1] == "critical" and sounder.repeating
     sounder.update([])  # acknowledged: the repeating stops
