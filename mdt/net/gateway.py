@@ -167,6 +167,22 @@ def _too_big(limit: int) -> GatewayUnreachable:
                               "it was not read.", code="too_big")
 
 
+def _redirect(response: httpx.Response, base_url: str) -> GatewayError:
+    """A 3xx answer. Never followed (the session token and the audit go to the gateway that
+    issued the session only), and said for what it is: a plain http gateway that moved to https
+    gets the hint."""
+    target = response.headers.get("Location", "")
+    where = f" to {target}" if target else ""
+    hint = ""
+    if base_url.startswith("http://") and target.startswith("https://"):
+        hint = (" It looks like the gateway moved to https: set the gateway URL "
+                "(gateway_url) to its https:// address.")
+    return GatewayRefused(
+        f"The gateway at {base_url} answered with a redirect ({response.status_code}){where}. MDT "
+        f"does not follow redirects: nothing was sent there.{hint}", code="redirect",
+        status=response.status_code)
+
+
 def _error_from(response: httpx.Response) -> GatewayError:
     """Turn a non-2xx answer into the right exception, whatever the body holds."""
     status = response.status_code
@@ -215,6 +231,7 @@ class GatewayClient:
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             verify=verify,
+            follow_redirects=False,  # a redirect is reported, never followed (_redirect)
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
             headers={"User-Agent": f"MDT/{__version__}", "Accept-Encoding": "gzip"},
         )
@@ -259,6 +276,8 @@ class GatewayClient:
             raise GatewayUnreachable(
                 f"The gateway at {self.base_url} cannot be reached ({type(exc).__name__}).",
                 code="unreachable") from exc
+        if 300 <= response.status_code < 400:
+            raise _redirect(response, self.base_url)
         if response.status_code >= 400:
             raise _error_from(response)
         return response
@@ -383,6 +402,8 @@ class GatewayClient:
             raise GatewayUnreachable(f"The live inbox stream broke ({type(exc).__name__}).",
                                      code="stream_broken") from exc
         try:
+            if 300 <= response.status_code < 400:
+                raise _redirect(response, self.base_url)
             if response.status_code >= 400:
                 body = bytearray()
                 async for chunk in response.aiter_bytes():

@@ -122,3 +122,50 @@ def test_plain_http_is_for_this_machine_or_a_training_class() -> None:
     assert origin("https://Switch.Example/") == "https://switch.example:443"
     assert origin("http://127.0.0.1:8765/v1") == "http://127.0.0.1:8765"
 
+
+
+class _Redirector(BaseHTTPRequestHandler):
+    """A gateway that redirects: 301 to https for the health check, a 302 with a JSON body
+    that looks like a session for the login."""
+
+    def do_GET(self) -> None:  # http.server calls it by this name
+        self.send_response(301)
+        self.send_header("Location", "https://127.0.0.1:1/v1/health")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_POST(self) -> None:  # http.server calls it by this name
+        body = json.dumps({"token": "stolen", "expires_at": "2030-01-01T00:00:00Z",
+                           "user": {"id": "officer1", "name": "X", "role": "officer",
+                                    "ori": "MD1012600"}}).encode()
+        self.send_response(302)
+        self.send_header("Location", "http://127.0.0.3:9/v1/sessions")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+def test_redirects_are_reported_never_followed() -> None:
+    from mdt.net.gateway import GatewayRefused
+    from mdt.terminal import Terminal
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Redirector)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    config = Settings()
+    config.set("gateway_url", f"http://127.0.0.1:{server.server_address[1]}")
+    terminal = Terminal(config)
+    try:
+        with pytest.raises(GatewayRefused, match=r"redirect \(302\).*does not follow") as login:
+            terminal.login("officer1", "training", "123456")  # the JSON body is not taken
+        assert login.value.code == "redirect"
+        with pytest.raises(GatewayRefused, match=r"redirect \(301\).*moved to https"):
+            terminal.health()
+    finally:
+        terminal.close()
+        server.shutdown()
+        server.server_close()
