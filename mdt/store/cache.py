@@ -402,6 +402,10 @@ def _probe_key(path: Path, key: bytes) -> None:
                 conn.execute("PRAGMA user_version").fetchone()  # decrypts and checks page 1
                 return
             except sqlcipher3.DatabaseError as exc:
+                if "malformed" in str(exc).lower():
+                    # Page 1 decrypted (a wrong key fails its HMAC: "not a database"); the
+                    # schema only goes on past the one page copied.
+                    return
                 failure = _classify(exc, path)
                 failure.__cause__ = exc
             finally:
