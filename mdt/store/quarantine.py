@@ -104,7 +104,9 @@ def keep(cache: Cache, raw: str, reason: str, *, kind: str = "unreadable",
          advance_to: int | None = None, who: str = "sync", device: str = "") -> bool:
     """Keep one event the client did not apply; move the cursor to ``advance_to`` (if given) and
     audit it, all in one transaction. The same raw body twice is kept once (returns False)."""
-    from mdt.store.cache import utc_now
+    from datetime import UTC, datetime
+
+    from mdt.store.cache import _iso_us
 
     if kind not in KINDS:
         raise ValueError(f"quarantine kind {kind!r}")
@@ -121,7 +123,7 @@ def keep(cache: Cache, raw: str, reason: str, *, kind: str = "unreadable",
         conn.execute(
             "INSERT INTO quarantine(id, received_at, kind, reason, raw, digest, seq, event_id, "
             "event_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (str(uuid.uuid4()), utc_now(), kind, reason, stored_raw, digest, seq,
+            (str(uuid.uuid4()), _iso_us(datetime.now(UTC)), kind, reason, stored_raw, digest, seq,
              event_id, event_type))
         # The audit names the event, never its contents.
         cache._append_audit(

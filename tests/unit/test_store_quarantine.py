@@ -58,3 +58,18 @@ def test_retention_erases_what_was_kept_aside(tmp_path: Path) -> None:
         assert quarantine.list_quarantined(cache, open_only=False) == []
         assert quarantine.keep(cache, '{"seq": 2, "text": 5}', "text: invalid", seq=2)
         assert quarantine.erase(cache) == 1  # erase on logout: all of them
+
+
+def test_the_key_probe_still_tells_right_from_wrong_past_page_1(tmp_path: Path) -> None:
+    """Version 4's schema no longer fits on page 1; the key probe (a copy of page 1, used when a
+    -wal file is there) must still take the right key and refuse a wrong one."""
+    import pytest
+
+    from mdt.store.cache import _probe_key
+    from mdt.store.errors import WrongKeyError
+
+    path = tmp_path / "c.db"
+    Cache.open(path, KEY, create=True).close()
+    _probe_key(path, KEY)
+    with pytest.raises(WrongKeyError):
+        _probe_key(path, b"\x01" * 32)
