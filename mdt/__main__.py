@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    os.umask(0o077)  # every file MDT writes (cache, logs, exports, settings) is owner-only
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["--self-test"]:
         from mdt.selftest import run_self_test

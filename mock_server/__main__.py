@@ -304,6 +304,7 @@ def _serve_options(p: argparse.ArgumentParser, top: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    os.umask(0o077)  # the gateway's state, TLS files and exports: owner-only
     parser = argparse.ArgumentParser(prog="mdt-gateway",
                                      description="MDT's bundled training gateway.")
     sub = parser.add_subparsers(dest="command")

@@ -86,9 +86,9 @@ def test_a_look_up_creates_no_folder(mdt_home: Path) -> None:
     assert paths.profile_dir("officer1", create=True).is_dir()
 
 
-@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("version", [1, 2, 3])
 def test_a_kept_old_cache_upgrades_and_opens_in_one_start(version: int, tmp_path: Path) -> None:
-    """The profile's cache is a kept schema-v1/v2 file. The first start upgrades it and is
+    """The profile's cache is a kept schema-v1/v2/v3 file. The first start upgrades it and is
     killed right after its first commit (the upgrade and that commit still in the WAL); the next
     start opens it as it is and finds it whole, and so does the one after (its returns are
     years old: retention erases them on the way)."""
