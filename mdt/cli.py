@@ -115,8 +115,7 @@ def cmd_login(args: argparse.Namespace, terminal: Terminal) -> int:
         previous = getpass.getpass("Previous password (empty: cancel): ")
         if not previous:
             raise CliError("Cancelled: nothing changed on this terminal.", EXIT_USAGE) from exc
-        # A one-time code is accepted once: the gateway needs a fresh one for the second try.
-        otp = _secret("MDT_OTP_2", "Next one-time code")
+        # The gateway's session from a moment ago goes on (its one-time code works once).
         operator = terminal.login(user, password, otp, previous_password=previous)
     _tell_notices(terminal)
     mode = "TRAINING gateway" if operator.training else "gateway"

@@ -30,7 +30,7 @@ from mdt import paths
 from mdt.agency_config import AgencyConfig, check_training_allowed
 from mdt.core.message import OperatorProfile
 from mdt.settings import Settings, atomic_write_text
-from mdt.store.errors import NoProfileError, ProfileWipedError
+from mdt.store.errors import NoProfileError, PasswordChangedError, ProfileWipedError
 
 # The network, crypto and SQLCipher stacks load on first use, on a worker thread, so the GUI's
 # first window does not wait for them.
@@ -123,6 +123,9 @@ class Terminal:
         self.notices: list[str] = []  # what the last sign-in must tell the person (a recovery)
         self._pending_audit: list[tuple[str, str, str]] = []
         self._unwritten_audit: list[tuple[str, str, str, str]] = []  # while writing cannot work
+        # A gateway session whose password no longer unwraps the cache key, kept while the
+        # person is asked for the previous one (a one-time code cannot be used twice).
+        self._password_changed_session: tuple[tuple[str, str], GatewaySession] | None = None
         self.sync_options: dict[str, Any] = {}  # SyncEngine keywords (backoff, idle timeout)
         self._client_lock = threading.Lock()
 
@@ -310,16 +313,28 @@ class Terminal:
         ``previous_password`` once (the cache is kept, re-wrapped under the new password) or
         ``start_fresh`` (the old profile is wiped and a new one made)."""
         paths.check_user_id(user_id)
-        session: GatewaySession = self._run(self.client.login(
-            user_id, password, otp, str(self.settings.get("device_id"))))
+        pending = self._password_changed_session
+        self._password_changed_session = None
+        if pending is not None and pending[0] == (user_id, password) and \
+                (previous_password or start_fresh):
+            # The answer to "your password was changed": the gateway already signed this
+            # person in a moment ago (and its one-time code works once): that session goes on.
+            session: GatewaySession = pending[1]
+        else:
+            session = self._run(self.client.login(
+                user_id, password, otp, str(self.settings.get("device_id"))))
         check_training_allowed(self.agency, session.training)  # a live build stays live
         operator = Operator(user_id=paths.check_user_id(session.user.id), name=session.user.name,
                             role=session.user.role, ori=session.user.ori, unit=session.user.unit,
                             training=session.training, gateway_url=self.client.base_url,
                             token_expires_at=session.expires_at)
         self.notices = []
-        key, create = self._key_for_login(operator.user_id, password, previous_password,
-                                          start_fresh)
+        try:
+            key, create = self._key_for_login(operator.user_id, password, previous_password,
+                                              start_fresh)
+        except PasswordChangedError:
+            self._password_changed_session = ((user_id, password), session)
+            raise
         self._open_cache(operator, key, create=create)
         self.online_session = True
         self._save_token(session.token)
@@ -346,8 +361,6 @@ class Terminal:
                        start_fresh: bool) -> tuple[bytes, bool]:
         """The cache key for a password the gateway has just accepted, and whether the cache is
         new. Nothing here counts toward the lockout or the wipe."""
-        from mdt.store.errors import PasswordChangedError
-
         vault = self.vault
         if not vault.has_profile(user_id):
             paths.profile_dir(user_id, create=True)

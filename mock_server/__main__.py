@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import platformdirs
-import pyotp
 
 from mock_server.state import DEMO_ACCOUNTS, DEMO_PASSWORD, ROLES, otp_secret_for
 
@@ -55,6 +54,7 @@ def _serve(args: argparse.Namespace) -> int:
                            text_only=args.text_only, wrap_width=args.wrap,
                            training=args.training,
                            publish_accounts=_publish(args),
+                           otp_future_steps=args.otp_future_steps,
                            forms_dir=Path(args.forms_dir) if args.forms_dir else None,
                            scenarios_dir=Path(args.scenarios_dir) if args.scenarios_dir else None,
                            faults=Faults(error_rate=args.error_rate, drop_rate=args.drop_rate,
@@ -138,10 +138,10 @@ def _tell_trainer(data_dir: Path, published: bool) -> None:
     finally:
         state.close()
     for account in trainers:
-        print(f"mdt-gateway: trainer {account.user_id}: password {DEMO_PASSWORD}, one-time code "
-              f"now {pyotp.TOTP(account.otp_secret).now()} (later: mdt-gateway otp "
-              f"{account.user_id} --data-dir {data_dir}; TOTP secret {account.otp_secret})",
-              file=sys.stderr, flush=True)
+        print(f"mdt-gateway: trainer {account.user_id}: password {DEMO_PASSWORD}; a one-time "
+              f"code: mdt-gateway otp {account.user_id} --data-dir {data_dir} (or add the TOTP "
+              f"secret {account.otp_secret} to an authenticator app)", file=sys.stderr,
+              flush=True)
     if not published:
         print("mdt-gateway: the trainee accounts are not listed to the network (add "
               "--publish-accounts to list them on the sign-in page)", file=sys.stderr, flush=True)
@@ -160,20 +160,28 @@ def _accounts(_args: argparse.Namespace) -> int:
 
 
 def _otp(args: argparse.Namespace) -> int:
-    trainees = {a[0] for a in DEMO_ACCOUNTS if a[2] != "trainer"}
-    secret = otp_secret_for(args.user) if args.user in trainees else None
-    if secret is None:  # a trainer's or an added account's: this gateway's own secret
-        from mock_server.state import State
+    from mock_server import otp
+    from mock_server.state import State
 
-        folder = Path(args.data_dir) if args.data_dir else default_data_dir()
-        state = State(folder / "gateway.sqlite")
+    folder = Path(args.data_dir) if args.data_dir else default_data_dir()
+    state = State(folder / "gateway.sqlite")
+    try:
         account = state.account(args.user)
+        if account is None:
+            print(f"mdt-gateway: no account {args.user!r}", file=sys.stderr)
+            return 2
+        # The next code not yet used nor handed out: a code signs in once.
+        last_used, handed = state.otp_steps(account.user_id)
+        code, step, wait = otp.next_code(account.otp_secret, last_used=last_used, handed=handed,
+                                         future_steps=args.future_steps)
+        if code is None:
+            print(f"mdt-gateway: every code of {args.user} for now is out; the next one in "
+                  f"{wait:.0f} s", file=sys.stderr)
+            return 3
+        state.hand_otp_step(account.user_id, step)
+    finally:
         state.close()
-        secret = account.otp_secret if account else None
-    if secret is None:
-        print(f"mdt-gateway: no account {args.user!r}", file=sys.stderr)
-        return 2
-    print(pyotp.TOTP(secret).now())
+    print(code)
     return 0
 
 
@@ -254,6 +262,10 @@ def _serve_options(p: argparse.ArgumentParser, top: bool) -> None:
         return value if top else argparse.SUPPRESS
 
     p.add_argument("--host", default=d("127.0.0.1"))
+    p.add_argument("--otp-future-steps", type=int, default=d(1),
+                   help="how many 30 s steps ahead the sign-in page may hand out fresh one-time "
+                        "codes (each code signs in once; a test suite signing in many times a "
+                        "minute raises it)")
     publish = p.add_mutually_exclusive_group()
     publish.add_argument("--publish-accounts", dest="publish_accounts", action="store_true",
                          default=d(None), help="list the trainee demo accounts on the sign-in "
@@ -314,7 +326,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("accounts", help="print the demo accounts and their TOTP secrets")
     otp = sub.add_parser("otp", help="print an account's current one-time code")
     otp.add_argument("user")
-    otp.add_argument("--data-dir", help="for an account added with add-account")
+    otp.add_argument("--data-dir", help="the gateway's data folder (default: the usual one)")
+    otp.add_argument("--future-steps", type=int, default=1, help=argparse.SUPPRESS)
     add = sub.add_parser("add-account", help="add a (non-demo) account, e.g. for --live")
     add.add_argument("user")
     add.add_argument("--name", required=True)

@@ -25,7 +25,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-import pyotp
 from fastapi import FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -35,7 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
 from mdt.net.events import EventInvalid, InboxPage, depth_of, validate_event
-from mock_server import __version__
+from mock_server import __version__, otp
 from mock_server.debrief import register_routes as register_debrief_routes
 from mock_server.faults import FaultBook, FaultMiddleware, Faults
 from mock_server.scenarios import INJECTABLE, ScenarioError, load_scenarios, validate_scenario
@@ -74,6 +73,7 @@ class GatewayConfig:
     max_source_failures: int = 20  # per source address, across accounts
     failure_window: float = 900.0
     publish_accounts: bool = True  # the demo accounts listed (off by default beyond loopback)
+    otp_future_steps: int = 1  # how far ahead fresh codes may be handed out (test suites: more)
     forms_dir: Path | None = None  # form definitions to serve; default: the project's resources
     scenarios_dir: Path | None = None  # bundled scenarios; default: the project's resources
     faults: Faults = field(default_factory=Faults)
@@ -133,7 +133,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (403, "Not allowed for this role"), (404, "Not found (or not a training gateway)"),
         (405, "Method not allowed"), (409, "Conflicts with what the gateway holds"),
         (413, "Too large"), (422, "A field is refused; ``field`` names it"),
-        (423, "Account locked"), (500, "The gateway failed"),
+        (423, "Account locked (for this source address)"),
+        (429, "Too many failed sign-ins from this address"), (500, "The gateway failed"),
         (503, "The gateway is unavailable (a trainer's fault, or overloaded)"))}
 
 
@@ -345,6 +346,17 @@ class Gateway:
         self._wake_scheduler()
 
     # -- auth ------------------------------------------------------------------------------------
+    def hand_out_code(self, account: Account) -> dict[str, Any]:
+        """The next unused one-time code of a demo account (the sign-in page's "fresh code"):
+        ``otp_now``, or ``otp_fresh_in_s`` when the window has none left to give yet."""
+        last_used, handed = self.state.otp_steps(account.user_id)
+        code, step, wait = otp.next_code(account.otp_secret, last_used=last_used, handed=handed,
+                                         future_steps=self.config.otp_future_steps)
+        if code is None:
+            return {"otp_now": None, "otp_fresh_in_s": round(wait, 1)}
+        self.state.hand_otp_step(account.user_id, step)
+        return {"otp_now": code}
+
     def user_for(self, authorization: str | None) -> Account:
         if not authorization or not authorization.startswith("Bearer "):
             raise ApiError(401, "unauthorized", "Log in first (no session token).")
@@ -387,10 +399,20 @@ class Gateway:
         if account is not None and account.demo and not self.config.training:
             raise ApiError(403, "forbidden",
                            "Demo accounts work on a training gateway only, not on a live one.")
-        good = account is not None and self.state.check_password(body.user_id, body.password) \
-            and pyotp.TOTP(account.otp_secret).verify(body.otp.strip(), valid_window=1)
-        if not good or account is None:
+        verdict = otp.Verdict(None)
+        if account is not None and self.state.check_password(body.user_id, body.password):
+            last_used, handed = self.state.otp_steps(account.user_id)
+            verdict = otp.verify(account.otp_secret, body.otp, last_used=last_used,
+                                 handed=handed, now=now)
+            if verdict.step is not None and not self.state.use_otp_step(account.user_id,
+                                                                        verdict.step):
+                verdict = otp.Verdict(None, reused=True)  # the same code, twice at once
+        if verdict.step is None or account is None:
             self.state.add_failure(body.user_id, now, source)
+            if verdict.reused:
+                raise ApiError(401, "otp_reused",
+                               "This one-time code was already used: a code signs in once. "
+                               "Wait for the next one.")
             raise ApiError(401, "bad_credentials",
                            "The user id, password or one-time code is wrong.")
         self.state.clear_failures(body.user_id, source)
@@ -917,7 +939,7 @@ def add_training_routes(app: FastAPI, gateway: Gateway) -> None:
                                      "ori": a.ori, "unit": a.unit}
             if a.role != "trainer":
                 entry |= {"password": DEMO_PASSWORD, "otp_secret": a.otp_secret,
-                          "otp_now": pyotp.TOTP(a.otp_secret).now()}
+                          **gateway.hand_out_code(a)}
             listed.append(entry)
         return {"accounts": listed}
 

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import httpx
 import keyring
-import pyotp
 import pytest
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
@@ -87,15 +86,38 @@ class Gateway:
     demo_account_password = "training"
 
     def demo_account(self, user_id: str) -> dict[str, str]:
-        """A demo account as the sign-in page lists it; a trainer's secrets are never listed,
-        so the test (the trainer, at the gateway's machine) reads them from its data folder."""
-        accounts = httpx.get(f"{self.url}/v1/training/demo-accounts", timeout=5).json()["accounts"]
-        account = dict(next(a for a in accounts if a["user_id"] == user_id))
-        if "otp_secret" not in account:
-            secret = self.otp_secret(user_id)
-            account |= {"password": self.demo_account_password, "otp_secret": secret,
-                        "otp_now": pyotp.TOTP(secret).now()}
-        return account
+        """A demo account as the sign-in page lists it, with a fresh one-time code (each code
+        signs in once). A trainer's secrets are never listed, so the test (the trainer, at the
+        gateway's machine) takes its code as ``mdt-gateway otp`` does."""
+        for _ in range(100):
+            accounts = httpx.get(f"{self.url}/v1/training/demo-accounts",
+                                 timeout=5).json()["accounts"]
+            account = dict(next(a for a in accounts if a["user_id"] == user_id))
+            if "otp_secret" not in account:
+                return account | {"password": self.demo_account_password,
+                                  "otp_secret": self.otp_secret(user_id),
+                                  "otp_now": self.trainer_code(user_id)}
+            if account.get("otp_now"):
+                return account
+            time.sleep(min(30.0, float(account.get("otp_fresh_in_s") or 1.0)))
+        raise AssertionError(f"no fresh one-time code for {user_id}")
+
+    def trainer_code(self, user_id: str) -> str:
+        from mock_server import otp
+        from mock_server.state import State
+
+        state = State(self.data_dir / "gateway.sqlite")
+        try:
+            account = state.account(user_id)
+            assert account is not None
+            last_used, handed = state.otp_steps(user_id)
+            code, step, _wait = otp.next_code(account.otp_secret, last_used=last_used,
+                                              handed=handed, future_steps=OTP_FUTURE_STEPS)
+            assert code is not None
+            state.hand_otp_step(user_id, step)
+            return code
+        finally:
+            state.close()
 
     def otp_secret(self, user_id: str) -> str:
         import sqlite3
@@ -108,14 +130,18 @@ class Gateway:
             conn.close()
 
 
+OTP_FUTURE_STEPS = 100_000
 LISTENING = re.compile(r"listening on (https?://127\.0\.0\.1:\d+)")
 
 
 def start_gateway(data_dir: Path, *extra: str) -> Gateway:
     """Start ``mdt-gateway serve`` on a free port and wait until it answers."""
     data_dir.mkdir(parents=True, exist_ok=True)
+    # Each one-time code signs in once; a suite signs in many times a minute, so the gateway may
+    # hand out fresh codes ahead of the clock (demo_account below takes them).
     cmd = [sys.executable, "-m", "mock_server", "serve", "--host", "127.0.0.1", "--port", "0",
-           "--data-dir", str(data_dir), "--latency", "0", "--exit-with-parent", *extra]
+           "--data-dir", str(data_dir), "--latency", "0", "--exit-with-parent",
+           "--otp-future-steps", str(OTP_FUTURE_STEPS), *extra]
     process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert process.stdout is not None
     deadline = time.monotonic() + 30

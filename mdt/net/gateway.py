@@ -167,6 +167,9 @@ def _too_big(limit: int) -> GatewayUnreachable:
                               "it was not read.", code="too_big")
 
 
+REDIRECTS = frozenset({301, 302, 303, 307, 308})  # (304 Not Modified is an answer: the ETag)
+
+
 def _redirect(response: httpx.Response, base_url: str) -> GatewayError:
     """A 3xx answer. Never followed (the session token and the audit go to the gateway that
     issued the session only), and said for what it is: a plain http gateway that moved to https
@@ -276,7 +279,7 @@ class GatewayClient:
             raise GatewayUnreachable(
                 f"The gateway at {self.base_url} cannot be reached ({type(exc).__name__}).",
                 code="unreachable") from exc
-        if 300 <= response.status_code < 400:
+        if response.status_code in REDIRECTS:
             raise _redirect(response, self.base_url)
         if response.status_code >= 400:
             raise _error_from(response)
@@ -402,7 +405,7 @@ class GatewayClient:
             raise GatewayUnreachable(f"The live inbox stream broke ({type(exc).__name__}).",
                                      code="stream_broken") from exc
         try:
-            if 300 <= response.status_code < 400:
+            if response.status_code in REDIRECTS:
                 raise _redirect(response, self.base_url)
             if response.status_code >= 400:
                 body = bytearray()

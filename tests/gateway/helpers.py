@@ -8,7 +8,6 @@ import uuid
 from typing import Any
 
 import httpx
-import pyotp
 
 from tests.conftest import Gateway
 
@@ -16,7 +15,7 @@ from tests.conftest import Gateway
 def login(gw: Gateway, user: str = "officer1", **overrides: str) -> httpx.Response:
     account = gw.demo_account(user)
     body = {"user_id": user, "password": account["password"],
-            "otp": pyotp.TOTP(account["otp_secret"]).now(), "device_id": "test"} | overrides
+            "otp": account["otp_now"], "device_id": "test"} | overrides
     return httpx.post(f"{gw.url}/v1/sessions", json=body, timeout=10)
 
 

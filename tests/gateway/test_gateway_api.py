@@ -84,7 +84,8 @@ def test_demo_accounts_cover_three_agencies_and_every_role(gw: Gateway) -> None:
     assert by_id["officer2"]["unit"] == "Car 14" and by_id["dispatch2"]["role"] == "dispatcher"
     officer = by_id["officer1"]
     assert officer["password"] == "training"
-    assert officer["otp_now"] == pyotp.TOTP(officer["otp_secret"]).now()
+    assert re.fullmatch(r"\d{6}", officer["otp_now"])  # a fresh, unused code: it signs in
+    assert login(gw, "officer1", otp=officer["otp_now"]).status_code == 201
 
 
 @pytest.mark.parametrize("bad", [{"password": "nope"}, {"otp": "000000"}, {"user_id": "ghost"}])
@@ -95,13 +96,15 @@ def test_bad_credentials_are_401_with_json(gw: Gateway, bad: dict[str, str]) -> 
     assert login(gw, "officer2").status_code == 201  # and a good login clears the count
 
 
-def test_one_time_codes_of_the_next_and_last_window_are_accepted(gw: Gateway) -> None:
-    totp = pyotp.TOTP(gw.demo_account("officer2")["otp_secret"])
+def test_one_time_codes_of_the_next_and_last_window_are_accepted_once(gateway: Gateway) -> None:
+    totp = pyotp.TOTP(gateway.demo_account("officer2")["otp_secret"])
     now = time.time()
-    assert login(gw, "officer2", otp=totp.at(now - 30)).status_code == 201
-    assert login(gw, "officer2", otp=totp.at(now + 30)).status_code == 201
-    assert login(gw, "officer2", otp=totp.at(now - 120)).status_code == 401
-    assert login(gw, "officer2").status_code == 201
+    assert login(gateway, "officer2", otp=totp.at(now - 30)).status_code == 201
+    assert login(gateway, "officer2", otp=totp.at(now + 30)).status_code == 201
+    assert login(gateway, "officer2", otp=totp.at(now - 120)).status_code == 401
+    again = login(gateway, "officer2", otp=totp.at(now + 30))  # RFC 6238 §5.2: once
+    assert again.status_code == 401 and again.json()["error"]["code"] == "otp_reused"
+    assert login(gateway, "officer2").status_code == 201  # the sign-in page's next code
 
 
 def test_logout_ends_the_token(gw: Gateway) -> None:

@@ -126,10 +126,12 @@ def test_the_command_line_asks_for_the_previous_password(
     assert run(["login", "--gateway", gateway.url, "--user", "officer1"]) == EXIT_OK
     _passwd(gateway, "changed-password-4")
     monkeypatch.setenv("MDT_PASSWORD", "changed-password-4")
+    monkeypatch.setenv("MDT_OTP", _otp(gateway))  # each one-time code signs in once
     capsys.readouterr()
     assert run(["login", "--user", "officer1"]) == EXIT_CACHE
     err = capsys.readouterr().err
     assert "MDT_PREVIOUS_PASSWORD" in err and "--start-fresh" in err
     monkeypatch.setenv("MDT_PREVIOUS_PASSWORD", "training")
+    monkeypatch.setenv("MDT_OTP", _otp(gateway))
     assert run(["login", "--user", "officer1"]) == EXIT_OK
     assert "password was changed" in capsys.readouterr().err

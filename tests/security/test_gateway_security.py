@@ -25,7 +25,7 @@ def _login(gw: Gateway, user: str, *, password: str | None = None, source: str =
            otp: str | None = None) -> httpx.Response:
     account = gw.demo_account(user)
     body = {"user_id": user, "password": password or account["password"],
-            "otp": otp or pyotp.TOTP(account["otp_secret"]).now(), "device_id": "sec"}
+            "otp": otp or account["otp_now"], "device_id": "sec"}
     transport = httpx.HTTPTransport(local_address=source)
     with httpx.Client(transport=transport, timeout=10) as client:
         return client.post(f"{gw.url}/v1/sessions", json=body)
@@ -41,6 +41,16 @@ def test_the_listing_never_gives_away_the_trainer_s_secrets(gateway: Gateway) ->
     guessed = pyotp.TOTP(otp_secret_for("trainer1")).now()
     if guessed != pyotp.TOTP(secret).now():  # (one chance in a million to coincide)
         assert _login(gateway, "trainer1", otp=guessed).status_code == 401
+
+
+def test_a_one_time_code_signs_in_once(gateway: Gateway) -> None:
+    code = gateway.demo_account("officer4")["otp_now"]
+    assert _login(gateway, "officer4", otp=code).status_code == 201
+    replay = _login(gateway, "officer4", otp=code)
+    assert replay.status_code == 401 and replay.json()["error"]["code"] == "otp_reused"
+    assert "signs in once" in replay.json()["error"]["message"]
+    # The sign-in page hands out the next unused code, which works.
+    assert _login(gateway, "officer4").status_code == 201
 
 
 def test_trainer_endpoints_refuse_a_trainee(gateway: Gateway) -> None:
