@@ -28,7 +28,7 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StringConstraints
 from sse_starlette.sse import EventSourceResponse, ServerSentEvent
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
@@ -66,7 +66,7 @@ class GatewayConfig:
     seed: int = 1
     heartbeat: float = 15.0
     token_ttl: float = 12 * 3600.0
-    text_only: bool = False
+    text_only: StrictBool = False
     wrap_width: int = 0  # return text cut at this many columns, as a legacy switch's (0: not)
     training: bool = True
     max_failures: int = 5  # per account and source address
@@ -169,10 +169,10 @@ class FaultsBody(BaseModel):
     drop_rate: float = Field(default=0.0, ge=0, le=1)
     duplicate_rate: float = Field(default=0.0, ge=0, le=1)
     latency: float = Field(default=0.0, ge=0, le=600)
-    offline: bool = False
-    text_only: bool = False
+    offline: StrictBool = False
+    text_only: StrictBool = False
     destinations_down: list[Dest] = Field(default_factory=list, max_length=20)
-    parts_out_of_order: bool = False
+    parts_out_of_order: StrictBool = False
 
 
 class InjectBody(BaseModel):
@@ -183,7 +183,7 @@ class InjectBody(BaseModel):
     # A poison drill: events that break the event contract on purpose reach the trainee's
     # client as they are (it must quarantine them). Text that cannot be stored or served
     # (a lone surrogate, nesting deeper than 32) is refused even then.
-    unchecked: bool = False
+    unchecked: StrictBool = False
 
 
 class EntryBody(BaseModel):
@@ -198,11 +198,20 @@ class StartBody(BaseModel):
 
 class ResetBody(BaseModel):
     scenario: str | None = Field(default=None, max_length=64)
-    restart: bool = True
+    restart: StrictBool = True
+
+
+def _not_a_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true or false")
+    return value
+
+
+Seq = Annotated[int, BeforeValidator(_not_a_bool)]  # 7 and 7.0 are numbers; false is not 0
 
 
 class AckBody(BaseModel):
-    upto: int = Field(ge=0, le=MAX_SEQ)
+    upto: Seq = Field(ge=0, le=MAX_SEQ)
 
 
 class AckAnswer(BaseModel):
