@@ -130,18 +130,23 @@ def _publish(args: argparse.Namespace) -> bool:
 
 def _tell_trainer(data_dir: Path, published: bool) -> None:
     """On the trainer's console only: the trainer's own sign-in (never listed to trainees)."""
+    from mock_server import otp
     from mock_server.state import State
 
     state = State(data_dir / "gateway.sqlite")
     try:
-        trainers = [a for a in state.accounts() if a.demo and a.role == "trainer"]
+        for account in [a for a in state.accounts() if a.demo and a.role == "trainer"]:
+            last_used, handed = state.otp_steps(account.user_id)
+            code, step, _wait = otp.next_code(account.otp_secret, last_used=last_used,
+                                              handed=handed, future_steps=1)
+            if code is not None:
+                state.hand_otp_step(account.user_id, step)
+            print(f"mdt-gateway: trainer {account.user_id}: password {DEMO_PASSWORD}, one-time "
+                  f"code now {code or '(wait a moment)'}; later ones: mdt-gateway otp "
+                  f"{account.user_id} --data-dir {data_dir} (or add the TOTP secret "
+                  f"{account.otp_secret} to an authenticator app)", file=sys.stderr, flush=True)
     finally:
         state.close()
-    for account in trainers:
-        print(f"mdt-gateway: trainer {account.user_id}: password {DEMO_PASSWORD}; a one-time "
-              f"code: mdt-gateway otp {account.user_id} --data-dir {data_dir} (or add the TOTP "
-              f"secret {account.otp_secret} to an authenticator app)", file=sys.stderr,
-              flush=True)
     if not published:
         print("mdt-gateway: the trainee accounts are not listed to the network (add "
               "--publish-accounts to list them on the sign-in page)", file=sys.stderr, flush=True)
