@@ -136,11 +136,8 @@ def _tell_trainer(data_dir: Path, published: bool) -> None:
     state = State(data_dir / "gateway.sqlite")
     try:
         for account in [a for a in state.accounts() if a.demo and a.role == "trainer"]:
-            last_used, handed = state.otp_steps(account.user_id)
-            code, step, _wait = otp.next_code(account.otp_secret, last_used=last_used,
-                                              handed=handed, future_steps=1)
-            if code is not None:
-                state.hand_otp_step(account.user_id, step)
+            code, _wait = otp.next_code(account.otp_secret,
+                                        last_used=state.otp_last_step(account.user_id))
             print(f"mdt-gateway: trainer {account.user_id}: password {DEMO_PASSWORD}, one-time "
                   f"code now {code or '(wait a moment)'}; later ones: mdt-gateway otp "
                   f"{account.user_id} --data-dir {data_dir} (or add the TOTP secret "
@@ -175,15 +172,14 @@ def _otp(args: argparse.Namespace) -> int:
         if account is None:
             print(f"mdt-gateway: no account {args.user!r}", file=sys.stderr)
             return 2
-        # The next code not yet used nor handed out: a code signs in once.
-        last_used, handed = state.otp_steps(account.user_id)
-        code, step, wait = otp.next_code(account.otp_secret, last_used=last_used, handed=handed,
-                                         future_steps=args.future_steps)
+        # The next code not yet used: a code signs in once.
+        code, wait = otp.next_code(account.otp_secret,
+                                   last_used=state.otp_last_step(account.user_id),
+                                   future_steps=args.future_steps)
         if code is None:
-            print(f"mdt-gateway: every code of {args.user} for now is out; the next one in "
-                  f"{wait:.0f} s", file=sys.stderr)
+            print(f"mdt-gateway: the codes of {args.user} for now have all signed in; the next "
+                  f"one in {wait:.0f} s", file=sys.stderr)
             return 3
-        state.hand_otp_step(account.user_id, step)
     finally:
         state.close()
     print(code)

@@ -73,7 +73,7 @@ class GatewayConfig:
     max_source_failures: int = 20  # per source address, across accounts
     failure_window: float = 900.0
     publish_accounts: bool = True  # the demo accounts listed (off by default beyond loopback)
-    otp_future_steps: int = 1  # how far ahead fresh codes may be handed out (test suites: more)
+    otp_future_steps: int = 1  # how far ahead the next code may lie (test suites: more)
     forms_dir: Path | None = None  # form definitions to serve; default: the project's resources
     scenarios_dir: Path | None = None  # bundled scenarios; default: the project's resources
     faults: Faults = field(default_factory=Faults)
@@ -355,15 +355,14 @@ class Gateway:
         self._wake_scheduler()
 
     # -- auth ------------------------------------------------------------------------------------
-    def hand_out_code(self, account: Account) -> dict[str, Any]:
-        """The next unused one-time code of a demo account (the sign-in page's "fresh code"):
-        ``otp_now``, or ``otp_fresh_in_s`` when the window has none left to give yet."""
-        last_used, handed = self.state.otp_steps(account.user_id)
-        code, step, wait = otp.next_code(account.otp_secret, last_used=last_used, handed=handed,
-                                         future_steps=self.config.otp_future_steps)
+    def next_code(self, account: Account) -> dict[str, Any]:
+        """The next one-time code of a demo account not yet used (the sign-in page's "fresh
+        code"): ``otp_now``, or ``otp_fresh_in_s`` when the window has none left yet."""
+        code, wait = otp.next_code(account.otp_secret,
+                                   last_used=self.state.otp_last_step(account.user_id),
+                                   future_steps=self.config.otp_future_steps)
         if code is None:
             return {"otp_now": None, "otp_fresh_in_s": round(wait, 1)}
-        self.state.hand_otp_step(account.user_id, step)
         return {"otp_now": code}
 
     def user_for(self, authorization: str | None) -> Account:
@@ -410,9 +409,9 @@ class Gateway:
                            "Demo accounts work on a training gateway only, not on a live one.")
         verdict = otp.Verdict(None)
         if account is not None and self.state.check_password(body.user_id, body.password):
-            last_used, handed = self.state.otp_steps(account.user_id)
-            verdict = otp.verify(account.otp_secret, body.otp, last_used=last_used,
-                                 handed=handed, now=now)
+            verdict = otp.verify(account.otp_secret, body.otp,
+                                 last_used=self.state.otp_last_step(account.user_id),
+                                 future_steps=self.config.otp_future_steps, now=now)
             if verdict.step is not None and not self.state.use_otp_step(account.user_id,
                                                                         verdict.step):
                 verdict = otp.Verdict(None, reused=True)  # the same code, twice at once
@@ -948,7 +947,7 @@ def add_training_routes(app: FastAPI, gateway: Gateway) -> None:
                                      "ori": a.ori, "unit": a.unit}
             if a.role != "trainer":
                 entry |= {"password": DEMO_PASSWORD, "otp_secret": a.otp_secret,
-                          **gateway.hand_out_code(a)}
+                          **gateway.next_code(a)}
             listed.append(entry)
         return {"accounts": listed}
 

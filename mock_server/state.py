@@ -33,8 +33,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     token TEXT PRIMARY KEY, user_id TEXT NOT NULL, device_id TEXT, expires_at REAL NOT NULL,
     revoked INTEGER NOT NULL DEFAULT 0, created_at REAL);
 CREATE TABLE IF NOT EXISTS otp_steps (
-    user_id TEXT PRIMARY KEY, last_used INTEGER NOT NULL DEFAULT 0,
-    handed INTEGER NOT NULL DEFAULT 0);
+    user_id TEXT PRIMARY KEY, last_used INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS login_failures (user_id TEXT NOT NULL, at REAL NOT NULL,
     source TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS messages (
@@ -221,11 +220,11 @@ class State:
                          ori, unit))
         return Account(user_id, name, role, ori, unit, secret, False)
 
-    def otp_steps(self, user_id: str) -> tuple[int, int]:
-        """(the last step whose code signed in, the last step whose code was handed out)."""
-        row = self.db.execute("SELECT last_used, handed FROM otp_steps WHERE user_id = ?",
+    def otp_last_step(self, user_id: str) -> int:
+        """The last step whose one-time code signed in (0: none yet)."""
+        row = self.db.execute("SELECT last_used FROM otp_steps WHERE user_id = ?",
                               (user_id,)).fetchone()
-        return (int(row[0]), int(row[1])) if row else (0, 0)
+        return int(row[0]) if row else 0
 
     def use_otp_step(self, user_id: str, step: int) -> bool:
         """Mark a code's step used; False when it (or a later one) already was: a replay lost
@@ -234,11 +233,6 @@ class State:
         cur = self.db.execute("UPDATE otp_steps SET last_used = ? WHERE user_id = ? AND "
                               "last_used < ?", (step, user_id, step))
         return bool(cur.rowcount)
-
-    def hand_otp_step(self, user_id: str, step: int) -> None:
-        self.db.execute("INSERT OR IGNORE INTO otp_steps(user_id) VALUES (?)", (user_id,))
-        self.db.execute("UPDATE otp_steps SET handed = max(handed, ?) WHERE user_id = ?",
-                        (step, user_id))
 
     def set_password(self, user_id: str, password: str) -> bool:
         """A new password for an account (demo accounts too); False when there is none."""

@@ -110,11 +110,10 @@ class Gateway:
         try:
             account = state.account(user_id)
             assert account is not None
-            last_used, handed = state.otp_steps(user_id)
-            code, step, _wait = otp.next_code(account.otp_secret, last_used=last_used,
-                                              handed=handed, future_steps=OTP_FUTURE_STEPS)
+            code, _wait = otp.next_code(account.otp_secret,
+                                        last_used=state.otp_last_step(user_id),
+                                        future_steps=OTP_FUTURE_STEPS)
             assert code is not None
-            state.hand_otp_step(user_id, step)
             return code
         finally:
             state.close()
