@@ -34,6 +34,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+try:
+    import fcntl
+except ImportError:  # Windows: an open file cannot be renamed there anyway
+    fcntl = None  # type: ignore[assignment]
+
 import jellyfish
 import sqlcipher3
 import sqlite_utils
@@ -420,9 +425,54 @@ def damage_marker(path: Path) -> Path:
     return path.with_name(path.name + ".damaged")
 
 
+# Every connection to a cache holds a shared OS lock on ``<cache>.lock`` while it is open (POSIX
+# flock: another MDT window, a CLI command, the app's own reader). Setting a damaged cache aside
+# takes it exclusively, without waiting: a file that another program still has open is never
+# renamed under it (its SQLite would then use the new file's -wal and -shm with its old file).
+# Windows cannot rename an open file at all, so there is nothing to add there.
+def _lock_path(path: Path) -> Path:
+    return path.with_name(path.name + ".lock")
+
+
+class _FileLock:
+    def __init__(self, path: Path, *, exclusive: bool) -> None:
+        self.fd: int | None = None
+        if fcntl is None:
+            return
+        try:
+            fd = os.open(_lock_path(path), os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            try:  # a read-only drive (where nothing can be renamed anyway) or a full one
+                fd = os.open(_lock_path(path), os.O_RDONLY)
+            except OSError:
+                return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB if exclusive else fcntl.LOCK_SH)
+        except OSError:
+            os.close(fd)
+            raise CacheLockedError(
+                "The cache is open in another MDT window or program, so it was not set aside "
+                "although it is damaged: close the other one, then sign in again.") from None
+        self.fd = fd
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing the descriptor releases the lock
+            self.fd = None
+
+
 def move_aside(path: Path) -> Path:
     """Rename a damaged cache (and its -wal / -shm) out of the way, keeping it for inspection.
-    Every Cache on the file must be closed first."""
+    Refused (CacheLockedError, nothing moved) while any connection, in any process, has it
+    open: close every Cache on it first."""
+    lock = _FileLock(path, exclusive=True)
+    try:
+        return _move_aside(path)
+    finally:
+        lock.release()
+
+
+def _move_aside(path: Path) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     target = path.with_name(f"{path.name}.damaged-{stamp}")
     n = 1
@@ -579,6 +629,7 @@ class Cache:
         self.read_only = read_only
         self.write_blocked = write_blocked  # why writing fails now (a full disk ...), or None
         self._reconnect_tried = time.monotonic()
+        self._lock: _FileLock | None = None  # the shared lock of an open cache (Cache.open)
         # sqlite-utils on the keyed connection, for introspection and ad-hoc reads (tools,
         # tests); writes go through explicit transactions below.
         self.db = sqlite_utils.Database(conn)
@@ -624,9 +675,11 @@ class Cache:
         except OSError as exc:
             raise classify_os_error(exc, path) from exc
         blocked: CacheError | None = None
+        lock = _FileLock(path, exclusive=False)
         try:
             conn = _connect(path, key, new=not exists, read_only=read_only)
         except CacheError as error:
+            lock.release()
             if isinstance(error, CorruptCacheError | WrongKeyError) and exists:
                 if isinstance(error, WrongKeyError) and not probed:
                     raise  # a wrong key and a file that is not ours look alike; nothing changed
@@ -639,23 +692,29 @@ class Cache:
                                             | CacheIOError):
                 raise
             blocked = error  # cannot write here: still show what is cached
-            conn = _connect(path, key, new=False, read_only=True, fallback=True)
+            lock = _FileLock(path, exclusive=False)
+            try:
+                conn = _connect(path, key, new=False, read_only=True, fallback=True)
+            except BaseException:
+                lock.release()
+                raise
         cache = cls(conn, path, key=key, read_only=read_only, write_blocked=blocked)
+        cache._lock = lock
         if blocked is not None:
             if int(cache._one("PRAGMA user_version") or 0) < SCHEMA_VERSION:
-                conn.close()
+                cache.close()
                 raise blocked  # an upgrade must write first
             return cache
         try:
             cache._migrate()
         except CorruptCacheError as exc:
-            conn.close()
+            cache.close()
             moved = move_aside(path)
             raise CorruptCacheError(
                 f"The cache is damaged. It was moved aside to {moved.name} (nothing was "
                 "overwritten).", moved_to=moved) from exc
         except BaseException:
-            conn.close()
+            cache.close()
             raise
         return cache
 
@@ -722,6 +781,8 @@ class Cache:
 
     def close(self) -> None:
         self._conn.close()
+        if self._lock is not None:
+            self._lock.release()
 
     def __enter__(self) -> Cache:
         return self

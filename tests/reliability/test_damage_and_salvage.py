@@ -139,3 +139,38 @@ def test_a_missing_cache_file_is_made_anew_at_the_next_sign_in(gateway: Gateway)
         assert again.check().ok
     finally:
         again.close()
+
+
+def test_a_cache_open_elsewhere_is_never_set_aside_under_it(gateway: Gateway) -> None:
+    """Another MDT (a second window, a CLI command) has the cache open when this one finds it
+    flagged as damaged: nothing is renamed under the other program; once it closes, the next
+    sign-in sets the file aside as usual."""
+    from mdt.store.cache import Cache, damage_marker
+    from mdt.store.errors import CacheLockedError
+
+    account = gateway.demo_account("officer1")
+    terminal = Terminal(_settings(gateway))
+    terminal.login("officer1", account["password"], account["otp_now"])
+    key = terminal._key
+    assert key is not None
+    terminal.close()
+    path = cache_path("officer1")
+    other = Cache.open(path, key, read_only=True)  # another program holding it open
+    damage_marker(path).touch()  # ... and this one found it damaged
+    try:
+        blocked = Terminal(_settings(gateway))
+        try:
+            with pytest.raises(CacheLockedError, match="open in another MDT window"):
+                blocked.unlock("officer1", account["password"])
+        finally:
+            blocked.close()
+        assert path.exists() and not list(path.parent.glob("cache.db.damaged-*"))
+        assert other.list_messages() is not None  # the other one reads on, undisturbed
+    finally:
+        other.close()
+    again = Terminal(_settings(gateway))
+    try:
+        again.unlock("officer1", account["password"])
+        assert any("set aside" in n for n in again.notices)
+    finally:
+        again.close()
