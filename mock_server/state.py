@@ -131,7 +131,11 @@ class State:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         # Owner-only: accounts, sessions and every trainee's traffic (SQLite gives the -wal and
         # -shm the mode of the file).
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        # Made here only when new: closing a descriptor of a file this process already has open
+        # in SQLite would drop SQLite's POSIX locks on it (another State in this process, e.g.
+        # the trainer's line at start), and another process could then delete the live WAL.
+        if not path.exists():
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         os.chmod(path, 0o600)
         self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._depth = 0

@@ -24,6 +24,7 @@ import json
 import os
 import re
 import shutil
+import threading
 import time
 import urllib.parse
 import uuid
@@ -501,6 +502,26 @@ def damaged_copies(path: Path) -> list[tuple[Path, datetime]]:
     return sorted(found, key=lambda item: item[1])
 
 
+# Paths with a connection open in this process. Python must never open and close a cache file
+# that SQLite has open here: closing any descriptor of a file drops every POSIX lock the process
+# holds on it, SQLite's too, and another process could then checkpoint and delete the live WAL.
+_OPEN_HERE: dict[str, int] = {}
+_OPEN_HERE_LOCK = threading.Lock()
+
+
+def _opened_here(path: Path, delta: int) -> int:
+    """Count a connection to ``path`` in this process in (+1) or out (-1); the count before."""
+    key = str(path.resolve())
+    with _OPEN_HERE_LOCK:
+        before = _OPEN_HERE.get(key, 0)
+        after = before + delta
+        if after > 0:
+            _OPEN_HERE[key] = after
+        else:
+            _OPEN_HERE.pop(key, None)
+        return before
+
+
 def _sniff(path: Path) -> None:
     """Refuse, before SQLCipher touches it, a file that cannot be an encrypted cache. An encrypted
     file is whole pages of bytes that look random; a wrong key and a file that is someone else's
@@ -630,6 +651,7 @@ class Cache:
         self.write_blocked = write_blocked  # why writing fails now (a full disk ...), or None
         self._reconnect_tried = time.monotonic()
         self._lock: _FileLock | None = None  # the shared lock of an open cache (Cache.open)
+        self._counted = False  # counted in _OPEN_HERE
         # sqlite-utils on the keyed connection, for introspection and ad-hoc reads (tools,
         # tests); writes go through explicit transactions below.
         self.db = sqlite_utils.Database(conn)
@@ -662,7 +684,8 @@ class Cache:
                 raise CacheError(f"There is no cache at {path}.")
             probed = False
             if exists:
-                _sniff(path)
+                if not _OPEN_HERE.get(str(path.resolve())):  # (sniffed when first opened)
+                    _sniff(path)
                 wal = Path(str(path) + "-wal")
                 if wal.exists() and wal.stat().st_size > 0:
                     _probe_key(path, key)
@@ -700,6 +723,8 @@ class Cache:
                 raise
         cache = cls(conn, path, key=key, read_only=read_only, write_blocked=blocked)
         cache._lock = lock
+        _opened_here(path, +1)
+        cache._counted = True
         if blocked is not None:
             if int(cache._one("PRAGMA user_version") or 0) < SCHEMA_VERSION:
                 cache.close()
@@ -781,6 +806,9 @@ class Cache:
 
     def close(self) -> None:
         self._conn.close()
+        if self._counted:
+            _opened_here(self.path, -1)
+            self._counted = False
         if self._lock is not None:
             self._lock.release()
 
