@@ -29,6 +29,7 @@ An engine says one thing at a time: a new alert interrupts the one being read, a
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import os
 import re
@@ -141,8 +142,9 @@ def read_aloud_enabled(settings: Any, role: str | None, in_vehicle: bool) -> boo
     return role == "officer" and in_vehicle
 
 
-class Engine:
-    """One text-to-speech program; ``name`` says which, ``log`` keeps what it was given."""
+class Engine(abc.ABC):
+    """One text-to-speech program; ``name`` says which, ``log`` keeps what it was given.
+    Subclasses say how one utterance is spoken (``_say``)."""
 
     name = "none"
 
@@ -153,10 +155,11 @@ class Engine:
         self.log.append((time.perf_counter(), text))
         self._say(text, urgent)
 
+    @abc.abstractmethod
     def _say(self, text: str, urgent: bool) -> None:
-        raise NotImplementedError
+        """Start speaking ``text`` (``urgent``: cut in at once)."""
 
-    def stop(self) -> None:
+    def stop(self) -> None:  # noqa: B027 - a no-op by default: an engine may have nothing to cut
         """Cut off what is being said (an acknowledgement, or a newer alert)."""
 
     @property
@@ -175,8 +178,9 @@ class ProcessEngine(Engine):
         self.program = program
         self._process: subprocess.Popen[bytes] | None = None
 
+    @abc.abstractmethod
     def command(self, text: str, urgent: bool) -> list[str]:
-        raise NotImplementedError
+        """The program's command line for one utterance."""
 
     def _say(self, text: str, urgent: bool) -> None:
         self.stop()
