@@ -16,7 +16,7 @@ import pytest
 from mdt.settings import Settings
 from mdt.store.errors import DiskFullError
 from mdt.terminal import Terminal
-from tests.conftest import start_gateway
+from tests.conftest import Gateway, start_gateway
 
 pytestmark = pytest.mark.e2e
 
@@ -34,6 +34,23 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         yield mount
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+@pytest.fixture
+def on_small_disk(tmp_path: Path, small_disk: Path,
+                  monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Gateway]]:
+    """MDT_HOME on the small disk, pointed at a real gateway (the wrapped-key file stands in
+    for the keystore, so a subprocess can unlock too)."""
+    home = small_disk / "home"
+    (home / "config").mkdir(parents=True)
+    monkeypatch.setenv("MDT_HOME", str(home))
+    gateway = start_gateway(tmp_path / "gateway")
+    (home / "config" / "settings.json").write_text(json.dumps(
+        {"gateway_url": gateway.url, "keystore": "wrapped-file"}))
+    try:
+        yield home, gateway
+    finally:
+        gateway.stop()
 
 
 def _fill(disk: Path) -> Path:
@@ -54,91 +71,75 @@ def _fill(disk: Path) -> Path:
 
 
 def test_a_full_disk_still_reads_says_full_and_writes_again_once_space_is_back(
-        tmp_path: Path, small_disk: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    home = small_disk / "home"
-    (home / "config").mkdir(parents=True)
-    monkeypatch.setenv("MDT_HOME", str(home))
-    gateway = start_gateway(tmp_path / "gateway")
-    try:
-        (home / "config" / "settings.json").write_text(json.dumps(
-            {"gateway_url": gateway.url, "keystore": "wrapped-file"}))
-        account = gateway.demo_account("officer1")
-        terminal = Terminal(Settings())
-        terminal.login("officer1", account["password"], account["otp_now"])
-        terminal.send("QV", {"LIC": "TRN4821", "LIS": "VA"})
-        for _ in range(20):
-            terminal.sync_once()
-            if terminal.recent_returns():
-                break
-        assert terminal.recent_returns()
-        terminal.close()
+        small_disk: Path, on_small_disk: tuple[Path, Gateway]) -> None:
+    home, gateway = on_small_disk
+    account = gateway.demo_account("officer1")
+    terminal = Terminal(Settings())
+    terminal.login("officer1", account["password"], account["otp_now"])
+    terminal.send("QV", {"LIC": "TRN4821", "LIS": "VA"})
+    for _ in range(20):
+        terminal.sync_once()
+        if terminal.recent_returns():
+            break
+    assert terminal.recent_returns()
+    terminal.close()
 
-        filler = _fill(small_disk)
-        # Offline unlock and reading work; the person is told why nothing new can be saved.
-        full = Terminal(Settings())
-        try:
-            full.unlock("officer1", account["password"])
-            assert any("disk holding the cache is full" in n for n in full.notices), full.notices
-            assert full.recent_returns() and full.messages()
-            with pytest.raises(DiskFullError, match="full"):
-                full.send("QV", {"LIC": "ZZZ1234", "LIS": "MD"})
-            env = {**os.environ, "MDT_HOME": str(home), "MDT_PASSWORD": account["password"]}
-            show = subprocess.run([sys.executable, "-m", "mdt", "show"], capture_output=True,
-                                  text=True, env=env, timeout=60)
-            assert show.returncode == 0, show.stderr
-            assert "TRN4821" in show.stdout and "is full" in show.stderr
-            assert "Check the drive" not in show.stderr and "damaged" not in show.stderr
-            # Space comes back: the same session writes again, with the audit records it held.
-            filler.unlink()
-            for extra in small_disk.glob("filler-*"):
-                extra.unlink()
-            queued = full.send("QV", {"LIC": "ZZZ1234", "LIS": "MD"})
-            assert any(m["id"] == queued["id"] for m in full.messages())
-            assert full.writer is not None
-            actions = full.writer.call(lambda c: [r[0] for r in c._conn.execute(
-                "SELECT action FROM audit ORDER BY n")])
-            assert actions[-2:] == ["unlock", "query"]  # the unlock held while full, then the query
-            assert full.verify_audit().ok and full.check().ok
-        finally:
-            full.close()
-        after = Terminal(Settings())
-        try:
-            after.unlock("officer1", account["password"])
-            assert after.notices == []
-        finally:
-            after.close()
+    filler = _fill(small_disk)
+    # Offline unlock and reading work; the person is told why nothing new can be saved.
+    full = Terminal(Settings())
+    try:
+        full.unlock("officer1", account["password"])
+        assert any("disk holding the cache is full" in n for n in full.notices), full.notices
+        assert full.recent_returns() and full.messages()
+        with pytest.raises(DiskFullError, match="full"):
+            full.send("QV", {"LIC": "ZZZ1234", "LIS": "MD"})
+        env = {**os.environ, "MDT_HOME": str(home), "MDT_PASSWORD": account["password"]}
+        show = subprocess.run([sys.executable, "-m", "mdt", "show"], capture_output=True,
+                              text=True, env=env, timeout=60)
+        assert show.returncode == 0, show.stderr
+        assert "TRN4821" in show.stdout and "is full" in show.stderr
+        assert "Check the drive" not in show.stderr and "damaged" not in show.stderr
+        # Space comes back: the same session writes again, with the audit records it held.
+        filler.unlink()
+        for extra in small_disk.glob("filler-*"):
+            extra.unlink()
+        queued = full.send("QV", {"LIC": "ZZZ1234", "LIS": "MD"})
+        assert any(m["id"] == queued["id"] for m in full.messages())
+        assert full.writer is not None
+        actions = full.writer.call(lambda c: [r[0] for r in c._conn.execute(
+            "SELECT action FROM audit ORDER BY n")])
+        assert actions[-2:] == ["unlock", "query"]  # the unlock held while full, then the query
+        assert full.verify_audit().ok and full.check().ok
     finally:
-        gateway.stop()
+        full.close()
+    after = Terminal(Settings())
+    try:
+        after.unlock("officer1", account["password"])
+        assert after.notices == []
+    finally:
+        after.close()
 
 
 def test_a_read_only_drive_still_reads_and_says_read_only(
-        tmp_path: Path, small_disk: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    home = small_disk / "home"
-    (home / "config").mkdir(parents=True)
-    monkeypatch.setenv("MDT_HOME", str(home))
-    gateway = start_gateway(tmp_path / "gateway")
+        small_disk: Path, on_small_disk: tuple[Path, Gateway]) -> None:
+    _home, gateway = on_small_disk
+    account = gateway.demo_account("officer1")
+    terminal = Terminal(Settings())
+    terminal.login("officer1", account["password"], account["otp_now"])
+    queued = terminal.send("QV", {"LIC": "DS00042", "LIS": "MD"})
+    terminal.close()
+    remount = subprocess.run(["mount", "-o", "remount,ro", str(small_disk)],
+                             capture_output=True, text=True)
+    assert remount.returncode == 0, remount.stderr
     try:
-        (home / "config" / "settings.json").write_text(json.dumps(
-            {"gateway_url": gateway.url, "keystore": "wrapped-file"}))
-        account = gateway.demo_account("officer1")
-        terminal = Terminal(Settings())
-        terminal.login("officer1", account["password"], account["otp_now"])
-        queued = terminal.send("QV", {"LIC": "DS00042", "LIS": "MD"})
-        terminal.close()
-        remount = subprocess.run(["mount", "-o", "remount,ro", str(small_disk)],
-                                 capture_output=True, text=True)
-        assert remount.returncode == 0, remount.stderr
+        ro = Terminal(Settings())
         try:
-            ro = Terminal(Settings())
-            try:
-                ro.unlock("officer1", account["password"])
-                assert any("read-only" in n for n in ro.notices), ro.notices
-                assert any(m["id"] == queued["id"] for m in ro.messages())
-                with pytest.raises(Exception, match="read-only"):
-                    ro.send("QV", {"LIC": "ZZZ1234", "LIS": "MD"})
-            finally:
-                ro.close()
+            ro.unlock("officer1", account["password"])
+            assert any("read-only" in n for n in ro.notices), ro.notices
+            assert any(m["id"] == queued["id"] for m in ro.messages())
+            with pytest.raises(Exception, match="read-only"):
+                ro.send("QV", {"LIC": "ZZZ1234", "LIS": "MD"})
         finally:
-            subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
+            ro.close()
     finally:
-        gateway.stop()
+        subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
