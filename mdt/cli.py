@@ -1,7 +1,7 @@
 """The headless command line: ``mdt login``, ``mdt send``, ``mdt sync``, ``mdt show``,
 ``mdt alerts`` / ``ack`` / ``confirm`` / ``answer`` / ``queue``. No Qt.
 
-It runs the same :class:`~mdt.terminal.Terminal` as the GUI. Passwords and one-time codes come
+It runs the same :class:`~mdt.services.terminal.Terminal` as the GUI. Passwords and one-time codes come
 from a prompt, or from ``MDT_PASSWORD`` / ``MDT_OTP`` for scripts. Exit codes: 0 done,
 2 usage or invalid input, 3 gateway unreachable, 4 refused by the gateway (bad credentials,
 locked, expired session), 5 cache or keystore problem.
@@ -30,9 +30,9 @@ from mdt.agency_config import (
 )
 from mdt.core.forms import FormInvalid
 from mdt.net.gateway import AuthExpired, GatewayRefused, GatewayUnreachable
+from mdt.services.terminal import Terminal
 from mdt.settings import Settings, SettingsError
 from mdt.store.errors import CacheError
-from mdt.terminal import Terminal
 
 EXIT_OK, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_REFUSED, EXIT_CACHE = 0, 2, 3, 4, 5
 EXIT_DEADLINE = 6  # ``mdt sync --once`` did not finish within its deadline

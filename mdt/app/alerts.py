@@ -1,7 +1,7 @@
 """The alert center: keeps the GUI's picture of alerts and hit confirmations fresh, off the GUI
 thread, and runs the operator's actions on them (acknowledge, send a YQ / YR).
 
-It reads an :class:`~mdt.alert_desk.AlertSnapshot` on a worker whenever the inbox or the outbox
+It reads an :class:`~mdt.services.alerts.AlertSnapshot` on a worker whenever the inbox or the outbox
 changes, and every few seconds besides (a request's time can run out while nothing arrives). The
 widgets get the snapshot through ``changed`` and count down from it themselves, between reads,
 with the gateway's clock offset it carries.
@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 if TYPE_CHECKING:
-    from mdt.alert_desk import AlertSnapshot
     from mdt.app.controller import AppController
     from mdt.app.tasks import Callback
     from mdt.core.confirmation import YqDraft
+    from mdt.services.alerts import AlertDesk, AlertSnapshot
 
 
 class AlertCenter(QObject):
@@ -38,7 +38,7 @@ class AlertCenter(QObject):
         controller.signed_in.connect(lambda _operator: self.start())
 
     @property
-    def desk(self) -> Any:
+    def desk(self) -> AlertDesk:
         return self.controller.terminal.alert_desk
 
     def start(self) -> None:

@@ -1,6 +1,6 @@
 """The application controller: the one object the widgets talk to.
 
-It owns the :class:`~mdt.terminal.Terminal` and turns its blocking calls into background tasks
+It owns the :class:`~mdt.services.terminal.Terminal` and turns its blocking calls into background tasks
 (:class:`~mdt.app.tasks.TaskRunner`) and its sync callbacks, which arrive on the network thread,
 into Qt signals (Electrum's ``gui/common_qt/util.py`` idea). Widgets connect to the signals and call
 the methods here; they never see SQL, httpx or the keystore.
@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from mdt.app.tasks import Callback, TaskRunner
-from mdt.terminal import Operator, Terminal
+from mdt.services.session import Operator
+from mdt.services.terminal import Terminal
 
 if TYPE_CHECKING:
     from mdt.net.sync import Connectivity

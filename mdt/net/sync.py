@@ -1,7 +1,7 @@
 """The sync engine: the outbox goes out, the inbox comes in, nothing is lost. No Qt.
 
 - **Outbox.** A query is committed to the cache in state ``queued`` before any network attempt
-  (see :meth:`mdt.terminal.Terminal.send`). The engine sends each queued message with its UUID as
+  (see :meth:`mdt.services.terminal.Terminal.send`). The engine sends each queued message with its UUID as
   ``Idempotency-Key``; only the gateway's 202 moves it to ``accepted``. A crash or a dropped link
   between the two leaves it ``queued``, and the repeat is harmless: the gateway answers a known id
   with its first outcome.

@@ -17,8 +17,8 @@ from mdt.agency_config import (
     load_agency_config,
 )
 from mdt.app.controller import AppController
+from mdt.services.terminal import Terminal
 from mdt.settings import Settings
-from mdt.terminal import Terminal
 from mdt.ui.main_window import MainWindow
 from mdt.ui.theme import apply_theme
 

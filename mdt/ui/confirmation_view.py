@@ -36,7 +36,7 @@ from mdt.ui.alert_bar import gateway_now
 from mdt.ui.table_model import HeaderedTableModel, Index, row_table
 
 if TYPE_CHECKING:
-    from mdt.alert_desk import AlertSnapshot
+    from mdt.services.alerts import AlertSnapshot
     from mdt.store.cache import StoredReturn
 
 

@@ -37,7 +37,7 @@ from mdt.core.command import parse_command
 from mdt.core.confirmation import ConfirmState, deadline_text
 from mdt.core.forms import FormDef
 from mdt.desktop.speech import read_aloud_enabled
-from mdt.terminal import Operator
+from mdt.services.session import Operator
 from mdt.ui.alert_bar import AlertBar, gateway_now
 from mdt.ui.alert_sound import AlertSounder, DesktopNotifier, SoundPlayer, Speaker
 from mdt.ui.alerts_view import AlertsDialog

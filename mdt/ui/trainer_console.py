@@ -4,7 +4,7 @@ happen now (a detainer, an incoming YQ, a delayed hit, a message, a destination 
 link for one trainee), set faults, watch each trainee's activity, and read the debrief —
 expectations met or missed with response times — on screen or as a PDF.
 
-Everything comes from the gateway's trainer endpoints through :class:`mdt.trainer_desk.
+Everything comes from the gateway's trainer endpoints through :class:`mdt.services.training.
 TrainerDesk`, on workers; the console refreshes every five seconds and keeps its last picture
 (saying so) when the gateway does not answer.
 """
@@ -38,12 +38,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mdt.trainer_desk import INJECTIONS
+from mdt.services.training import INJECTIONS
 from mdt.ui.login import describe_error
 from mdt.ui.table_model import HeaderedTableModel, Index, row_table
 
 if TYPE_CHECKING:
     from mdt.app.controller import AppController
+    from mdt.services.training import TrainerDesk
 
 VERDICT_COLOURS = {"met": "#2e7d32", "late": "#b36b00", "missed": "#c8102e",
                    "violated": "#c8102e", "out_of_order": "#b36b00"}
@@ -264,7 +265,7 @@ class TrainerConsole(QWidget):
         self._poll.timeout.connect(self.refresh)
 
     @property
-    def desk(self) -> Any:
+    def desk(self) -> TrainerDesk:
         return self.controller.terminal.trainer_desk
 
     # -- reading ---------------------------------------------------------------------------------
