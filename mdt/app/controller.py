@@ -12,21 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
+from mdt.app.alerts import AlertCenter
+from mdt.app.signals import SyncSignals
 from mdt.app.tasks import Callback, TaskRunner
 from mdt.services.session import Operator
 from mdt.services.terminal import Terminal
 
 if TYPE_CHECKING:
     from mdt.net.sync import Connectivity
-
-
-class SyncSignals(QObject):
-    """The sync engine's listener: emitting a signal is safe from any thread."""
-
-    connectivity_changed = Signal(str, str)  # state, detail
-    events_applied = Signal(list)
-    outbox_changed = Signal(str, str, str)  # message id, state, detail
-    events_quarantined = Signal(list)  # [{seq, type, kind, reason}]: no record data
 
 
 class _Listener:
@@ -60,9 +53,9 @@ class AppController(QObject):
         self.operator: Operator | None = None
         self.offline_unlock = False
         self.notices: list[str] = []  # what the last sign-in must tell the person
-        from mdt.app.alerts import AlertCenter
-
-        self.alerts = AlertCenter(self)
+        self.alerts = AlertCenter(self, tasks=self.tasks, desk=self.terminal.alert_desk,
+                                  sync=self.sync, signed_in=self.signed_in,
+                                  is_signed_in=lambda: self.operator is not None)
 
     # -- settings --------------------------------------------------------------------------------
     @property
