@@ -21,7 +21,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from mdt import __version__
 from mdt.agency_config import (
     AgencyConfigError,
     TrainingNotAllowed,
@@ -444,125 +443,14 @@ def cmd_cache_check(args: argparse.Namespace, terminal: Terminal) -> int:
     return EXIT_CACHE
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="mdt", description="MDT mobile data terminal. Without a command it opens the GUI.")
-    parser.add_argument("--version", action="version", version=f"mdt {__version__}")
-    sub = parser.add_subparsers(dest="command")
-
-    def add(name: str, fn: Callable[[argparse.Namespace, Terminal], int], help_text: str
-            ) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        p.set_defaults(func=fn)
-        return p
-
-    p = add("login", cmd_login, "Sign in to the gateway (password + one-time code).")
-    p.add_argument("--gateway", help="gateway base URL, e.g. https://switch.agency.example")
-    p.add_argument("--ca-bundle", help="PEM file of the agency CA that signed the gateway's cert")
-    p.add_argument("--user", help="user id")
-    p.add_argument("--start-fresh", action="store_true",
-                   help="after a password change, erase this terminal's old cache and start a new "
-                        "one (without it, the previous password is asked for once)")
-
-    p = add("send", cmd_send, "Queue a message (e.g. QV LIC=ABC1234 LIS=MD) and send it.")
-    p.add_argument("mke", help="message key: QW, QV, DQ, RQ, IAQ, QH, QR, QG, YQ, YR, AM")
-    p.add_argument("fields", nargs="*", help="TAG=value pairs")
-    p.add_argument("--dest", help="destination(s), comma separated")
-    p.add_argument("--purpose", help="purpose code where the key needs one")
-    p.add_argument("--user")
-    p.add_argument("--queue-only", action="store_true", help="queue without trying to send")
-
-    p = add("sync", cmd_sync, "Send the outbox and fetch new events.")
-    p.add_argument("--once", action="store_true", help="one round, then exit")
-    p.add_argument("--deadline", type=float, default=120.0,
-                   help="seconds for the whole round (default 120); exit code 6 past it")
-    p.add_argument("--user")
-
-    p = add("quarantine", cmd_quarantine,
-            "Unreadable messages from the switch, kept aside: list, show raw text, acknowledge.")
-    p.add_argument("--show", metavar="ID", help="the raw text of one (its id or first 6+ chars)")
-    p.add_argument("--ack", metavar="ID", help="acknowledge one (audited; it stays kept)")
-    p.add_argument("--all", action="store_true", help="acknowledged ones too")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--user")
-
-    p = add("show", cmd_show, "Show recent returns from the encrypted cache.")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--limit", type=int, default=20)
-    p.add_argument("--user")
-
-    p = add("search", cmd_search, "Search cached records offline (plate, VIN, name, NIC ...).")
-    p.add_argument("text", nargs="+")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--limit", type=int, default=20)
-    p.add_argument("--user")
-
-    p = add("alerts", cmd_alerts, "Show open alerts (hits, detainers, hit confirmations).")
-    p.add_argument("--all", action="store_true", help="the whole history, acknowledged too")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--user")
-
-    p = add("ack", cmd_ack, "Acknowledge an alert (recorded in the audit log).")
-    p.add_argument("alert_id", help="the alert's id or its first characters")
-    p.add_argument("--note", help="e.g. the booking number a detainer concerns")
-    p.add_argument("--user")
-
-    p = add("confirm", cmd_confirm, "Send a hit confirmation request (YQ) built from a hit.")
-    p.add_argument("target", help="the return's id (or its start); with --next: the NIC")
-    p.add_argument("record", type=int, nargs="?", default=0,
-                   help="which record of the return (0 = the first)")
-    p.add_argument("--priority", choices=["U", "R"], default="U",
-                   help="U urgent (10 minutes, default), R routine (1 hour)")
-    p.add_argument("--next", action="store_true",
-                   help="send the next request (RNO 2, 3) for an unanswered YQ")
-    p.add_argument("--queue-only", action="store_true")
-    p.add_argument("--user")
-
-    p = add("answer", cmd_answer, "Answer a hit confirmation request (YR) in the agency queue.")
-    p.add_argument("nic")
-    p.add_argument("status", choices=["Y", "N", "T"],
-                   help="Y confirmed, N not confirmed, T will confirm by --by HHMM")
-    p.add_argument("--by", help="HHMM, with T")
-    p.add_argument("--remarks")
-    p.add_argument("--queue-only", action="store_true")
-    p.add_argument("--user")
-
-    p = add("queue", cmd_queue, "Show the agency's hit confirmation requests.")
-    p.add_argument("--user")
-
-    p = add("cancel", cmd_cancel, "Cancel a queued message before it goes out.")
-    p.add_argument("message_id")
-    p.add_argument("--user")
-
-    p = add("logout", cmd_logout, "End the gateway session (and erase, if the agency says so).")
-    p.add_argument("--user")
-
-    p = add("wipe", cmd_wipe, "Destroy a profile's key and cache on this terminal.")
-    p.add_argument("--user")
-    p.add_argument("--yes", action="store_true", help="really do it")
-
-    p = add("audit", cmd_audit_verify, "Check the audit log.")
-    p.add_argument("action", choices=["verify"])
-    p.add_argument("--user")
-
-    p = add("cache", cmd_cache_check, "Check the encrypted cache.")
-    p.add_argument("action", choices=["check"])
-    p.add_argument("--user")
-
-    p = add("msg", cmd_msg_build, "Build or parse message text without a gateway.")
-    msg_sub = p.add_subparsers(dest="msg_command", required=True)
-    b = msg_sub.add_parser("build", help="print the fixed-format text of a message")
-    b.set_defaults(func=cmd_msg_build)
-    b.add_argument("mke")
-    b.add_argument("fields", nargs="*")
-    b.add_argument("--ori", default="MD1012600")
-    b.add_argument("--dest")
-    b.add_argument("--purpose")
-    b.add_argument("--json", action="store_true")
-    r = msg_sub.add_parser("parse", help="parse a return text file (- for stdin) into JSON")
-    r.set_defaults(func=cmd_msg_parse)
-    r.add_argument("file")
-    return parser
+COMMANDS: dict[str, Callable[[argparse.Namespace, Terminal], int]] = {
+    "login": cmd_login, "send": cmd_send, "sync": cmd_sync, "quarantine": cmd_quarantine,
+    "show": cmd_show, "search": cmd_search, "alerts": cmd_alerts, "ack": cmd_ack,
+    "confirm": cmd_confirm, "answer": cmd_answer, "queue": cmd_queue, "cancel": cmd_cancel,
+    "logout": cmd_logout, "wipe": cmd_wipe, "audit": cmd_audit_verify, "cache": cmd_cache_check,
+    "msg build": cmd_msg_build, "msg parse": cmd_msg_parse,
+}
+"""The sub-commands of :func:`mdt.entry.build_parser` (one parser for ``mdt``, GUI and CLI)."""
 
 
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -599,15 +487,19 @@ def run(argv: Sequence[str]) -> int:
 
 
 def _run(argv: Sequence[str]) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    from mdt.entry import parse
+
+    args = parse(argv)
+    if not getattr(args, "cli", None):
+        print("mdt: the command line needs a command (see mdt --help)", file=sys.stderr)
+        return EXIT_USAGE
     terminal: Terminal | None = None
     try:
         settings = Settings()
         agency = load_agency_config()
         apply_agency_config(settings, agency)
         terminal = Terminal(settings, agency=agency)
-        return int(args.func(args, terminal))
+        return int(COMMANDS[args.cli](args, terminal))
     except AgencyConfigError as exc:
         print(f"mdt: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
           ".venv/bin/mdt-gateway accounts).")
     print(f"  Again with the same port and data: make run, or the gateway alone: "
           f".venv/bin/python -m mdt.devrun --gateway-only; the client alone: "
-          f".venv/bin/mdt --gateway-url {url}")
+          f".venv/bin/mdt --gateway {url}")
     if args.gateway_only:
         try:
             while process is None or process.poll() is None:
@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from mdt.ui.application import run_gui
 
-        return run_gui(["--gateway-url", url, *rest])
+        return run_gui(["--gateway", url, *rest])
     finally:
         with contextlib.suppress(Exception):
             _stop(process)

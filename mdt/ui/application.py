@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 from collections.abc import Sequence
@@ -23,15 +22,6 @@ from mdt.ui.main_window import MainWindow
 from mdt.ui.theme import apply_theme
 
 
-def parse_gui_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="mdt", description="MDT mobile data terminal (GUI).")
-    parser.add_argument("--gateway-url", help="use this gateway (saved as the new default)")
-    parser.add_argument("--ca-bundle", help="PEM file of the agency CA for the gateway's TLS")
-    parser.add_argument("--theme", choices=("day", "night"), help="colour theme")
-    parser.add_argument("--startup-probe", action="store_true", help=argparse.SUPPRESS)
-    return parser.parse_args(list(argv))
-
-
 def create_window(settings: Settings, agency: AgencyConfig | None = None
                   ) -> tuple[AppController, MainWindow]:
     controller = AppController(Terminal(settings, agency=agency))
@@ -47,7 +37,10 @@ def load_agency(settings: Settings) -> AgencyConfig:
 
 
 def run_gui(argv: Sequence[str]) -> int:
-    args = parse_gui_args(argv)
+    """``mdt`` / ``mdt gui`` with these arguments (:func:`mdt.entry.parse`)."""
+    from mdt.entry import parse
+
+    args = parse(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings()
     try:
@@ -57,8 +50,8 @@ def run_gui(argv: Sequence[str]) -> int:
         app = QApplication.instance() or QApplication(sys.argv[:1])
         QMessageBox.critical(None, "MDT cannot start", str(exc))
         return 2
-    if args.gateway_url:
-        settings.set("gateway_url", args.gateway_url)
+    if args.gateway:
+        settings.set("gateway_url", args.gateway)
         settings.set("ca_bundle", args.ca_bundle or "")
     if args.theme:
         settings.set("theme", args.theme)
