@@ -26,7 +26,8 @@ from typing import Any
 
 import sqlcipher3
 
-from mdt.store.cache import RESERVED_META, Cache, _connect
+from mdt.store.cache import RESERVED_META, Cache
+from mdt.store.connection import connect as _connect
 from mdt.store.errors import CacheError
 
 
