@@ -93,7 +93,7 @@ def make_vault(settings: Settings) -> KeyVault:
     """The key vault the settings ask for: the OS keystore, or the agency-allowed file."""
     from mdt.store.keys import KeyVault, WrappedKeyFile
 
-    wipe_after = int(settings.get("wipe_after_failures"))
+    wipe_after = settings.wipe_after_failures
     if settings.get("keystore") == "wrapped-file":
         return KeyVault(keystore=WrappedKeyFile(paths.data_dir() / "wrapped-keys.json"),
                         wipe_after=wipe_after)
@@ -247,12 +247,12 @@ class Terminal:
                 from mdt.settings import SettingsError
 
                 try:  # a settings file edited by hand is checked here, before any request
-                    url = check_gateway_url(str(self.settings.get("gateway_url")),
+                    url = check_gateway_url(self.settings.gateway_url,
                                             allow_plain_http=bool(
                                                 self.settings.get("allow_plain_http")))
                 except GatewayUrlError as exc:
                     raise SettingsError(str(exc)) from None
-                ca_bundle = str(self.settings.get("ca_bundle")) or None
+                ca_bundle = self.settings.ca_bundle or None
 
                 async def make() -> GatewayClient:
                     from mdt.net.gateway import GatewayClient
@@ -270,7 +270,7 @@ class Terminal:
         --gateway`` saves it once the sign-in worked)."""
         from mdt.core.origin import origin
 
-        before = origin(str(self.settings.get("gateway_url")))
+        before = origin(self.settings.gateway_url)
         self.settings.set("gateway_url", url)
         self.settings.set("ca_bundle", ca_bundle)
         if save:
@@ -322,7 +322,7 @@ class Terminal:
             session: GatewaySession = pending[1]
         else:
             session = self._run(self.client.login(
-                user_id, password, otp, str(self.settings.get("device_id"))))
+                user_id, password, otp, self.settings.device_id))
         check_training_allowed(self.agency, session.training)  # a live build stays live
         operator = Operator(user_id=paths.check_user_id(session.user.id), name=session.user.name,
                             role=session.user.role, ori=session.user.ori, unit=session.user.unit,
@@ -564,7 +564,7 @@ class Terminal:
         from mdt.store.cache import damaged_copies
 
         operator, writer = self._require()
-        hours = float(self.settings.get("retention_hours"))
+        hours = self.settings.retention_hours
         now = self.retention_now()
         gone = writer.call(lambda c: c.expire(hours, now=now))
         kept_aside = writer.call(lambda c: quarantine.erase(c, hours, now=now))
@@ -640,7 +640,7 @@ class Terminal:
         from mdt.store.errors import CacheIOError, DiskFullError, ReadOnlyCacheError
 
         operator, writer = self._require()
-        device = str(self.settings.get("device_id"))
+        device = self.settings.device_id
         self._unwritten_audit.append((action, outcome, detail, utc_now()))
         pending = list(self._unwritten_audit)
         try:
@@ -671,7 +671,7 @@ class Terminal:
         operator, writer = self._require()
         form = self.forms.get(mke)
         message = build_message(form, values, operator.profile(
-            str(self.settings.get("operator_phone"))), dest=dest, purpose=purpose,
+            self.settings.operator_phone), dest=dest, purpose=purpose,
             tables=self.code_tables)
         writer.call(lambda c: c.add_outgoing(message))
         self._audit("query", "queued", f"{message['mke']} {message['id']}")
@@ -692,7 +692,7 @@ class Terminal:
         self.alert_desk._load_clock()  # the engine measures it again every round
         return SyncEngine(self.client, writer, listener=self.listener,
                           clock=self.alert_desk.clock, who=operator.user_id,
-                          device=str(self.settings.get("device_id")), **self.sync_options)
+                          device=self.settings.device_id, **self.sync_options)
 
     def sync_once(self, deadline: float | None = None) -> SyncReport:
         """Send what is queued and fetch what arrived, once (the CLI's ``mdt sync --once``),
@@ -764,7 +764,7 @@ class Terminal:
         from mdt.store import quarantine
 
         operator, writer = self._require()
-        device = str(self.settings.get("device_id"))
+        device = self.settings.device_id
         done = writer.call(lambda c: quarantine.acknowledge(c, quarantine_id, operator.user_id,
                                                             device))
         self.poke_sync()
@@ -774,7 +774,7 @@ class Terminal:
         """Log in again after the token expired, keeping the open cache and the queue."""
         operator, _ = self._require()
         session: GatewaySession = self._run(self.client.login(
-            operator.user_id, password, otp, str(self.settings.get("device_id"))))
+            operator.user_id, password, otp, self.settings.device_id))
         check_training_allowed(self.agency, session.training)
         if self._key is not None and self.vault.open_verified(operator.user_id, password) is None:
             # Changed at the gateway while this session ran: the open cache's key, re-wrapped.
