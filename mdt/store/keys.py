@@ -120,7 +120,7 @@ class WrappedKeyFile:
         return data if isinstance(data, dict) else {}
 
     def _save(self, data: dict[str, str]) -> None:
-        from mdt.settings import atomic_write_text  # the one atomic writer (owner-only, fsync)
+        from mdt.atomic import atomic_write_text  # the one atomic writer (owner-only, fsync)
 
         atomic_write_text(self.path, json.dumps(data))
 
