@@ -34,6 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
 from mdt.net.events import EventInvalid, InboxPage, depth_of, validate_event
+from mdt.paths import resources_dir
 from mock_server import __version__, otp
 from mock_server.debrief import register_routes as register_debrief_routes
 from mock_server.faults import FaultBook, FaultMiddleware, Faults
@@ -80,11 +81,11 @@ class GatewayConfig:
 
 
 def default_forms_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "resources" / "forms"
+    return resources_dir() / "forms"
 
 
 def default_scenarios_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "resources" / "scenarios"
+    return resources_dir() / "scenarios"
 
 
 class ApiError(Exception):
