@@ -45,6 +45,7 @@ import sqlcipher3
 import sqlite_utils
 
 from mdt.core.alerts import alerts_for_event
+from mdt.core.clock import format_time, from_iso
 from mdt.store.errors import (
     CacheBugError,
     CacheError,
@@ -280,11 +281,11 @@ GENESIS = "0" * 64
 
 
 def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return format_time(datetime.now(UTC), "milliseconds")
 
 
 def _iso_us(moment: datetime) -> str:
-    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return format_time(moment, "microseconds")
 
 
 @dataclass
@@ -1026,7 +1027,7 @@ class Cache:
         now = datetime.now(UTC)
         last = self._one("SELECT max(received_at) FROM returns")
         if last:
-            before = datetime.fromisoformat(str(last).replace("Z", "+00:00"))
+            before = from_iso(str(last))
             now = max(now, before + timedelta(microseconds=1))
         return _iso_us(now)
 

@@ -31,6 +31,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from mdt.core.clock import format_time
 from mdt.store.errors import (
     KeystoreDamagedError,
     KeystoreLockedError,
@@ -389,8 +390,7 @@ class KeyVault:
         blob = self._read(profile)
         if blob is None or not blob.get("unaudited"):
             return []
-        times = [datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds").replace(
-            "+00:00", "Z") for t in blob["unaudited"]]
+        times = [format_time(datetime.fromtimestamp(t, UTC)) for t in blob["unaudited"]]
         blob["unaudited"] = []
         self._write(profile, blob)
         return times
