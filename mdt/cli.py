@@ -27,6 +27,7 @@ from mdt.agency_config import (
     apply_agency_config,
     load_agency_config,
 )
+from mdt.core.clock import from_iso
 from mdt.core.forms import FormInvalid
 from mdt.net.gateway import AuthExpired, GatewayRefused, GatewayUnreachable
 from mdt.services.terminal import Terminal
@@ -64,7 +65,7 @@ def _field_pairs(pairs: Sequence[str]) -> dict[str, str]:
 
 def _age(iso: str, now: datetime | None = None) -> str:
     try:
-        then = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+        then = from_iso(iso)
     except ValueError:
         return "age unknown"
     seconds = int(((now or datetime.now(UTC)) - then).total_seconds())
@@ -147,7 +148,7 @@ def _send_now(terminal: Terminal, message: dict[str, Any], queue_only: bool) -> 
 def cmd_alerts(args: argparse.Namespace, terminal: Terminal) -> int:
     """Open alerts (or all), loudest and soonest first, with the time left on the gateway's
     clock. Also raises the alerts of requests whose time ran out."""
-    from mdt.core.alerts import parse_time
+    from mdt.core.clock import parse_time
     from mdt.core.confirmation import deadline_text
 
     _open(args, terminal)

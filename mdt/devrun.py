@@ -65,7 +65,7 @@ def saved_port() -> int | None:
 
 
 def _save_port(port: int, pid: int) -> None:
-    from mdt.settings import atomic_write_text
+    from mdt.atomic import atomic_write_text
 
     atomic_write_text(gateway_dir() / "gateway.json", json.dumps({"port": port, "pid": pid}))
 

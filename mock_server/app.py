@@ -21,7 +21,6 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,7 +32,9 @@ from sse_starlette.sse import EventSourceResponse, ServerSentEvent
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
+from mdt.core.clock import from_iso
 from mdt.net.events import EventInvalid, InboxPage, depth_of, validate_event
+from mdt.paths import resources_dir
 from mock_server import __version__, otp
 from mock_server.debrief import register_routes as register_debrief_routes
 from mock_server.faults import FaultBook, FaultMiddleware, Faults
@@ -80,11 +81,11 @@ class GatewayConfig:
 
 
 def default_forms_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "resources" / "forms"
+    return resources_dir() / "forms"
 
 
 def default_scenarios_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "resources" / "scenarios"
+    return resources_dir() / "scenarios"
 
 
 class ApiError(Exception):
@@ -552,8 +553,7 @@ class Gateway:
                 body["pri"] = pri
                 deadline = due + seconds
                 try:  # a respond_by given as a time wins
-                    deadline = datetime.fromisoformat(
-                        str(body["respond_by"]).replace("Z", "+00:00")).timestamp()
+                    deadline = from_iso(str(body["respond_by"])).timestamp()
                 except (KeyError, ValueError):
                     body["respond_by"] = iso(deadline)
                 oris = sorted({accounts[r].ori for r in recipients if r in accounts})
@@ -1056,7 +1056,7 @@ def add_training_routes(app: FastAPI, gateway: Gateway) -> None:
         start = None
         if since:
             try:
-                start = datetime.fromisoformat(since.upper().replace("Z", "+00:00")).timestamp()
+                start = from_iso(since.upper()).timestamp()
             except ValueError as exc:
                 raise ApiError(422, "validation", "since: an ISO 8601 time.", "since") from exc
         return gateway.activity(start, limit)

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Header, Query
 
+from mdt.core.clock import from_iso
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -42,7 +44,7 @@ def _epoch(value: Any) -> float | None:
         return float(value)
     if isinstance(value, str) and value:
         try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+            return from_iso(value).timestamp()
         except ValueError:
             return None
     return None

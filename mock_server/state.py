@@ -24,6 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mdt.core.clock import format_time
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
     user_id TEXT PRIMARY KEY, password_hash TEXT NOT NULL, salt TEXT NOT NULL,
@@ -92,7 +94,7 @@ def otp_secret_for(user_id: str) -> str:
 
 
 def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return format_time(datetime.fromtimestamp(ts, UTC), "milliseconds")
 
 
 def _hash_password(password: str, salt: str) -> str:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from mdt.paths import resources_dir
 from mock_server.state import Account, iso
 from mock_server.world import (
     AGENCIES,
@@ -50,7 +51,7 @@ CONFIRM_STATUS = {"Y": "CONFIRMED", "N": "NOT_CONFIRMED", "T": "WILL_CONFIRM_BY"
 RESPOND_SECONDS = {"U": 600.0, "R": 3600.0}  # urgent: 10 minutes, routine: 1 hour
 LESC = "VTICE0900"
 NIC_PREFIX = {"WP": "W", "SV": "V", "SL": "V", "SG": "G", "PO": "H"}
-DEFAULT_FORMS = Path(__file__).resolve().parent.parent / "resources" / "forms"
+DEFAULT_FORMS = resources_dir() / "forms"
 
 
 class Rejected(Exception):

@@ -17,12 +17,13 @@ import functools
 import random
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import jellyfish
 
-CODES_DIR = Path(__file__).resolve().parent.parent / "resources" / "codes"
+from mdt.paths import resources_dir
+
+CODES_DIR = resources_dir() / "codes"
 
 _VIN_VALUES = dict(zip("ABCDEFGHJKLMNPRSTUVWXYZ",
                        [1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 7, 9, 2, 3, 4, 5, 6, 7, 8, 9],

@@ -60,11 +60,11 @@ class AppController(QObject):
     # -- settings --------------------------------------------------------------------------------
     @property
     def gateway_url(self) -> str:
-        return str(self.terminal.settings.get("gateway_url"))
+        return self.terminal.settings.gateway_url
 
     @property
     def last_gateway_training(self) -> bool:
-        return bool(self.terminal.settings.get("gateway_training"))
+        return self.terminal.settings.gateway_training
 
     def remember_gateway_kind(self, training: bool) -> None:
         """Keep whether the gateway is a training one, to say so even when it is unreachable."""

@@ -17,11 +17,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
 from mdt.core.cautions import cautions
+from mdt.core.clock import format_time, parse_time  # (also imported from here)
 
 __all__ = [
     "DEFAULT_IVF_PROMPTS",
@@ -95,21 +96,6 @@ def ivf_prompt(category: str, prompts: Mapping[str, str] | None = None) -> str:
     category = category.upper()
     return str((prompts or {}).get(category) or DEFAULT_IVF_PROMPTS.get(
         category, "Immigration Violator File hit: confirm with LESC and follow agency policy."))
-
-
-def parse_time(value: Any) -> datetime | None:
-    """An ISO 8601 time as the gateway writes it (``...Z``), or None when it is not one."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else None
-
-
-def format_time(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)

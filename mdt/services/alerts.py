@@ -138,7 +138,7 @@ class AlertDesk:
     def acknowledge(self, alert_id: str, note: str = "") -> bool:
         """Record that the signed-in operator saw and acknowledged an alert (audited)."""
         operator, writer = self.session.require()
-        device = str(self.settings.get("device_id"))
+        device = self.settings.device_id
         done = writer.call(lambda c: c.ack_alert(alert_id, operator.user_id, note, device))
         self._poke()  # the audit record goes to the gateway
         return bool(done)
@@ -158,7 +158,7 @@ class AlertDesk:
             raise ConfirmationError("That return is no longer in the cache.")
         return build_yq(ret.records[record_index], priority=priority,
                         requester_name=operator.name,
-                        phone=str(self.settings.get("operator_phone")))
+                        phone=self.settings.operator_phone)
 
     def draft_next_request(self, nic: str) -> YqDraft:
         """RNO 2 or 3 for a hit whose last request went unanswered in time."""
@@ -180,7 +180,7 @@ class AlertDesk:
             if item.nic == nic:
                 return build_yr({**item.request, "rno": item.rno}, status,
                                 responder_name=operator.name,
-                                phone=str(self.settings.get("operator_phone")),
+                                phone=self.settings.operator_phone,
                                 confirm_by=confirm_by, remarks=remarks)
         raise ConfirmationError(f"No request to confirm NIC {nic} is in the queue.")
 

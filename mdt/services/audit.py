@@ -28,7 +28,7 @@ class AuditLog:
         from mdt.store.errors import CacheIOError, DiskFullError, ReadOnlyCacheError
 
         operator, writer = self.session.require()
-        device = str(self.settings.get("device_id"))
+        device = self.settings.device_id
         self._unwritten.append((action, outcome, detail, utc_now()))
         pending = list(self._unwritten)
         try:

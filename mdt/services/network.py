@@ -54,12 +54,12 @@ class Network:
                 from mdt.settings import SettingsError
 
                 try:  # a settings file edited by hand is checked here, before any request
-                    url = check_gateway_url(str(self.settings.get("gateway_url")),
+                    url = check_gateway_url(self.settings.gateway_url,
                                             allow_plain_http=bool(
-                                                self.settings.get("allow_plain_http")))
+                                                self.settings.allow_plain_http))
                 except GatewayUrlError as exc:
                     raise SettingsError(str(exc)) from None
-                ca_bundle = str(self.settings.get("ca_bundle")) or None
+                ca_bundle = self.settings.ca_bundle or None
 
                 async def make() -> GatewayClient:
                     from mdt.net.gateway import GatewayClient

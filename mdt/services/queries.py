@@ -35,7 +35,7 @@ class Queries:
         operator, writer = self.session.require()
         form = self.reference.forms.get(mke)
         message = build_message(form, values, operator.profile(
-            str(self.settings.get("operator_phone"))), dest=dest, purpose=purpose,
+            self.settings.operator_phone), dest=dest, purpose=purpose,
             tables=self.reference.code_tables)
         writer.call(lambda c: c.add_outgoing(message))
         self.audit.record("query", "queued", f"{message['mke']} {message['id']}")
@@ -82,7 +82,7 @@ class Queries:
         from mdt.store import quarantine
 
         operator, writer = self.session.require()
-        device = str(self.settings.get("device_id"))
+        device = self.settings.device_id
         done = writer.call(lambda c: quarantine.acknowledge(c, quarantine_id, operator.user_id,
                                                             device))
         self.audit.poke()

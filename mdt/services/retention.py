@@ -32,7 +32,7 @@ class Retention:
         from mdt.store.cache import damaged_copies
 
         operator, writer = self.session.require()
-        hours = float(self.settings.get("retention_hours"))
+        hours = self.settings.retention_hours
         now = self.now()
         gone = writer.call(lambda c: c.expire(hours, now=now))
         kept_aside = writer.call(lambda c: quarantine.erase(c, hours, now=now))

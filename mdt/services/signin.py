@@ -37,8 +37,8 @@ def make_vault(settings: Settings) -> KeyVault:
     """The key vault the settings ask for: the OS keystore, or the agency-allowed file."""
     from mdt.store.keys import KeyVault, WrappedKeyFile
 
-    wipe_after = int(settings.get("wipe_after_failures"))
-    if settings.get("keystore") == "wrapped-file":
+    wipe_after = settings.wipe_after_failures
+    if settings.keystore == "wrapped-file":
         return KeyVault(keystore=WrappedKeyFile(paths.data_dir() / "wrapped-keys.json"),
                         wipe_after=wipe_after)
     return KeyVault(wipe_after=wipe_after)
@@ -88,7 +88,7 @@ class SignIn:
             session = pending[1]
         else:
             session = self.network.run(self.network.client.login(
-                user_id, password, otp, str(self.settings.get("device_id"))))
+                user_id, password, otp, self.settings.device_id))
         check_training_allowed(self.agency, session.training)  # a live build stays live
         operator = Operator(user_id=paths.check_user_id(session.user.id), name=session.user.name,
                             role=session.user.role, ori=session.user.ori, unit=session.user.unit,
@@ -220,7 +220,7 @@ class SignIn:
         """Log in again after the token expired, keeping the open cache and the queue."""
         operator, _ = self.session.require()
         session = self.network.run(self.network.client.login(
-            operator.user_id, password, otp, str(self.settings.get("device_id"))))
+            operator.user_id, password, otp, self.settings.device_id))
         check_training_allowed(self.agency, session.training)
         key = self.session.key
         if key is not None and self.vault.open_verified(operator.user_id, password) is None:
@@ -260,7 +260,7 @@ class SignIn:
                 log.info("gateway logout failed: %s", type(exc).__name__)
         self.tokens.save("")
         self.audit.record("logoff", "success")
-        if self.settings.get("erase_on_logout"):
+        if self.settings.erase_on_logout:
             self.retention.erase_on_logout()
 
     def sign_out(self) -> None:

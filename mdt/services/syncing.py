@@ -49,7 +49,7 @@ class Syncing:
         self.time.load()  # the engine measures it again every round
         return SyncEngine(self.network.client, writer, listener=self.listener,
                           clock=self.time.clock, who=operator.user_id,
-                          device=str(self.settings.get("device_id")), **self.options)
+                          device=self.settings.device_id, **self.options)
 
     def once(self, deadline: float | None = None) -> SyncReport:
         """Send what is queued and fetch what arrived, once, within ``deadline`` seconds in all

@@ -150,7 +150,7 @@ class Terminal:
         from mdt.core.origin import origin
 
         with self._lock:
-            before = origin(str(self.settings.get("gateway_url")))
+            before = origin(self.settings.gateway_url)
             self.settings.set("gateway_url", url)
             self.settings.set("ca_bundle", ca_bundle)
             if save:

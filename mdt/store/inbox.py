@@ -8,6 +8,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from mdt.core.clock import from_iso
 from mdt.core.traffic import parts_detail, plan_event
 from mdt.store.alerts import Alerts
 from mdt.store.audit import AuditLog
@@ -90,7 +91,7 @@ class Inbox:
         now = datetime.now(UTC)
         last = self.db.one("SELECT max(received_at) FROM returns")
         if last:
-            before = datetime.fromisoformat(str(last).replace("Z", "+00:00"))
+            before = from_iso(str(last))
             now = max(now, before + timedelta(microseconds=1))
         return iso_us(now)
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from mdt.core.clock import format_time
+
 __all__ = ["iso_us", "utc_now"]
 
 
 def utc_now() -> str:
     """Now, to the millisecond."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return format_time(datetime.now(UTC), "milliseconds")
 
 
 def iso_us(moment: datetime) -> str:
     """``moment`` (aware, UTC) to the microsecond."""
-    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return format_time(moment, "microseconds")

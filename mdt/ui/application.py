@@ -61,8 +61,8 @@ def run_gui(argv: Sequence[str]) -> int:
     app.setApplicationName("MDT")
     app.setApplicationVersion(__version__)
     # Before the first window: a night-mode start never flashes a light window.
-    apply_theme(app, str(settings.get("theme")), high_contrast=bool(settings.get("high_contrast")),
-                font_scale=float(settings.get("font_scale")))
+    apply_theme(app, settings.theme, high_contrast=settings.high_contrast,
+                font_scale=settings.font_scale)
     controller, window = create_window(settings, agency)
     window.show()
     if args.startup_probe:  # benchmarks/startup.py: say when the first window is up, then quit

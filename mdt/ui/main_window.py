@@ -455,7 +455,7 @@ class TerminalPage(QWidget):
             return forms
 
         self.controller.tasks.run(load, self._forms_loaded)
-        chosen = str(terminal.settings.get("workstation_layout"))
+        chosen = terminal.settings.workstation_layout
         self.arrange(chosen if chosen in ("officer", "dispatcher") else
                      "dispatcher" if operator.role == "dispatcher" else "officer")
         self._units_timer.start()
@@ -474,7 +474,7 @@ class TerminalPage(QWidget):
         operator = self.operator
         defaults = {"ori": operator.ori, "atn": operator.name.upper()[:30], "name": operator.name,
                     "state": operator.ori[:2],
-                    "phn": str(self.controller.terminal.settings.get("operator_phone"))}
+                    "phn": self.controller.terminal.settings.operator_phone}
         self.form_picker.blockSignals(True)
         for form in forms:
             self.forms[form.mke] = form
@@ -741,9 +741,9 @@ class MainWindow(QMainWindow):
                                       agency.in_vehicle_exempt)
 
         self.sounder = AlertSounder(SoundPlayer(dict(agency.sounds)),
-                                    speaker=Speaker(preference=str(settings.get("speech_engine"))),
+                                    speaker=Speaker(preference=settings.speech_engine),
                                     read_aloud=read_aloud,
-                                    detail=lambda: str(settings.get("read_aloud_detail")),
+                                    detail=lambda: settings.read_aloud_detail,
                                     parent=self)
         self.alert_bar.policy_prompts = dict(agency.ivf_prompts)
         self.terminal.hit_panel.policy_prompts = dict(agency.ivf_prompts)
@@ -942,9 +942,9 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         settings = self.controller.terminal.settings
         if isinstance(app, QApplication):
-            apply_theme(app, str(settings.get("theme")),
-                        high_contrast=bool(settings.get("high_contrast")),
-                        font_scale=float(settings.get("font_scale")))
+            apply_theme(app, settings.theme,
+                        high_contrast=settings.high_contrast,
+                        font_scale=settings.font_scale)
 
     def _signed_in(self, operator: Operator) -> None:
         self.banner.setVisible(operator.training)
@@ -1032,7 +1032,7 @@ class MainWindow(QMainWindow):
         if isinstance(app, QApplication):
             theme = "day" if app.property("mdtTheme") == "night" else "night"
             settings = self.controller.terminal.settings
-            apply_theme(app, theme, high_contrast=bool(settings.get("high_contrast")),
-                        font_scale=float(settings.get("font_scale")))
+            apply_theme(app, theme, high_contrast=settings.high_contrast,
+                        font_scale=settings.font_scale)
             settings.set("theme", theme)
             self.controller.tasks.run(settings.save)

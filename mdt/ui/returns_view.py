@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from mdt.core.cautions import alert_level, cautions
+from mdt.core.clock import from_iso
 from mdt.core.followups import FollowUp, follow_ups
 from mdt.ui.table_model import HeaderedTableModel
 
@@ -54,7 +55,7 @@ STATE_WORDS = {
 
 def age_text(iso: str, now: datetime | None = None) -> str:
     try:
-        then = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+        then = from_iso(iso)
     except ValueError:
         return "age unknown"
     seconds = max(0, int(((now or datetime.now(UTC)) - then).total_seconds()))
@@ -70,7 +71,7 @@ def age_text(iso: str, now: datetime | None = None) -> str:
 def waited_minutes(message: dict[str, Any], now: datetime | None = None) -> float | None:
     sent = str(message.get("accepted_at") or message.get("created_at") or "")
     try:
-        then = datetime.fromisoformat(sent.replace("Z", "+00:00"))
+        then = from_iso(sent)
     except ValueError:
         return None
     return ((now or datetime.now(UTC)) - then).total_seconds() / 60
