@@ -21,7 +21,7 @@ from pathlib import Path
 
 import platformdirs
 
-from mock_server.state import DEMO_ACCOUNTS, DEMO_PASSWORD, ROLES, otp_secret_for
+from mock_server.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, ROLES, otp_secret_for
 
 
 def default_data_dir() -> Path:

@@ -26,7 +26,8 @@ import time
 from datetime import datetime
 from typing import Any
 
-from mock_server.state import Account, State
+from mock_server.accounts import Account
+from mock_server.state import State
 
 GOOD = ("met",)
 

@@ -21,13 +21,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from mock_server import otp
+from mock_server.accounts import Account
 from mock_server.config import GatewayConfig, default_forms_dir
 from mock_server.errors import ApiError
 from mock_server.faults import FaultBook, Faults
 from mock_server.models import MAX_FIELD_VALUE, LoginBody, MessageBody
 from mock_server.returns import wrap_text
 from mock_server.rules import read_forms
-from mock_server.state import Account, State, iso
+from mock_server.state import State, iso
 from mock_server.switch import Confirmation, Context, Delivery, Switch
 from mock_server.world import World
 

@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from mock_server.state import Account
-from mock_server.world import AGENCIES, Gun, Person, ProtectionOrder, Vehicle, offense
+from mock_server.accounts import Account
+from mock_server.synthetic import AGENCIES, Gun, Person, ProtectionOrder, Vehicle, offense
 
 HIT_CAVEAT = ("WARNING - A HIT IS NOT PROBABLE CAUSE. CONFIRM THE RECORD WITH THE ENTERING "
               "AGENCY (ORI) BEFORE ANY ACTION.")

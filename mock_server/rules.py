@@ -15,7 +15,7 @@ from pathlib import Path
 
 from mdt.core.forms import FormDef, FormDefinitionError
 from mock_server.config import default_forms_dir
-from mock_server.world import code_table
+from mock_server.synthetic import code_table
 
 log = logging.getLogger("mdt-gateway")
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from mock_server.accounts import Account
 from mock_server.returns import (
     DELAYED_CAVEAT,
     LESC,
@@ -38,8 +39,9 @@ from mock_server.returns import (
     vehicle_record,
 )
 from mock_server.rules import Rejected, Rules
-from mock_server.state import Account, iso
-from mock_server.world import AGENCIES, Gun, Person, Vehicle, World
+from mock_server.state import iso
+from mock_server.synthetic import AGENCIES, Gun, Person, Vehicle
+from mock_server.world import World
 
 log = logging.getLogger("mdt-gateway")
 

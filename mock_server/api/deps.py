@@ -8,10 +8,10 @@ from typing import Annotated, cast
 
 from fastapi import Depends, Header, Request
 
+from mock_server.accounts import Account
 from mock_server.errors import ApiError
 from mock_server.exercise import Exercise
 from mock_server.gateway import Gateway, bearer_token
-from mock_server.state import Account
 
 
 def gateway(request: Request) -> Gateway:

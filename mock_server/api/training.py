@@ -11,12 +11,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 
 from mdt.net.events import EventInvalid, depth_of, validate_event
+from mock_server.accounts import DEMO_PASSWORD
 from mock_server.api.deps import ExerciseDep, GatewayDep, Trainer, training_only
 from mock_server.errors import ApiError
 from mock_server.faults import Faults
 from mock_server.models import EntryBody, FaultsBody, InjectBody, ResetBody
 from mock_server.scenarios import INJECTABLE
-from mock_server.state import DEMO_PASSWORD
 
 router = APIRouter(dependencies=[Depends(training_only)])
 

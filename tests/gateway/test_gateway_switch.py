@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 
 from mdt.core.returns import parse_return
+from mock_server.accounts import Account
 from mock_server.scenarios import ScenarioError, load_scenarios, validate_scenario
-from mock_server.state import Account
 from mock_server.switch import Confirmation, Context, Routed, Switch
-from mock_server.world import World, code_table, vin_check_digit, vin_is_valid
+from mock_server.synthetic import code_table, vin_check_digit, vin_is_valid
+from mock_server.world import World
 
 ROOT = Path(__file__).resolve().parents[2]
 OFFICER = Account("officer1", "Officer Tess Trainee", "officer", "MD1012600", "Car 12", "S")
