@@ -21,7 +21,7 @@ from pathlib import Path
 
 import platformdirs
 
-from mock_server.state import DEMO_ACCOUNTS, DEMO_PASSWORD, ROLES, otp_secret_for
+from mock_server.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, ROLES, otp_secret_for
 
 
 def default_data_dir() -> Path:
@@ -44,7 +44,8 @@ def _bind(host: str, port: int) -> socket.socket:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from mock_server.app import GatewayConfig, create_app
+    from mock_server.app import create_app
+    from mock_server.config import GatewayConfig
     from mock_server.faults import Faults
 
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()

@@ -24,18 +24,12 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
-
-from fastapi import FastAPI, Header, Query
+from typing import Any
 
 from mdt.core.clock import from_iso
+from mock_server.accounts import Account
+from mock_server.state import State
 
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from mock_server.app import Gateway
-
-DOES = ("send", "not_send", "acknowledge", "answer", "view")
 GOOD = ("met",)
 
 
@@ -71,27 +65,7 @@ def _matches(body: dict[str, Any], match: dict[str, Any]) -> bool:
     return True
 
 
-def check_expectations(expectations: Any) -> list[dict[str, Any]]:
-    """The scenario's expectations if well-formed; ``ValueError`` naming the bad one."""
-    if expectations is None:
-        return []
-    if not isinstance(expectations, list):
-        raise ValueError("expect: a list of expectations.")
-    ids = set()
-    for n, item in enumerate(expectations, 1):
-        if not isinstance(item, dict) or item.get("do") not in DOES:
-            raise ValueError(f"expectation {n}: 'do' is one of {', '.join(DOES)}.")
-        if not isinstance(item.get("id"), str) or not isinstance(item.get("title"), str):
-            raise ValueError(f"expectation {n}: needs an 'id' and a 'title'.")
-        ids.add(item["id"])
-    for item in expectations:
-        for key in ("after", "before"):
-            if key in item and item[key] not in ids:
-                raise ValueError(f"expectation {item['id']}: '{key}' names no expectation.")
-    return expectations
-
-
-def _applies(expectation: dict[str, Any], account: Any) -> bool:
+def _applies(expectation: dict[str, Any], account: Account) -> bool:
     who = expectation.get("who", "trainees")
     if who in ("trainees", "all", None):
         return True
@@ -107,8 +81,7 @@ def _applies(expectation: dict[str, Any], account: Any) -> bool:
 class TraineeRecord:
     """What the gateway saw of one trainee since the run started."""
 
-    def __init__(self, gateway: Gateway, account: Any, since: float) -> None:
-        state = gateway.state
+    def __init__(self, state: State, account: Account, since: float) -> None:
         self.account = account
         self.sent = [(at, m) for _u, at, m in state.messages_since(since, account.user_id)]
         self.events = [(_epoch(e.get("created_at")) or since, e)
@@ -256,24 +229,25 @@ def verdicts(expectations: list[dict[str, Any]], record: TraineeRecord, started:
     return results
 
 
-def debrief(gateway: Gateway, user: str | None = None) -> dict[str, Any]:
-    """The last run's debrief: per trainee, the timeline and each expectation's verdict."""
-    last = gateway.state.last_run()
+def debrief(state: State, scenarios: dict[str, dict[str, Any]], user: str | None = None
+            ) -> dict[str, Any]:
+    """The last run's debrief: per trainee, the timeline and each expectation's verdict.
+    ``scenarios``: the known scenarios by name (validated: their expectations are well-formed)."""
+    last = state.last_run()
     if last is None:
         return {"scenario": None, "trainees": []}
     name, started, body = last
-    scenarios = gateway.scenarios()
-    scenario = scenarios.get(name, ("", {}))[1]
-    expectations = check_expectations(scenario.get("expect"))
+    scenario = scenarios.get(name, {})
+    expectations: list[dict[str, Any]] = scenario.get("expect") or []
     speed = float(body.get("speed") or 1.0)
     users = body.get("users")
     trainees = []
-    for account in gateway.state.accounts():
+    for account in state.accounts():
         if account.role == "trainer" or (users and account.user_id not in users) or \
                 (user and account.user_id != user):
             continue
-        record = TraineeRecord(gateway, account, started)
-        last_login = gateway.state.last_login(account.user_id)
+        record = TraineeRecord(state, account, started)
+        last_login = state.last_login(account.user_id)
         took_part = record.sent or record.audit or (last_login and last_login >= started - 3600)
         if not took_part and not user:
             continue
@@ -284,36 +258,9 @@ def debrief(gateway: Gateway, user: str | None = None) -> dict[str, Any]:
                          "passed": bool(results) and met == len(results),
                          "met": met, "expected": len(results),
                          "expectations": results, "timeline": record.timeline()})
-    paused = gateway.state.paused_at()
+    paused = state.paused_at()
     return {"scenario": {"name": name, "title": scenario.get("title", name),
                          "teaches": scenario.get("teaches", ""), "started_at": _iso(started),
                          "speed": speed, "paused": paused is not None,
-                         "steps_to_come": gateway.state.pending_actions()},
+                         "steps_to_come": state.pending_actions()},
             "generated_at": _iso(time.time()), "trainees": trainees}
-
-
-def register_routes(app: FastAPI, gateway: Gateway, trainer: Callable[[str | None], Any]
-                    ) -> None:
-    @app.get("/v1/training/debrief")
-    async def get_debrief(user: str | None = Query(default=None, max_length=64),
-                          authorization: str | None = Header(default=None)) -> dict[str, Any]:
-        """Per trainee: a timeline of the last run and each expectation met or missed."""
-        trainer(authorization)
-        return debrief(gateway, user)
-
-    @app.post("/v1/training/scenarios/pause")
-    async def pause(authorization: str | None = Header(default=None)) -> dict[str, Any]:
-        """Hold the running scenario's steps still to come (events already sent stay)."""
-        trainer(authorization)
-        paused = gateway.state.pause_actions(time.time())
-        return {"paused": True, "changed": paused,
-                "steps_to_come": gateway.state.pending_actions()}
-
-    @app.post("/v1/training/scenarios/resume")
-    async def resume(authorization: str | None = Header(default=None)) -> dict[str, Any]:
-        """Go on: the held steps come later by the time spent paused."""
-        trainer(authorization)
-        held = gateway.state.resume_actions(time.time())
-        gateway._wake_scheduler()
-        return {"paused": False, "held_seconds": round(held, 1),
-                "steps_to_come": gateway.state.pending_actions()}

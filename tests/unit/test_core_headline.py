@@ -12,7 +12,8 @@ import pytest
 
 from mdt.core.headline import Headline, HeadlineKind, decide, headline_of_event, headline_of_text
 from mdt.core.returns import parse_return
-from mock_server.switch import Context, Switch, wrap_text
+from mock_server.returns import wrap_text
+from mock_server.switch import Context, Switch
 from mock_server.world import World
 from tests.gateway.test_gateway_switch import ACCOUNTS, CONTRACT_QUERIES, IAQ_FIELDS, OFFICER
 from tests.unit.test_core_returns import PERSON, STOLEN
