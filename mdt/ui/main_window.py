@@ -34,8 +34,9 @@ from mdt.app.controller import AppController
 from mdt.core.alerts import KIND_WORDS, AlertKind, parse_time
 from mdt.core.codes import CodeTables
 from mdt.core.command import parse_command
-from mdt.core.confirmation import ConfirmState, deadline_text
+from mdt.core.confirmation import ConfirmState, answered_requests, deadline_text
 from mdt.core.forms import FormDef
+from mdt.core.present import outbox_counts
 from mdt.desktop.speech import read_aloud_enabled
 from mdt.terminal import Operator
 from mdt.ui.alert_bar import AlertBar, gateway_now
@@ -73,6 +74,9 @@ def next_deadlines(snapshot: Any) -> list[tuple[Any, str]]:
     return sorted(clocks, key=lambda c: c[0])
 
 
+__all__ = ["MainWindow", "TerminalPage", "connection_text", "next_deadlines", "outbox_counts",
+           "quarantine_text"]
+
 TRAINING_TEXT = ("TRAINING — synthetic data only, not for operational use — "
                  "training gateway")
 CONNECTION_WORDS = {
@@ -102,19 +106,6 @@ def quarantine_text(count: int) -> str:
         return ""
     return (f"{count} unreadable message{'s' if count != 1 else ''} from the switch "
             "(Ctrl+Shift+U)")
-
-
-def outbox_counts(messages: list[dict[str, Any]]) -> str:
-    """The outbox in words for the status bar: what waits to go, what is going, what waits for
-    its answer (the newest 200 messages)."""
-    states = [str(m.get("state")) for m in messages]
-    parts = [f"{states.count('queued')} queued" if "queued" in states else "",
-             f"{states.count('sending')} sending" if "sending" in states else "",
-             f"{states.count('accepted') + states.count('acknowledged')} waiting for an answer"
-             if {"accepted", "acknowledged"} & set(states) else "",
-             f"{states.count('failed')} refused" if "failed" in states else ""]
-    words = " · ".join(p for p in parts if p)
-    return f"Outbox: {words}" if words else "Outbox: empty"
 
 
 class TerminalPage(QWidget):
@@ -160,6 +151,7 @@ class TerminalPage(QWidget):
         self.model = ReturnsModel(self)
         self.model.unanswered_after = float(
             controller.terminal.settings.get("unanswered_after_minutes"))
+        self._messages: list[dict[str, Any]] = []
         self.table = QTableView()
         self.table.setObjectName("ReturnsTable")
         self.table.setModel(self.model)
@@ -173,6 +165,7 @@ class TerminalPage(QWidget):
         header.setResizeContentsPrecision(40)  # size columns by the newest rows, not all of them
         self.table.verticalHeader().setVisible(False)
         self.detail = ReturnDetail()
+        self.detail.unanswered_after = self.model.unanswered_after
         self.hit_panel = HitConfirmationPanel()
         self.pin = QPushButton("Pin beside (Ctrl+P)")
         self.pin.setObjectName("PinReturn")
@@ -573,7 +566,8 @@ class TerminalPage(QWidget):
                 self.feedback(f"The cache could not be read: {describe_error(error)}", error=True)
                 return
             messages, returns = result
-            self.outbox_counts.emit(outbox_counts(messages))
+            self._messages = messages
+            self.outbox_counts.emit(outbox_counts(messages, self.model.answered))
             if not self.command.history:  # recall works across restarts: seed from the cache
                 for message in reversed(messages):
                     fields = ".".join(f"{k}/{v}" for k, v in (message.get("fields") or {}).items())
@@ -606,6 +600,16 @@ class TerminalPage(QWidget):
     def _alerts_changed(self, snapshot: Any) -> None:
         self.hit_panel.set_snapshot(snapshot)
         self.queue.set_snapshot(snapshot)
+        # One state per confirmation: an answered YQ is answered in its row, in the detail's
+        # header and in the status bar's count.
+        answered = answered_requests(snapshot.confirmations)
+        if answered != self.model.answered:
+            self.model.answered = answered
+            if self.model.rows:
+                self.model.dataChanged.emit(self.model.index(0, 2),
+                                            self.model.index(len(self.model.rows) - 1, 2))
+            self.outbox_counts.emit(outbox_counts(self._messages, answered))
+        self.detail.set_confirmations(snapshot.confirmations, answered)
         waiting = sum(1 for item in snapshot.queue if not item.answered_by)
         if self.tabs is not None:
             self.tabs.setTabText(self.tabs.indexOf(self.queue),
