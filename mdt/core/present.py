@@ -25,7 +25,8 @@ from mdt.core.confirmation import (
 )
 from mdt.core.headline import Headline, HeadlineKind, decide, waiting
 
-__all__ = ["BANNER_NAMES", "STATE_WORDS", "ReturnLike", "RowText", "age_text", "confirmation_words",
+__all__ = ["BANNER_NAMES", "STATE_WORDS", "ReturnLike", "RowText", "age_text",
+           "command_not_understood", "confirmation_words",
            "deadline_text", "detail_headline", "hit_banner_text", "outbox_counts",
            "query_headline", "query_state", "query_summary", "return_headline", "row_text",
            "waited_minutes"]
@@ -279,3 +280,15 @@ def detail_headline(ret: ReturnLike | None, message: Mapping[str, Any] | None = 
     message = message or {}
     return query_headline(message, now, unanswered_after=unanswered_after,
                           answer=(answered or {}).get(str(message.get("id"))))
+
+
+# -- the command line --------------------------------------------------------------------------
+COMMAND_EXAMPLES = "QV LIC/ABC1234.LIS/MD, a plate, a VIN, or LAST, FIRST CCYYMMDD"
+
+
+def command_not_understood(text: str) -> str:
+    """What the command line says when :func:`mdt.core.command.parse_command` gives ``None``;
+    an empty line is not quoted back as ``''``."""
+    if not text.strip():
+        return f"Type a command first: {COMMAND_EXAMPLES}."
+    return f"Not understood: '{text.strip()}'. Try {COMMAND_EXAMPLES}."

@@ -36,7 +36,7 @@ from mdt.core.codes import CodeTables
 from mdt.core.command import parse_command
 from mdt.core.confirmation import ConfirmState, answered_requests, deadline_text
 from mdt.core.forms import FormDef
-from mdt.core.present import outbox_counts
+from mdt.core.present import command_not_understood, outbox_counts
 from mdt.desktop.speech import read_aloud_enabled
 from mdt.terminal import Operator
 from mdt.ui.alert_bar import AlertBar, gateway_now
@@ -528,19 +528,26 @@ class TerminalPage(QWidget):
         home = self.operator.ori[:2] if getattr(self, "operator", None) else ""
         command = parse_command(text, home_state=home)
         if command is None or command.mke not in self.views:
-            self.feedback(
-                f"Not understood: '{text.strip()}'. Try QV LIC/ABC1234.LIS/MD, a plate, a VIN, "
-                "or LAST, FIRST CCYYMMDD.", error=True)
+            self.feedback(command_not_understood(text), error=True)
             return
         self.feedback("")
         self.command.remember(text)
         self.command.clear()
         view = self.open_form(command.mke, command.values)
         if view is not None and command.values:
+            # A field the form does not have is refused with the CLI's sentence, never dropped
+            # without a word.
+            unknown = view.unknown_fields(command.values)
+            if unknown:
+                self.feedback(" ".join(unknown), error=True)
+                return
             # A complete command goes straight out and the officer stays on the command line;
-            # an incomplete one leaves the form open with its errors.
+            # an incomplete one leaves the form open with its errors, said here too.
             self._from_command_line = True
-            view.send()
+            problems = view.send()
+            if problems:
+                self._from_command_line = False
+                self.feedback(" ".join(problems), error=True)
 
     def send(self, mke: str, values: dict[str, str], dest: list[str], purpose: str) -> None:
         def sent(message: Any, error: BaseException | None) -> None:

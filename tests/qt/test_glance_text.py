@@ -124,3 +124,33 @@ def test_the_pdf_says_the_same_headline() -> None:
     page = return_html(build_rows([], [stored("qv_stolen_vehicle", "QV")])[0], training=False,
                        operator="officer1")
     assert "confirm it with the entering agency before acting" in page
+
+
+def test_an_over_long_value_is_refused_whole_with_the_rules_sentence(qtbot: QtBot) -> None:
+    """Issue 16: the form's setMaxLength cut a 30-character plate to 10 without a word."""
+    from PySide6.QtWidgets import QLineEdit
+
+    from mdt.core.codes import CodeTables
+    from mdt.core.forms import FormInvalid, load_form
+    from mdt.ui.form_view import FormView
+    from mdt.ui.login import describe_error
+
+    view = FormView(load_form("QV"), CodeTables.default())
+    qtbot.addWidget(view)
+    sent: list[object] = []
+    view.submitted.connect(lambda *args: sent.append(args))
+    plate = view.edits["LIC"]
+    assert isinstance(plate, QLineEdit)
+    qtbot.keyClicks(plate, "A1" * 15)
+    assert plate.text() == "A1" * 15  # all 30 characters: nothing cut
+    assert view.errors["LIC"].text().startswith(
+        "Plate (LIC) may contain only letters and digits, at most 10")
+    view.set_values({"LIS": "VA"})
+    problems = view.send()
+    assert not sent and problems and problems[0].startswith("Plate (LIC) may contain")
+    assert view.unknown_fields({"OLS": "VA", "LIC": "X"}) == ["OLS is not a field of the QV form."]
+    # a form the rules refuse reads as the CLI says it, never "Unexpected problem (FormInvalid)"
+    from mdt.core.rules import FieldError
+
+    error = FormInvalid([FieldError("LIS", "Enter plate (LIC) and plate state (LIS), or VIN.")])
+    assert describe_error(error) == "Enter plate (LIC) and plate state (LIS), or VIN."
