@@ -30,9 +30,11 @@ __all__ = [
     "AlertKind",
     "AlertSeverity",
     "alerts_for_event",
+    "bar_order",
     "escalation_alert",
     "format_time",
     "ivf_prompt",
+    "officer_safety",
     "parse_time",
 ]
 
@@ -314,3 +316,48 @@ def escalation_alert(nic: str, next_rno: int, *, deadline: str | None, rty: str 
     return Alert(alert_id("overdue", nic, next_rno), AlertKind.CONFIRMATION_OVERDUE,
                  AlertSeverity.CRITICAL, title, summary, deadline=deadline,
                  body={"nic": nic, "next_rno": next_rno, "rty": rty, "subject": subject})
+
+
+# -- what the alert bar shows first -------------------------------------------------------------
+_FAR = "9999"
+
+
+def officer_safety(alert: Mapping[str, Any]) -> bool:
+    """An officer-safety hit: caution codes on it (armed and dangerous, violent, ...), also
+    when it came as a delayed hit."""
+    body = mapping(alert.get("body"))
+    return alert.get("kind") == AlertKind.CAUTION or body.get("hit_kind") == AlertKind.CAUTION
+
+
+def _rank(alert: Mapping[str, Any]) -> int:
+    try:
+        return AlertSeverity(str(alert.get("severity"))).rank
+    except ValueError:
+        return 0
+
+
+def _newest_first(created: str) -> str:
+    return "".join(chr(0x10FFFF - ord(c)) for c in created)
+
+
+def bar_order(alerts: list[dict[str, Any]], *, known: set[str] | None = None,
+              pinned: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """The open alerts in the order the bar shows them, and the alert that holds the bar.
+
+    What the officer must do now comes first: a critical alert new since the bar last looked
+    (``known``: the ids it had; None the first time) always takes the bar and keeps it until it
+    is acknowledged or a newer critical one comes (``pinned``); then officer-safety hits, then
+    the louder, then the nearest deadline, then the newest. The others stay one key away, in
+    this order."""
+    open_ids = {str(a.get("id")) for a in alerts}
+    if known is not None:
+        new = [a for a in alerts if str(a.get("id")) not in known
+               and a.get("severity") == AlertSeverity.CRITICAL]
+        if new:
+            pinned = str(max(new, key=lambda a: str(a.get("created_at") or "")).get("id"))
+    if pinned not in open_ids:
+        pinned = None
+    ordered = sorted(alerts, key=lambda a: (
+        str(a.get("id")) != pinned, not officer_safety(a), -_rank(a),
+        str(a.get("deadline") or _FAR), _newest_first(str(a.get("created_at") or ""))))
+    return ordered, pinned

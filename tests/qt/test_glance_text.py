@@ -154,3 +154,24 @@ def test_an_over_long_value_is_refused_whole_with_the_rules_sentence(qtbot: QtBo
 
     error = FormInvalid([FieldError("LIS", "Enter plate (LIC) and plate state (LIS), or VIN.")])
     assert describe_error(error) == "Enter plate (LIC) and plate state (LIS), or VIN."
+
+
+def test_a_new_officer_safety_hit_takes_the_alert_bar_from_a_detainer(qtbot: QtBot) -> None:
+    """Issue 16: with a detainer on the bar, an armed-and-dangerous hit only raised "All alerts
+    (+6)"."""
+    from mdt.ui.alert_bar import AlertBar
+
+    bar = AlertBar()
+    qtbot.addWidget(bar)
+    detainer = {"id": "d", "kind": "detainer", "severity": "critical", "title": "DETAINER D",
+                "deadline": iso(NOW + timedelta(hours=48)), "created_at": iso(NOW),
+                "body": {"summary": "hold"}}
+    armed = {"id": "a", "kind": "caution", "severity": "critical", "deadline": None,
+             "title": "HIT — 00 ARMED AND DANGEROUS — vehicle: plate TRN5007 MD",
+             "created_at": iso(NOW + timedelta(minutes=1)), "body": {"summary": "Officer safety"}}
+    bar.set_alerts([detainer], 0.0)
+    assert bar.title.text() == "DETAINER D"
+    bar.set_alerts([detainer, armed], 0.0)
+    assert bar.title.text().startswith("HIT — 00 ARMED AND DANGEROUS")
+    assert bar.more.text() == "All alerts (+1)"
+    assert [a["id"] for a in bar.alerts] == ["a", "d"]
