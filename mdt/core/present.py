@@ -28,7 +28,8 @@ from mdt.core.headline import Headline, HeadlineKind, decide, waiting
 __all__ = ["BANNER_NAMES", "STATE_WORDS", "ReturnLike", "RowText", "age_text",
            "command_not_understood", "confirmation_words",
            "deadline_text", "detail_headline", "hit_banner_text", "outbox_counts",
-           "query_headline", "query_state", "query_summary", "return_headline", "row_text",
+           "query_headline", "query_state", "query_summary", "received_text", "return_headline",
+           "row_text",
            "waited_minutes"]
 
 STATE_WORDS = {
@@ -151,6 +152,14 @@ def query_headline(message: Mapping[str, Any] | None, now: datetime | None = Non
 def return_headline(ret: ReturnLike) -> Headline:
     """The headline of a cached return (its records and its text)."""
     return decide(ret.records, ret.text)
+
+
+def received_text(ret: ReturnLike, *, offline: bool = False,
+                  now: datetime | None = None) -> str:
+    """The line under a return's header: when it came and from where; offline, that it is
+    the cached copy (online, a live answer is not called "Cached return")."""
+    said = f"received {age_text(ret.received_at, now)} · from {ret.source}"
+    return f"OFFLINE — Cached return · {said}" if offline else said[0].upper() + said[1:]
 
 
 def outbox_counts(messages: Iterable[Mapping[str, Any]],

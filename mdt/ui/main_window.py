@@ -152,6 +152,7 @@ class TerminalPage(QWidget):
         self.model.unanswered_after = float(
             controller.terminal.settings.get("unanswered_after_minutes"))
         self._messages: list[dict[str, Any]] = []
+        self._select_message: str | None = None  # a query just queued: its row is selected
         self.table = QTableView()
         self.table.setObjectName("ReturnsTable")
         self.table.setModel(self.model)
@@ -562,6 +563,8 @@ class TerminalPage(QWidget):
             self.show_part(self.returns_panel)  # the answer will show there
             if from_command_line:
                 self.command.setFocus()
+            self._select_message = str(message.get("id") or "") or None  # the new query owns
+            # the detail pane from now: never the previous return under its header
             self.reload()
 
         self.controller.send(mke, values, sent, dest=dest or None, purpose=purpose or None)
@@ -585,7 +588,13 @@ class TerminalPage(QWidget):
             self.model.set_rows(build_rows(messages, returns))
             newest = self.model.rows[0].ret.id if self.model.rows and self.model.rows[0].ret \
                 else None
-            if self.model.rows:
+            wanted = self._select_message
+            waiting = next((i for i, r in enumerate(self.model.rows) if wanted and r.message
+                            and r.message.get("id") == wanted), None)
+            if waiting is not None:
+                self._select_message = None
+                self.table.selectRow(waiting)
+            elif self.model.rows:
                 row = 0
                 # A new answer takes the detail pane (the officer is waiting for it); otherwise
                 # the selection stays where the operator put it.

@@ -16,6 +16,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     Qt,
+    QTimer,
     QUrl,
     Signal,
 )
@@ -43,6 +44,7 @@ from mdt.core.present import (
     hit_banner_text,
     query_state,
     query_summary,
+    received_text,
     return_headline,
     row_text,
     waited_minutes,
@@ -188,6 +190,9 @@ class ReturnDetail(QWidget):
         self.hit_banner.setWordWrap(True)
         self.cached = QLabel("")
         self.cached.setObjectName("CachedBanner")
+        self._age_tick = QTimer(self)  # the age in the header keeps counting
+        self._age_tick.setInterval(15_000)
+        self._age_tick.timeout.connect(self._update_age)
         self.caveats = QLabel("")
         self.caveats.setObjectName("CaveatBox")
         self.caveats.setWordWrap(True)
@@ -237,6 +242,13 @@ class ReturnDetail(QWidget):
         self.raw.setVisible(raw)
         self.body.setVisible(not raw)
 
+    def _update_age(self) -> None:
+        row, offline, now = self._shown
+        if row is None or row.ret is None or now is not None:  # a pinned clock does not tick
+            self._age_tick.stop()
+            return
+        self.cached.setText(received_text(row.ret, offline=offline))
+
     def hit_confirmations(self, ret: StoredReturn) -> list[HitConfirmation]:
         """The confirmation of each hit on this return (this stop's own, not an earlier's)."""
         found = []
@@ -276,6 +288,7 @@ class ReturnDetail(QWidget):
         for widget in (self.hit_banner, self.cached, self.caveats):
             widget.hide()
         self.follow_ups = []
+        self._age_tick.stop()
         self._shown = (row, offline, now)
         if row is None:
             self.body.setHtml("<p>Select a return, or send a query.</p>")
@@ -290,10 +303,9 @@ class ReturnDetail(QWidget):
                               f"<p>{html.escape(str(detail))}</p>")
             self.raw.setPlainText(str((row.message or {}).get("text", "")))
             return
-        self.cached.setText(("OFFLINE — " if offline else "") +
-                            f"Cached return · received {age_text(ret.received_at, now)}"
-                            f" · from {ret.source}")
+        self.cached.setText(received_text(ret, offline=offline, now=now))
         self.cached.show()
+        self._age_tick.start()
         caveats: list[str] = []
         for record in ret.records:
             for caveat in record.get("caveats") or []:

@@ -219,3 +219,26 @@ def test_the_present_module_needs_no_qt() -> None:
     code = ("import sys, mdt.core.present; "
             "sys.exit(any(m.startswith(('PySide6', 'shiboken6')) for m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+
+
+def test_the_received_line_says_cached_only_offline() -> None:
+    """Issue 16: every live answer was labelled "Cached return"."""
+    from mdt.core.present import received_text
+
+    ret = Ret("NO NCIC WANT")
+    assert received_text(ret, now=NOW) == "Received 15 min ago · from NCIC"
+    assert received_text(ret, offline=True, now=NOW) == \
+        "OFFLINE — Cached return · received 15 min ago · from NCIC"
+
+
+@pytest.mark.parametrize(("typed", "said"), [
+    ("", "Type a command first: QV LIC/ABC1234.LIS/MD, a plate, a VIN, or LAST, FIRST CCYYMMDD."),
+    ("   ", "Type a command first: QV LIC/ABC1234.LIS/MD, a plate, a VIN, or LAST, FIRST "
+           "CCYYMMDD."),
+    (" hello ", "Not understood: 'hello'. Try QV LIC/ABC1234.LIS/MD, a plate, a VIN, or LAST, "
+                "FIRST CCYYMMDD."),
+])
+def test_what_the_command_line_says_when_it_does_not_understand(typed: str, said: str) -> None:
+    from mdt.core.present import command_not_understood
+
+    assert command_not_understood(typed) == said
