@@ -153,6 +153,7 @@ class TerminalPage(QWidget):
             controller.terminal.settings.get("unanswered_after_minutes"))
         self._messages: list[dict[str, Any]] = []
         self._select_message: str | None = None  # a query just queued: its row is selected
+        self._queued_said: str | None = None  # the query the "Queued ..." feedback is about
         self.table = QTableView()
         self.table.setObjectName("ReturnsTable")
         self.table.setModel(self.model)
@@ -558,13 +559,16 @@ class TerminalPage(QWidget):
                 self.feedback(f"Not sent: {describe_error(error)}", error=True)
                 return
             self.feedback(f"Queued {message['mke']} — {message['text'].splitlines()[-1]}")
+            self._queued_said = str(message.get("id") or "") or None
             if view is not None:
                 view.clear()
             self.show_part(self.returns_panel)  # the answer will show there
             if from_command_line:
                 self.command.setFocus()
-            self._select_message = str(message.get("id") or "") or None  # the new query owns
-            # the detail pane from now: never the previous return under its header
+            # A new query owns the detail pane from now: never the previous return under its
+            # header. A YQ, YR or AM does not: the hit it confirms stays on screen with its clock.
+            if message.get("mke") not in ("YQ", "YR", "AM"):
+                self._select_message = str(message.get("id") or "") or None
             self.reload()
 
         self.controller.send(mke, values, sent, dest=dest or None, purpose=purpose or None)
@@ -577,6 +581,13 @@ class TerminalPage(QWidget):
                 return
             messages, returns = result
             self._messages = messages
+            said = next((m for m in messages if self._queued_said and
+                         m.get("id") == self._queued_said), None)
+            if said is not None and said.get("state") not in ("queued", "sending"):
+                # the "Queued ..." line goes once the query is out (its row says the rest)
+                self._queued_said = None
+                if self.command_feedback.text().startswith("Queued "):
+                    self.feedback("")
             self.outbox_counts.emit(outbox_counts(messages, self.model.answered))
             if not self.command.history:  # recall works across restarts: seed from the cache
                 for message in reversed(messages):

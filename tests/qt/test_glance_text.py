@@ -175,3 +175,38 @@ def test_a_new_officer_safety_hit_takes_the_alert_bar_from_a_detainer(qtbot: QtB
     assert bar.title.text().startswith("HIT — 00 ARMED AND DANGEROUS")
     assert bar.more.text() == "All alerts (+1)"
     assert [a["id"] for a in bar.alerts] == ["a", "d"]
+
+
+def test_a_new_stop_on_a_confirmed_record_starts_its_own_confirmation(qtbot: QtBot) -> None:
+    """Issue 16: ten minutes after a CONFIRMED answer, a fresh run of the same plate came back
+    already "CONFIRMED", with no YQ buttons."""
+    from mdt.alert_desk import AlertSnapshot
+    from mdt.ui.confirmation_view import HitConfirmationPanel
+
+    earlier = stored("qv_stolen_vehicle", "QV", 1, 30)
+    nic = next(r["nic"] for r in earlier.records if r["hit"])
+    message = {"id": "q1", "mke": "YQ", "state": "accepted",
+               "created_at": iso(NOW - timedelta(minutes=28)),
+               "accepted_at": iso(NOW - timedelta(minutes=28)), "dest": ["VA0290000"],
+               "fields": {"RTY": "SV", "RNO": "1", "PRI": "U", "NIC": nic}}
+    answer = {"type": "hit_confirmation_response", "in_reply_to": "q1", "status": "CONFIRMED",
+              "nic": nic, "confirming_ori": "VA0290000", "confirming_name": "Dana Desk",
+              "created_at": iso(NOW - timedelta(minutes=25)), "seq": 1}
+    snapshot = AlertSnapshot(NOW, [], outgoing_confirmations([message], [answer]), [], 0.0)
+    panel = HitConfirmationPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.set_snapshot(snapshot)
+    panel.show_return(earlier)
+    (line,) = panel.lines
+    assert line.state.text().startswith("CONFIRMED by Dana Desk (VA0290000)")
+    assert line.urgent.isHidden() and line.routine.isHidden()  # this stop is confirmed
+
+    fresh = stored("qv_stolen_vehicle", "QV", 2, 5)  # the same plate, ten minutes later
+    panel.show_return(fresh)
+    (line,) = panel.lines
+    assert line.state.text().startswith("Not confirmed yet")
+    assert "Earlier stop: CONFIRMED by Dana Desk (VA0290000)" in line.state.text()
+    assert "it does not confirm this stop" in line.state.text()
+    assert not line.urgent.isHidden() and not line.routine.isHidden()  # YQ buttons again
+    assert line.state.objectName() == "ConfirmNone"
