@@ -302,9 +302,11 @@ def alerts_for_event(event: Mapping[str, Any]) -> list[Alert]:
 
 
 def escalation_alert(nic: str, next_rno: int, *, deadline: str | None, rty: str = "",
-                     subject: str = "") -> Alert:
+                     subject: str = "", episode: str = "") -> Alert:
     """My YQ on ``nic`` went unanswered in time: ask the operator to send request ``next_rno``
-    (2, then 3), or after the third, to notify the CSA and the FBI."""
+    (2, then 3), or after the third, to notify the CSA and the FBI. ``episode`` names the
+    confirmation when the record had one before (a new stop: its first YQ's id), so that its
+    own overdue requests raise their own alerts."""
     what = f"{RTY_WORDS.get(rty, 'record')} NIC {nic}" + (f" ({subject})" if subject else "")
     if next_rno <= 3:
         title = f"NO ANSWER IN TIME to your YQ on {what}: send the {REQUEST_WORDS[next_rno]} " \
@@ -313,7 +315,8 @@ def escalation_alert(nic: str, next_rno: int, *, deadline: str | None, rty: str 
     else:
         title = f"THIRD REQUEST UNANSWERED on {what}: notify your CSA and the FBI CJIS Division"
         summary = "Three requests went unanswered. Do not act on the hit without confirmation."
-    return Alert(alert_id("overdue", nic, next_rno), AlertKind.CONFIRMATION_OVERDUE,
+    key = ("overdue", nic, next_rno, episode) if episode else ("overdue", nic, next_rno)
+    return Alert(alert_id(*key), AlertKind.CONFIRMATION_OVERDUE,
                  AlertSeverity.CRITICAL, title, summary, deadline=deadline,
                  body={"nic": nic, "next_rno": next_rno, "rty": rty, "subject": subject})
 

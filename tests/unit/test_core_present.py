@@ -242,3 +242,12 @@ def test_what_the_command_line_says_when_it_does_not_understand(typed: str, said
     from mdt.core.present import command_not_understood
 
     assert command_not_understood(typed) == said
+
+
+def test_a_new_stop_s_unanswered_yq_raises_its_own_overdue_alert() -> None:
+    from mdt.core.alerts import escalation_alert
+
+    first = escalation_alert("V260000002", 2, deadline=None)
+    assert first.id == escalation_alert("V260000002", 2, deadline=None, episode="").id
+    again = escalation_alert("V260000002", 2, deadline=None, episode="q2")
+    assert again.id != first.id  # raised again, not taken for the earlier stop's
