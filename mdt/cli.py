@@ -334,16 +334,18 @@ def cmd_show(args: argparse.Namespace, terminal: Terminal) -> int:
             for line in record.get("narrative") or []:
                 print(f"    TEXT: {line}")
     from mdt.core.confirmation import answered_requests
-    from mdt.core.present import query_state, query_summary
+    from mdt.core.present import query_headline, query_summary
 
+    # Queries without a return: still waiting (with the no-answer rule), or answered by the
+    # switch with a status or a refusal - the same headline as the GUI's row.
     pending = [m for m in terminal.messages(200) if m.get("state") in
-               ("queued", "sending", "accepted", "acknowledged")]
+               ("queued", "sending", "accepted", "acknowledged", "status", "failed")]
     answered = answered_requests(terminal.alert_desk.snapshot().confirmations) \
         if any(m.get("mke") == "YQ" for m in pending) else {}
     after = float(terminal.settings.get("unanswered_after_minutes"))
     for message in pending:
-        words = query_state(message, unanswered_after=after,
-                            answer=answered.get(str(message.get("id"))))
+        words = query_headline(message, unanswered_after=after,
+                               answer=answered.get(str(message.get("id")))).text
         print(f"[{message['state']}] {message['mke']} {message['id']} — "
               f"{query_summary(message)} — {words}")
     return EXIT_OK
