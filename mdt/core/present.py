@@ -44,6 +44,8 @@ STATE_WORDS = {
     "unanswered": "No answer",
 }
 WAITING_STATES = ("accepted", "acknowledged")
+# Messages that get no answer: once the switch has them, they wait for nothing.
+NO_ANSWER_EXPECTED = frozenset({"YR", "AM"})
 ANSWER_WORDS = {"CONFIRMED": "CONFIRMED", "NOT_CONFIRMED": "NOT CONFIRMED",
                 "WILL_CONFIRM_BY": "will confirm by a stated time"}
 # How many times longer than the usual wait an acknowledged query (an IAQ: LESC acknowledges
@@ -122,6 +124,8 @@ def query_state(message: Mapping[str, Any] | None, now: datetime | None = None, 
     state = str(message.get("state", "queued"))
     if answer:
         return f"Answered — {ANSWER_WORDS.get(answer, answer.replace('_', ' '))}"
+    if message.get("mke") in NO_ANSWER_EXPECTED and state in WAITING_STATES:
+        return "Sent — the switch has it (no answer expected)"
     waited = waited_minutes(message, now)
     if message.get("mke") == "YQ":
         limit = float(CONFIRM_MINUTES.get(str((message.get("fields") or {}).get("PRI") or "U"),
@@ -165,10 +169,12 @@ def received_text(ret: ReturnLike, *, offline: bool = False,
 def outbox_counts(messages: Iterable[Mapping[str, Any]],
                   answered: Iterable[str] = ()) -> str:
     """The outbox in words for the status bar: what waits to go, what is going, what waits for
-    its answer. A YQ the entering agency answered (its id in ``answered``) is not waiting."""
+    its answer. A YQ the entering agency answered (its id in ``answered``) is not waiting, nor
+    is a YR or an AM the switch took (nothing answers them)."""
     done = set(answered)
     states = [str(m.get("state")) for m in messages
-              if not (m.get("state") in WAITING_STATES and str(m.get("id")) in done)]
+              if not (m.get("state") in WAITING_STATES and (
+                  str(m.get("id")) in done or m.get("mke") in NO_ANSWER_EXPECTED))]
     waiting_now = sum(states.count(s) for s in WAITING_STATES)
     parts = [f"{states.count('queued')} queued" if "queued" in states else "",
              f"{states.count('sending')} sending" if "sending" in states else "",

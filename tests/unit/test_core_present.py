@@ -70,6 +70,10 @@ def message(state: str, minutes_ago: float, mke: str = "QV", **extra: Any) -> di
     # answered by a YR: it waits no more, whatever the outbox state says
     (message("accepted", 11, "YQ", fields={"PRI": "U"}), "CONFIRMED", "Answered — CONFIRMED"),
     (message("accepted", 2, "YQ"), "NOT_CONFIRMED", "Answered — NOT CONFIRMED"),
+    # a YR or an AM gets no answer: it is never "no answer after N min"
+    (message("accepted", 30, "YR"), None, "Sent — the switch has it (no answer expected)"),
+    (message("accepted", 30, "AM"), None, "Sent — the switch has it (no answer expected)"),
+    (message("queued", 30, "YR"), None, "Queued (offline) — goes out when the link is back"),
 ])
 def test_query_state_in_words(msg: dict[str, Any], answer: str | None, words: str) -> None:
     assert query_state(msg, NOW, unanswered_after=5.0, answer=answer) == words
@@ -94,6 +98,8 @@ def test_outbox_counts_from_the_same_state() -> None:
     assert outbox_counts(messages, {"m3": "CONFIRMED"}) == \
         "Outbox: 2 queued · 1 sending · 1 waiting for an answer · 1 refused"
     assert outbox_counts([{"id": "y", "state": "accepted"}], ["y"]) == "Outbox: empty"
+    assert outbox_counts([{"id": "r", "mke": "YR", "state": "accepted"},
+                          {"id": "a", "mke": "AM", "state": "accepted"}]) == "Outbox: empty"
     assert outbox_counts([]) == "Outbox: empty"
 
 
