@@ -298,8 +298,8 @@ class ReturnDetail(QWidget):
         self._header(row, now)
         if ret is None:
             detail = (row.message or {}).get("state_detail") or ""
+            # the header says its state; the body what was asked (and the switch's words)
             self.body.setHtml(f"<h3>{html.escape(query_summary(row.message))}</h3>"
-                              f"<p>{html.escape(self.hit_banner.text())}</p>"
                               f"<p>{html.escape(str(detail))}</p>")
             self.raw.setPlainText(str((row.message or {}).get("text", "")))
             return

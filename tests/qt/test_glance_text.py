@@ -210,3 +210,20 @@ def test_a_new_stop_on_a_confirmed_record_starts_its_own_confirmation(qtbot: QtB
     assert "it does not confirm this stop" in line.state.text()
     assert not line.urgent.isHidden() and not line.routine.isHidden()  # YQ buttons again
     assert line.state.objectName() == "ConfirmNone"
+
+
+def test_a_waiting_query_heads_the_detail_with_its_own_state(qtbot: QtBot) -> None:
+    """Issue 16: offline, "Queued QV — TRN6230" sat above TRN5007's HIT."""
+    detail = ReturnDetail()
+    qtbot.addWidget(detail)
+    detail.show()
+    detail.show_row(build_rows([], [stored("qv_stolen_vehicle", "QV")])[0], now=NOW)
+    assert detail.hit_banner.text().startswith("HIT")
+    queued = {"id": "m7", "mke": "QV", "fields": {"LIC": "TRN6230", "LIS": "MD"},
+              "created_at": iso(NOW - timedelta(minutes=3)), "state": "queued"}
+    detail.show_row(build_rows([queued], [])[0], offline=True, now=NOW)
+    assert detail.hit_banner.text() == "Queued (offline) — goes out when the link is back"
+    assert detail.hit_banner.objectName() == "PendingBanner"
+    assert detail.cached.isHidden() and detail.caveats.isHidden()
+    text = detail.body.toPlainText()
+    assert "QV LIC/TRN6230 LIS/MD" in text and "HIT" not in text and "STOLEN" not in text
