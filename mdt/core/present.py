@@ -25,12 +25,27 @@ from mdt.core.confirmation import (
 )
 from mdt.core.headline import Headline, HeadlineKind, decide, waiting
 
-__all__ = ["BANNER_NAMES", "STATE_WORDS", "ReturnLike", "RowText", "age_text",
-           "command_not_understood", "confirmation_words",
-           "deadline_text", "detail_headline", "hit_banner_text", "outbox_counts",
-           "query_headline", "query_state", "query_summary", "received_text", "return_headline",
-           "row_text",
-           "waited_minutes"]
+__all__ = [
+    "BANNER_NAMES",
+    "STATE_WORDS",
+    "ReturnLike",
+    "RowText",
+    "age_text",
+    "command_not_understood",
+    "confirmation_words",
+    "deadline_text",
+    "detail_headline",
+    "hit_banner_text",
+    "incoming_state",
+    "outbox_counts",
+    "query_headline",
+    "query_state",
+    "query_summary",
+    "received_text",
+    "return_headline",
+    "row_text",
+    "waited_minutes",
+]
 
 STATE_WORDS = {
     "queued": "Queued (offline) — goes out when the link is back",
@@ -265,6 +280,16 @@ def confirmation_words(hit: HitConfirmation | OutgoingConfirmation | None,
     return f"YQ sent ({priority}, request {last.rno}) — answer due " \
            f"{_hhmmss(confirmation.deadline)} — {deadline_text(confirmation.remaining(now))}", \
         "ConfirmWaiting"
+
+
+def incoming_state(answered_by: Mapping[str, Any] | None, overdue: bool) -> str:
+    """The agency queue's word for a request to confirm one of our records: answered (and
+    how), overdue, or waiting for the dispatcher."""
+    if answered_by:
+        cst = str((answered_by.get("fields") or {}).get("CST", ""))
+        return {"Y": "answered: confirmed", "N": "answered: not confirmed",
+                "T": "answered: will confirm by"}.get(cst, "answered")
+    return "OVERDUE — answer now" if overdue else "waiting for you"
 
 
 PROBABLE_CAUSE = ("A hit is not probable cause: confirm it with the entering agency before "

@@ -33,7 +33,7 @@ from mdt.core.confirmation import (
     deadline_text,
     for_return,
 )
-from mdt.core.present import confirmation_words
+from mdt.core.present import confirmation_words, incoming_state
 from mdt.ui.alert_bar import gateway_now
 from mdt.ui.table_model import HeaderedTableModel, Index, row_table
 
@@ -220,11 +220,7 @@ class IncomingQueueModel(HeaderedTableModel):
         return None
 
     def state(self, item: IncomingRequest) -> str:
-        if item.answered_by:
-            cst = (item.answered_by.get("fields") or {}).get("CST", "")
-            return {"Y": "answered: confirmed", "N": "answered: not confirmed",
-                    "T": "answered: will confirm by"}.get(str(cst), "answered")
-        return "OVERDUE — answer now" if item.overdue(self.now) else "waiting for you"
+        return incoming_state(item.answered_by, item.overdue(self.now))
 
 
 class AgencyQueueView(QWidget):

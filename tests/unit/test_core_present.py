@@ -257,3 +257,16 @@ def test_a_new_stop_s_unanswered_yq_raises_its_own_overdue_alert() -> None:
     assert first.id == escalation_alert("V260000002", 2, deadline=None, episode="").id
     again = escalation_alert("V260000002", 2, deadline=None, episode="q2")
     assert again.id != first.id  # raised again, not taken for the earlier stop's
+
+
+@pytest.mark.parametrize(("answered_by", "overdue", "words"), [
+    (None, False, "waiting for you"), (None, True, "OVERDUE — answer now"),
+    ({"fields": {"CST": "Y"}}, True, "answered: confirmed"),
+    ({"fields": {"CST": "N"}}, False, "answered: not confirmed"),
+    ({"fields": {"CST": "T"}}, False, "answered: will confirm by"),
+    ({"fields": {}}, False, "answered")])
+def test_the_agency_queue_s_state_words(answered_by: dict[str, Any] | None, overdue: bool,
+                                        words: str) -> None:
+    from mdt.core.present import incoming_state
+
+    assert incoming_state(answered_by, overdue) == words
