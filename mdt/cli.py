@@ -18,7 +18,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from mdt.agency_config import (
@@ -27,7 +27,6 @@ from mdt.agency_config import (
     apply_agency_config,
     load_agency_config,
 )
-from mdt.core.clock import from_iso
 from mdt.core.forms import FormInvalid
 from mdt.net.gateway import AuthExpired, GatewayRefused, GatewayUnreachable
 from mdt.services.terminal import Terminal
@@ -64,16 +63,9 @@ def _field_pairs(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def _age(iso: str, now: datetime | None = None) -> str:
-    try:
-        then = from_iso(iso)
-    except ValueError:
-        return "age unknown"
-    seconds = int(((now or datetime.now(UTC)) - then).total_seconds())
-    if seconds < 60:
-        return f"{max(seconds, 0)} s ago"
-    if seconds < 3600:
-        return f"{seconds // 60} min ago"
-    return f"{seconds // 3600} h {seconds % 3600 // 60} min ago"
+    from mdt.core.present import age_text
+
+    return age_text(iso, now)
 
 
 def _user(args: argparse.Namespace, terminal: Terminal) -> str:
@@ -330,18 +322,31 @@ def cmd_show(args: argparse.Namespace, terminal: Terminal) -> int:
     for ret in returns:
         query = ret.query or {}
         asked = " ".join(f"{k}/{v}" for k, v in (query.get("fields") or {}).items())
-        state = "HIT" if ret.hit else "no hit"
+        headline = _headline(ret)
+        state = {"hit": "HIT", "notable": "NOTABLE"}.get(headline.kind.value, "no hit")
         print(f"[{state}] {query.get('mke', ret.mke)} {asked} — from {ret.source}, "
               f"cached, received {_age(ret.received_at)}")
-        print(f"    {_headline(ret).text}")
+        print(f"    {headline.text}")
         for record in ret.records:
             for caveat in record.get("caveats", []):
                 print(f"    CAVEAT: {caveat}")
             for line in record.get("narrative") or []:
                 print(f"    TEXT: {line}")
-    pending = [m for m in terminal.messages(200) if m.get("state") in ("queued", "accepted")]
+    from mdt.core.confirmation import answered_requests
+    from mdt.core.present import query_headline, query_summary
+
+    # Queries without a return: still waiting (with the no-answer rule), or answered by the
+    # switch with a status or a refusal - the same headline as the GUI's row.
+    pending = [m for m in terminal.messages(200) if m.get("state") in
+               ("queued", "sending", "accepted", "acknowledged", "status", "failed")]
+    answered = answered_requests(terminal.alert_desk.snapshot().confirmations) \
+        if any(m.get("mke") == "YQ" for m in pending) else {}
+    after = float(terminal.settings.get("unanswered_after_minutes"))
     for message in pending:
-        print(f"[{message['state']}] {message['mke']} {message['id']}")
+        words = query_headline(message, unanswered_after=after,
+                               answer=answered.get(str(message.get("id")))).text
+        print(f"[{message['state']}] {message['mke']} {message['id']} — "
+              f"{query_summary(message)} — {words}")
     return EXIT_OK
 
 

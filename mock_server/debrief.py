@@ -17,7 +17,11 @@ delivered, and the audit records the client shipped (alert acknowledgements, ret
 Common keys: ``id``, ``title`` (what the trainer reads), ``who`` (``"trainees"``, or
 ``{"role": ...}`` / ``{"users": [...]}``), ``within`` (seconds, scaled by the run's speed; done
 later is "late"), ``after`` / ``before`` (another expectation's id: timed from it / must come
-first). Verdicts: ``met``, ``late``, ``missed``, ``violated``, ``out_of_order``.
+first). Verdicts: ``met``, ``late``, ``missed``, ``violated``, ``out_of_order``, and ``pending``:
+a step not done yet whose time is not up (its ``within`` from the run's start, or from the step
+it comes ``after`` once that is done) is not "missed" until its time is up — a live debrief 49 s
+into a step with 600 s said "missed". A step without ``within`` stays pending while the run goes
+on. Asked with ``final`` (the run is over), every step not done is missed.
 """
 
 from __future__ import annotations
@@ -182,8 +186,19 @@ class TraineeRecord:
         return sorted(found, key=lambda f: f[0])
 
 
+def _time_is_up(base: float | None, limit: float | None, now: float) -> bool:
+    """Whether a step not done can no longer be done in time (then it is missed)."""
+    if base is None or limit is None:  # its trigger has not happened, or it has no time limit
+        return False
+    return now > base + limit
+
+
 def verdicts(expectations: list[dict[str, Any]], record: TraineeRecord, started: float,
-             speed: float) -> list[dict[str, Any]]:
+             speed: float, *, now: float | None = None, final: bool = True
+             ) -> list[dict[str, Any]]:
+    """Each expectation's verdict for one trainee; with ``final`` false (a live debrief, at
+    ``now``) a step whose time is not up is ``pending``, not ``missed``."""
+    now = time.time() if now is None else now
     done_at: dict[str, float] = {}
     results = []
     for expectation in expectations:
@@ -191,12 +206,17 @@ def verdicts(expectations: list[dict[str, Any]], record: TraineeRecord, started:
             continue
         acts = record.find(expectation)
         base = started
+        clock_from: float | None = started  # when its time began to run (None: not yet)
         if expectation.get("after") in done_at:
-            base = done_at[expectation["after"]]
+            base = clock_from = done_at[expectation["after"]]
+        elif expectation.get("after"):
+            clock_from = None  # the step it comes after is not done: its clock has not started
         acts = [a for a in acts if a[0] >= base - 1]  # before its trigger does not count
         within = expectation.get("within")
         limit = float(within) / speed if isinstance(within, int | float) else None
         verdict, seconds, detail = "missed", None, "not done"
+        if not final and not _time_is_up(clock_from, limit, now):
+            verdict, detail = "pending", "not done yet — time is not up"
         if expectation["do"] == "not_send":
             verdict = "violated" if acts else "met"
             detail = acts[0][1] + " (should not have)" if acts else "rightly not done"
@@ -229,10 +249,12 @@ def verdicts(expectations: list[dict[str, Any]], record: TraineeRecord, started:
     return results
 
 
-def debrief(state: State, scenarios: dict[str, dict[str, Any]], user: str | None = None
-            ) -> dict[str, Any]:
-    """The last run's debrief: per trainee, the timeline and each expectation's verdict.
+def debrief(state: State, scenarios: dict[str, dict[str, Any]], user: str | None = None, *,
+            final: bool = False, now: float | None = None) -> dict[str, Any]:
+    """The last run's debrief: per trainee, the timeline and each expectation's verdict (live:
+    ``pending`` until a step's time is up; ``final``: the run is over).
     ``scenarios``: the known scenarios by name (validated: their expectations are well-formed)."""
+    now = time.time() if now is None else now
     last = state.last_run()
     if last is None:
         return {"scenario": None, "trainees": []}
@@ -251,16 +273,17 @@ def debrief(state: State, scenarios: dict[str, dict[str, Any]], user: str | None
         took_part = record.sent or record.audit or (last_login and last_login >= started - 3600)
         if not took_part and not user:
             continue
-        results = verdicts(expectations, record, started, speed)
+        results = verdicts(expectations, record, started, speed, now=now, final=final)
         met = sum(1 for r in results if r["verdict"] in GOOD)
+        pending = sum(1 for r in results if r["verdict"] == "pending")
         trainees.append({"user_id": account.user_id, "name": account.name,
                          "role": account.role, "ori": account.ori,
                          "passed": bool(results) and met == len(results),
-                         "met": met, "expected": len(results),
+                         "met": met, "expected": len(results), "pending": pending,
                          "expectations": results, "timeline": record.timeline()})
     paused = state.paused_at()
     return {"scenario": {"name": name, "title": scenario.get("title", name),
                          "teaches": scenario.get("teaches", ""), "started_at": _iso(started),
                          "speed": speed, "paused": paused is not None,
                          "steps_to_come": state.pending_actions()},
-            "generated_at": _iso(time.time()), "trainees": trainees}
+            "generated_at": _iso(now), "final": final, "trainees": trainees}

@@ -236,7 +236,8 @@ class Exercise:
                 "scenario": {"name": last[0], "started_at": iso(last[1])} if last else None}
 
 
-    def debrief(self, user: str | None = None) -> dict[str, Any]:
-        """The last run's debrief (:func:`mock_server.debrief.debrief`)."""
+    def debrief(self, user: str | None = None, *, final: bool = False) -> dict[str, Any]:
+        """The last run's debrief (:func:`mock_server.debrief.debrief`; ``final``: the run is
+        over, what was not done is missed)."""
         scenarios = {name: scenario for name, (_source, scenario) in self.scenarios().items()}
-        return debrief(self.state, scenarios, user)
+        return debrief(self.state, scenarios, user, final=final)

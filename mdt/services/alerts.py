@@ -102,7 +102,8 @@ class AlertDesk:
             deadline = confirmation.deadline
             alert = escalation_alert(nic, next_rno, deadline=format_time(deadline)
                                      if deadline else None, rty=str(fields.get("RTY") or ""),
-                                     subject=str(subject))
+                                     subject=str(subject), episode=confirmation.message_ids[0]
+                                     if confirmation.earlier else "")
             row = alert.to_row()
             writer.call(lambda c, row=row: c.add_alert(row))  # type: ignore[misc]
 

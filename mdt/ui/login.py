@@ -32,11 +32,12 @@ def describe_error(error: BaseException) -> str:
     """A sentence for the person at the keyboard, whatever went wrong."""
     from mdt.agency_config import TrainingNotAllowed
     from mdt.core.confirmation import ConfirmationError
+    from mdt.core.forms import FormInvalid
     from mdt.net.gateway import GatewayError
     from mdt.settings import SettingsError
 
-    if isinstance(error, SettingsError | TrainingNotAllowed | ConfirmationError):
-        return str(error)
+    if isinstance(error, SettingsError | TrainingNotAllowed | ConfirmationError | FormInvalid):
+        return str(error)  # a form the rules refuse: the rules' sentences, as the CLI says them
     if isinstance(error, GatewayError):
         return error.message
     if isinstance(error, CacheError):

@@ -34,8 +34,9 @@ from mdt.app.controller import AppController
 from mdt.core.alerts import KIND_WORDS, AlertKind, parse_time
 from mdt.core.codes import CodeTables
 from mdt.core.command import parse_command
-from mdt.core.confirmation import ConfirmState, deadline_text
+from mdt.core.confirmation import ConfirmState, answered_requests, deadline_text
 from mdt.core.forms import FormDef
+from mdt.core.present import command_not_understood, outbox_counts
 from mdt.desktop.speech import read_aloud_enabled
 from mdt.services.session import Operator
 from mdt.ui.alert_bar import AlertBar, gateway_now
@@ -73,6 +74,9 @@ def next_deadlines(snapshot: Any) -> list[tuple[Any, str]]:
     return sorted(clocks, key=lambda c: c[0])
 
 
+__all__ = ["MainWindow", "TerminalPage", "connection_text", "next_deadlines", "outbox_counts",
+           "quarantine_text"]
+
 TRAINING_TEXT = ("TRAINING — synthetic data only, not for operational use — "
                  "training gateway")
 CONNECTION_WORDS = {
@@ -102,19 +106,6 @@ def quarantine_text(count: int) -> str:
         return ""
     return (f"{count} unreadable message{'s' if count != 1 else ''} from the switch "
             "(Ctrl+Shift+U)")
-
-
-def outbox_counts(messages: list[dict[str, Any]]) -> str:
-    """The outbox in words for the status bar: what waits to go, what is going, what waits for
-    its answer (the newest 200 messages)."""
-    states = [str(m.get("state")) for m in messages]
-    parts = [f"{states.count('queued')} queued" if "queued" in states else "",
-             f"{states.count('sending')} sending" if "sending" in states else "",
-             f"{states.count('accepted') + states.count('acknowledged')} waiting for an answer"
-             if {"accepted", "acknowledged"} & set(states) else "",
-             f"{states.count('failed')} refused" if "failed" in states else ""]
-    words = " · ".join(p for p in parts if p)
-    return f"Outbox: {words}" if words else "Outbox: empty"
 
 
 class TerminalPage(QWidget):
@@ -160,6 +151,9 @@ class TerminalPage(QWidget):
         self.model = ReturnsModel(self)
         self.model.unanswered_after = float(
             controller.terminal.settings.get("unanswered_after_minutes"))
+        self._messages: list[dict[str, Any]] = []
+        self._select_message: str | None = None  # a query just queued: its row is selected
+        self._queued_said: str | None = None  # the query the "Queued ..." feedback is about
         self.table = QTableView()
         self.table.setObjectName("ReturnsTable")
         self.table.setModel(self.model)
@@ -173,6 +167,7 @@ class TerminalPage(QWidget):
         header.setResizeContentsPrecision(40)  # size columns by the newest rows, not all of them
         self.table.verticalHeader().setVisible(False)
         self.detail = ReturnDetail()
+        self.detail.unanswered_after = self.model.unanswered_after
         self.hit_panel = HitConfirmationPanel()
         self.pin = QPushButton("Pin beside (Ctrl+P)")
         self.pin.setObjectName("PinReturn")
@@ -535,19 +530,26 @@ class TerminalPage(QWidget):
         home = self.operator.ori[:2] if getattr(self, "operator", None) else ""
         command = parse_command(text, home_state=home)
         if command is None or command.mke not in self.views:
-            self.feedback(
-                f"Not understood: '{text.strip()}'. Try QV LIC/ABC1234.LIS/MD, a plate, a VIN, "
-                "or LAST, FIRST CCYYMMDD.", error=True)
+            self.feedback(command_not_understood(text), error=True)
             return
         self.feedback("")
         self.command.remember(text)
         self.command.clear()
         view = self.open_form(command.mke, command.values)
         if view is not None and command.values:
+            # A field the form does not have is refused with the CLI's sentence, never dropped
+            # without a word.
+            unknown = view.unknown_fields(command.values)
+            if unknown:
+                self.feedback(" ".join(unknown), error=True)
+                return
             # A complete command goes straight out and the officer stays on the command line;
-            # an incomplete one leaves the form open with its errors.
+            # an incomplete one leaves the form open with its errors, said here too.
             self._from_command_line = True
-            view.send()
+            problems = view.send()
+            if problems:
+                self._from_command_line = False
+                self.feedback(" ".join(problems), error=True)
 
     def send(self, mke: str, values: dict[str, str], dest: list[str], purpose: str) -> None:
         def sent(message: Any, error: BaseException | None) -> None:
@@ -557,11 +559,16 @@ class TerminalPage(QWidget):
                 self.feedback(f"Not sent: {describe_error(error)}", error=True)
                 return
             self.feedback(f"Queued {message['mke']} — {message['text'].splitlines()[-1]}")
+            self._queued_said = str(message.get("id") or "") or None
             if view is not None:
                 view.clear()
             self.show_part(self.returns_panel)  # the answer will show there
             if from_command_line:
                 self.command.setFocus()
+            # A new query owns the detail pane from now: never the previous return under its
+            # header. A YQ, YR or AM does not: the hit it confirms stays on screen with its clock.
+            if message.get("mke") not in ("YQ", "YR", "AM"):
+                self._select_message = str(message.get("id") or "") or None
             self.reload()
 
         self.controller.send(mke, values, sent, dest=dest or None, purpose=purpose or None)
@@ -573,7 +580,15 @@ class TerminalPage(QWidget):
                 self.feedback(f"The cache could not be read: {describe_error(error)}", error=True)
                 return
             messages, returns = result
-            self.outbox_counts.emit(outbox_counts(messages))
+            self._messages = messages
+            said = next((m for m in messages if self._queued_said and
+                         m.get("id") == self._queued_said), None)
+            if said is not None and said.get("state") not in ("queued", "sending"):
+                # the "Queued ..." line goes once the query is out (its row says the rest)
+                self._queued_said = None
+                if self.command_feedback.text().startswith("Queued "):
+                    self.feedback("")
+            self.outbox_counts.emit(outbox_counts(messages, self.model.answered))
             if not self.command.history:  # recall works across restarts: seed from the cache
                 for message in reversed(messages):
                     fields = ".".join(f"{k}/{v}" for k, v in (message.get("fields") or {}).items())
@@ -584,7 +599,13 @@ class TerminalPage(QWidget):
             self.model.set_rows(build_rows(messages, returns))
             newest = self.model.rows[0].ret.id if self.model.rows and self.model.rows[0].ret \
                 else None
-            if self.model.rows:
+            wanted = self._select_message
+            waiting = next((i for i, r in enumerate(self.model.rows) if wanted and r.message
+                            and r.message.get("id") == wanted), None)
+            if waiting is not None:
+                self._select_message = None
+                self.table.selectRow(waiting)
+            elif self.model.rows:
                 row = 0
                 # A new answer takes the detail pane (the officer is waiting for it); otherwise
                 # the selection stays where the operator put it.
@@ -606,6 +627,16 @@ class TerminalPage(QWidget):
     def _alerts_changed(self, snapshot: Any) -> None:
         self.hit_panel.set_snapshot(snapshot)
         self.queue.set_snapshot(snapshot)
+        # One state per confirmation: an answered YQ is answered in its row, in the detail's
+        # header and in the status bar's count.
+        answered = answered_requests(snapshot.confirmations)
+        if answered != self.model.answered:
+            self.model.answered = answered
+            if self.model.rows:
+                self.model.dataChanged.emit(self.model.index(0, 2),
+                                            self.model.index(len(self.model.rows) - 1, 2))
+            self.outbox_counts.emit(outbox_counts(self._messages, answered))
+        self.detail.set_confirmations(snapshot.confirmations, answered)
         waiting = sum(1 for item in snapshot.queue if not item.answered_by)
         if self.tabs is not None:
             self.tabs.setTabText(self.tabs.indexOf(self.queue),

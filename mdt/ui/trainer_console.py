@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from mdt.services.training import TrainerDesk
 
 VERDICT_COLOURS = {"met": "#2e7d32", "late": "#b36b00", "missed": "#c8102e",
-                   "violated": "#c8102e", "out_of_order": "#b36b00"}
+                   "violated": "#c8102e", "out_of_order": "#b36b00", "pending": "#1f4e79"}
 
 
 class TraineesModel(HeaderedTableModel):
@@ -76,7 +76,9 @@ def debrief_html(debrief: dict[str, Any]) -> str:
              f"{html.escape(str(scenario.get('teaches') or ''))}</p>",
              "<p><i>TRAINING — synthetic data only.</i></p>"]
     for trainee in debrief.get("trainees") or []:
-        verdict = "PASSED" if trainee.get("passed") else "NOT PASSED"
+        verdict = "PASSED" if trainee.get("passed") else (
+            f"IN PROGRESS ({trainee['pending']} pending)" if trainee.get("pending")
+            else "NOT PASSED")
         parts.append(f"<h3>{html.escape(str(trainee.get('name')))} "
                      f"({html.escape(str(trainee.get('user_id')))}, {trainee.get('role')}) — "
                      f"{verdict}: {trainee.get('met')} of {trainee.get('expected')} met</h3>")

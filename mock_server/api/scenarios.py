@@ -71,6 +71,8 @@ async def start_scenario(name: str, _trainer: Trainer, gw: GatewayDep, exercise:
 
 @router.get("/v1/training/debrief")
 async def get_debrief(_trainer: Trainer, exercise: ExerciseDep,
-                      user: str | None = Query(default=None, max_length=64)) -> dict[str, Any]:
-    """Per trainee: a timeline of the last run and each expectation met or missed."""
-    return exercise.debrief(user)
+                      user: str | None = Query(default=None, max_length=64),
+                      final: bool = Query(default=False)) -> dict[str, Any]:
+    """Per trainee: a timeline of the last run and each expectation met, missed or still
+    pending (``final=true``: the run is over, what was not done is missed)."""
+    return exercise.debrief(user, final=final)
