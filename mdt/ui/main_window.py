@@ -50,7 +50,7 @@ from mdt.ui.relogin import ReloginDialog
 from mdt.ui.returns_compare import ReturnsCompare
 from mdt.ui.returns_view import ReturnDetail, ReturnsModel, build_rows, query_summary
 from mdt.ui.search_view import SearchView
-from mdt.ui.theme import apply_theme
+from mdt.ui.theme import apply_theme, follow_theme
 from mdt.ui.unit_list import UnitListView
 
 
@@ -660,6 +660,7 @@ class TerminalPage(QWidget):
 class MainWindow(QMainWindow):
     def __init__(self, controller: AppController) -> None:
         super().__init__()
+        follow_theme(self)  # before any child is styled: its themed rules match at once
         self.controller = controller
         self.setWindowTitle(f"MDT {__version__}")
         self.resize(1200, 800)
