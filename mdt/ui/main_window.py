@@ -48,7 +48,14 @@ from mdt.ui.lock_screen import IdleWatcher, LockScreen
 from mdt.ui.login import LoginPage, describe_error
 from mdt.ui.relogin import ReloginDialog
 from mdt.ui.returns_compare import ReturnsCompare
-from mdt.ui.returns_view import ReturnDetail, ReturnsModel, build_rows, query_summary
+from mdt.ui.returns_view import (
+    STATE_WORDS,
+    ReturnDetail,
+    ReturnsModel,
+    build_rows,
+    query_summary,
+    row_key,
+)
 from mdt.ui.search_view import SearchView
 from mdt.ui.theme import apply_theme, follow_theme
 from mdt.ui.unit_list import UnitListView
@@ -141,6 +148,7 @@ class TerminalPage(QWidget):
         self.command_feedback.setWordWrap(True)  # a long message never widens the window
         self._from_command_line = False
         self._last_viewed: str | None = None
+        self._forms_build = 0  # which sign-in's form views are being built
         self._retention = QTimer(self)  # the retention rule keeps running during a long shift
         self._retention.setInterval(10 * 60 * 1000)
         self._retention.timeout.connect(self._expire)
@@ -165,13 +173,22 @@ class TerminalPage(QWidget):
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        # Columns sized once from the words they hold, never by measuring rows: a list that
+        # changes at every event would otherwise re-measure its rows at every event. The
+        # operator can still drag them (Interactive); the query takes the room left.
         header = self.table.horizontalHeader()
         header.setStretchLastSection(False)
-        for column in range(ReturnsModel.column_count()):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the query
-        header.setResizeContentsPrecision(40)  # size columns by the newest rows, not all of them
-        self.table.verticalHeader().setVisible(False)
+        metrics = self.table.fontMetrics()
+        for column, sample in ((0, "23 h 59 min ago"), (2, STATE_WORDS["accepted"]),
+                               (3, "NCIC · NLETS")):
+            header.resizeSection(column, metrics.horizontalAdvance(sample) + 24)
+        vertical = self.table.verticalHeader()
+        vertical.setVisible(False)
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # rows are one line
+        self.model.fetch_older = lambda before, callback: controller.load_older_returns(
+            before, callback, ReturnsModel.PAGE)
         self.detail = ReturnDetail()
         self.hit_panel = HitConfirmationPanel()
         self.pin = QPushButton("Pin beside (Ctrl+P)")
@@ -456,8 +473,10 @@ class TerminalPage(QWidget):
 
         self.controller.tasks.run(load, self._forms_loaded)
         chosen = str(terminal.settings.get("workstation_layout"))
-        self.arrange(chosen if chosen in ("officer", "dispatcher") else
-                     "dispatcher" if operator.role == "dispatcher" else "officer")
+        kind = (chosen if chosen in ("officer", "dispatcher") else
+                "dispatcher" if operator.role == "dispatcher" else "officer")
+        if kind != self.layout_kind:  # laid out already (the page starts as the officer's)
+            self.arrange(kind)
         self._units_timer.start()
         self.refresh_units()
         self._retention.start()
@@ -465,9 +484,13 @@ class TerminalPage(QWidget):
 
     def _expire(self) -> None:
         terminal = self.controller.terminal
-        self.controller.tasks.run(terminal.expire, lambda gone, _e: self.reload() if gone else None)
+        self.controller.tasks.run(terminal.expire,
+                                  lambda gone, _e: self.reload(reset=True) if gone else None)
 
     def _forms_loaded(self, forms: Any, error: BaseException | None) -> None:
+        """The forms arrive from the worker: one form view is built per turn of the event loop
+        (a view of 20 fields is a few ms; all of them at once held the loop half a second), and
+        all are published together when the last one is made."""
         if error is not None:
             self.feedback(f"The forms could not be loaded: {describe_error(error)}", error=True)
             return
@@ -475,23 +498,42 @@ class TerminalPage(QWidget):
         defaults = {"ori": operator.ori, "atn": operator.name.upper()[:30], "name": operator.name,
                     "state": operator.ori[:2],
                     "phn": str(self.controller.terminal.settings.get("operator_phone"))}
+        self._forms_build += 1
+        build = self._forms_build
+        pending = list(forms)
+        built: list[tuple[FormDef, FormView, QScrollArea]] = []
+
+        def step() -> None:
+            if build != self._forms_build or getattr(self, "operator", None) is not operator:
+                return  # signed out (or in again) meanwhile: this build is stale
+            if pending:
+                form = pending.pop(0)
+                view = FormView(form, self.tables, operator_defaults=defaults)
+                scroll = QScrollArea()  # long forms (IAQ, YQ) scroll instead of squeezing
+                scroll.setWidgetResizable(True)
+                scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+                scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+                scroll.setWidget(view)
+                self.form_stack.addWidget(scroll)
+                built.append((form, view, scroll))
+                QTimer.singleShot(0, self, step)
+                return
+            self._publish_forms(built)
+
+        step()
+
+    def _publish_forms(self, built: list[tuple[FormDef, FormView, QScrollArea]]) -> None:
         self.form_picker.blockSignals(True)
-        for form in forms:
+        for form, view, scroll in built:
             self.forms[form.mke] = form
-            view = FormView(form, self.tables, operator_defaults=defaults)
             view.submitted.connect(self.send)
             self.views[form.mke] = view
-            scroll = QScrollArea()  # long forms (IAQ, YQ) scroll instead of squeezing
-            scroll.setWidgetResizable(True)
-            scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-            scroll.setWidget(view)
             self.scrolls[form.mke] = scroll
-            self.form_stack.addWidget(scroll)
-            key = f" [{form.function_key}]" if getattr(form, "function_key", None) else ""
+            function_key = getattr(form, "function_key", None)
+            key = f" [{function_key}]" if function_key else ""
             self.form_picker.addItem(f"{form.mke} — {form.title}{key}", form.mke)
-            if getattr(form, "function_key", None):
-                shortcut = QShortcut(QKeySequence(form.function_key), self)
+            if function_key:
+                shortcut = QShortcut(QKeySequence(function_key), self)
                 shortcut.activated.connect(lambda mke=form.mke: self.open_form(mke))
         self.form_picker.blockSignals(False)
         self.open_form("QV")
@@ -567,7 +609,9 @@ class TerminalPage(QWidget):
         self.controller.send(mke, values, sent, dest=dest or None, purpose=purpose or None)
 
     # -- returns -------------------------------------------------------------------------------
-    def reload(self) -> None:
+    def reload(self, *, reset: bool = False) -> None:
+        """Read the newest queries and returns (off the GUI thread) and merge them into the list
+        by rows; ``reset`` starts the list over (retention took returns away)."""
         def loaded(result: Any, error: BaseException | None) -> None:
             if error is not None:
                 self.feedback(f"The cache could not be read: {describe_error(error)}", error=True)
@@ -581,22 +625,35 @@ class TerminalPage(QWidget):
             selected = self._current_row()
             newest_before = self.model.rows[0].ret.id if self.model.rows and \
                 self.model.rows[0].ret else None
-            self.model.set_rows(build_rows(messages, returns))
+            rows = build_rows(messages, returns)
+            if reset:
+                self.model.set_rows(rows)
+                changed = {row_key(row) for row in rows}
+            else:
+                changed = self.model.merge(rows)
             newest = self.model.rows[0].ret.id if self.model.rows and self.model.rows[0].ret \
                 else None
-            if self.model.rows:
-                row = 0
-                # A new answer takes the detail pane (the officer is waiting for it); otherwise
-                # the selection stays where the operator put it.
-                if selected is not None and (newest is None or newest == newest_before):
+            if not self.model.rows:
+                self.detail.show_row(None)
+                return
+            row = 0
+            # A new answer takes the detail pane (the officer is waiting for it); otherwise
+            # the selection stays where the operator put it.
+            if selected is not None and (newest is None or newest == newest_before):
+                keys = [row_key(candidate) for candidate in self.model.rows]
+                if row_key(selected) in keys:
+                    row = keys.index(row_key(selected))
+                else:  # its query was answered: the return that replaced it
                     for i, candidate in enumerate(self.model.rows):
                         if candidate.message and selected.message and \
                                 candidate.message.get("id") == selected.message.get("id"):
                             row = i
                             break
+            indexes = self.table.selectionModel().selectedRows()
+            if not indexes or indexes[0].row() != row:
                 self.table.selectRow(row)
-            else:
-                self.detail.show_row(None)
+            elif row_key(self.model.rows[row]) in changed:  # same row, new state: show it
+                self._selected(QItemSelection(), QItemSelection())
 
         terminal = self.controller.terminal
         self.controller.tasks.run(
