@@ -489,7 +489,8 @@ class TerminalPage(QWidget):
 
     def _forms_loaded(self, forms: Any, error: BaseException | None) -> None:
         """The forms arrive from the worker: one form view is built per turn of the event loop
-        (a view of 20 fields is a few ms; all of them at once held the loop half a second), and
+        (a view of 20 fields is a few ms; all of them at once held the loop half a second), put in
+        the form stack the next turn, and
         all are published together when the last one is made."""
         if error is not None:
             self.feedback(f"The forms could not be loaded: {describe_error(error)}", error=True)
@@ -502,13 +503,13 @@ class TerminalPage(QWidget):
         build = self._forms_build
         pending = list(forms)
         built: list[tuple[FormDef, FormView, QScrollArea]] = []
+        made: list[tuple[FormDef, FormView]] = []
 
         def step() -> None:
             if build != self._forms_build or getattr(self, "operator", None) is not operator:
                 return  # signed out (or in again) meanwhile: this build is stale
-            if pending:
-                form = pending.pop(0)
-                view = FormView(form, self.tables, operator_defaults=defaults)
+            if made:  # the view made last turn goes into its scroll area and the stack
+                form, view = made.pop()
                 scroll = QScrollArea()  # long forms (IAQ, YQ) scroll instead of squeezing
                 scroll.setWidgetResizable(True)
                 scroll.setFrameShape(QScrollArea.Shape.NoFrame)
@@ -516,9 +517,13 @@ class TerminalPage(QWidget):
                 scroll.setWidget(view)
                 self.form_stack.addWidget(scroll)
                 built.append((form, view, scroll))
-                QTimer.singleShot(0, self, step)
+            elif pending:
+                form = pending.pop(0)
+                made.append((form, FormView(form, self.tables, operator_defaults=defaults)))
+            else:
+                self._publish_forms(built)
                 return
-            self._publish_forms(built)
+            QTimer.singleShot(0, self, step)
 
         step()
 
@@ -728,10 +733,12 @@ class MainWindow(QMainWindow):
         self.alert_bar = AlertBar()
         self.pages = QStackedWidget()
         self.login = LoginPage(controller)
-        self.terminal = TerminalPage(controller)
+        # The terminal page is made when signing in starts (or when first asked for), not on
+        # the way to the first window: the sign-in page is all that window needs.
+        self._terminal: TerminalPage | None = None
+        self._offline = False
         self.lock_screen = LockScreen()
         self.pages.addWidget(self.login)
-        self.pages.addWidget(self.terminal)
         self.pages.addWidget(self.lock_screen)
         self._console: Any = None  # made when a trainer signs in (most terminals never need it)
         self.locked = False
@@ -775,7 +782,6 @@ class MainWindow(QMainWindow):
         controller.signed_in.connect(self._signed_in)
         controller.sync.connectivity_changed.connect(self.set_connection)
         controller.sync.outbox_changed.connect(self._outbox_changed)
-        self.terminal.outbox_counts.connect(self.outbox.setText)
         QShortcut(QKeySequence("Ctrl+L"), self, self._focus_command)
         QShortcut(QKeySequence("F10"), self, self.toggle_theme)
         QShortcut(QKeySequence("Ctrl+Shift+K"), self, lambda: self.lock("locked by the operator"))
@@ -787,7 +793,31 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         self.login.training_detected.connect(self.banner.setVisible)
-        self.login.refresh_gateway()
+        self.login.busy_changed.connect(self._signing_in)
+        # Asked once the window is up: the worker's first gateway call (and the client's
+        # imports) does not compete with showing the window.
+        QTimer.singleShot(0, self, self.login.refresh_gateway)
+
+    # -- the terminal page, made off the way to the first window ---------------------------------
+    @property
+    def terminal(self) -> TerminalPage:
+        if self._terminal is None:
+            page = TerminalPage(self.controller)
+            page.offline = self._offline
+            page.outbox_counts.connect(self.outbox.setText)
+            page.hit_panel.policy_prompts = dict(self.controller.terminal.agency.ivf_prompts)
+            snapshot = self.controller.alerts.snapshot
+            if snapshot is not None:
+                page._alerts_changed(snapshot)
+            self.pages.insertWidget(1, page)
+            self._terminal = page
+        return self._terminal
+
+    def _signing_in(self, busy: bool) -> None:
+        """Signing in takes a round trip and a key unwrap on a worker: make the terminal page
+        meanwhile, once the busy state is painted, so it is ready when the answer comes."""
+        if busy and self._terminal is None:
+            QTimer.singleShot(0, self, lambda: self.terminal)
 
     # -- alerts --------------------------------------------------------------------------------
     def _setup_alerts(self) -> None:
@@ -804,7 +834,6 @@ class MainWindow(QMainWindow):
                                     detail=lambda: str(settings.get("read_aloud_detail")),
                                     parent=self)
         self.alert_bar.policy_prompts = dict(agency.ivf_prompts)
-        self.terminal.hit_panel.policy_prompts = dict(agency.ivf_prompts)
         self.notifier = DesktopNotifier(self)
         self.alerts_dialog: AlertsDialog | None = None
         center = self.controller.alerts
@@ -925,7 +954,8 @@ class MainWindow(QMainWindow):
         """Hide everything behind the lock screen; alert sounds go on."""
         operator = self.controller.operator
         current = self.pages.currentWidget()
-        if operator is None or self.locked or current not in (self.terminal, self._console):
+        if operator is None or self.locked or current is None or \
+                current not in (self._terminal, self._console):
             return
         self._before_lock = current
         self.locked = True
@@ -980,7 +1010,8 @@ class MainWindow(QMainWindow):
     def _signed_out(self, message: str) -> None:
         self.locked = False
         self.controller.operator = None
-        self.terminal.forget()
+        if self._terminal is not None:
+            self._terminal.forget()
         self.alert_bar.set_alerts([], 0.0)
         self.setWindowTitle(f"MDT {__version__}")
         self.pages.setCurrentWidget(self.login)
@@ -1031,7 +1062,9 @@ class MainWindow(QMainWindow):
     def set_connection(self, state: str, detail: str) -> None:
         words, name = connection_text(state, detail)
         self.relogin_button.setVisible(state == "reauth")
-        self.terminal.offline = state != "online"
+        self._offline = state != "online"
+        if self._terminal is not None:
+            self._terminal.offline = self._offline
         self.connection.setText(words)
         self.connection.setToolTip(detail)
         self.connection.setObjectName(name)
