@@ -6,6 +6,7 @@ shows the link (online / offline / re-login needed) and the outbox.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -129,9 +130,31 @@ class TerminalPage(QWidget):
 
     outbox_counts = Signal(str)
 
-    def __init__(self, controller: AppController, parent: QWidget | None = None) -> None:
+    def __init__(self, controller: AppController, parent: QWidget | None = None, *,
+                 staged: bool = False) -> None:
+        """``staged``: made a part at a time by :meth:`build_step` (one per turn of the event
+        loop, so no turn holds it long); :meth:`finish` makes the rest at once."""
         super().__init__(parent)
         self.controller = controller
+        self._stages = self._build(controller)
+        self.ready = False
+        if not staged:
+            self.finish()
+
+    def build_step(self) -> bool:
+        """Make the next part; True once the page is whole."""
+        if not self.ready:
+            try:
+                next(self._stages)
+            except StopIteration:
+                self.ready = True
+        return self.ready
+
+    def finish(self) -> None:
+        while not self.build_step():
+            pass
+
+    def _build(self, controller: AppController) -> Iterator[None]:
         self.tables = CodeTables.default()
         self.forms: dict[str, FormDef] = {}
         self.views: dict[str, FormView] = {}
@@ -158,6 +181,7 @@ class TerminalPage(QWidget):
         self.form_picker.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.form_picker.setMinimumContentsLength(12)
+        yield
         self.form_stack = QStackedWidget()
         self.forms_panel = QWidget()
         self.forms_panel.setObjectName("FormsPanel")
@@ -165,6 +189,7 @@ class TerminalPage(QWidget):
         forms_layout.addWidget(self.form_picker)
         forms_layout.addWidget(self.form_stack, 1)
 
+        yield
         self.model = ReturnsModel(self)
         self.model.unanswered_after = float(
             controller.terminal.settings.get("unanswered_after_minutes"))
@@ -189,7 +214,9 @@ class TerminalPage(QWidget):
         vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # rows are one line
         self.model.fetch_older = lambda before, callback: controller.load_older_returns(
             before, callback, ReturnsModel.PAGE)
+        yield
         self.detail = ReturnDetail()
+        yield
         self.hit_panel = HitConfirmationPanel()
         self.pin = QPushButton("Pin beside (Ctrl+P)")
         self.pin.setObjectName("PinReturn")
@@ -209,14 +236,18 @@ class TerminalPage(QWidget):
         for button in (self.print_button, self.pdf_button, self.forward_button, self.pin):
             actions.addWidget(button)
         detail_layout.addLayout(actions)
+        yield
         self.returns_panel = QSplitter(Qt.Orientation.Vertical)
         self.returns_panel.addWidget(self.table)
         self.returns_panel.addWidget(detail_box)
         self.returns_panel.setSizes([220, 480])
+        yield
         self.queue = AgencyQueueView()
+        yield
         self.search = SearchView()
         self.search.search_requested.connect(self.run_search)
         self.search.open_requested.connect(self.show_return)
+        yield
         self.units = UnitListView()
         self.compare = ReturnsCompare()
         self.tabs: QTabWidget | None = None
@@ -229,7 +260,9 @@ class TerminalPage(QWidget):
         self.body.addLayout(top)
         self.body.addWidget(self.command)
         self.body.addWidget(self.command_feedback)
-        self.arrange("officer")
+        yield
+        yield from self._arrange("officer")
+        yield
 
         self.command.returnPressed.connect(self.run_command)
         self.form_picker.currentIndexChanged.connect(self._picked)
@@ -257,6 +290,10 @@ class TerminalPage(QWidget):
         """Lay the same widgets out for an officer (one column: the command line, then the last
         returns; forms and the queue one tab away; large type and touch targets) or for a
         dispatcher (the agency queue and the unit list, returns side by side, the form open)."""
+        for _ in self._arrange(kind):
+            pass
+
+    def _arrange(self, kind: str) -> Iterator[None]:
         kind = "dispatcher" if kind == "dispatcher" else "officer"
         current = self._current_row() if self.model.rows else None
         parts = (self.forms_panel, self.returns_panel, self.queue, self.units, self.compare,
@@ -269,8 +306,10 @@ class TerminalPage(QWidget):
             tabs = QTabWidget()
             tabs.setObjectName("TerminalTabs")
             tabs.addTab(self.returns_panel, "Returns")
+            yield
             tabs.addTab(self.forms_panel, "Form")
             tabs.addTab(self.search, "Search")
+            yield
             tabs.addTab(self.queue, "Agency queue")
             tabs.setCurrentWidget(self.returns_panel)
             self.returns_panel.setSizes([150, 650])  # the last returns, then the one shown
@@ -297,6 +336,7 @@ class TerminalPage(QWidget):
             self.tabs = None
             arranged = split
             shown = parts
+        yield
         self.body.addWidget(arranged, 1)
         arranged.show()  # now, not on the next turn of the event loop
         for part in shown:
@@ -736,6 +776,7 @@ class MainWindow(QMainWindow):
         # The terminal page is made when signing in starts (or when first asked for), not on
         # the way to the first window: the sign-in page is all that window needs.
         self._terminal: TerminalPage | None = None
+        self._building: TerminalPage | None = None  # the terminal page, a part at a time
         self._offline = False
         self.lock_screen = LockScreen()
         self.pages.addWidget(self.login)
@@ -801,8 +842,12 @@ class MainWindow(QMainWindow):
     # -- the terminal page, made off the way to the first window ---------------------------------
     @property
     def terminal(self) -> TerminalPage:
+        """The terminal page, made whole now if it is not yet (its staged build goes on
+        otherwise a part per turn of the event loop)."""
         if self._terminal is None:
-            page = TerminalPage(self.controller)
+            page = self._building or TerminalPage(self.controller)
+            self._building = None
+            page.finish()
             page.offline = self._offline
             page.outbox_counts.connect(self.outbox.setText)
             page.hit_panel.policy_prompts = dict(self.controller.terminal.agency.ivf_prompts)
@@ -813,11 +858,26 @@ class MainWindow(QMainWindow):
             self._terminal = page
         return self._terminal
 
+    @property
+    def terminal_ready(self) -> bool:
+        """Whether the terminal page is whole and in the window (asking does not make it)."""
+        return self._terminal is not None
+
     def _signing_in(self, busy: bool) -> None:
         """Signing in takes a round trip and a key unwrap on a worker: make the terminal page
         meanwhile, once the busy state is painted, so it is ready when the answer comes."""
-        if busy and self._terminal is None:
-            QTimer.singleShot(0, self, lambda: self.terminal)
+        if busy and self._terminal is None and self._building is None:
+            self._building = TerminalPage(self.controller, staged=True)
+            QTimer.singleShot(0, self, self._build_terminal_step)
+
+    def _build_terminal_step(self) -> None:
+        page = self._building
+        if page is None or self._terminal is not None:
+            return  # asked for meanwhile: made whole then
+        if page.build_step():
+            _ = self.terminal  # whole: into the window
+        else:
+            QTimer.singleShot(0, self, self._build_terminal_step)
 
     # -- alerts --------------------------------------------------------------------------------
     def _setup_alerts(self) -> None:
