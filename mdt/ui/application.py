@@ -83,6 +83,12 @@ def run_gui(argv: Sequence[str]) -> int:
     if args.startup_probe:  # benchmarks/startup.py: say when the first window is up, then quit
         from PySide6.QtCore import QTimer
 
+        # What the start path imported (the network stack and the cache have no place on it).
+        heavy = ("httpx", "rich", "asyncio", "ssl", "pydantic", "sqlcipher3", "keyring",
+                 "mdt.net.gateway", "mdt.store.cache")
+        print("start-path-modules: " + ",".join(m for m in heavy if m in sys.modules),
+              flush=True)
+
         def shown() -> None:
             print("first-window-shown", flush=True)
             app.quit()
