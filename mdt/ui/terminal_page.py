@@ -477,8 +477,7 @@ class TerminalPage(QWidget):
                 scroll.setWidgetResizable(True)
                 scroll.setFrameShape(QScrollArea.Shape.NoFrame)
                 scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-                scroll.setWidget(view)
-                self.form_stack.addWidget(scroll)
+                scroll.setWidget(view)  # into the window (styled there) when first opened
                 built.append((form, view, scroll))
             elif pending:
                 form = pending.pop(0)
@@ -518,14 +517,23 @@ class TerminalPage(QWidget):
     def _picked(self, index: int) -> None:
         mke = self.form_picker.itemData(index)
         if mke in self.scrolls:
-            self.form_stack.setCurrentWidget(self.scrolls[mke])
+            self._show_form_page(mke)
+
+    def _show_form_page(self, mke: str) -> None:
+        """A form's page in the form stack, put there the first time it is opened: styling a
+        form view in the window costs more than making it, and most forms are never opened
+        in a shift."""
+        scroll = self.scrolls[mke]
+        if self.form_stack.indexOf(scroll) < 0:
+            self.form_stack.addWidget(scroll)
+        self.form_stack.setCurrentWidget(scroll)
 
     def open_form(self, mke: str, values: dict[str, str] | None = None) -> FormView | None:
         view = self.views.get(mke)
         if view is None:
             return None
         self.form_picker.setCurrentIndex(self.form_picker.findData(mke))
-        self.form_stack.setCurrentWidget(self.scrolls[mke])
+        self._show_form_page(mke)
         self.show_part(self.forms_panel)
         if values:
             view.clear()
