@@ -1,5 +1,7 @@
 """Start-up time: from launching ``mdt`` to its first shown window, against a bare PySide6 window
-started the same way (a fresh Python process, offscreen). Prints one JSON object on its last line.
+started the same way (a fresh Python process, offscreen), runs interleaved, medians; the built app
+(``make package``, in packaging/dist) the same way when it exists; and which heavy modules the
+start path imported before the first window. Prints one JSON object on its last line.
 
     .venv/bin/python benchmarks/startup.py [--runs N]
 """
@@ -33,12 +35,17 @@ app.exec()
 BUILD = Path(__file__).resolve().parent.parent / "packaging" / "dist" / f"mdt-{version('mdt')}"
 
 
+START_PATH: dict[str, str] = {}  # the probe's report of what the start path imported
+
+
 def time_to_window(cmd: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                             env=env)
     assert proc.stdout is not None
     for line in proc.stdout:
+        if line.startswith("start-path-modules:"):
+            START_PATH[cmd[0]] = line.split(":", 1)[1].strip()
         if "first-window-shown" in line:
             elapsed = time.perf_counter() - start
             proc.wait(timeout=30)
@@ -76,6 +83,9 @@ def main() -> None:
     for name, value in (("mdt", mdt_ms), ("bare PySide6", bare_ms), ("built app", built_ms)):
         if value is not None:
             print(f"{name}: median {value:.0f} ms to the first window")
+    print(f"ratio mdt / bare PySide6 (same run): {mdt_ms / bare_ms:.2f}")
+    loaded = START_PATH.get(sys.executable, "")
+    print(f"imported before the first window: {loaded or 'none of the network stack or cache'}")
     size_mb = None
     if built.exists():
         size_mb = round(sum(p.stat().st_size for p in BUILD.rglob("*")
@@ -83,6 +93,7 @@ def main() -> None:
     print(json.dumps({"bench": "startup", "runs": args.runs, "mdt_ms": round(mdt_ms, 1),
                       "bare_pyside6_ms": round(bare_ms, 1),
                       "ratio": round(mdt_ms / bare_ms, 2),
+                      "start_path_imports": [m for m in loaded.split(",") if m],
                       "built_app_ms": round(built_ms, 1) if built_ms else None,
                       "built_vs_source_ratio": round(built_ms / mdt_ms, 2) if built_ms else None,
                       "built_size_mb": size_mb,

@@ -125,6 +125,10 @@ class AppController(QObject):
     def load_returns(self, callback: Callback, limit: int = 200) -> None:
         self.tasks.run(lambda: self.terminal.recent_returns(limit), callback)
 
+    def load_older_returns(self, before: Any, callback: Callback, limit: int = 100) -> None:
+        """Returns older than ``before`` (keyset paging for the returns list), newest first."""
+        self.tasks.run(lambda: self.terminal.recent_returns(limit, before), callback)
+
     def load_quarantined(self, callback: Callback) -> None:
         """Unreadable messages from the switch, newest first (without raw text)."""
         self.tasks.run(lambda: self.terminal.quarantined(), callback)

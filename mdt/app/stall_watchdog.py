@@ -1,35 +1,152 @@
 """A watchdog on the GUI thread's event loop: a 5 ms timer that records the longest gap between
 its ticks. A gap is time the loop could not run: something blocked the GUI thread. Tests and
-benchmarks use it to show the GUI never waits on SQL, the network, the keystore or a KDF."""
+benchmarks use it to show the GUI never waits on SQL, the network, the keystore or a KDF.
+
+It also says *where* each stall happened: while the loop is overdue, a small sampling thread
+looks at the GUI thread's Python stack (``sys._current_frames``) and keeps the MDT frames on it,
+the outermost (the slot Qt called) and the innermost (often a model's ``data`` or a widget
+method). A stall with no MDT frame on the stack is Qt's own work (layout, painting, a style)
+under the frame that was running."""
 
 from __future__ import annotations
 
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
 from PySide6.QtCore import QElapsedTimer, QObject, QTimer
+
+_MDT = str(Path(__file__).resolve().parent.parent)  # the mdt package's folder
+
+
+@dataclass(frozen=True, order=True)
+class Stall:
+    ms: float
+    where: str
+
+    def __str__(self) -> str:
+        return f"{self.ms:.1f} ms in {self.where}"
+
+
+def _frame_name(frame: FrameType) -> str:
+    code = frame.f_code
+    path = code.co_filename
+    short = path[len(_MDT) - len("mdt"):] if path.startswith(_MDT) else Path(path).name
+    return f"{getattr(code, 'co_qualname', code.co_name)} ({short}:{frame.f_lineno})"
+
+
+def where_on_stack(frame: FrameType | None) -> str:
+    """The MDT code a stack is in, from the slot Qt called to the innermost MDT frame
+    (``slot → … → innermost``; event filters, which only watch, left out), or the innermost
+    frame when no MDT code is on the stack."""
+    mdt: list[FrameType] = []
+    innermost = frame
+    while frame is not None:
+        code = frame.f_code
+        if code.co_filename.startswith(_MDT) and code.co_name != "eventFilter" and \
+                not code.co_filename.endswith("stall_watchdog.py"):
+            mdt.append(frame)
+        frame = frame.f_back
+    if not mdt:
+        if innermost is None:
+            return "unknown"
+        return f"Qt (layout, painting or styling) under {_frame_name(innermost)}"
+    chain = [_frame_name(f) for f in reversed(mdt)]  # outermost (the slot) first
+    if len(chain) > 4:
+        chain = [*chain[:2], "…", *chain[-2:]]
+    return " → ".join(chain)
 
 
 class StallWatchdog(QObject):
-    def __init__(self, interval_ms: int = 5, parent: QObject | None = None) -> None:
+    """``start()``, use the GUI, ``stop()`` → the longest stall in ms; ``top(3)`` → the longest
+    stalls with where each happened."""
+
+    def __init__(self, interval_ms: int = 5, parent: QObject | None = None, *,
+                 sample_after_ms: float = 8.0, keep: int = 20) -> None:
         super().__init__(parent)
         self.longest_ms = 0.0
         self.ticks = 0
+        self.stalls: list[Stall] = []  # the longest ones, longest first
+        self._keep = keep
+        self._interval_ms = interval_ms
+        self._sample_after = sample_after_ms / 1000
         self._clock = QElapsedTimer()
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self._tick)
+        self._lock = threading.Lock()
+        self._last_tick = 0.0
+        self._samples: list[str] = []
+        self._halt = threading.Event()
+        self._sampler: threading.Thread | None = None
+        self._gui_thread = threading.get_ident()
 
     def start(self) -> None:
         self.longest_ms = 0.0
         self.ticks = 0
+        self.stalls = []
+        self._gui_thread = threading.get_ident()
+        with self._lock:
+            self._last_tick = time.perf_counter()
+            self._samples = []
         self._clock.start()
         self._timer.start()
+        self._halt.clear()
+        self._sampler = threading.Thread(target=self._sample, name="mdt-stall-sampler",
+                                         daemon=True)
+        self._sampler.start()
 
     def stop(self) -> float:
         self._timer.stop()
+        self._halt.set()
+        if self._sampler is not None:
+            self._sampler.join(timeout=1.0)
+            self._sampler = None
         return self.longest_ms
+
+    def top(self, count: int = 3) -> list[Stall]:
+        return self.stalls[:count]
+
+    def report(self, count: int = 3) -> str:
+        """The longest stalls, one a line: how long and where."""
+        if not self.stalls:
+            return "no stall"
+        return "\n".join(f"{n}. {stall}" for n, stall in enumerate(self.top(count), 1))
+
+    def _sample(self) -> None:
+        """Off the GUI thread: while the loop is overdue, note where the GUI thread is."""
+        period = max(0.002, self._interval_ms / 2000)
+        while not self._halt.wait(period):
+            with self._lock:
+                overdue = time.perf_counter() - self._last_tick >= self._sample_after
+            if not overdue:
+                continue
+            frame = sys._current_frames().get(self._gui_thread)
+            where = where_on_stack(frame)
+            del frame
+            with self._lock:
+                # Still the same gap (no tick since): the sample belongs to it.
+                if time.perf_counter() - self._last_tick >= self._sample_after:
+                    self._samples.append(where)
 
     def _tick(self) -> None:
         gap = self._clock.nsecsElapsed() / 1e6
         self._clock.restart()
+        with self._lock:
+            self._last_tick = time.perf_counter()
+            samples, self._samples = self._samples, []
         self.ticks += 1
-        if self.ticks > 1:  # the first gap includes the start itself
-            self.longest_ms = max(self.longest_ms, gap)
+        if self.ticks <= 1:  # the first gap includes the start itself
+            return
+        self.longest_ms = max(self.longest_ms, gap)
+        if gap < self._interval_ms + self._sample_after:
+            return
+        where = Counter(samples).most_common(1)[0][0] if samples else \
+            "not sampled (C++ code holding the interpreter, or too short to sample)"
+        self.stalls.append(Stall(gap, where))
+        self.stalls.sort(reverse=True)
+        del self.stalls[self._keep:]

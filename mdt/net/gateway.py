@@ -12,16 +12,41 @@ three exceptions, so callers can tell a dead link from a refusal:
 
 from __future__ import annotations
 
-import asyncio
-import ssl
+import importlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
-
-import httpx
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from mdt import __version__
 from mdt.net.events import MAX_EVENT_BYTES, EventInvalid, parse_event_json
+
+
+class _OnFirstUse:
+    """A module imported at its first attribute, on whichever thread uses it first (the network
+    worker): ``httpx`` (with ``rich`` through ``httpx._main``), ``asyncio`` and ``ssl`` cost about
+    200 ms, and the sign-in page that imports this module for its error types needs none of them."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._module: ModuleType | None = None
+
+    def __getattr__(self, attr: str) -> Any:
+        module = self._module
+        if module is None:  # the import lock makes a race between two threads harmless
+            module = self._module = importlib.import_module(self._name)
+        return getattr(module, attr)
+
+
+if TYPE_CHECKING:
+    import asyncio
+    import ssl
+
+    import httpx
+else:
+    asyncio = _OnFirstUse("asyncio")
+    ssl = _OnFirstUse("ssl")
+    httpx = _OnFirstUse("httpx")
 
 
 class GatewayError(Exception):

@@ -46,8 +46,9 @@ class Queries:
         _, writer = self.session.require()
         return writer.call(lambda c: c.cancel_message(message_id))
 
-    def recent_returns(self, limit: int = 50) -> list[StoredReturn]:
-        return self.session.read().call(lambda c: c.list_returns(limit))
+    def recent_returns(self, limit: int = 50, before: Any = None) -> list[StoredReturn]:
+        """The newest returns; ``before`` (a page's last key) for the page after it."""
+        return self.session.read().call(lambda c: c.list_returns(limit, before))
 
     def search(self, text: str, limit: int = 50, after: Any = None) -> tuple[list[Any], Any]:
         self.audit.record("search", "success", f"offline search ({len(text)} characters)")

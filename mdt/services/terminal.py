@@ -209,8 +209,8 @@ class Terminal:
     def cancel(self, message_id: str) -> bool:
         return self.queries.cancel(message_id)
 
-    def recent_returns(self, limit: int = 50) -> list[StoredReturn]:
-        return self.queries.recent_returns(limit)
+    def recent_returns(self, limit: int = 50, before: Any = None) -> list[StoredReturn]:
+        return self.queries.recent_returns(limit, before)
 
     def search(self, text: str, limit: int = 50, after: Any = None) -> tuple[list[Any], Any]:
         return self.queries.search(text, limit, after)

@@ -7,6 +7,7 @@ the controller's background tasks.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -33,13 +34,15 @@ def describe_error(error: BaseException) -> str:
     from mdt.agency_config import TrainingNotAllowed
     from mdt.core.confirmation import ConfirmationError
     from mdt.core.forms import FormInvalid
-    from mdt.net.gateway import GatewayError
     from mdt.settings import SettingsError
 
     if isinstance(error, SettingsError | TrainingNotAllowed | ConfirmationError | FormInvalid):
         return str(error)  # a form the rules refuse: the rules' sentences, as the CLI says them
-    if isinstance(error, GatewayError):
-        return error.message
+    # A gateway error exists only once a worker has imported the client: never import it (and
+    # its network stack) here, on the GUI thread, to find out.
+    gateway = sys.modules.get("mdt.net.gateway")
+    if gateway is not None and isinstance(error, gateway.GatewayError):
+        return str(error.message)
     if isinstance(error, CacheError):
         return error.user_message
     return f"Unexpected problem ({type(error).__name__}). The details are in the log."

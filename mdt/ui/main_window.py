@@ -6,25 +6,18 @@ shows the link (online / offline / re-login needed) and the outbox.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QItemSelection, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
-    QComboBox,
-    QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMainWindow,
     QMessageBox,
     QPushButton,
-    QScrollArea,
-    QSplitter,
     QStackedWidget,
-    QTableView,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -32,27 +25,19 @@ from PySide6.QtWidgets import (
 from mdt import __version__, paths
 from mdt.app.controller import AppController
 from mdt.core.alerts import KIND_WORDS, AlertKind, parse_time
-from mdt.core.codes import CodeTables
-from mdt.core.command import parse_command
-from mdt.core.confirmation import ConfirmState, answered_requests, deadline_text
-from mdt.core.forms import FormDef
-from mdt.core.present import command_not_understood, outbox_counts
+from mdt.core.confirmation import ConfirmState, deadline_text
 from mdt.desktop.speech import read_aloud_enabled
 from mdt.services.session import Operator
 from mdt.ui.alert_bar import AlertBar, gateway_now
 from mdt.ui.alert_sound import AlertSounder, DesktopNotifier, SoundPlayer, Speaker
-from mdt.ui.alerts_view import AlertsDialog
-from mdt.ui.command_line import CommandLine
-from mdt.ui.confirmation_view import AgencyQueueView, HitConfirmationPanel
-from mdt.ui.form_view import FormView
 from mdt.ui.lock_screen import IdleWatcher, LockScreen
 from mdt.ui.login import LoginPage, describe_error
-from mdt.ui.relogin import ReloginDialog
-from mdt.ui.returns_compare import ReturnsCompare
-from mdt.ui.returns_view import ReturnDetail, ReturnsModel, build_rows, query_summary
-from mdt.ui.search_view import SearchView
-from mdt.ui.theme import apply_theme
-from mdt.ui.unit_list import UnitListView
+from mdt.ui.theme import apply_theme, follow_theme
+
+if TYPE_CHECKING:
+    from mdt.ui.alerts_view import AlertsDialog
+    from mdt.ui.relogin import ReloginDialog
+    from mdt.ui.terminal_page import TerminalPage
 
 
 def next_deadlines(snapshot: Any) -> list[tuple[Any, str]]:
@@ -73,9 +58,6 @@ def next_deadlines(snapshot: Any) -> list[tuple[Any, str]]:
             clocks.append((item.respond_by, f"our YR on {item.nic}"))
     return sorted(clocks, key=lambda c: c[0])
 
-
-__all__ = ["MainWindow", "TerminalPage", "connection_text", "next_deadlines", "outbox_counts",
-           "quarantine_text"]
 
 TRAINING_TEXT = ("TRAINING — synthetic data only, not for operational use — "
                  "training gateway")
@@ -108,589 +90,10 @@ def quarantine_text(count: int) -> str:
             "(Ctrl+Shift+U)")
 
 
-class TerminalPage(QWidget):
-    """Command line and forms on the left, returns on the right."""
-
-    outbox_counts = Signal(str)
-
-    def __init__(self, controller: AppController, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.controller = controller
-        self.tables = CodeTables.default()
-        self.forms: dict[str, FormDef] = {}
-        self.views: dict[str, FormView] = {}
-        self.scrolls: dict[str, QScrollArea] = {}
-        self.offline = False
-
-        self.operator_label = QLabel("")
-        self.command = CommandLine()
-        self.command.setPlaceholderText(
-            "Command (Ctrl+L): QV LIC/ABC1234.LIS/MD · a plate · a VIN · DOE, JOHN 19800101 "
-            "· Up: recall")
-        self.command_feedback = QLabel("")
-        self.command_feedback.setObjectName("CommandFeedback")
-        self.command_feedback.setWordWrap(True)  # a long message never widens the window
-        self._from_command_line = False
-        self._last_viewed: str | None = None
-        self._retention = QTimer(self)  # the retention rule keeps running during a long shift
-        self._retention.setInterval(10 * 60 * 1000)
-        self._retention.timeout.connect(self._expire)
-
-        self.form_picker = QComboBox()
-        self.form_picker.setObjectName("FormPicker")
-        self.form_picker.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.form_picker.setMinimumContentsLength(12)
-        self.form_stack = QStackedWidget()
-        self.forms_panel = QWidget()
-        self.forms_panel.setObjectName("FormsPanel")
-        forms_layout = QVBoxLayout(self.forms_panel)
-        forms_layout.addWidget(self.form_picker)
-        forms_layout.addWidget(self.form_stack, 1)
-
-        self.model = ReturnsModel(self)
-        self.model.unanswered_after = float(
-            controller.terminal.settings.get("unanswered_after_minutes"))
-        self._messages: list[dict[str, Any]] = []
-        self._select_message: str | None = None  # a query just queued: its row is selected
-        self._queued_said: str | None = None  # the query the "Queued ..." feedback is about
-        self.table = QTableView()
-        self.table.setObjectName("ReturnsTable")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
-        header = self.table.horizontalHeader()
-        header.setStretchLastSection(False)
-        for column in range(ReturnsModel.column_count()):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the query
-        header.setResizeContentsPrecision(40)  # size columns by the newest rows, not all of them
-        self.table.verticalHeader().setVisible(False)
-        self.detail = ReturnDetail()
-        self.detail.unanswered_after = self.model.unanswered_after
-        self.hit_panel = HitConfirmationPanel()
-        self.pin = QPushButton("Pin beside (Ctrl+P)")
-        self.pin.setObjectName("PinReturn")
-        self.pin.clicked.connect(self.pin_selected)
-        detail_box = QWidget()
-        detail_layout = QVBoxLayout(detail_box)
-        detail_layout.setContentsMargins(0, 0, 0, 0)
-        detail_layout.addWidget(self.hit_panel)
-        detail_layout.addWidget(self.detail, 1)
-        self.print_button = QPushButton("Print…")
-        self.pdf_button = QPushButton("PDF…")
-        self.forward_button = QPushButton("Forward (AM)…")
-        self.print_button.clicked.connect(self.print_selected)
-        self.pdf_button.clicked.connect(self.export_selected)
-        self.forward_button.clicked.connect(self.forward_selected)
-        actions = QHBoxLayout()
-        for button in (self.print_button, self.pdf_button, self.forward_button, self.pin):
-            actions.addWidget(button)
-        detail_layout.addLayout(actions)
-        self.returns_panel = QSplitter(Qt.Orientation.Vertical)
-        self.returns_panel.addWidget(self.table)
-        self.returns_panel.addWidget(detail_box)
-        self.returns_panel.setSizes([220, 480])
-        self.queue = AgencyQueueView()
-        self.search = SearchView()
-        self.search.search_requested.connect(self.run_search)
-        self.search.open_requested.connect(self.show_return)
-        self.units = UnitListView()
-        self.compare = ReturnsCompare()
-        self.tabs: QTabWidget | None = None
-        self.layout_kind = ""
-        self._arranged: QWidget | None = None
-
-        self.body = QVBoxLayout(self)
-        top = QHBoxLayout()
-        top.addWidget(self.operator_label, 1)
-        self.body.addLayout(top)
-        self.body.addWidget(self.command)
-        self.body.addWidget(self.command_feedback)
-        self.arrange("officer")
-
-        self.command.returnPressed.connect(self.run_command)
-        self.form_picker.currentIndexChanged.connect(self._picked)
-        self.table.selectionModel().selectionChanged.connect(self._selected)
-        self._reload = QTimer(self)
-        self._reload.setSingleShot(True)
-        self._reload.setInterval(50)
-        self._reload.timeout.connect(self.reload)
-        self.detail.run_requested.connect(self.follow_up)
-        self.hit_panel.yq_requested.connect(self.request_confirmation)
-        self.hit_panel.next_request.connect(self.request_next_confirmation)
-        self.queue.answer_requested.connect(self.answer_request)
-        self.units.message_requested.connect(self.message_unit)
-        self._units_timer = QTimer(self)
-        self._units_timer.setInterval(30_000)
-        self._units_timer.timeout.connect(self.refresh_units)
-        QShortcut(QKeySequence("Ctrl+P"), self, self.pin_selected)
-        QShortcut(QKeySequence("Ctrl+F"), self, self.focus_search)
-        controller.alerts.changed.connect(self._alerts_changed)
-        controller.sync.events_applied.connect(lambda _events: self._reload.start())
-        controller.sync.outbox_changed.connect(lambda *_args: self._reload.start())
-
-    # -- the two workstation layouts -------------------------------------------------------------
-    def arrange(self, kind: str) -> None:
-        """Lay the same widgets out for an officer (one column: the command line, then the last
-        returns; forms and the queue one tab away; large type and touch targets) or for a
-        dispatcher (the agency queue and the unit list, returns side by side, the form open)."""
-        kind = "dispatcher" if kind == "dispatcher" else "officer"
-        current = self._current_row() if self.model.rows else None
-        parts = (self.forms_panel, self.returns_panel, self.queue, self.units, self.compare,
-                 self.search)
-        for part in parts:
-            part.setParent(None)  # taken out of the old arrangement before it goes
-        if self._arranged is not None:
-            self._arranged.deleteLater()
-        if kind == "officer":
-            tabs = QTabWidget()
-            tabs.setObjectName("TerminalTabs")
-            tabs.addTab(self.returns_panel, "Returns")
-            tabs.addTab(self.forms_panel, "Form")
-            tabs.addTab(self.search, "Search")
-            tabs.addTab(self.queue, "Agency queue")
-            tabs.setCurrentWidget(self.returns_panel)
-            self.returns_panel.setSizes([150, 650])  # the last returns, then the one shown
-            self.tabs = tabs
-            arranged: QWidget = tabs
-            shown: tuple[QWidget, ...] = (self.returns_panel,)  # the current tab only
-        else:
-            left = QSplitter(Qt.Orientation.Vertical)
-            left.addWidget(self.queue)
-            left.addWidget(self.units)
-            left.setSizes([420, 260])
-            side_by_side = QSplitter(Qt.Orientation.Horizontal)
-            side_by_side.addWidget(self.returns_panel)
-            side_by_side.addWidget(self.compare)
-            middle = QSplitter(Qt.Orientation.Vertical)
-            middle.addWidget(side_by_side)
-            middle.addWidget(self.search)
-            middle.setSizes([600, 200])
-            split = QSplitter(Qt.Orientation.Horizontal)
-            split.addWidget(left)
-            split.addWidget(middle)
-            split.addWidget(self.forms_panel)
-            split.setSizes([520, 760, 380])
-            self.tabs = None
-            arranged = split
-            shown = parts
-        self.body.addWidget(arranged, 1)
-        arranged.show()  # now, not on the next turn of the event loop
-        for part in shown:
-            part.show()
-        self.compare.setVisible(kind == "dispatcher" and bool(self.compare.panes))
-        self.pin.setVisible(kind == "dispatcher")  # comparing returns is a desk task
-        self._arranged = arranged
-        self.layout_kind = kind
-        self.setObjectName("TerminalPage")
-        changed = self.property("layoutKind") not in (None, kind)
-        self.setProperty("layoutKind", kind)
-        if changed:  # the style sheet's officer rules follow the new layout
-            for widget in (self, *self.findChildren(QWidget)):
-                widget.style().unpolish(widget)
-                widget.style().polish(widget)
-        if current is not None:
-            self.detail.show_row(current, offline=self.offline)
-
-    def focus_search(self) -> None:
-        self.show_part(self.search)
-        self.search.box.setFocus()
-        self.search.box.selectAll()
-
-    def run_search(self, text: str, cursor: Any) -> None:
-        terminal = self.controller.terminal
-
-        def done(result: Any, error: BaseException | None) -> None:
-            if error is not None:
-                self.search.show_results(text, [], None, False,
-                                         f"The cache could not be searched: "
-                                         f"{describe_error(error)}")
-                return
-            hits, next_cursor = result
-            self.search.show_results(text, hits, next_cursor, cursor is not None)
-
-        self.controller.tasks.run(lambda: terminal.search(text, 50, cursor), done)
-
-    def forget(self) -> None:
-        """Signed out: nothing of the session stays on screen."""
-        self.model.set_rows([])
-        self.detail.show_row(None)
-        self.hit_panel.show_return(None)
-        self.queue.set_snapshot(None)
-        for return_id, _pane, _detail in list(self.compare.panes):
-            self.compare.unpin(return_id)
-        self.search.box.clear()
-        self.search.model.set_rows([])
-        self.units.model.set_units([])
-        for view in self.views.values():
-            view.clear()
-        self.command.clear()
-        self.command.history.clear()
-        self.feedback("")
-        self._units_timer.stop()
-        self._retention.stop()
-
-    # -- print, PDF, forward ------------------------------------------------------------------
-    def _selected_return(self) -> Any:
-        row = self._current_row()
-        return row if row is not None and row.ret is not None else None
-
-    def _document(self, row: Any) -> str:
-        from mdt.ui.export import return_html
-
-        operator = getattr(self, "operator", None)
-        return return_html(row, training=bool(operator and operator.training),
-                           operator=operator.name if operator else "")
-
-    def export_pdf(self, path: Path) -> None:
-        """The selected return as a PDF at ``path`` (the operator chose it), audited."""
-        from mdt.ui.export import write_pdf
-
-        row = self._selected_return()
-        if row is None:
-            self.feedback("Select a return to export.", error=True)
-            return
-        size = write_pdf(self._document(row), path)
-        terminal, return_id = self.controller.terminal, row.ret.id
-        self.controller.tasks.run(lambda: terminal.audit(
-            "export", "success", f"return {return_id} to PDF ({size} bytes)"))
-        self.feedback(f"Saved {path.name}: it holds CJI — keep it as agency policy says.")
-
-    def export_selected(self) -> None:
-        from PySide6.QtWidgets import QFileDialog
-
-        if self._selected_return() is None:
-            self.feedback("Select a return to export.", error=True)
-            return
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save the return as PDF — it holds criminal-justice information", "",
-            "PDF (*.pdf)")
-        if path:
-            self.export_pdf(Path(path))
-
-    def print_selected(self) -> None:
-        from PySide6.QtGui import QTextDocument
-        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
-
-        row = self._selected_return()
-        if row is None:
-            self.feedback("Select a return to print.", error=True)
-            return
-        printer = QPrinter()
-        if QPrintDialog(printer, self).exec() != QPrintDialog.DialogCode.Accepted:
-            return
-        document = QTextDocument()
-        document.setHtml(self._document(row))
-        document.print_(printer)
-        terminal, return_id = self.controller.terminal, row.ret.id
-        self.controller.tasks.run(lambda: terminal.audit("print", "success",
-                                                         f"return {return_id}"))
-
-    def forward_selected(self) -> None:
-        """Forward the return to a unit as an administrative message (AM), to check and send."""
-        row = self._selected_return()
-        operator = getattr(self, "operator", None)
-        if row is None or operator is None:
-            self.feedback("Select a return to forward.", error=True)
-            return
-        text = f"FWD {query_summary(row.ret.query)}\n{row.ret.text}"[:1000]
-        view = self.open_form("AM", {"TXT": text})
-        if view is not None:
-            view.set_destination([operator.ori])
-        self.feedback("AM with the return: add ATTN <unit> and send with Enter.")
-
-    def show_part(self, part: QWidget) -> None:
-        """Bring the returns, the form or the queue into view (a tab in the officer layout)."""
-        if self.tabs is not None and self.tabs.indexOf(part) >= 0:
-            self.tabs.setCurrentWidget(part)
-
-    def pin_selected(self) -> None:
-        """Keep the shown return beside the others (a dispatcher comparing returns)."""
-        row = self._current_row()
-        if row is not None and row.ret is not None:
-            self.compare.pin(row, offline=self.offline)
-            self.compare.setVisible(self.layout_kind == "dispatcher")
-
-    def message_unit(self, unit: str) -> None:
-        """An AM to one of our units: the switch routes AMs by ORI; the unit is named first."""
-        operator = getattr(self, "operator", None)
-        view = self.open_form("AM", {"TXT": f"ATTN {unit.upper()}: "})
-        if view is not None and operator is not None:
-            view.set_destination([operator.ori])
-        self.feedback(f"AM to {unit}: write the message, then press Enter to send.")
-
-    def refresh_units(self) -> None:
-        if self.layout_kind != "dispatcher" or getattr(self, "operator", None) is None:
-            return
-
-        def done(units: Any, error: BaseException | None) -> None:
-            if error is not None:
-                self.units.mark_stale(describe_error(error))
-            else:
-                self.units.set_units(units)
-
-        self.controller.tasks.run(self.controller.terminal.units, done)
-
-    # -- setting up after sign-in -------------------------------------------------------------
-    def start(self, operator: Operator) -> None:
-        self.operator = operator
-        self.operator_label.setText(
-            f"<b>{operator.name}</b> · {operator.role} · ORI {operator.ori}"
-            + (f" · {operator.unit}" if operator.unit else ""))
-        terminal = self.controller.terminal
-
-        def load() -> list[FormDef]:
-            self.tables = tables = terminal.code_tables
-            forms = terminal.forms.all()
-            for form in forms:  # read the code tables now, on this worker, not on the GUI thread
-                for field in form.fields:
-                    if field.code_table:
-                        _ = tables[field.code_table].entries
-            return forms
-
-        self.controller.tasks.run(load, self._forms_loaded)
-        chosen = terminal.settings.workstation_layout
-        self.arrange(chosen if chosen in ("officer", "dispatcher") else
-                     "dispatcher" if operator.role == "dispatcher" else "officer")
-        self._units_timer.start()
-        self.refresh_units()
-        self._retention.start()
-        self.reload()
-
-    def _expire(self) -> None:
-        terminal = self.controller.terminal
-        self.controller.tasks.run(terminal.expire, lambda gone, _e: self.reload() if gone else None)
-
-    def _forms_loaded(self, forms: Any, error: BaseException | None) -> None:
-        if error is not None:
-            self.feedback(f"The forms could not be loaded: {describe_error(error)}", error=True)
-            return
-        operator = self.operator
-        defaults = {"ori": operator.ori, "atn": operator.name.upper()[:30], "name": operator.name,
-                    "state": operator.ori[:2],
-                    "phn": self.controller.terminal.settings.operator_phone}
-        self.form_picker.blockSignals(True)
-        for form in forms:
-            self.forms[form.mke] = form
-            view = FormView(form, self.tables, operator_defaults=defaults)
-            view.submitted.connect(self.send)
-            self.views[form.mke] = view
-            scroll = QScrollArea()  # long forms (IAQ, YQ) scroll instead of squeezing
-            scroll.setWidgetResizable(True)
-            scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-            scroll.setWidget(view)
-            self.scrolls[form.mke] = scroll
-            self.form_stack.addWidget(scroll)
-            key = f" [{form.function_key}]" if getattr(form, "function_key", None) else ""
-            self.form_picker.addItem(f"{form.mke} — {form.title}{key}", form.mke)
-            if getattr(form, "function_key", None):
-                shortcut = QShortcut(QKeySequence(form.function_key), self)
-                shortcut.activated.connect(lambda mke=form.mke: self.open_form(mke))
-        self.form_picker.blockSignals(False)
-        self.open_form("QV")
-        self.show_part(self.returns_panel)  # the command line and the last returns first
-        self.command.setFocus()
-
-    # -- forms and the command line ------------------------------------------------------------
-    def feedback(self, text: str, *, error: bool = False) -> None:
-        self.command_feedback.setText(text)
-        self.command_feedback.setObjectName("CommandError" if error else "CommandFeedback")
-        self.command_feedback.style().unpolish(self.command_feedback)
-        self.command_feedback.style().polish(self.command_feedback)
-
-    def _picked(self, index: int) -> None:
-        mke = self.form_picker.itemData(index)
-        if mke in self.scrolls:
-            self.form_stack.setCurrentWidget(self.scrolls[mke])
-
-    def open_form(self, mke: str, values: dict[str, str] | None = None) -> FormView | None:
-        view = self.views.get(mke)
-        if view is None:
-            return None
-        self.form_picker.setCurrentIndex(self.form_picker.findData(mke))
-        self.form_stack.setCurrentWidget(self.scrolls[mke])
-        self.show_part(self.forms_panel)
-        if values:
-            view.clear()
-            view.set_values(values)
-        view.focus_first()
-        return view
-
-    def follow_up(self, mke: str, values: dict[str, str], dest: list[str]) -> None:
-        """A "Run this person / plate / VIN" link: the form opens prefilled; Enter sends it."""
-        view = self.open_form(mke, values)
-        if view is not None and dest:
-            view.set_destination(dest)
-        self.feedback(f"{mke} prefilled from the return: check it, then press Enter to send.")
-
-    def run_command(self) -> None:
-        text = self.command.text()
-        home = self.operator.ori[:2] if getattr(self, "operator", None) else ""
-        command = parse_command(text, home_state=home)
-        if command is None or command.mke not in self.views:
-            self.feedback(command_not_understood(text), error=True)
-            return
-        self.feedback("")
-        self.command.remember(text)
-        self.command.clear()
-        view = self.open_form(command.mke, command.values)
-        if view is not None and command.values:
-            # A field the form does not have is refused with the CLI's sentence, never dropped
-            # without a word.
-            unknown = view.unknown_fields(command.values)
-            if unknown:
-                self.feedback(" ".join(unknown), error=True)
-                return
-            # A complete command goes straight out and the officer stays on the command line;
-            # an incomplete one leaves the form open with its errors, said here too.
-            self._from_command_line = True
-            problems = view.send()
-            if problems:
-                self._from_command_line = False
-                self.feedback(" ".join(problems), error=True)
-
-    def send(self, mke: str, values: dict[str, str], dest: list[str], purpose: str) -> None:
-        def sent(message: Any, error: BaseException | None) -> None:
-            view = self.views.get(mke)
-            from_command_line, self._from_command_line = self._from_command_line, False
-            if error is not None:
-                self.feedback(f"Not sent: {describe_error(error)}", error=True)
-                return
-            self.feedback(f"Queued {message['mke']} — {message['text'].splitlines()[-1]}")
-            self._queued_said = str(message.get("id") or "") or None
-            if view is not None:
-                view.clear()
-            self.show_part(self.returns_panel)  # the answer will show there
-            if from_command_line:
-                self.command.setFocus()
-            # A new query owns the detail pane from now: never the previous return under its
-            # header. A YQ, YR or AM does not: the hit it confirms stays on screen with its clock.
-            if message.get("mke") not in ("YQ", "YR", "AM"):
-                self._select_message = str(message.get("id") or "") or None
-            self.reload()
-
-        self.controller.send(mke, values, sent, dest=dest or None, purpose=purpose or None)
-
-    # -- returns -------------------------------------------------------------------------------
-    def reload(self) -> None:
-        def loaded(result: Any, error: BaseException | None) -> None:
-            if error is not None:
-                self.feedback(f"The cache could not be read: {describe_error(error)}", error=True)
-                return
-            messages, returns = result
-            self._messages = messages
-            said = next((m for m in messages if self._queued_said and
-                         m.get("id") == self._queued_said), None)
-            if said is not None and said.get("state") not in ("queued", "sending"):
-                # the "Queued ..." line goes once the query is out (its row says the rest)
-                self._queued_said = None
-                if self.command_feedback.text().startswith("Queued "):
-                    self.feedback("")
-            self.outbox_counts.emit(outbox_counts(messages, self.model.answered))
-            if not self.command.history:  # recall works across restarts: seed from the cache
-                for message in reversed(messages):
-                    fields = ".".join(f"{k}/{v}" for k, v in (message.get("fields") or {}).items())
-                    self.command.remember(f"{message.get('mke', '')} {fields}")
-            selected = self._current_row()
-            newest_before = self.model.rows[0].ret.id if self.model.rows and \
-                self.model.rows[0].ret else None
-            self.model.set_rows(build_rows(messages, returns))
-            newest = self.model.rows[0].ret.id if self.model.rows and self.model.rows[0].ret \
-                else None
-            wanted = self._select_message
-            waiting = next((i for i, r in enumerate(self.model.rows) if wanted and r.message
-                            and r.message.get("id") == wanted), None)
-            if waiting is not None:
-                self._select_message = None
-                self.table.selectRow(waiting)
-            elif self.model.rows:
-                row = 0
-                # A new answer takes the detail pane (the officer is waiting for it); otherwise
-                # the selection stays where the operator put it.
-                if selected is not None and (newest is None or newest == newest_before):
-                    for i, candidate in enumerate(self.model.rows):
-                        if candidate.message and selected.message and \
-                                candidate.message.get("id") == selected.message.get("id"):
-                            row = i
-                            break
-                self.table.selectRow(row)
-            else:
-                self.detail.show_row(None)
-
-        terminal = self.controller.terminal
-        self.controller.tasks.run(
-            lambda: (terminal.messages(200), terminal.recent_returns(200)), loaded)
-
-    # -- hit confirmation ----------------------------------------------------------------------
-    def _alerts_changed(self, snapshot: Any) -> None:
-        self.hit_panel.set_snapshot(snapshot)
-        self.queue.set_snapshot(snapshot)
-        # One state per confirmation: an answered YQ is answered in its row, in the detail's
-        # header and in the status bar's count.
-        answered = answered_requests(snapshot.confirmations)
-        if answered != self.model.answered:
-            self.model.answered = answered
-            if self.model.rows:
-                self.model.dataChanged.emit(self.model.index(0, 2),
-                                            self.model.index(len(self.model.rows) - 1, 2))
-            self.outbox_counts.emit(outbox_counts(self._messages, answered))
-        self.detail.set_confirmations(snapshot.confirmations, answered)
-        waiting = sum(1 for item in snapshot.queue if not item.answered_by)
-        if self.tabs is not None:
-            self.tabs.setTabText(self.tabs.indexOf(self.queue),
-                                 f"Agency queue ({waiting})" if waiting else "Agency queue")
-
-    def _open_draft(self, mke: str, draft: Any, error: BaseException | None, what: str) -> None:
-        if error is not None:
-            self.feedback(f"{mke} not prepared: {describe_error(error)}", error=True)
-            return
-        view = self.open_form(mke, draft.values)
-        if view is not None:
-            view.set_destination(draft.dest)
-        self.feedback(f"{mke} prefilled from {what}: check it, then press Enter to send.")
-
-    def request_confirmation(self, return_id: str, record_index: int, priority: str) -> None:
-        """One action: the YQ for a hit, prefilled from the record; Enter sends it."""
-        self.controller.alerts.draft_yq(
-            return_id, record_index, priority,
-            lambda draft, error: self._open_draft("YQ", draft, error, "the hit"))
-
-    def request_next_confirmation(self, nic: str) -> None:
-        self.controller.alerts.draft_next_request(
-            nic, lambda draft, error: self._open_draft("YQ", draft, error, "the last request"))
-
-    def answer_request(self, nic: str, cst: str) -> None:
-        self.controller.alerts.draft_yr(
-            nic, cst, lambda draft, error: self._open_draft("YR", draft, error, "the request"))
-
-    def show_return(self, return_id: str) -> bool:
-        """Select the return with this id in the list (the alert bar's "Confirm hit")."""
-        self.show_part(self.returns_panel)
-        for row, candidate in enumerate(self.model.rows):
-            if candidate.ret is not None and candidate.ret.id == return_id:
-                self.table.selectRow(row)
-                return True
-        return False
-
-    def _current_row(self) -> Any:
-        indexes = self.table.selectionModel().selectedRows()
-        return self.model.rows[indexes[0].row()] if indexes else None
-
-    def _selected(self, _new: QItemSelection, _old: QItemSelection) -> None:
-        row = self._current_row()
-        self.detail.show_row(row, offline=self.offline)
-        self.hit_panel.show_return(row.ret if row is not None else None)
-        if row is not None and row.ret is not None and row.ret.id != self._last_viewed:
-            self._last_viewed = row.ret.id  # each return shown is an audited read of CJI
-            terminal, return_id = self.controller.terminal, row.ret.id
-            self.controller.tasks.run(lambda: terminal.viewed(return_id))
-
-
 class MainWindow(QMainWindow):
     def __init__(self, controller: AppController) -> None:
         super().__init__()
+        follow_theme(self)  # before any child is styled: its themed rules match at once
         self.controller = controller
         self.setWindowTitle(f"MDT {__version__}")
         self.resize(1200, 800)
@@ -701,10 +104,13 @@ class MainWindow(QMainWindow):
         self.alert_bar = AlertBar()
         self.pages = QStackedWidget()
         self.login = LoginPage(controller)
-        self.terminal = TerminalPage(controller)
+        # The terminal page is made when signing in starts (or when first asked for), not on
+        # the way to the first window: the sign-in page is all that window needs.
+        self._terminal: TerminalPage | None = None
+        self._building: TerminalPage | None = None  # the terminal page, a part at a time
+        self._offline = False
         self.lock_screen = LockScreen()
         self.pages.addWidget(self.login)
-        self.pages.addWidget(self.terminal)
         self.pages.addWidget(self.lock_screen)
         self._console: Any = None  # made when a trainer signs in (most terminals never need it)
         self.locked = False
@@ -748,7 +154,6 @@ class MainWindow(QMainWindow):
         controller.signed_in.connect(self._signed_in)
         controller.sync.connectivity_changed.connect(self.set_connection)
         controller.sync.outbox_changed.connect(self._outbox_changed)
-        self.terminal.outbox_counts.connect(self.outbox.setText)
         QShortcut(QKeySequence("Ctrl+L"), self, self._focus_command)
         QShortcut(QKeySequence("F10"), self, self.toggle_theme)
         QShortcut(QKeySequence("Ctrl+Shift+K"), self, lambda: self.lock("locked by the operator"))
@@ -760,7 +165,58 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         self.login.training_detected.connect(self.banner.setVisible)
+        self.login.busy_changed.connect(self._signing_in)
+        # Once the window is up: the gateway check (whose worker imports the client), and the
+        # terminal page's code read on a worker, so signing in does not wait for imports.
+        QTimer.singleShot(0, self, self._window_up)
+
+    def _window_up(self) -> None:
         self.login.refresh_gateway()
+        self.controller.tasks.run(lambda: importlib.import_module("mdt.ui.terminal_page"))
+
+    # -- the terminal page, made off the way to the first window ---------------------------------
+    @property
+    def terminal(self) -> TerminalPage:
+        """The terminal page, made whole now if it is not yet (its staged build goes on
+        otherwise a part per turn of the event loop)."""
+        if self._terminal is None:
+            from mdt.ui.terminal_page import TerminalPage
+
+            page = self._building or TerminalPage(self.controller)
+            self._building = None
+            page.finish()
+            page.offline = self._offline
+            page.outbox_counts.connect(self.outbox.setText)
+            page.hit_panel.policy_prompts = dict(self.controller.terminal.agency.ivf_prompts)
+            snapshot = self.controller.alerts.snapshot
+            if snapshot is not None:
+                page._alerts_changed(snapshot)
+            self.pages.insertWidget(1, page)
+            self._terminal = page
+        return self._terminal
+
+    @property
+    def terminal_ready(self) -> bool:
+        """Whether the terminal page is whole and in the window (asking does not make it)."""
+        return self._terminal is not None
+
+    def _signing_in(self, busy: bool) -> None:
+        """Signing in takes a round trip and a key unwrap on a worker: make the terminal page
+        meanwhile, once the busy state is painted, so it is ready when the answer comes."""
+        if busy and self._terminal is None and self._building is None:
+            from mdt.ui.terminal_page import TerminalPage
+
+            self._building = TerminalPage(self.controller, staged=True)
+            QTimer.singleShot(0, self, self._build_terminal_step)
+
+    def _build_terminal_step(self) -> None:
+        page = self._building
+        if page is None or self._terminal is not None:
+            return  # asked for meanwhile: made whole then
+        if page.build_step():
+            _ = self.terminal  # whole: into the window
+        else:
+            QTimer.singleShot(0, self, self._build_terminal_step)
 
     # -- alerts --------------------------------------------------------------------------------
     def _setup_alerts(self) -> None:
@@ -777,7 +233,6 @@ class MainWindow(QMainWindow):
                                     detail=lambda: settings.read_aloud_detail,
                                     parent=self)
         self.alert_bar.policy_prompts = dict(agency.ivf_prompts)
-        self.terminal.hit_panel.policy_prompts = dict(agency.ivf_prompts)
         self.notifier = DesktopNotifier(self)
         self.alerts_dialog: AlertsDialog | None = None
         center = self.controller.alerts
@@ -854,6 +309,8 @@ class MainWindow(QMainWindow):
 
     def open_alerts(self, select: str = "") -> AlertsDialog:
         if self.alerts_dialog is None:
+            from mdt.ui.alerts_view import AlertsDialog
+
             self.alerts_dialog = AlertsDialog(self)
             self.alerts_dialog.acknowledge_requested.connect(self.acknowledge_alert)
         self._load_alert_history(select)
@@ -898,7 +355,8 @@ class MainWindow(QMainWindow):
         """Hide everything behind the lock screen; alert sounds go on."""
         operator = self.controller.operator
         current = self.pages.currentWidget()
-        if operator is None or self.locked or current not in (self.terminal, self._console):
+        if operator is None or self.locked or current is None or \
+                current not in (self._terminal, self._console):
             return
         self._before_lock = current
         self.locked = True
@@ -953,7 +411,8 @@ class MainWindow(QMainWindow):
     def _signed_out(self, message: str) -> None:
         self.locked = False
         self.controller.operator = None
-        self.terminal.forget()
+        if self._terminal is not None:
+            self._terminal.forget()
         self.alert_bar.set_alerts([], 0.0)
         self.setWindowTitle(f"MDT {__version__}")
         self.pages.setCurrentWidget(self.login)
@@ -1004,7 +463,9 @@ class MainWindow(QMainWindow):
     def set_connection(self, state: str, detail: str) -> None:
         words, name = connection_text(state, detail)
         self.relogin_button.setVisible(state == "reauth")
-        self.terminal.offline = state != "online"
+        self._offline = state != "online"
+        if self._terminal is not None:
+            self._terminal.offline = self._offline
         self.connection.setText(words)
         self.connection.setToolTip(detail)
         self.connection.setObjectName(name)
@@ -1044,6 +505,8 @@ class MainWindow(QMainWindow):
         self.controller.load_quarantined_raw(items[0].id, done)
 
     def open_relogin(self) -> ReloginDialog:
+        from mdt.ui.relogin import ReloginDialog
+
         dialog = ReloginDialog(self.controller, self)
         dialog.open()
         return dialog

@@ -8,6 +8,7 @@ from the encrypted cache, so it stays readable offline, with the age of each ret
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -86,8 +87,35 @@ def build_rows(messages: list[dict[str, Any]], returns: list[StoredReturn]) -> l
     return rows
 
 
+def row_key(row: QueryRow) -> str:
+    """What a row is, across reloads: its return, or the query still waiting for one."""
+    if row.ret is not None:
+        return f"r:{row.ret.id}"
+    return f"m:{(row.message or {}).get('id')}"
+
+
+def _shown(row: QueryRow) -> tuple[Any, ...]:
+    """What the list shows of a row, apart from the age: a change here repaints the row."""
+    message = row.message or {}
+    return (row.ret.id if row.ret else None, message.get("state"), message.get("state_detail"),
+            message.get("accepted_at"), message.get("created_at"))
+
+
+# Fetch older returns: (the oldest return held, a callback given the page or an error).
+OlderFetcher = Callable[["StoredReturn", Callable[[Any, BaseException | None], None]], None]
+
+
 class ReturnsModel(HeaderedTableModel):
+    """The operator's queries and returns, newest first.
+
+    A reload is merged in by rows: new rows are inserted, changed ones signalled as changed,
+    reordered ones moved and gone ones removed, so the view keeps its selection and scroll
+    position and repaints only what changed (a reset re-measured and repainted all of it on
+    every event). History older than the newest page comes by keyset paging through
+    ``canFetchMore``/``fetchMore`` (the view asks when it is scrolled to the end)."""
+
     HEADERS = COLUMNS = ("Received", "Query", "Result", "Source")
+    PAGE = 100  # older returns fetched at a time
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -99,6 +127,120 @@ class ReturnsModel(HeaderedTableModel):
         # My YQs the entering agency answered, by message id (from the alert snapshot).
         self.answered: dict[str, str] = {}
         self._headlines: dict[str, Headline] = {}
+        self.fetch_older: OlderFetcher | None = None
+        self._fetching = False
+        self._more = True
+        self._generation = 0  # a reset makes pages still on their way stale
+
+    def set_rows(self, rows: list[Any]) -> None:
+        self._generation += 1
+        self._fetching = False
+        self._more = True
+        super().set_rows(rows)
+
+    # -- merging a reload ----------------------------------------------------------------------
+    def merge(self, head: list[QueryRow]) -> set[str]:
+        """Merge a reload (the newest rows, newest first) in by rows; the older returns fetched
+        by paging stay below it. Returns the keys of the rows whose shown data changed."""
+        head_keys = {row_key(row) for row in head}
+        oldest = min((row.when for row in head if row.ret is not None), default=None)
+        tail = [] if oldest is None else [
+            row for row in self.rows
+            if row.ret is not None and row_key(row) not in head_keys and row.when <= oldest]
+        return self._apply(head + tail)
+
+    def _apply(self, new_rows: list[QueryRow]) -> set[str]:
+        new_keys = [row_key(row) for row in new_rows]
+        wanted = set(new_keys)
+        if len(wanted) != len(new_keys):  # two rows claim one key: no diff can be trusted
+            self.set_rows(new_rows)
+            return wanted
+        # 1. Remove what is gone, bottom up, a run at a time.
+        end = len(self.rows) - 1
+        while end >= 0:
+            if row_key(self.rows[end]) in wanted:
+                end -= 1
+                continue
+            start = end
+            while start > 0 and row_key(self.rows[start - 1]) not in wanted:
+                start -= 1
+            self.beginRemoveRows(QModelIndex(), start, end)
+            del self.rows[start:end + 1]
+            self.endRemoveRows()
+            end = start - 1
+        # 2. Walk the new order: keep, update, move up or insert (a run at a time).
+        present = {row_key(row) for row in self.rows}
+        changed: set[str] = set()
+        last = self.column_count() - 1
+        i = 0
+        while i < len(new_rows):
+            key = new_keys[i]
+            if i < len(self.rows) and row_key(self.rows[i]) == key:
+                if _shown(self.rows[i]) != _shown(new_rows[i]):
+                    changed.add(key)
+                    self.rows[i] = new_rows[i]
+                    self.dataChanged.emit(self.index(i, 0), self.index(i, last))
+                else:
+                    self.rows[i] = new_rows[i]
+                i += 1
+                continue
+            if key in present:  # further down: move it up to here
+                source = next(j for j in range(i + 1, len(self.rows))
+                              if row_key(self.rows[j]) == key)
+                self.beginMoveRows(QModelIndex(), source, source, QModelIndex(), i)
+                moved = self.rows.pop(source)
+                self.rows.insert(i, new_rows[i])
+                self.endMoveRows()
+                if _shown(moved) != _shown(new_rows[i]):
+                    changed.add(key)
+                    self.dataChanged.emit(self.index(i, 0), self.index(i, last))
+                i += 1
+                continue
+            stop = i
+            while stop < len(new_rows) and new_keys[stop] not in present:
+                stop += 1
+            self.beginInsertRows(QModelIndex(), i, stop - 1)
+            self.rows[i:i] = new_rows[i:stop]
+            self.endInsertRows()
+            changed.update(new_keys[i:stop])
+            present.update(new_keys[i:stop])
+            i = stop
+        return changed
+
+    # -- paging: older returns -----------------------------------------------------------------
+    def _oldest_return(self) -> StoredReturn | None:
+        for row in reversed(self.rows):
+            if row.ret is not None:
+                return row.ret
+        return None
+
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
+        return (not parent.isValid() and self.fetch_older is not None and self._more and
+                not self._fetching and self._oldest_return() is not None)
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
+        oldest = self._oldest_return()
+        if parent.isValid() or self.fetch_older is None or oldest is None or self._fetching:
+            return
+        self._fetching = True
+        generation = self._generation
+
+        def arrived(returns: Any, error: BaseException | None) -> None:
+            if generation != self._generation:
+                return  # the list was reset meanwhile (signed out, retention)
+            self._fetching = False
+            if error is not None or not returns:
+                self._more = False
+                return
+            self._more = len(returns) >= self.PAGE
+            have = {row_key(row) for row in self.rows}
+            page = [QueryRow(r.query, r) for r in returns if f"r:{r.id}" not in have]
+            if page:
+                self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(page) - 1)
+                self.rows.extend(page)
+                self.endInsertRows()
+
+        self.fetch_older(oldest, arrived)
 
     def state_text(self, row: QueryRow) -> str:
         """The query's outbox state in words (:func:`mdt.core.present.query_state`)."""

@@ -1,7 +1,7 @@
 """The part every table model here shares: a list of rows, fixed column headers, no children.
 
 Subclasses set ``HEADERS`` and implement ``data``; ``set_rows`` replaces the rows in one reset
-(the lists are small: alerts, requests, units)."""
+(the lists are small: alerts, requests, units; the returns list merges by rows instead)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,8 @@ class HeaderedTableModel(QAbstractTableModel):
 
 
 def row_table(model: HeaderedTableModel, name: str, stretch: int) -> QTableView:
-    """A table of whole rows, one selected at a time, columns sized to their contents but
+    """A table of whole rows, one selected at a time: columns sized to their contents once, when
+    the first rows arrive (never again at each change: an operator can drag them), but
     ``stretch``, which takes the room left."""
     table = QTableView()
     table.setObjectName(name)
@@ -54,9 +55,18 @@ def row_table(model: HeaderedTableModel, name: str, stretch: int) -> QTableView:
     table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
     table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
     table.verticalHeader().setVisible(False)
+    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
     header = table.horizontalHeader()
-    for column in range(len(model.HEADERS)):
-        header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     header.setResizeContentsPrecision(40)  # measure the first rows, not every one
+    sized = [False]
+
+    def size_once() -> None:
+        if not sized[0] and model.rowCount():
+            sized[0] = True
+            table.resizeColumnsToContents()
+
+    model.modelReset.connect(size_once)
+    model.rowsInserted.connect(size_once)
     return table

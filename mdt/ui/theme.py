@@ -6,10 +6,13 @@ flashes a white window at an officer in a dark car.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from mdt.paths import resources_dir
 
@@ -37,11 +40,22 @@ _PALETTES: dict[str, dict[QPalette.ColorRole, str]] = {
 }
 
 
-def palette_for(theme: str) -> QPalette:
-    palette = QPalette()
-    for role, colour in _PALETTES[theme].items():
-        palette.setColor(role, QColor(colour))
-    return palette
+_PALETTE_CACHE: dict[tuple[str, bool], QPalette] = {}
+
+
+def palette_for(theme: str, high_contrast: bool = False) -> QPalette:
+    """The theme's palette, built once per (theme, high contrast) and kept."""
+    key = (theme, high_contrast)
+    cached = _PALETTE_CACHE.get(key)
+    if cached is None:
+        cached = QPalette()
+        for role, colour in _PALETTES[theme].items():
+            cached.setColor(role, QColor(colour))
+        if high_contrast:
+            for role, colour in HIGH_CONTRAST.items():
+                cached.setColor(role, QColor(colour))
+        _PALETTE_CACHE[key] = cached
+    return QPalette(cached)
 
 
 HIGH_CONTRAST: dict[QPalette.ColorRole, str] = {
@@ -69,23 +83,104 @@ def scaled_sheet(sheet: str, scale: float) -> str:
     return _FONT_SIZE.sub(lambda m: f"font-size: {float(m.group(1)) * scale:.1f}pt", sheet)
 
 
+_RULE = re.compile(r"([^{}]+)\{([^}]*)\}")
+_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+_ID = re.compile(r"#(\w+)")
+
+
+def _rules(sheet: str) -> list[tuple[str, str]]:
+    return [(sel.strip(), body.strip()) for sel, body in _RULE.findall(_COMMENT.sub("", sheet))]
+
+
+@dataclass(frozen=True)
+class ThemeSheet:
+    """One style sheet for both themes: the rules the two themes share as they are, the day
+    colours as the default and the night colours under ``[mdtTheme="night"]`` on the window.
+    Switching day and night then changes a property on the windows and re-polishes the few
+    widgets the themed rules name, instead of re-styling every widget of the application."""
+
+    text: str
+    themed_names: frozenset[str]  # object names of the widgets whose rules differ by theme
+    themed_types: bool  # a themed rule ends in a type selector: re-polish everything
+
+
+@functools.cache
+def _theme_sheet(high_contrast: bool, font_scale: float) -> ThemeSheet:
+    styles = resources_dir() / "styles"
+    day = _rules((styles / "day.qss").read_text(encoding="utf-8"))
+    night = dict(_rules((styles / "night.qss").read_text(encoding="utf-8")))
+    shared: list[str] = []
+    themed: list[str] = []
+    names: set[str] = set()
+    by_type = False
+    for selector, body in day:
+        night_body = night.pop(selector, None)
+        if night_body == body:
+            shared.append(f"{selector} {{ {body} }}")
+            continue
+        shared.append(f"{selector} {{ {body} }}")
+        if night_body is None:
+            continue
+        parts = [part.strip() for part in selector.split(",")]
+        themed.append(", ".join(f'[mdtTheme="night"] {part}' for part in parts) +
+                      f" {{ {night_body} }}")
+        for part in parts:
+            last = part.split()[-1]
+            found = _ID.findall(last)
+            names.update(found)
+            by_type = by_type or not found
+    for selector, body in night.items():  # a rule only the night theme has
+        themed.append(", ".join(f'[mdtTheme="night"] {part.strip()}'
+                                for part in selector.split(",")) + f" {{ {body} }}")
+        by_type = True
+    text = "\n".join(shared + themed) + "\n"
+    if high_contrast:
+        text += HIGH_CONTRAST_SHEET
+    return ThemeSheet(scaled_sheet(text, font_scale), frozenset(names), by_type)
+
+
+def follow_theme(window: QWidget) -> None:
+    """A top-level window made after the theme was applied takes it (its themed rules match
+    through the window's ``mdtTheme`` property)."""
+    app = QApplication.instance()
+    theme = app.property("mdtTheme") if app is not None else None
+    window.setProperty("mdtTheme", theme if theme in THEMES else "day")
+
+
+def _repolish(widgets: Iterable[QWidget]) -> None:
+    for widget in widgets:
+        style = widget.style()
+        style.unpolish(widget)
+        style.polish(widget)
+
+
 def apply_theme(app: QApplication, theme: str, *, high_contrast: bool = False,
                 font_scale: float = 1.0) -> str:
     """Apply ``theme`` ("day" or "night"; anything else falls back to day), optionally in high
-    contrast and with every font scaled. Returns the theme used."""
+    contrast and with every font scaled. Returns the theme used.
+
+    The style sheet is set only when it changes (a type size or high contrast change: one
+    application); a day/night switch keeps it and changes the palette and the windows'
+    ``mdtTheme`` property, then re-polishes only the widgets whose rules differ by theme."""
     theme = theme if theme in THEMES else "day"
-    font_scale = min(2.0, max(0.8, font_scale))
-    app.setStyle("Fusion")
-    palette = palette_for(theme)
-    if high_contrast:
-        for role, colour in HIGH_CONTRAST.items():
-            palette.setColor(role, QColor(colour))
-    app.setPalette(palette)
-    sheet = (resources_dir() / "styles" / f"{theme}.qss").read_text(encoding="utf-8")
-    if high_contrast:
-        sheet += HIGH_CONTRAST_SHEET
-    app.setStyleSheet(scaled_sheet(sheet, font_scale))
+    font_scale = round(min(2.0, max(0.8, font_scale)), 2)
+    if not app.property("mdtFusion"):  # a new style re-polishes every widget: once is enough
+        app.setStyle("Fusion")
+        app.setProperty("mdtFusion", True)
+    sheet = _theme_sheet(high_contrast, font_scale)
+    previous = app.property("mdtTheme")
     app.setProperty("mdtTheme", theme)
     app.setProperty("mdtHighContrast", high_contrast)
     app.setProperty("mdtFontScale", font_scale)
+    windows = app.topLevelWidgets()
+    for window in windows:
+        window.setProperty("mdtTheme", theme)
+    app.setPalette(palette_for(theme, high_contrast))
+    if app.styleSheet() != sheet.text:
+        app.setStyleSheet(sheet.text)  # re-styles every widget, the new theme's included
+    elif previous != theme:
+        if sheet.themed_types:
+            _repolish(app.allWidgets())
+        else:
+            _repolish(w for w in app.allWidgets() if w.objectName() in sheet.themed_names)
     return theme

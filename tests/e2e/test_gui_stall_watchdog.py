@@ -1,7 +1,10 @@
 """The GUI thread is never blocked by I/O, over a whole session against the real gateway: sign
 in, queries from the command line, their answers and alerts, a search, a lock and an unlock. The
 guard fails on any SQL, keystore, KDF or HTTP call on the GUI thread; the watchdog measures the
-event loop's longest stall (a blocked GUI thread shows as a long one)."""
+event loop's longest stall (a blocked GUI thread shows as a long one) against a budget of one
+frame (16 ms) on a quiet machine: on a loaded one, the bare event loop's own longest stall,
+measured first in the same test, is added. A failure names the three longest stalls and where
+each happened (the slot, and the model or widget code under it)."""
 
 from __future__ import annotations
 
@@ -14,9 +17,20 @@ from tests.qt.test_alerts_gui import signed_in
 
 pytestmark = pytest.mark.e2e
 
+FRAME_MS = 16.0  # one frame at 60 Hz
+
+
+def bare_loop_stall(qtbot: QtBot, seconds: float = 1.0) -> float:
+    """The longest stall of this event loop doing nothing: what the machine itself adds."""
+    watchdog = StallWatchdog()
+    watchdog.start()
+    qtbot.wait(int(seconds * 1000))
+    return watchdog.stop()
+
 
 def test_a_whole_session_never_blocks_the_gui_thread(qtbot: QtBot, gateway: Gateway,
                                                       gui_thread_guard: list[str]) -> None:
+    budget = FRAME_MS + bare_loop_stall(qtbot)
     watchdog = StallWatchdog()
     watchdog.start()
     controller, window = signed_in(qtbot, gateway, "officer1")
@@ -40,11 +54,11 @@ def test_a_whole_session_never_blocks_the_gui_thread(qtbot: QtBot, gateway: Gate
         assert gui_thread_guard == []  # no I/O on the GUI thread, ever
         assert watchdog.ticks > 100
         # The guard above catches every I/O call, however short (a KDF is ~60 ms). The
-        # watchdog catches gross blocking of any kind (a gateway call that waits for its
-        # 5-15 s timeout); its bound leaves room for painting on a loaded 2-core CI machine
-        # (typically 30-70 ms here, 290 ms seen with another test suite on the same cores).
-        # The figure itself is measured by benchmarks/ui.py.
-        assert longest < 1000, f"the GUI thread stalled {longest:.0f} ms"
+        # watchdog catches everything else that holds the loop (a whole-model reset, column
+        # sizing over every row, a style sheet re-applied to every widget): one frame at most.
+        # The figures themselves are measured by benchmarks/ui.py.
+        assert longest < budget, (f"the GUI thread stalled {longest:.0f} ms (budget "
+                                  f"{budget:.0f} ms):\n{watchdog.report(3)}")
     finally:
         controller.shutdown()
         window.close()

@@ -47,7 +47,10 @@ def signed_in(qtbot: QtBot, gateway: Gateway, user: str) -> tuple[Any, MainWindo
     login.use_demo_account(user)
     qtbot.waitUntil(lambda: bool(login.otp.text()), timeout=5000)
     login.do_sign_in()
-    qtbot.waitUntil(lambda: "YQ" in window.terminal.views, timeout=15000)
+    # (terminal_ready first: asking for window.terminal would make the page at once, while it
+    # is being made a part per turn of the event loop.)
+    qtbot.waitUntil(lambda: window.terminal_ready and "YQ" in window.terminal.views,
+                    timeout=15000)
     return controller, window
 
 

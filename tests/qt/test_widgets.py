@@ -209,3 +209,30 @@ def test_a_query_without_an_answer_is_never_silently_forgotten() -> None:
     texts = [model.data(model.index(r, 2)) for r in range(2)]
     assert "No answer after 9 min" in texts[0] or "No answer after 9 min" in texts[1]
     assert "Acknowledged" in " ".join(texts)  # the IAQ may take longer: not yet flagged
+
+
+def test_day_night_switch_restyles_the_themed_widgets(qapp: QApplication) -> None:
+    """F10 restyles without a new style sheet: the themed rules follow the window's theme."""
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QLabel, QWidget
+
+    apply_theme(qapp, "day")
+    window = QWidget()
+    error = QLabel("Not sent", window)
+    error.setObjectName("CommandError")
+    window.show()
+    sheet = qapp.styleSheet()
+    try:
+        assert error.palette().color(QPalette.ColorRole.WindowText).name() == "#b00020"
+        apply_theme(qapp, "night")
+        assert qapp.styleSheet() is sheet or qapp.styleSheet() == sheet  # not rebuilt
+        assert error.palette().color(QPalette.ColorRole.WindowText).name() == "#ff7b8a"
+        late = QLabel("made at night", window)  # a widget made after the switch
+        late.setObjectName("CommandError")
+        late.show()
+        assert late.palette().color(QPalette.ColorRole.WindowText).name() == "#ff7b8a"
+        apply_theme(qapp, "day")
+        assert error.palette().color(QPalette.ColorRole.WindowText).name() == "#b00020"
+    finally:
+        window.close()
+        window.deleteLater()
