@@ -12,13 +12,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import getpass
-import io
 import json
 import os
-import re
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from typing import Any
 
 from mdt.agency_config import (
@@ -27,63 +24,33 @@ from mdt.agency_config import (
     apply_agency_config,
     load_agency_config,
 )
+from mdt.cli_alerts import cmd_ack, cmd_alerts, cmd_answer, cmd_confirm, cmd_queue
+from mdt.cli_common import (
+    EXIT_CACHE,
+    EXIT_DEADLINE,
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    CliError,
+    SafeStream,
+    age,
+    field_pairs,
+    open_profile,
+    printable,
+    secret,
+    send_now,
+    tell_notices,
+    user_for,
+)
 from mdt.core.forms import FormInvalid
 from mdt.net.gateway import AuthExpired, GatewayRefused, GatewayUnreachable
 from mdt.services.terminal import Terminal
+
+__all__ = ["COMMANDS", "EXIT_CACHE", "EXIT_DEADLINE", "EXIT_OK", "EXIT_REFUSED",
+           "EXIT_UNREACHABLE", "EXIT_USAGE", "CliError", "printable", "run"]
 from mdt.settings import Settings, SettingsError
 from mdt.store.errors import CacheError
-
-EXIT_OK, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_REFUSED, EXIT_CACHE = 0, 2, 3, 4, 5
-EXIT_DEADLINE = 6  # ``mdt sync --once`` did not finish within its deadline
-
-
-class CliError(Exception):
-    def __init__(self, message: str, code: int) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def _secret(env: str, prompt: str) -> str:
-    value = os.environ.get(env)
-    if value:
-        return value
-    if not sys.stdin.isatty():
-        raise CliError(f"No {prompt.lower()} given: set {env} or run in a terminal.", EXIT_USAGE)
-    return getpass.getpass(f"{prompt}: ")
-
-
-def _field_pairs(pairs: Sequence[str]) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for pair in pairs:
-        tag, sep, value = pair.partition("=")
-        if not sep or not tag:
-            raise CliError(f"'{pair}' is not TAG=value (for example LIC=ABC1234).", EXIT_USAGE)
-        values[tag.strip().upper()] = value
-    return values
-
-
-def _age(iso: str, now: datetime | None = None) -> str:
-    from mdt.core.present import age_text
-
-    return age_text(iso, now)
-
-
-def _user(args: argparse.Namespace, terminal: Terminal) -> str:
-    user = args.user or terminal.settings.get("last_user")
-    if not user:
-        raise CliError("No user: pass --user ID (or log in once with 'mdt login').", EXIT_USAGE)
-    return str(user)
-
-
-def _open(args: argparse.Namespace, terminal: Terminal) -> None:
-    terminal.unlock(_user(args, terminal), _secret("MDT_PASSWORD", "Password"))
-    _tell_notices(terminal)
-
-
-def _tell_notices(terminal: Terminal) -> None:
-    """What the sign-in must tell the person (a damaged cache set aside, a password change)."""
-    for notice in terminal.notices:
-        print(f"mdt: {notice}", file=sys.stderr)
 
 
 def cmd_login(args: argparse.Namespace, terminal: Terminal) -> int:
@@ -91,9 +58,9 @@ def cmd_login(args: argparse.Namespace, terminal: Terminal) -> int:
 
     if args.gateway:  # for this sign-in; kept (saved) only once it worked
         terminal.set_gateway(args.gateway, args.ca_bundle or "", save=False)
-    user = _user(args, terminal)
-    password = _secret("MDT_PASSWORD", "Password")
-    otp = _secret("MDT_OTP", "One-time code")
+    user = user_for(args, terminal)
+    password = secret("MDT_PASSWORD", "Password")
+    otp = secret("MDT_OTP", "One-time code")
     previous = os.environ.get("MDT_PREVIOUS_PASSWORD") or None
     try:
         operator = terminal.login(user, password, otp, previous_password=previous,
@@ -109,7 +76,7 @@ def cmd_login(args: argparse.Namespace, terminal: Terminal) -> int:
             raise CliError("Cancelled: nothing changed on this terminal.", EXIT_USAGE) from exc
         # The gateway's session from a moment ago goes on (its one-time code works once).
         operator = terminal.login(user, password, otp, previous_password=previous)
-    _tell_notices(terminal)
+    tell_notices(terminal)
     mode = "TRAINING gateway" if operator.training else "gateway"
     print(f"Signed in as {operator.name} ({operator.role}, {operator.ori}) on {mode} "
           f"{operator.gateway_url}.")
@@ -117,113 +84,11 @@ def cmd_login(args: argparse.Namespace, terminal: Terminal) -> int:
 
 
 def cmd_send(args: argparse.Namespace, terminal: Terminal) -> int:
-    _open(args, terminal)
-    values = _field_pairs(args.fields)
+    open_profile(args, terminal)
+    values = field_pairs(args.fields)
     dest = [d.upper() for d in args.dest.split(",")] if args.dest else None
     message = terminal.send(args.mke.upper(), values, dest=dest, purpose=args.purpose)
-    return _send_now(terminal, message, args.queue_only)
-
-
-def _send_now(terminal: Terminal, message: dict[str, Any], queue_only: bool) -> int:
-    print(f"Queued {message['mke']} {message['id']}:")
-    print(message["text"])
-    if not queue_only:
-        try:
-            report = terminal.sync_once()
-        except GatewayUnreachable as exc:
-            print(f"Offline ({exc.message}); the message stays queued. Run 'mdt sync' later.")
-            return EXIT_OK
-        print(f"Sent {report.sent}; {report.applied} new events.")
-    return EXIT_OK
-
-
-def cmd_alerts(args: argparse.Namespace, terminal: Terminal) -> int:
-    """Open alerts (or all), loudest and soonest first, with the time left on the gateway's
-    clock. Also raises the alerts of requests whose time ran out."""
-    from mdt.core.clock import parse_time
-    from mdt.core.confirmation import deadline_text
-
-    _open(args, terminal)
-    desk = terminal.alert_desk
-    snapshot = desk.snapshot()
-    alerts = desk.history() if args.all else snapshot.open_alerts
-    if args.json:
-        print(json.dumps(alerts, indent=2))
-        return EXIT_OK
-    if not alerts:
-        print("No open alerts.")
-    for alert in alerts:
-        deadline = parse_time(alert.get("deadline"))
-        left = deadline_text(deadline - snapshot.now) if deadline else ""
-        acked = f" — acknowledged by {alert['acked_by']}" if alert.get("acked_at") else ""
-        print(f"{alert['id'][:8]} {alert['severity'].upper():8} {alert['title']}"
-              + (f" [{left}]" if left else "") + acked)
-    return EXIT_OK
-
-
-def _alert_id(terminal: Terminal, prefix: str) -> str:
-    matches = [a["id"] for a in terminal.alert_desk.history() if a["id"].startswith(prefix)]
-    if len(matches) != 1:
-        raise CliError(f"'{prefix}' matches {len(matches)} alerts: give more of the id.",
-                       EXIT_USAGE)
-    return matches[0]
-
-
-def cmd_ack(args: argparse.Namespace, terminal: Terminal) -> int:
-    _open(args, terminal)
-    alert_id = _alert_id(terminal, args.alert_id)
-    if terminal.alert_desk.acknowledge(alert_id, args.note or ""):
-        print(f"Acknowledged {alert_id} (audited).")
-    else:
-        print(f"{alert_id} was already acknowledged.")
-    return EXIT_OK
-
-
-def cmd_confirm(args: argparse.Namespace, terminal: Terminal) -> int:
-    """A YQ for a hit: built from the record (first request) or from the last request (next)."""
-    from mdt.core.confirmation import ConfirmationError
-
-    _open(args, terminal)
-    desk = terminal.alert_desk
-    try:
-        if args.next:
-            draft = desk.draft_next_request(args.target)
-        else:
-            returns = [r for r in terminal.recent_returns(500) if r.id.startswith(args.target)]
-            if len(returns) != 1:
-                raise CliError(f"'{args.target}' matches {len(returns)} cached returns.",
-                               EXIT_USAGE)
-            draft = desk.draft_yq(returns[0].id, args.record, args.priority)
-    except ConfirmationError as exc:
-        raise CliError(str(exc), EXIT_USAGE) from exc
-    return _send_now(terminal, desk.send("YQ", draft), args.queue_only)
-
-
-def cmd_answer(args: argparse.Namespace, terminal: Terminal) -> int:
-    """A YR for a request in the agency queue."""
-    from mdt.core.confirmation import ConfirmationError
-
-    _open(args, terminal)
-    try:
-        draft = terminal.alert_desk.draft_yr(args.nic.upper(), args.status, confirm_by=args.by
-                                             or "", remarks=args.remarks or "")
-    except ConfirmationError as exc:
-        raise CliError(str(exc), EXIT_USAGE) from exc
-    return _send_now(terminal, terminal.alert_desk.send("YR", draft), args.queue_only)
-
-
-def cmd_queue(args: argparse.Namespace, terminal: Terminal) -> int:
-    from mdt.core.confirmation import deadline_text
-
-    _open(args, terminal)
-    snapshot = terminal.alert_desk.snapshot()
-    if not snapshot.queue:
-        print("No hit confirmation requests for the agency.")
-    for item in snapshot.queue:
-        state = "answered" if item.answered_by else deadline_text(item.remaining(snapshot.now))
-        print(f"{item.nic} request {item.rno} from {item.request.get('requesting_ori')} "
-              f"({'urgent' if item.request.get('pri') == 'U' else 'routine'}): {state}")
-    return EXIT_OK
+    return send_now(terminal, message, args.queue_only)
 
 
 def cmd_sync(args: argparse.Namespace, terminal: Terminal) -> int:
@@ -231,7 +96,7 @@ def cmd_sync(args: argparse.Namespace, terminal: Terminal) -> int:
     was kept aside (unreadable messages from the switch, protocol errors) and why it stopped."""
     from mdt.net.sync import SyncDeadline, describe_failure
 
-    _open(args, terminal)
+    open_profile(args, terminal)
     if not args.once:
         raise CliError("Only 'mdt sync --once' runs headless; the GUI keeps in sync itself.",
                        EXIT_USAGE)
@@ -260,7 +125,7 @@ def cmd_sync(args: argparse.Namespace, terminal: Terminal) -> int:
 def cmd_quarantine(args: argparse.Namespace, terminal: Terminal) -> int:
     """Unreadable messages from the switch (and protocol errors): list, show the raw text,
     acknowledge."""
-    _open(args, terminal)
+    open_profile(args, terminal)
     if args.show:
         found = terminal.quarantined_raw(args.show)
         if found is None:
@@ -310,7 +175,7 @@ def _return_dict(ret: Any) -> dict[str, Any]:
 
 
 def cmd_show(args: argparse.Namespace, terminal: Terminal) -> int:
-    _open(args, terminal)
+    open_profile(args, terminal)
     returns = terminal.recent_returns(args.limit)
     for ret in returns:  # each return shown is a read of CJI: audited, as in the GUI
         terminal.viewed(ret.id)
@@ -325,7 +190,7 @@ def cmd_show(args: argparse.Namespace, terminal: Terminal) -> int:
         headline = _headline(ret)
         state = {"hit": "HIT", "notable": "NOTABLE"}.get(headline.kind.value, "no hit")
         print(f"[{state}] {query.get('mke', ret.mke)} {asked} — from {ret.source}, "
-              f"cached, received {_age(ret.received_at)}")
+              f"cached, received {age(ret.received_at)}")
         print(f"    {headline.text}")
         for record in ret.records:
             for caveat in record.get("caveats", []):
@@ -356,7 +221,7 @@ def cmd_msg_build(args: argparse.Namespace, terminal: Terminal) -> int:
 
     profile = OperatorProfile(user_id="cli", name="", ori=args.ori, unit="", atn="", phn="")
     dest = [d.upper() for d in args.dest.split(",")] if args.dest else None
-    message = build_message(load_form(args.mke.upper()), _field_pairs(args.fields), profile,
+    message = build_message(load_form(args.mke.upper()), field_pairs(args.fields), profile,
                             dest=dest, purpose=args.purpose)
     print(json.dumps(message, indent=2) if args.json else message["text"])
     return EXIT_OK
@@ -383,7 +248,7 @@ def cmd_msg_parse(args: argparse.Namespace, terminal: Terminal) -> int:
 
 
 def cmd_search(args: argparse.Namespace, terminal: Terminal) -> int:
-    _open(args, terminal)
+    open_profile(args, terminal)
     hits, _cursor = terminal.search(" ".join(args.text), args.limit)
     if args.json:
         print(json.dumps([{"return_id": h.return_id, "record": h.record, "how": h.how,
@@ -395,12 +260,12 @@ def cmd_search(args: argparse.Namespace, terminal: Terminal) -> int:
     for h in hits:
         state = "HIT" if h.hit else "info"
         who = h.fields.get("NAM") or h.fields.get("LIC") or h.fields.get("VIN") or ""
-        print(f"[{state}] {h.file} {who} — matched by {h.how}, received {_age(h.received_at)}")
+        print(f"[{state}] {h.file} {who} — matched by {h.how}, received {age(h.received_at)}")
     return EXIT_OK
 
 
 def cmd_cancel(args: argparse.Namespace, terminal: Terminal) -> int:
-    _open(args, terminal)
+    open_profile(args, terminal)
     if terminal.cancel(args.message_id):
         print(f"Cancelled {args.message_id}: it will not be sent.")
         return EXIT_OK
@@ -410,7 +275,7 @@ def cmd_cancel(args: argparse.Namespace, terminal: Terminal) -> int:
 
 
 def cmd_logout(args: argparse.Namespace, terminal: Terminal) -> int:
-    _open(args, terminal)
+    open_profile(args, terminal)
     terminal.logout()
     erased = " and erased the cached returns" if terminal.settings.get("erase_on_logout") else ""
     print(f"Logged out{erased}.")
@@ -418,7 +283,7 @@ def cmd_logout(args: argparse.Namespace, terminal: Terminal) -> int:
 
 
 def cmd_wipe(args: argparse.Namespace, terminal: Terminal) -> int:
-    user = _user(args, terminal)
+    user = user_for(args, terminal)
     if not args.yes:
         raise CliError(f"This destroys {user}'s cache key and cached files for good; "
                        "add --yes to do it.", EXIT_USAGE)
@@ -428,7 +293,7 @@ def cmd_wipe(args: argparse.Namespace, terminal: Terminal) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace, terminal: Terminal) -> int:
-    _open(args, terminal)
+    open_profile(args, terminal)
     report = terminal.verify_audit()
     if report.ok:
         print(f"Audit log intact: {report.checked} records, chain verified.")
@@ -439,7 +304,7 @@ def cmd_audit_verify(args: argparse.Namespace, terminal: Terminal) -> int:
 
 
 def cmd_cache_check(args: argparse.Namespace, terminal: Terminal) -> int:
-    _open(args, terminal)
+    open_profile(args, terminal)
     report = terminal.check()
     if report.ok:
         print("Cache OK: every page verified, audit chain intact.")
@@ -459,36 +324,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Terminal], int]] = {
 """The sub-commands of :func:`mdt.entry.build_parser` (one parser for ``mdt``, GUI and CLI)."""
 
 
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def printable(text: str) -> str:
-    """``text`` with every control character (escape sequences, NUL, bidi overrides) shown as a
-    visible ``\\xNN`` / ``\\uNNNN`` instead of acting on the terminal: gateway text is hostile."""
-    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                       else f"\\u{ord(m.group()):04x}", text)
-
-
-class _SafeStream(io.TextIOBase):
-    """stdout / stderr for the command line: what is printed cannot drive the terminal."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-
-    def write(self, text: str) -> int:
-        self.inner.write(printable(text))
-        return len(text)
-
-    def flush(self) -> None:
-        self.inner.flush()
-
-    def isatty(self) -> bool:
-        return bool(self.inner.isatty())
-
-
 def run(argv: Sequence[str]) -> int:
-    with contextlib.redirect_stdout(_SafeStream(sys.stdout)), \
-            contextlib.redirect_stderr(_SafeStream(sys.stderr)):
+    with contextlib.redirect_stdout(SafeStream(sys.stdout)), \
+            contextlib.redirect_stderr(SafeStream(sys.stderr)):
         return _run(argv)
 
 
