@@ -45,7 +45,7 @@ def _alert_id(terminal: Terminal, prefix: str) -> str:
     if len(matches) != 1:
         raise CliError(f"'{prefix}' matches {len(matches)} alerts: give more of the id.",
                        EXIT_USAGE)
-    return matches[0]
+    return str(matches[0])
 
 
 def cmd_ack(args: argparse.Namespace, terminal: Terminal) -> int:

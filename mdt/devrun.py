@@ -154,7 +154,7 @@ def keystore_in_use() -> str:
     try:
         backend = keyring.get_keyring()
     except Exception:
-        backend = fail.Keyring()
+        backend = fail.Keyring()  # type: ignore[no-untyped-call]
     has_os = not isinstance(backend, fail.Keyring | null.Keyring)
     name = f"{type(backend).__module__.rsplit('.', 1)[-1]} ({type(backend).__name__})"
     if settings.get("keystore") == "wrapped-file":

@@ -124,9 +124,9 @@ def _publish(args: argparse.Namespace) -> bool:
     if args.publish_accounts is not None:
         return bool(args.publish_accounts)
     try:
-        return ipaddress.ip_address(args.host).is_loopback
+        return bool(ipaddress.ip_address(args.host).is_loopback)
     except ValueError:
-        return args.host == "localhost"
+        return bool(args.host == "localhost")
 
 
 def _tell_trainer(data_dir: Path, published: bool) -> None:

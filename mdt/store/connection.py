@@ -18,7 +18,7 @@ import time
 import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast
 
 import sqlcipher3
 
@@ -421,4 +421,4 @@ def sorted_errors(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenat
         except sqlcipher3.Error as exc:
             raise db.fail(exc) from exc
 
-    return wrapper
+    return cast("Callable[Concatenate[S, P], R]", wrapper)  # functools.wraps keeps its shape
