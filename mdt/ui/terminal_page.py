@@ -340,11 +340,21 @@ class TerminalPage(QWidget):
         if row is None:
             self.feedback("Select a return to export.", error=True)
             return
-        size = write_pdf(self._document(row), path)
-        terminal, return_id = self.controller.terminal, row.ret.id
-        self.controller.tasks.run(lambda: terminal.audit(
-            "export", "success", f"return {return_id} to PDF ({size} bytes)"))
-        self.feedback(f"Saved {path.name}: it holds CJI — keep it as agency policy says.")
+        document, terminal, return_id = self._document(row), self.controller.terminal, row.ret.id
+
+        def write() -> int:  # on a worker: no file is written on the GUI thread
+            size = write_pdf(document, path)
+            terminal.audit("export", "success", f"return {return_id} to PDF ({size} bytes)")
+            return size
+
+        def written(_size: Any, error: BaseException | None) -> None:
+            if error is not None:
+                self.feedback(f"Not saved: {describe_error(error)}", error=True)
+                return
+            self.feedback(f"Saved {path.name}: it holds CJI — keep it as agency policy says.")
+
+        self.feedback(f"Saving {path.name}…")
+        self.controller.tasks.run(write, written)
 
     def export_selected(self) -> None:
         from PySide6.QtWidgets import QFileDialog

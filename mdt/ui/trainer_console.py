@@ -411,13 +411,18 @@ class TrainerConsole(QWidget):
                   "drop_rate": self.drop_rate.value(), "offline": self.offline.isChecked()}
         self._do(lambda d: d.set_faults(faults), "Faults set for the whole class.")
 
-    def export_pdf(self, path: Path) -> int:
-        """The debrief on screen, as a PDF at ``path``; returns its size in bytes."""
+    def export_pdf(self, path: Path) -> None:
+        """The debrief on screen, as a PDF at ``path``, written on a worker (never on the GUI
+        thread); the message line says when it is saved."""
         from mdt.ui.export import write_pdf
 
-        size = write_pdf(debrief_html(self.debrief), path)
-        self.message.setText(f"Debrief saved to {path}.")
-        return size
+        document = debrief_html(self.debrief)
+
+        def written(size: Any, error: BaseException | None) -> None:
+            self.message.setText(f"Debrief not saved: {describe_error(error)}" if error
+                                 else f"Debrief saved to {path} ({size} bytes).")
+
+        self.controller.tasks.run(lambda: write_pdf(document, path), written)
 
     def _export_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save the debrief", "debrief.pdf",
