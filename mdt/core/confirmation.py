@@ -168,6 +168,7 @@ class SentRequest:
     deadline: datetime | None
     message: dict[str, Any]
     created_at: datetime | None = None  # when the operator made it (this terminal's clock)
+    acknowledged: bool = False  # the switch acknowledged it (and set its respond_by)
 
 
 @dataclass
@@ -262,7 +263,8 @@ def outgoing_confirmations(messages: Iterable[Mapping[str, Any]],
             continue
         rno = int(str(fields.get("RNO") or "1")) if str(fields.get("RNO") or "1").isdigit() \
             else 1
-        sent, deadline = _request_deadline(message, acks.get(str(message.get("id"))))
+        ack = acks.get(str(message.get("id")))
+        sent, deadline = _request_deadline(message, ack)
         confirmation = found.get(nic)
         if confirmation is None or (rno <= 1 and confirmation.requests):
             fresh = OutgoingConfirmation(nic)
@@ -272,7 +274,7 @@ def outgoing_confirmations(messages: Iterable[Mapping[str, Any]],
             confirmation = found[nic] = fresh
         confirmation.requests.append(SentRequest(
             str(message.get("id")), rno, str(fields.get("PRI") or "U"), sent, deadline,
-            dict(message), parse_time(message.get("created_at"))))
+            dict(message), parse_time(message.get("created_at")), ack is not None))
         by_id[str(message.get("id"))] = confirmation
     answers = sorted((e for e in events if e.get("type") == "hit_confirmation_response"),
                      key=lambda e: int(e.get("seq") or 0))

@@ -277,7 +277,8 @@ def confirmation_words(hit: HitConfirmation | OutgoingConfirmation | None,
             f"send request {next_rno} now"
         return f"NO ANSWER to request {last.rno} ({priority}) — " \
                f"{deadline_text(confirmation.remaining(now))} — {ask}", "ConfirmOverdue"
-    return f"YQ sent ({priority}, request {last.rno}) — answer due " \
+    acked = ", acknowledged by the switch" if last.acknowledged else ""
+    return f"YQ sent ({priority}, request {last.rno}{acked}) — answer due " \
            f"{_hhmmss(confirmation.deadline)} — {deadline_text(confirmation.remaining(now))}", \
         "ConfirmWaiting"
 

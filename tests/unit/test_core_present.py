@@ -270,3 +270,38 @@ def test_the_agency_queue_s_state_words(answered_by: dict[str, Any] | None, over
     from mdt.core.present import incoming_state
 
     assert incoming_state(answered_by, overdue) == words
+
+
+def test_every_step_of_a_confirmation_in_words() -> None:
+    """Sent, acknowledged, answered Y / N / T, overdue, next request: one state each."""
+    sent = yq("q1", 1, NOW - timedelta(minutes=2))
+    ack = {"type": "ack", "in_reply_to": "q1", "respond_by": iso(NOW + timedelta(minutes=8))}
+    cases = [
+        ([], "YQ sent (urgent, request 1) — answer due 12:08:00 UTC — 08:00 left",
+         "ConfirmWaiting"),
+        ([ack], "YQ sent (urgent, request 1, acknowledged by the switch) — answer due "
+                "12:08:00 UTC — 08:00 left", "ConfirmWaiting"),
+        ([ack, yr("q1", "CONFIRMED", NOW)], "CONFIRMED by Dispatcher Dana Desk (MD1012600).",
+         "ConfirmYes"),
+        ([ack, yr("q1", "NOT_CONFIRMED", NOW)],
+         "NOT CONFIRMED by Dispatcher Dana Desk (MD1012600) — do not act on this hit.",
+         "ConfirmNo"),
+        ([ack, yr("q1", "WILL_CONFIRM_BY", NOW) | {"confirm_by": iso(NOW + timedelta(
+            minutes=20))}], "Dispatcher Dana Desk (MD1012600) will confirm by 12:20:00 UTC — "
+                            "20:00 left", "ConfirmWaiting"),
+    ]
+    for events, words, style in cases:
+        hit = for_return(outgoing_confirmations([sent], events)["V260000002"],
+                         iso(NOW - timedelta(minutes=5)))
+        assert confirmation_words(hit, NOW) == (words, style)
+    late = NOW + timedelta(minutes=11)
+    hit = for_return(outgoing_confirmations([sent], [ack])["V260000002"],
+                     iso(NOW - timedelta(minutes=5)))
+    assert hit.state(late) is ConfirmState.OVERDUE and hit.next_rno(late) == 2
+    assert confirmation_words(hit, late) == (
+        "NO ANSWER to request 1 (urgent) — OVERDUE 03:00 — send request 2 now", "ConfirmOverdue")
+    queued = {**sent, "state": "queued", "accepted_at": None}
+    hit = for_return(outgoing_confirmations([queued], [])["V260000002"],
+                     iso(NOW - timedelta(minutes=5)))
+    assert confirmation_words(hit, NOW)[0] == ("YQ (urgent, request 1) queued — the clock "
+                                               "starts when the switch takes it")
