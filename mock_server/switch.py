@@ -154,7 +154,7 @@ class Switch:
         asked = " ".join(f"{t}/{fields[t]}" for t in ("NAM", "DOB", "SEX", "FBI", "SOC", "OLN",
                                                        "OLS", "MNU") if t in fields)
         body = response_body(message, sender, "QW", "NCIC", records,
-                              "" if records else f"NO NCIC WANT {asked}")
+                             "" if records else f"NO NCIC WANT {asked}")
         return Routed([Delivery(sender.user_id, later, body)])
 
     def _qg(self, message: dict[str, Any], sender: Account, _ctx: Context,
@@ -164,7 +164,7 @@ class Switch:
             gun = None
         asked = " ".join(f"{t}/{fields[t]}" for t in ("SER", "MAK", "CAL", "TYP") if t in fields)
         body = response_body(message, sender, "QG", "NCIC", [gun_record(gun)] if gun else [],
-                              "" if gun else f"NO NCIC RECORD {asked}")
+                             "" if gun else f"NO NCIC RECORD {asked}")
         return Routed([Delivery(sender.user_id, later, body)])
 
     # -- III -------------------------------------------------------------------------------------
@@ -174,8 +174,8 @@ class Switch:
                                                        fields.get("SEX", "")) if p.fbi]
         records = [history_index_record(p) for p in persons]
         body = response_body(message, sender, "QH", "III", records,
-                              "" if records else f"NO RECORD NAM/{fields['NAM']} "
-                                                 f"DOB/{fields['DOB']}")
+                             "" if records else f"NO RECORD NAM/{fields['NAM']} "
+                                                f"DOB/{fields['DOB']}")
         return Routed([Delivery(sender.user_id, later, body)])
 
     def _qr(self, message: dict[str, Any], sender: Account, _ctx: Context,
@@ -185,7 +185,7 @@ class Switch:
         asked = " ".join(f"{t}/{fields[t]}" for t in ("FBI", "SID") if t in fields)
         records = [history_record(person)] if person else []
         body = response_body(message, sender, "QR", "III", records,
-                              "" if records else f"NO RECORD {asked}")
+                             "" if records else f"NO RECORD {asked}")
         return Routed([Delivery(sender.user_id, later, body)])
 
     # -- Nlets -----------------------------------------------------------------------------------
@@ -226,7 +226,7 @@ class Switch:
             v = self.world.vehicle(fields.get("LIC", ""), state, fields.get("VIN", ""))
             records = [registration_record(v)] if v and v.lis == state else []
             bodies.append(response_body(message, sender, "RR", state, records,
-                                         "" if records else none))
+                                        "" if records else none))
         return self._parts(bodies, sender, later)
 
     def _dq(self, message: dict[str, Any], sender: Account, _ctx: Context,
@@ -243,7 +243,7 @@ class Switch:
             for holder in people:
                 by_state.setdefault(holder.ols, []).append(holder)
             bodies = [response_body(message, sender, "DR", state,
-                                     [licence_record(p) for p in found], "")
+                                    [licence_record(p) for p in found], "")
                       for state, found in sorted(by_state.items())] or \
                 [response_body(message, sender, "DR", "NL", [], f"NO RECORD {asked}")]
             return self._all_states(bodies, sender, later)
@@ -259,7 +259,7 @@ class Switch:
                 asked = f"NAM/{fields['NAM']} DOB/{fields['DOB']}"
             records = [licence_record(p) for p in found]
             bodies.append(response_body(message, sender, "DR", state, records,
-                                         "" if records else f"NO RECORD {asked}"))
+                                        "" if records else f"NO RECORD {asked}"))
         return self._parts(bodies, sender, later)
 
     def _iaq(self, message: dict[str, Any], sender: Account, ctx: Context,
@@ -271,8 +271,8 @@ class Switch:
         person = next((p for p in self.world.persons_for(fields) if p.ivf_category), None)
         records = [lesc_record(person)] if person else []
         iar = response_body(message, sender, "IAR", LESC, records,
-                             "" if records else "NO RECORD FOUND IN LESC SYSTEMS - SUBJECT "
-                                                "IDENTITY NOT CONFIRMED")
+                            "" if records else "NO RECORD FOUND IN LESC SYSTEMS - SUBJECT "
+                                               "IDENTITY NOT CONFIRMED")
         iar_at = later + self.jittered(self.iar_delay)
         deliveries = [Delivery(sender.user_id, 0.0, ack), Delivery(sender.user_id, iar_at, iar)]
         if person and person.detainer and fields.get("CUS") == "Y":
@@ -364,7 +364,7 @@ class Switch:
             remarks = "NO ACTIVE RECORD WITH THIS NIC AT THIS AGENCY"
         status = "CONFIRMED" if confirmed else "NOT_CONFIRMED"
         return confirmation_body(request_id, status, None, ori, AGENCIES[ori][0], remarks,
-                                       fields, requesting_ori)
+                                 fields, requesting_ori)
 
     def _yr(self, message: dict[str, Any], sender: Account, ctx: Context,
             fields: dict[str, str], dest: list[str], later: float) -> Routed:
@@ -378,13 +378,13 @@ class Switch:
             found = ctx.find_confirmation(fields["NIC"], fields["OCA"], ori, sender.ori)
             if found is not None:
                 body = confirmation_body(found.request_id, status, confirm_by, sender.ori,
-                                               sender.name, remarks, fields, ori)
+                                         sender.name, remarks, fields, ori)
                 if found.requester:
                     deliveries.append(Delivery(found.requester, later, body))
                 answered = (found.request_id, status, sender.user_id)
                 continue
             body = confirmation_body("", status, confirm_by, sender.ori, sender.name,
-                                           remarks, fields, ori)
+                                     remarks, fields, ori)
             body.pop("in_reply_to")
             deliveries += [Delivery(a.user_id, later, body)
                            for a in self._terminals(ctx, ori, sender, dispatchers_only=False)]
