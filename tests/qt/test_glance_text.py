@@ -180,7 +180,7 @@ def test_a_new_officer_safety_hit_takes_the_alert_bar_from_a_detainer(qtbot: QtB
 def test_a_new_stop_on_a_confirmed_record_starts_its_own_confirmation(qtbot: QtBot) -> None:
     """Issue 16: ten minutes after a CONFIRMED answer, a fresh run of the same plate came back
     already "CONFIRMED", with no YQ buttons."""
-    from mdt.alert_desk import AlertSnapshot
+    from mdt.services.alerts import AlertSnapshot
 
     from mdt.ui.confirmation_view import HitConfirmationPanel
 
