@@ -181,6 +181,7 @@ def _client(home: Path) -> dict[str, Any]:
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
+@pytest.mark.timeout(360)  # 32 processes killed and reopened: ~70 s of CPU, slower on a busy machine
 def test_a_process_killed_right_after_each_of_its_commits_loses_nothing_it_said(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     gateway = start_gateway(tmp_path / "gateway")
