@@ -25,7 +25,7 @@ from typing import Any, Generic, TypeVar, overload
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from mdt import paths
-from mdt.atomic import atomic_write_text
+from mdt.atomic import atomic_write_text  # (also imported from here: mdt.terminal)
 
 __all__ = ["DECLARED", "SETTINGS_VERSION", "UPGRADES", "Option", "Settings", "SettingsError",
            "atomic_write_text", "upgrade"]
@@ -97,11 +97,10 @@ class Option(Generic[T]):
         if self.choices and value not in self.choices:
             return (f"Setting '{self.key}' must be one of {', '.join(map(str, self.choices))}, "
                     f"not {value!r}.")
-        if isinstance(value, float) and (
-                (self.minimum is not None and value < self.minimum)
-                or (self.maximum is not None and value > self.maximum)):
-            return (f"Setting '{self.key}' must be between {self.minimum:g} and "
-                    f"{self.maximum:g}, not {value:g}.")
+        low = float("-inf") if self.minimum is None else self.minimum
+        high = float("inf") if self.maximum is None else self.maximum
+        if isinstance(value, float) and not low <= value <= high:
+            return f"Setting '{self.key}' must be between {low:g} and {high:g}, not {value:g}."
         if self.max_length is not None and isinstance(value, str) and len(value) > self.max_length:
             return f"{self.label or self.key} ({self.key}) must be at most {self.max_length} characters."
         return ""

@@ -651,7 +651,8 @@ def _selector_values(data: Any, key: str) -> tuple[str, set[str]] | str:
     and its values, or the sentence saying it names none."""
     raw = data.get(key) if isinstance(data, dict) else None
     tag = raw.get("field") if isinstance(raw, dict) else None
-    for field in data.get("fields") or () if isinstance(data, dict) else ():
+    fields = (data.get("fields") or ()) if isinstance(data, dict) else ()
+    for field in fields if isinstance(fields, list) else ():
         if (isinstance(field, dict) and isinstance(tag, str) and field.get("kind") == "choice"
                 and str(field.get("tag", "")).strip().upper() == tag.strip().upper()):
             return tag.strip().upper(), {str(c.get("value", "")).strip().upper()
