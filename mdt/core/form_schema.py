@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -32,11 +32,33 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from mdt.core.form_errors import FORMATS, minutes_sentence, sentence, where
+from mdt.core.form_model import (
+    DATE_FORMATS,
+    DEFAULT_FROM,
+    DESTINATION_KINDS,
+    FUNCTION_KEY,
+    KINDS,
+    MKE,
+    SCHEMA_VERSION,
+    TAG,
+    AlternativesWhen,
+    Choice,
+    ConfirmBy,
+    Destination,
+    FieldDef,
+    FormDefinitionError,
+    Group,
+    destination,
+    ncic,
+)
+
 __all__ = [
     "DATE_FORMATS",
     "DEFAULT_FROM",
     "DESTINATION_KINDS",
     "KINDS",
+    "MKE",
     "SCHEMA_VERSION",
     "AlternativesWhen",
     "Choice",
@@ -49,182 +71,6 @@ __all__ = [
     "destination",
 ]
 
-SCHEMA_VERSION = 1
-KINDS = ("text", "name", "date", "vin", "code", "number", "choice", "ori", "nic", "height",
-         "weight", "arn", "oln", "free_text")
-# Date formats a date field may accept (``formats`` in the definition), by their NCIC names.
-DATE_FORMATS = {"CCYYMMDD": "%Y%m%d", "MMDDYY": "%m%d%y"}
-DESTINATION_KINDS = ("fixed", "state", "states", "ori")
-# Operator-profile keys a field may take its default from (see OperatorProfile.defaults()).
-DEFAULT_FROM = ("ori", "atn", "phn", "name", "unit", "state")
-_TAG = re.compile(r"[A-Z][A-Z0-9]{1,3}")
-_MKE = re.compile(r"[A-Z][A-Z0-9]{1,3}")
-_FUNCTION_KEY = re.compile(r"(?:(?:Ctrl|Shift|Alt)\+)*F(?:[1-9]|1[0-2])")
-
-
-class FormDefinitionError(ValueError):
-    """A form definition (shipped or served by a gateway) is not usable; says what is wrong."""
-
-
-class _AsMapping(Mapping[str, Any]):
-    """Read-only dict access to a frozen dataclass (``choice["value"]``, ``dest.get("kind")``),
-    so the parts of a definition read the same as the JSON they came from."""
-
-    def __getitem__(self, key: str) -> Any:
-        if key in self._names():
-            return getattr(self, key)
-        raise KeyError(key)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._names())
-
-    def __len__(self) -> int:
-        return len(self._names())
-
-    def _names(self) -> tuple[str, ...]:
-        return tuple(f.name for f in dataclasses.fields(self))  # type: ignore[arg-type]
-
-
-class Choice(dict[str, str]):
-    """One value a choice field (or the purpose) may take: ``{"value": "C", "label": "..."}``.
-
-    A read-only dict, so it reads (and serialises, and compares) exactly like the JSON it came
-    from, with ``.value`` and ``.label`` besides."""
-
-    __slots__ = ()
-
-    def __init__(self, value: str, label: str) -> None:
-        super().__init__(value=value, label=label)
-
-    @property
-    def value(self) -> str:
-        return self["value"]
-
-    @property
-    def label(self) -> str:
-        return self["label"]
-
-    def to_dict(self) -> dict[str, str]:
-        return {"value": self.value, "label": self.label}
-
-    def __hash__(self) -> int:  # type: ignore[override]
-        return hash((self.value, self.label))
-
-    def __repr__(self) -> str:
-        return f"Choice({self.value!r}, {self.label!r})"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (Choice, (self.value, self.label))
-
-    def _read_only(self, *args: Any, **kwargs: Any) -> Any:
-        raise TypeError("A form definition's choice is read-only.")
-
-    __setitem__ = __delitem__ = __ior__ = _read_only
-    clear = pop = popitem = setdefault = update = _read_only
-
-
-class Destination(TypedDict):
-    """Where the message goes (a plain dict, as in the JSON).
-
-    ``kind``: ``fixed`` (always ``default``: NCIC, AX ...), ``state`` (one state code), ``states``
-    (up to ``max`` state codes; ``special`` values such as NL also allowed, each alone), ``ori``
-    (up to ``max`` 9-character ORIs)."""
-
-    kind: str
-    default: str
-    max: int
-    required: bool
-    label: str
-    help: str
-    special: tuple[Choice, ...]
-
-
-def destination(kind: str = "fixed", default: str = "", max: int = 1, required: bool = True,
-                label: str = "Destination", help: str = "",
-                special: tuple[Choice, ...] = ()) -> Destination:
-    """A :class:`Destination` with every key, defaults filled."""
-    return Destination(kind=kind, default=default, max=max, required=required, label=label,
-                       help=help, special=special)
-
-
-def _ncic() -> Destination:
-    return destination(kind="fixed", default="NCIC")
-
-
-@dataclass(frozen=True, eq=True)
-class ConfirmBy(_AsMapping):
-    """The answer deadline a message starts: minutes by the value of a choice field (YQ: PRI
-    U = 10, R = 60)."""
-
-    field: str
-    minutes: Mapping[str, int]
-
-    def __hash__(self) -> int:
-        return hash((self.field, tuple(sorted(self.minutes.items()))))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"field": self.field, "minutes": dict(self.minutes)}
-
-
-Group = tuple[tuple[str, ...], ...]  # alternative field sets; one of them must be complete
-
-
-@dataclass(frozen=True, eq=True)
-class AlternativesWhen(_AsMapping):
-    """Alternative groups that depend on a choice field's value (YQ: the data set required
-    depends on the request type RTY)."""
-
-    field: str
-    cases: Mapping[str, tuple[Group, ...]]
-
-    def __hash__(self) -> int:
-        return hash((self.field, tuple(sorted(self.cases.items()))))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"field": self.field,
-                "cases": {k: [[list(o) for o in g] for g in v] for k, v in self.cases.items()}}
-
-
-@dataclass(frozen=True)
-class FieldDef:
-    """One field of a form, in tab order."""
-
-    tag: str
-    label: str
-    kind: str
-    required: bool = False
-    max_length: int | None = None
-    code_table: str | None = None
-    choices: tuple[Choice, ...] = ()
-    default_from: str | None = None
-    default: str | None = None
-    help: str = ""
-    placeholder: str = ""
-    formats: tuple[str, ...] = ()  # date kinds: CCYYMMDD (the default), MMDDYY
-    allow_hyphen: bool = False  # text kinds: hyphens are refused in inquiries unless allowed
-    pattern: str | None = None  # an extra regular expression the whole value must match
-    pattern_help: str = ""  # what to say when it does not ("must be ...")
-    untagged: bool = False  # written without its "TAG/" (AM's free text); the last field only
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"tag": self.tag, "label": self.label, "kind": self.kind,
-                               "required": self.required}
-        for name in ("max_length", "code_table", "default_from", "default", "pattern"):
-            if getattr(self, name) is not None:
-                out[name] = getattr(self, name)
-        for name in ("help", "placeholder", "pattern_help"):
-            if getattr(self, name):
-                out[name] = getattr(self, name)
-        if self.choices:
-            out["choices"] = [c.to_dict() for c in self.choices]
-        if self.formats:
-            out["formats"] = list(self.formats)
-        for name in ("allow_hyphen", "untagged"):
-            if getattr(self, name):
-                out[name] = True
-        return out
-
-
 @dataclass(frozen=True)
 class FormDef:
     """A whole query form. Build one with :meth:`from_dict` (which validates it)."""
@@ -234,7 +80,7 @@ class FormDef:
     description: str
     fields: tuple[FieldDef, ...]
     alternatives: tuple[Group, ...] = ()
-    destination: Destination = dataclasses.field(default_factory=_ncic)
+    destination: Destination = dataclasses.field(default_factory=ncic)
     purpose_codes: tuple[Choice, ...] = ()
     function_key: str | None = None
     confirm_by: ConfirmBy | None = None
@@ -381,7 +227,7 @@ class FieldSpec(_Part):
     @classmethod
     def _tag(cls, value: str) -> str:
         tag = value.strip().upper()
-        if not _TAG.fullmatch(tag):
+        if not TAG.fullmatch(tag):
             raise _fail(f"tag {tag!r} must be 2-4 capital letters or digits, starting with a letter.")
         return tag
 
@@ -421,7 +267,7 @@ class FieldSpec(_Part):
         if self.formats is not None and (
                 self.kind != "date" or not self.formats
                 or not all(f in DATE_FORMATS for f in self.formats)):
-            raise _fail(_FORMATS)
+            raise _fail(FORMATS)
         return self
 
     def field_def(self) -> FieldDef:
@@ -435,7 +281,6 @@ class FieldSpec(_Part):
             pattern_help=self.pattern_help or "", untagged=self.untagged)
 
 
-_FORMATS = f"'formats' is for date fields: a list of {', '.join(DATE_FORMATS)}."
 
 
 class DestinationSpec(_Part):
@@ -509,14 +354,14 @@ class FormFile(_Part):
     @classmethod
     def _mke(cls, value: str) -> str:
         mke = value.strip().upper()
-        if not _MKE.fullmatch(mke):
+        if not MKE.fullmatch(mke):
             raise _fail(f"message key {mke!r} must be 2-4 capital letters or digits.")
         return mke
 
     @field_validator("function_key")
     @classmethod
     def _function_key(cls, key: str | None) -> str | None:
-        if key and not _FUNCTION_KEY.fullmatch(key):
+        if key and not FUNCTION_KEY.fullmatch(key):
             raise _fail(f"function_key {key!r} must be F1 to F12 (with Ctrl+, Shift+ or Alt+ "
                         "if wanted).")
         return key or None
@@ -542,7 +387,7 @@ class FormFile(_Part):
             selector = self._selector("confirm_by.field", self.confirm_by.field)
             values = {c.value for c in selector.choices or ()}
             if not all(k.upper() in values for k in self.confirm_by.minutes):
-                raise _fail(_minutes(selector.tag, values))
+                raise _fail(minutes_sentence(selector.tag, values))
         return self
 
     def _selector(self, key: str, tag: str | None) -> FieldSpec:
@@ -559,7 +404,7 @@ class FormFile(_Part):
             mke=self.mke, title=self.title, description=self.description or "",
             fields=tuple(f.field_def() for f in self.fields),
             alternatives=_group_tuple(self.alternatives),
-            destination=self.destination.destination() if self.destination else _ncic(),
+            destination=self.destination.destination() if self.destination else ncic(),
             purpose_codes=_choices(self.purpose_codes), function_key=self.function_key,
             confirm_by=ConfirmBy(self._selector("", confirm.field).tag,
                                  {k.upper(): v for k, v in confirm.minutes.items()})
@@ -583,8 +428,8 @@ class FormFile(_Part):
                           and tuple(first["loc"][:len(e["loc"]) - 1]) == tuple(e["loc"][:-1])),
                          first)
             raise FormDefinitionError(
-                f"{_where(tuple(first['loc']), first['type'], data)}: "
-                f"{_sentence(first, errors, data)}") from None
+                f"{where(tuple(first['loc']), first['type'], data)}: "
+                f"{sentence(first, errors, data, _PARTS)}") from None
 
 
 def _groups(groups: list[Groups] | None, key: str, tags: set[str]) -> None:
@@ -599,119 +444,7 @@ def _group_tuple(groups: list[Groups] | None) -> tuple[Group, ...]:
                  for group in groups or ())
 
 
-def _minutes(tag: str, values: set[str]) -> str:
-    return f"'confirm_by.minutes' must map values of {tag} ({', '.join(sorted(values))}) to minutes."
-
-
-# -- the library's errors, worded as sentences ----------------------------------------------------
-
-_PARTS: dict[str, type[_Part]] = {"": FormFile, "fields": FieldSpec, "destination": DestinationSpec,
-                                  "confirm_by": ConfirmBySpec,
-                                  "alternatives_when": AlternativesWhenSpec}
-_CHOICE_KEYS = ("choices", "special", "purpose_codes")
-_MAPS = (("confirm_by", "minutes"), ("alternatives_when", "cases"))
-
-
-def _valid(value: Any, pattern: re.Pattern[str]) -> str | None:
-    text = value.strip().upper() if isinstance(value, str) else None
-    return text if text and pattern.fullmatch(text) else None
-
-
-def _where(loc: tuple[int | str, ...], kind: str, data: Any) -> str:
-    mke = _valid(data.get("mke"), _MKE) if isinstance(data, dict) else None
-    # The object itself, its unknown keys and its schema are checked before its message key is
-    # read, a field's before its tag: those sentences name only the form definition, the field's
-    # place.
-    if mke is None or (kind == "extra_forbidden" and len(loc) == 1) or loc[:1] == ("schema",):
-        return "form definition"
-    if len(loc) >= 2 and loc[0] == "fields" and isinstance(loc[1], int):
-        raw = data["fields"][loc[1]]
-        early = (kind == "model_type" and len(loc) == 2) or (kind == "extra_forbidden" and len(loc) == 3)
-        tag = _valid(raw.get("tag"), _TAG) if isinstance(raw, dict) and not early else None
-        return f"form {mke}, field {tag or loc[1] + 1}"
-    if loc and loc[0] == "destination":
-        return f"form {mke}, destination"
-    return f"form {mke}"
-
-
-def _part(loc: tuple[int | str, ...]) -> tuple[str, type[_Part]]:
-    """What the object at ``loc`` is called in a sentence, and its model."""
-    if not loc:
-        return "the form definition", FormFile
-    if len(loc) >= 2 and isinstance(loc[-1], int) and loc[-2] in _CHOICE_KEYS:
-        return f"'{loc[-2]}' item {loc[-1] + 1}", ChoiceSpec
-    if loc[0] == "fields":
-        return "the field", FieldSpec
-    name = str(loc[0])
-    return (f"the {name}" if name == "destination" else f"'{name}'"), _PARTS[name]
-
-
-def _selector_values(data: Any, key: str) -> tuple[str, set[str]] | str:
-    """The choice field that ``key`` (confirm_by, alternatives_when) names in the raw ``data``
-    and its values, or the sentence saying it names none."""
-    raw = data.get(key) if isinstance(data, dict) else None
-    tag = raw.get("field") if isinstance(raw, dict) else None
-    fields = (data.get("fields") or ()) if isinstance(data, dict) else ()
-    for field in fields if isinstance(fields, list) else ():
-        if (isinstance(field, dict) and isinstance(tag, str) and field.get("kind") == "choice"
-                and str(field.get("tag", "")).strip().upper() == tag.strip().upper()):
-            return tag.strip().upper(), {str(c.get("value", "")).strip().upper()
-                                         for c in field.get("choices") or () if isinstance(c, dict)}
-    return f"'{key}.field' must name a choice field of the form, not {tag!r}."
-
-
-def _sentence(error: Any, errors: list[Any], data: Any) -> str:
-    loc: tuple[int | str, ...] = tuple(error["loc"])
-    kind, value = error["type"], error.get("input")
-    if kind == "form_definition":
-        return str(error["ctx"]["sentence"])
-    key = next((str(k) for k in reversed(loc) if isinstance(k, str)), "")
-    if kind == "extra_forbidden":
-        parent = loc[:-1]
-        what, model = _part(parent)
-        unknown = sorted(str(e["loc"][-1]) for e in errors
-                         if e["type"] == "extra_forbidden" and tuple(e["loc"][:-1]) == parent)
-        known = sorted(f.alias or name for name, f in model.model_fields.items())
-        return (f"{what} has unknown key(s) {', '.join(map(repr, unknown))} "
-                f"(known: {', '.join(known)}).")
-    if kind in ("model_type", "dict_type") and loc[:2] not in _MAPS:
-        return f"{_part(loc)[0]} must be an object, not {type(value).__name__}."
-    if loc[:1] == ("fields",) and len(loc) == 1:
-        return "'fields' must be a non-empty list."
-    if loc[:2] == ("alternatives_when", "cases") and len(loc) > 2:
-        selector = _selector_values(data, "alternatives_when")  # checked before the cases
-        if isinstance(selector, str):
-            return selector
-        if str(loc[2]).upper() not in selector[1]:
-            return (f"'alternatives_when.cases' must map values of {selector[0]} "
-                    f"({', '.join(sorted(selector[1]))}) to alternative groups.")
-    if loc[:1] == ("alternatives",) or (loc[:2] == ("alternatives_when", "cases") and len(loc) > 2):
-        where = "alternatives" if loc[0] == "alternatives" else f"alternatives_when.cases.{loc[2]}"
-        return (f"'{where}' must be a list of groups, each a list of field sets, each a list of "
-                'tags: [[["LIC", "LIS"], ["VIN"]]].')
-    if loc[1:2] == ("field",) and loc[0] in ("confirm_by", "alternatives_when"):
-        return f"'{loc[0]}.field' must name a choice field of the form, not {value!r}."
-    if loc[:2] in _MAPS:
-        selector = _selector_values(data, str(loc[0]))
-        if isinstance(selector, str):
-            return selector
-        tag, values = selector
-        if loc[0] == "confirm_by":
-            return _minutes(tag, values)
-        return (f"'alternatives_when.cases' must map values of {tag} ({', '.join(sorted(values))}) "
-                "to alternative groups.")
-    if key in _CHOICE_KEYS and kind == "list_type":
-        return f"'{key}' must be a list of {{value, label}}."
-    if key == "formats":
-        return _FORMATS
-    if kind == "missing" or (kind == "string_type" and value is None):
-        return f"'{key}' is missing."
-    if kind == "string_type":
-        return f"'{key}' must be text, not {type(value).__name__}."
-    if kind == "bool_type":
-        return f"'{key}' must be true or false, not {value!r}."
-    if key == "schema":
-        return f"'schema' must be a number, not {value!r}."
-    if kind in ("int_type", "greater_than_equal"):
-        return f"'{key}' must be a whole number of at least 1, not {value!r}."
-    return f"'{'.'.join(map(str, loc))}': {error['msg']}."
+# The models of each part, for the sentences (mdt.core.form_errors).
+_PARTS: dict[str, type[BaseModel]] = {
+    "": FormFile, "choice": ChoiceSpec, "fields": FieldSpec, "destination": DestinationSpec,
+    "confirm_by": ConfirmBySpec, "alternatives_when": AlternativesWhenSpec}

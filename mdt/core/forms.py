@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from mdt.core.form_schema import (
-    _MKE,
     DATE_FORMATS,
     DEFAULT_FROM,
     DESTINATION_KINDS,
     KINDS,
+    MKE,
     SCHEMA_VERSION,
     AlternativesWhen,
     Choice,
@@ -104,7 +104,7 @@ class FormLoader:
         form = self._forms.get(mke)
         if form is None:
             path = self.folder / f"{mke}.json"
-            if not _MKE.fullmatch(mke) or not path.exists():
+            if not MKE.fullmatch(mke) or not path.exists():
                 raise FormDefinitionError(f"There is no form for message key '{mke}'.")
             form = read_form_file(path)
             if form.mke != mke:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from mdt import paths
 from mdt.agency_config import AgencyConfig, check_training_allowed
+from mdt.atomic import atomic_write_text
 from mdt.services.audit import AuditLog
 from mdt.services.gateway_time import GatewayTime
 from mdt.services.network import Network
@@ -23,7 +24,7 @@ from mdt.services.retention import Retention
 from mdt.services.session import Operator, Session, profile_file
 from mdt.services.syncing import Syncing
 from mdt.services.tokens import SessionTokens
-from mdt.settings import Settings, atomic_write_text
+from mdt.settings import Settings
 from mdt.store.errors import NoProfileError, PasswordChangedError, ProfileWipedError
 
 if TYPE_CHECKING:

@@ -181,7 +181,6 @@ def test_a_new_stop_on_a_confirmed_record_starts_its_own_confirmation(qtbot: QtB
     """Issue 16: ten minutes after a CONFIRMED answer, a fresh run of the same plate came back
     already "CONFIRMED", with no YQ buttons."""
     from mdt.services.alerts import AlertSnapshot
-
     from mdt.ui.confirmation_view import HitConfirmationPanel
 
     earlier = stored("qv_stolen_vehicle", "QV", 1, 30)
