@@ -22,6 +22,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Generic, TypeVar, overload
 
+# pydantic.fields (and with it types and validators) loads now, with the rest: loaded for the
+# first time after PySide6 it goes through shiboken's import hook, which asks a half-imported
+# pydantic for ``__wrapped__`` and breaks the import (the GUI's start path imports the settings,
+# then Qt, then the agency file's models).
+import pydantic.fields  # noqa: F401
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from mdt import paths
