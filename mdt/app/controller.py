@@ -19,7 +19,10 @@ from mdt.services.session import Operator
 from mdt.services.terminal import Terminal
 
 if TYPE_CHECKING:
+    from mdt.agency_config import AgencyConfig
     from mdt.net.sync import Connectivity
+    from mdt.services.training import TrainerDesk
+    from mdt.settings import Settings
 
 
 class _Listener:
@@ -122,8 +125,11 @@ class AppController(QObject):
         self.tasks.run(lambda: self.terminal.send(mke, values, dest=dest, purpose=purpose),
                        callback)
 
-    def load_returns(self, callback: Callback, limit: int = 200) -> None:
-        self.tasks.run(lambda: self.terminal.recent_returns(limit), callback)
+    def load_recent(self, callback: Callback, limit: int = 200) -> None:
+        """The newest messages and returns, read together: ``(messages, returns)``."""
+        terminal = self.terminal
+        self.tasks.run(lambda: (terminal.messages(limit), terminal.recent_returns(limit)),
+                       callback)
 
     def load_older_returns(self, before: Any, callback: Callback, limit: int = 100) -> None:
         """Returns older than ``before`` (keyset paging for the returns list), newest first."""
@@ -141,8 +147,54 @@ class AppController(QObject):
         """The operator has seen it (audited); it stays kept, out of the open count."""
         self.tasks.run(lambda: self.terminal.acknowledge_quarantined(quarantine_id), callback)
 
-    def load_messages(self, callback: Callback, limit: int = 200) -> None:
-        self.tasks.run(lambda: self.terminal.messages(limit), callback)
+    def load_units(self, callback: Callback) -> None:
+        """The agency's units (a dispatcher's unit list); needs the gateway."""
+        self.tasks.run(self.terminal.units, callback)
+
+    def expire(self, callback: Callback) -> None:
+        """Apply the retention rule now (the shift's 10-minute clock); the result is how many
+        returns were erased."""
+        self.tasks.run(self.terminal.expire, callback)
+
+    def audit(self, action: str, outcome: str, detail: str = "") -> None:
+        """Record what the operator did (a print, a lock, an export) in the audit log."""
+        terminal = self.terminal
+        self.tasks.run(lambda: terminal.audit(action, outcome, detail))
+
+    def viewed(self, return_id: str) -> None:
+        """A return was shown: an audited read of CJI."""
+        terminal = self.terminal
+        self.tasks.run(lambda: terminal.viewed(return_id))
+
+    def verify_password(self, password: str, callback: Callback) -> None:
+        """The lock screen's password, checked offline (a KDF: on a worker)."""
+        terminal = self.terminal
+        self.tasks.run(lambda: terminal.verify_password(password), callback)
+
+    def save_settings(self, gateway: tuple[str, str] | None = None) -> None:
+        """Save the settings (a file write: on a worker); ``gateway`` (URL, CA bundle) when it
+        changed: the terminal points at it (a session of the old one ends there)."""
+        terminal = self.terminal
+
+        def work() -> None:
+            terminal.settings.save()
+            if gateway is not None:
+                terminal.set_gateway(*gateway)
+
+        self.tasks.run(work)
+
+    # -- what the widgets read -------------------------------------------------------------------
+    @property
+    def settings(self) -> Settings:
+        return self.terminal.settings
+
+    @property
+    def agency(self) -> AgencyConfig:
+        return self.terminal.agency
+
+    @property
+    def trainer_desk(self) -> TrainerDesk:
+        return self.terminal.trainer_desk
 
     def shutdown(self) -> None:
         """Stop background work and close the cache; called once when the GUI quits."""

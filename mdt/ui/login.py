@@ -66,7 +66,7 @@ class LoginPage(QWidget):
         self.user = QLineEdit()
         self.user.setObjectName("LoginUser")
         self.user.setPlaceholderText("user id")
-        self.user.setText(controller.terminal.settings.last_user)
+        self.user.setText(controller.settings.last_user)
         self.password = QLineEdit()
         self.password.setObjectName("LoginPassword")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)

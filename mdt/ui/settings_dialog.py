@@ -40,7 +40,7 @@ class SettingsDialog(QDialog):
     def __init__(self, controller: AppController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
-        self.settings = controller.terminal.settings
+        self.settings = controller.settings
         self.setWindowTitle("Settings")
         get = self.settings.get
         self.gateway_url = QLineEdit(self.settings.gateway_url)
@@ -65,7 +65,7 @@ class SettingsDialog(QDialog):
         # What is in force (on by default for an officer in a vehicle), kept unset until changed
         self._read_aloud_was = read_aloud_enabled(
             self.settings, getattr(operator, "role", None),
-            bool(getattr(controller.terminal.agency, "in_vehicle_exempt", False)))
+            bool(getattr(controller.agency, "in_vehicle_exempt", False)))
         self.read_aloud.setChecked(self._read_aloud_was)
         self.retention = QLabel(f"{get('retention_hours'):g} hours")
         form = QFormLayout()
@@ -135,14 +135,8 @@ class SettingsDialog(QDialog):
         except SettingsError as exc:
             self.error.setText(str(exc))
             return
-        terminal = self.controller.terminal
         gateway_changed = (values["gateway_url"], values["ca_bundle"]) != old_gateway
-
-        def work() -> None:
-            self.settings.save()
-            if gateway_changed:
-                terminal.set_gateway(values["gateway_url"], values["ca_bundle"])
-
-        self.controller.tasks.run(work)
+        self.controller.save_settings(
+            (values["gateway_url"], values["ca_bundle"]) if gateway_changed else None)
         self.applied.emit()
         self.accept()

@@ -268,7 +268,7 @@ class TrainerConsole(QWidget):
 
     @property
     def desk(self) -> TrainerDesk:
-        return self.controller.terminal.trainer_desk
+        return self.controller.trainer_desk
 
     # -- reading ---------------------------------------------------------------------------------
     def start(self) -> None:
