@@ -308,6 +308,7 @@ def cmd_cache_check(args: argparse.Namespace, terminal: Terminal) -> int:
     report = terminal.check()
     if report.ok:
         print("Cache OK: every page verified, audit chain intact.")
+        print("Rows: " + " · ".join(f"{name} {n}" for name, n in sorted(report.tables.items())))
         return EXIT_OK
     for problem in report.problems:
         print(problem)

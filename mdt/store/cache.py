@@ -280,8 +280,12 @@ class Cache:
         self.repos.retention.reclaim()
 
     def check(self) -> CheckReport:
-        """SQLite's integrity check over every page and the audit chain."""
-        return self.repos.retention.check()
+        """SQLite's integrity check over every page and the audit chain, and how many rows
+        each table holds (read by sqlite-utils' introspection on the keyed connection)."""
+        report = self.repos.retention.check()
+        if report.ok:
+            report.tables = {name: self.db[name].count for name in self.db.table_names()}
+        return report
 
     # -- audit -----------------------------------------------------------------------------------
     def audit(self, action: str, outcome: str, *, who: str, source: str = "client",

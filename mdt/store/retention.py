@@ -36,6 +36,7 @@ ReclaimStep = float | None
 class CheckReport:
     ok: bool
     problems: list[str] = field(default_factory=list)
+    tables: dict[str, int] = field(default_factory=dict)  # rows per table (no record data)
 
 
 class Retention:

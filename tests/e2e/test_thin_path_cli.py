@@ -86,7 +86,11 @@ def test_plate_query_round_trip_then_offline(gateway: Gateway, mdt_home: Path,
     assert run(["audit", "verify"]) == EXIT_OK
     assert "chain verified" in capsys.readouterr().out
     assert run(["cache", "check"]) == EXIT_OK
-    assert "Cache OK" in capsys.readouterr().out
+    checked = capsys.readouterr().out
+    assert "Cache OK" in checked
+    # the rows per table (sqlite-utils' introspection on the keyed connection): both returns
+    rows = dict(part.rsplit(" ", 1) for part in checked.split("Rows: ")[1].strip().split(" · "))
+    assert int(rows["returns"]) == 2 and int(rows["messages"]) >= 2
 
     # Gateway gone: the client still unlocks and shows the cached returns.
     gateway.stop()
