@@ -147,6 +147,30 @@ class AppController(QObject):
         """The operator has seen it (audited); it stays kept, out of the open count."""
         self.tasks.run(lambda: self.terminal.acknowledge_quarantined(quarantine_id), callback)
 
+    def search(self, text: str, cursor: Any, callback: Callback, limit: int = 50) -> None:
+        """Offline search of the cached records (audited); ``cursor`` for the next page."""
+        terminal = self.terminal
+        self.tasks.run(lambda: terminal.search(text, limit, cursor), callback)
+
+    def load_forms(self, callback: Callback) -> None:
+        """The forms in use and their code tables, read on a worker (not on the GUI thread):
+        the callback gets ``(code tables, forms)``."""
+        terminal = self.terminal
+
+        def load() -> tuple[Any, list[Any]]:
+            tables, forms = terminal.code_tables, terminal.forms.all()
+            for form in forms:
+                for field in form.fields:
+                    if field.code_table:
+                        _ = tables[field.code_table].entries
+            return tables, forms
+
+        self.tasks.run(load, callback)
+
+    def sign_out(self, callback: Callback) -> None:
+        """Log out (the agency's erase rule applies), stop syncing, close the cache."""
+        self.tasks.run(self.terminal.sign_out, callback)
+
     def load_units(self, callback: Callback) -> None:
         """The agency's units (a dispatcher's unit list); needs the gateway."""
         self.tasks.run(self.terminal.units, callback)

@@ -187,7 +187,7 @@ class MainWindow(QMainWindow):
             page.finish()
             page.offline = self._offline
             page.outbox_counts.connect(self.outbox.setText)
-            page.hit_panel.policy_prompts = dict(self.controller.terminal.agency.ivf_prompts)
+            page.hit_panel.policy_prompts = dict(self.controller.agency.ivf_prompts)
             snapshot = self.controller.alerts.snapshot
             if snapshot is not None:
                 page._alerts_changed(snapshot)
@@ -220,8 +220,8 @@ class MainWindow(QMainWindow):
 
     # -- alerts --------------------------------------------------------------------------------
     def _setup_alerts(self) -> None:
-        settings = self.controller.terminal.settings
-        agency = self.controller.terminal.agency
+        settings = self.controller.settings
+        agency = self.controller.agency
         def read_aloud() -> bool:
             operator = self.controller.operator
             return read_aloud_enabled(settings, operator.role if operator else None,
@@ -303,7 +303,7 @@ class MainWindow(QMainWindow):
         kind = "officer" if self.terminal.layout_kind == "dispatcher" else "dispatcher"
         self.terminal.arrange(kind)
         self.terminal.refresh_units()
-        settings = self.controller.terminal.settings
+        settings = self.controller.settings
         settings.set("workstation_layout", kind)
         self.controller.tasks.run(settings.save)
 
@@ -346,7 +346,7 @@ class MainWindow(QMainWindow):
     # -- session: lock, unlock, sign out -------------------------------------------------------
     def lock_minutes(self, operator: Operator) -> float | None:
         """The idle time before the lock for this operator's role (None: exempt in a car)."""
-        agency = self.controller.terminal.agency
+        agency = self.controller.agency
         if operator.role == "officer" and agency.in_vehicle_exempt:
             return None
         return agency.lock_after(operator.role)
@@ -369,8 +369,7 @@ class MainWindow(QMainWindow):
         self.lock_screen.show_for(operator.user_id, reason)
         snapshot = self.controller.alerts.snapshot
         self.lock_screen.set_waiting_alerts(len(snapshot.open_alerts) if snapshot else 0)
-        terminal = self.controller.terminal
-        self.controller.tasks.run(lambda: terminal.audit("lock", "success", reason))
+        self.controller.audit("lock", "success", reason)
 
     def unlock(self, password: str) -> None:
         def done(_result: Any, error: BaseException | None) -> None:
@@ -394,19 +393,16 @@ class MainWindow(QMainWindow):
             self.idle.start(self.lock_minutes(operator) if operator else None)
             self.terminal.command.setFocus()
 
-        terminal = self.controller.terminal
-        self.controller.tasks.run(lambda: terminal.verify_password(password), done)
+        self.controller.verify_password(password, done)
 
     def sign_out(self) -> None:
         """Log out (the agency's erase rule applies) and go back to the sign-in page."""
-        terminal = self.controller.terminal
         self.controller.alerts.stop()
         if self._console is not None:
             self._console.stop()
         self.idle.stop()
-        self.controller.tasks.run(terminal.sign_out,
-                                  lambda _r, error: self._signed_out(
-                                      describe_error(error) if error else ""))
+        self.controller.sign_out(lambda _r, error: self._signed_out(
+            describe_error(error) if error else ""))
 
     def _signed_out(self, message: str) -> None:
         self.locked = False
@@ -430,7 +426,7 @@ class MainWindow(QMainWindow):
 
     def _settings_applied(self) -> None:
         app = QApplication.instance()
-        settings = self.controller.terminal.settings
+        settings = self.controller.settings
         if isinstance(app, QApplication):
             apply_theme(app, settings.theme,
                         high_contrast=settings.high_contrast,
@@ -525,7 +521,7 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             theme = "day" if app.property("mdtTheme") == "night" else "night"
-            settings = self.controller.terminal.settings
+            settings = self.controller.settings
             apply_theme(app, theme, high_contrast=settings.high_contrast,
                         font_scale=settings.font_scale)
             settings.set("theme", theme)

@@ -115,7 +115,7 @@ class TerminalPage(QWidget):
 
         yield
         self.model = ReturnsModel(self)
-        self.model.unanswered_after = controller.terminal.settings.unanswered_after_minutes
+        self.model.unanswered_after = controller.settings.unanswered_after_minutes
         self._messages: list[dict[str, Any]] = []
         self._select_message: str | None = None  # a query just queued: its row is selected
         self._queued_said: str | None = None  # the query the "Queued ..." feedback is about
@@ -288,8 +288,6 @@ class TerminalPage(QWidget):
         self.search.box.selectAll()
 
     def run_search(self, text: str, cursor: Any) -> None:
-        terminal = self.controller.terminal
-
         def done(result: Any, error: BaseException | None) -> None:
             if error is not None:
                 self.search.show_results(text, [], None, False,
@@ -299,7 +297,7 @@ class TerminalPage(QWidget):
             hits, next_cursor = result
             self.search.show_results(text, hits, next_cursor, cursor is not None)
 
-        self.controller.tasks.run(lambda: terminal.search(text, 50, cursor), done)
+        self.controller.search(text, cursor, done)
 
     def forget(self) -> None:
         """Signed out: nothing of the session stays on screen."""
@@ -340,21 +338,18 @@ class TerminalPage(QWidget):
         if row is None:
             self.feedback("Select a return to export.", error=True)
             return
-        document, terminal, return_id = self._document(row), self.controller.terminal, row.ret.id
+        document, return_id = self._document(row), row.ret.id
 
-        def write() -> int:  # on a worker: no file is written on the GUI thread
-            size = write_pdf(document, path)
-            terminal.audit("export", "success", f"return {return_id} to PDF ({size} bytes)")
-            return size
-
-        def written(_size: Any, error: BaseException | None) -> None:
+        def written(size: Any, error: BaseException | None) -> None:
             if error is not None:
                 self.feedback(f"Not saved: {describe_error(error)}", error=True)
                 return
+            self.controller.audit("export", "success", f"return {return_id} to PDF ({size} bytes)")
             self.feedback(f"Saved {path.name}: it holds CJI — keep it as agency policy says.")
 
         self.feedback(f"Saving {path.name}…")
-        self.controller.tasks.run(write, written)
+        # on a worker: no file is written on the GUI thread
+        self.controller.tasks.run(lambda: write_pdf(document, path), written)
 
     def export_selected(self) -> None:
         from PySide6.QtWidgets import QFileDialog
@@ -382,9 +377,7 @@ class TerminalPage(QWidget):
         document = QTextDocument()
         document.setHtml(self._document(row))
         document.print_(printer)
-        terminal, return_id = self.controller.terminal, row.ret.id
-        self.controller.tasks.run(lambda: terminal.audit("print", "success",
-                                                         f"return {return_id}"))
+        self.controller.audit("print", "success", f"return {row.ret.id}")
 
     def forward_selected(self) -> None:
         """Forward the return to a unit as an administrative message (AM), to check and send."""
@@ -429,7 +422,7 @@ class TerminalPage(QWidget):
             else:
                 self.units.set_units(units)
 
-        self.controller.tasks.run(self.controller.terminal.units, done)
+        self.controller.load_units(done)
 
     # -- setting up after sign-in -------------------------------------------------------------
     def start(self, operator: Operator) -> None:
@@ -437,19 +430,8 @@ class TerminalPage(QWidget):
         self.operator_label.setText(
             f"<b>{operator.name}</b> · {operator.role} · ORI {operator.ori}"
             + (f" · {operator.unit}" if operator.unit else ""))
-        terminal = self.controller.terminal
-
-        def load() -> list[FormDef]:
-            self.tables = tables = terminal.code_tables
-            forms = terminal.forms.all()
-            for form in forms:  # read the code tables now, on this worker, not on the GUI thread
-                for field in form.fields:
-                    if field.code_table:
-                        _ = tables[field.code_table].entries
-            return forms
-
-        self.controller.tasks.run(load, self._forms_loaded)
-        chosen = terminal.settings.workstation_layout
+        self.controller.load_forms(self._tables_and_forms_loaded)
+        chosen = self.controller.settings.workstation_layout
         kind = (chosen if chosen in ("officer", "dispatcher") else
                 "dispatcher" if operator.role == "dispatcher" else "officer")
         if kind != self.layout_kind:  # laid out already (the page starts as the officer's)
@@ -460,9 +442,14 @@ class TerminalPage(QWidget):
         self.reload()
 
     def _expire(self) -> None:
-        terminal = self.controller.terminal
-        self.controller.tasks.run(terminal.expire,
-                                  lambda gone, _e: self.reload(reset=True) if gone else None)
+        self.controller.expire(lambda gone, _e: self.reload(reset=True) if gone else None)
+
+    def _tables_and_forms_loaded(self, result: Any, error: BaseException | None) -> None:
+        if error is None:
+            self.tables, forms = result
+            self._forms_loaded(forms, None)
+        else:
+            self._forms_loaded(None, error)
 
     def _forms_loaded(self, forms: Any, error: BaseException | None) -> None:
         """The forms arrive from the worker: one form view is built per turn of the event loop
@@ -475,7 +462,7 @@ class TerminalPage(QWidget):
         operator = self.operator
         defaults = {"ori": operator.ori, "atn": operator.name.upper()[:30], "name": operator.name,
                     "state": operator.ori[:2],
-                    "phn": self.controller.terminal.settings.operator_phone}
+                    "phn": self.controller.settings.operator_phone}
         self._forms_build += 1
         build = self._forms_build
         pending = list(forms)
@@ -671,9 +658,7 @@ class TerminalPage(QWidget):
             elif row_key(self.model.rows[row]) in changed:  # same row, new state: show it
                 self._selected(QItemSelection(), QItemSelection())
 
-        terminal = self.controller.terminal
-        self.controller.tasks.run(
-            lambda: (terminal.messages(200), terminal.recent_returns(200)), loaded)
+        self.controller.load_recent(loaded)
 
     # -- hit confirmation ----------------------------------------------------------------------
     def _alerts_changed(self, snapshot: Any) -> None:
@@ -736,5 +721,4 @@ class TerminalPage(QWidget):
         self.hit_panel.show_return(row.ret if row is not None else None)
         if row is not None and row.ret is not None and row.ret.id != self._last_viewed:
             self._last_viewed = row.ret.id  # each return shown is an audited read of CJI
-            terminal, return_id = self.controller.terminal, row.ret.id
-            self.controller.tasks.run(lambda: terminal.viewed(return_id))
+            self.controller.viewed(row.ret.id)
