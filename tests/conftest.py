@@ -16,10 +16,21 @@ from pathlib import Path
 import httpx
 import keyring
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# Hypothesis runs the same examples on every run (derandomize): a red run is the code's fault
+# and comes back on the next run, never the luck of a seed, and a busy machine's slow input
+# generation is not a failure. To look for new examples: HYPOTHESIS_PROFILE=explore (random,
+# more of them); keep what it finds as a test.
+hypothesis_settings.register_profile(
+    "repeatable", derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.register_profile("explore", max_examples=2000, derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 class MemoryKeyring(KeyringBackend):
