@@ -176,6 +176,17 @@ class FormView(QWidget):
                 return
         next(iter(self.edits.values())).setFocus()
 
+    def focus_refused(self, errors: list[FieldError]) -> None:
+        """The first field the rules refused (in tab order) takes the focus, its text selected:
+        the officer types over it (a refused state, not the next empty field)."""
+        refused = {e.field for e in errors if e.severity == "error" and e.field}
+        for tag, editor in self.edits.items():
+            if tag in refused:
+                editor.setFocus()
+                if isinstance(editor, QLineEdit):
+                    editor.selectAll()
+                return
+
     # -- checking and sending --------------------------------------------------------------------
     def _show(self, errors: list[FieldError]) -> None:
         by_field: dict[str, list[str]] = {}
@@ -214,6 +225,7 @@ class FormView(QWidget):
         self._show(errors)
         refused = [e.message for e in errors if e.severity == "error"]
         if refused:
+            self.focus_refused(errors)
             return refused
         dest = [d.strip() for d in self.dest.text().split(",") if d.strip()] if self.dest else []
         purpose = str(self.purpose.currentData() or "") if self.purpose else ""

@@ -156,6 +156,27 @@ def test_an_over_long_value_is_refused_whole_with_the_rules_sentence(qtbot: QtBo
     assert describe_error(error) == "Enter plate (LIC) and plate state (LIS), or VIN."
 
 
+def test_a_refused_field_takes_the_focus(qtbot: QtBot) -> None:
+    """Issue 16: for state ZZ the focus jumped to LIY (the next empty field) instead of LIS."""
+    from PySide6.QtWidgets import QApplication
+
+    from mdt.core.codes import CodeTables
+    from mdt.core.forms import load_form
+    from mdt.ui.form_view import FormView
+
+    view = FormView(load_form("QV"), CodeTables.default())
+    qtbot.addWidget(view)
+    view.show()
+    view.activateWindow()
+    qtbot.waitExposed(view)
+    view.set_values({"LIC": "ABC1234", "LIS": "ZZ"})
+    view.edits["LIC"].setFocus()
+    problems = view.send()
+    assert problems and "LIS" in " ".join(problems)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is view.edits["LIS"], timeout=3000)
+    assert view.edits["LIS"].selectedText() == "ZZ"  # typed over at once
+
+
 def test_a_new_officer_safety_hit_takes_the_alert_bar_from_a_detainer(qtbot: QtBot) -> None:
     """Issue 16: with a detainer on the bar, an armed-and-dangerous hit only raised "All alerts
     (+6)"."""
