@@ -452,8 +452,8 @@ class TerminalPage(QWidget):
 
     def _forms_loaded(self, forms: Any, error: BaseException | None) -> None:
         """The forms arrive from the worker: one form view is built per turn of the event loop
-        (a view of 20 fields is a few ms; all of them at once held the loop half a second), put in
-        the form stack the next turn, and
+        (a view of 20 fields is a few ms; all of them at once held the loop half a second; each goes
+        into a scroll area in the form stack when first opened), and
         all are published together when the last one is made."""
         if error is not None:
             self.feedback(f"The forms could not be loaded: {describe_error(error)}", error=True)
@@ -465,23 +465,14 @@ class TerminalPage(QWidget):
         self._forms_build += 1
         build = self._forms_build
         pending = list(forms)
-        built: list[tuple[FormDef, FormView, QScrollArea]] = []
-        made: list[tuple[FormDef, FormView]] = []
+        built: list[tuple[FormDef, FormView]] = []
 
         def step() -> None:
             if build != self._forms_build or getattr(self, "operator", None) is not operator:
                 return  # signed out (or in again) meanwhile: this build is stale
-            if made:  # the view made last turn goes into its scroll area and the stack
-                form, view = made.pop()
-                scroll = QScrollArea()  # long forms (IAQ, YQ) scroll instead of squeezing
-                scroll.setWidgetResizable(True)
-                scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-                scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-                scroll.setWidget(view)  # into the window (styled there) when first opened
-                built.append((form, view, scroll))
-            elif pending:
+            if pending:
                 form = pending.pop(0)
-                made.append((form, FormView(form, self.tables, operator_defaults=defaults)))
+                built.append((form, FormView(form, self.tables, operator_defaults=defaults)))
             else:
                 self._publish_forms(built)
                 return
@@ -489,13 +480,12 @@ class TerminalPage(QWidget):
 
         step()
 
-    def _publish_forms(self, built: list[tuple[FormDef, FormView, QScrollArea]]) -> None:
+    def _publish_forms(self, built: list[tuple[FormDef, FormView]]) -> None:
         self.form_picker.blockSignals(True)
-        for form, view, scroll in built:
+        for form, view in built:
             self.forms[form.mke] = form
             view.submitted.connect(self.send)
             self.views[form.mke] = view
-            self.scrolls[form.mke] = scroll
             function_key = getattr(form, "function_key", None)
             key = f" [{function_key}]" if function_key else ""
             self.form_picker.addItem(f"{form.mke} — {form.title}{key}", form.mke)
@@ -516,16 +506,22 @@ class TerminalPage(QWidget):
 
     def _picked(self, index: int) -> None:
         mke = self.form_picker.itemData(index)
-        if mke in self.scrolls:
+        if mke in self.views:
             self._show_form_page(mke)
 
     def _show_form_page(self, mke: str) -> None:
         """A form's page in the form stack, put there the first time it is opened: styling a
         form view in the window costs more than making it, and most forms are never opened
         in a shift."""
-        scroll = self.scrolls[mke]
-        if self.form_stack.indexOf(scroll) < 0:
+        scroll = self.scrolls.get(mke)
+        if scroll is None:
+            scroll = QScrollArea()  # long forms (IAQ, YQ) scroll instead of squeezing
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            scroll.setWidget(self.views[mke])
             self.form_stack.addWidget(scroll)
+            self.scrolls[mke] = scroll
         self.form_stack.setCurrentWidget(scroll)
 
     def open_form(self, mke: str, values: dict[str, str] | None = None) -> FormView | None:
