@@ -190,10 +190,12 @@ class TerminalPage(QWidget):
         self.command.returnPressed.connect(self.run_command)
         self.form_picker.currentIndexChanged.connect(self._picked)
         self.table.selectionModel().selectionChanged.connect(self._selected)
-        self._reload = QTimer(self)
-        self._reload.setSingleShot(True)
-        self._reload.setInterval(50)
-        self._reload.timeout.connect(self.reload)
+        # A burst of events is one read, not a read per event, and the first event is read at
+        # once (a 50 ms debounce was most of the time from an answer's arrival to the screen):
+        # a change while a read is on its way asks for one more read after it.
+        self._reading = False
+        self._read_again = False
+        self._reset_again = False
         self.detail.run_requested.connect(self.follow_up)
         self.hit_panel.yq_requested.connect(self.request_confirmation)
         self.hit_panel.next_request.connect(self.request_next_confirmation)
@@ -205,8 +207,8 @@ class TerminalPage(QWidget):
         QShortcut(QKeySequence("Ctrl+P"), self, self.pin_selected)
         QShortcut(QKeySequence("Ctrl+F"), self, self.focus_search)
         controller.alerts.changed.connect(self._alerts_changed)
-        controller.sync.events_applied.connect(lambda _events: self._reload.start())
-        controller.sync.outbox_changed.connect(lambda *_args: self._reload.start())
+        controller.sync.events_applied.connect(lambda _events: self.changed())
+        controller.sync.outbox_changed.connect(lambda *_args: self.changed())
 
     # -- the two workstation layouts -------------------------------------------------------------
     def arrange(self, kind: str) -> None:
@@ -581,10 +583,25 @@ class TerminalPage(QWidget):
         self.controller.send(mke, values, sent, dest=dest or None, purpose=purpose or None)
 
     # -- returns -------------------------------------------------------------------------------
+    def changed(self) -> None:
+        """The cache changed (events applied, an outbox state): read it."""
+        self.reload()
+
     def reload(self, *, reset: bool = False) -> None:
         """Read the newest queries and returns (off the GUI thread) and merge them into the list
-        by rows; ``reset`` starts the list over (retention took returns away)."""
+        by rows; ``reset`` starts the list over (retention took returns away). One read at a
+        time: asked during one, it reads once more after it (so results never cross)."""
+        if self._reading:
+            self._read_again = True
+            self._reset_again = self._reset_again or reset
+            return
+        self._reading = True
+
         def loaded(result: Any, error: BaseException | None) -> None:
+            self._reading = False
+            if self._read_again:  # what changed during this read
+                again, self._read_again, self._reset_again = self._reset_again, False, False
+                QTimer.singleShot(0, self, lambda: self.reload(reset=again))
             if error is not None:
                 self.feedback(f"The cache could not be read: {describe_error(error)}", error=True)
                 return
