@@ -204,7 +204,8 @@ class MainWindow(QMainWindow):
             snapshot = self.controller.alerts.snapshot
             if snapshot is not None:
                 page._alerts_changed(snapshot)
-            self.pages.insertWidget(1, page)
+            if self.pages.indexOf(page) < 0:
+                self.pages.insertWidget(1, page)
             self._terminal = page
         return self._terminal
 
@@ -220,6 +221,9 @@ class MainWindow(QMainWindow):
             from mdt.ui.terminal_page import TerminalPage
 
             self._building = TerminalPage(self.controller, staged=True)
+            # In the window (hidden) from the start: each part is styled once, as it is made,
+            # with the window's theme, not all of it again when the page goes in.
+            self.pages.insertWidget(1, self._building)
             QTimer.singleShot(0, self, self._build_terminal_step)
 
     def _build_terminal_step(self) -> None:
