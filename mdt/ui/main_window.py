@@ -230,10 +230,16 @@ class MainWindow(QMainWindow):
         page = self._building
         if page is None or self._terminal is not None:
             return  # asked for meanwhile: made whole then
-        if page.build_step():
-            _ = self.terminal  # whole: into the window
-        else:
+        if not page.build_step():
             QTimer.singleShot(0, self, self._build_terminal_step)
+            return
+        # Whole: its layout computed at the page's size while hidden (a turn of its own), so
+        # showing it at sign-in is a paint, not a layout of every part first.
+        page.resize(self.pages.size())
+        layout = page.layout()
+        if layout is not None:
+            layout.activate()
+        QTimer.singleShot(0, self, lambda: self.terminal)
 
     # -- alerts --------------------------------------------------------------------------------
     def _setup_alerts(self) -> None:
