@@ -396,8 +396,19 @@ class ReturnDetail(QWidget):
 
     def show_row(self, row: QueryRow | None, *, offline: bool = False,
                  now: datetime | None = None) -> None:
-        for widget in (self.hit_banner, self.cached, self.caveats):
-            widget.hide()
+        # What shows is decided first and set once: hiding all three and showing them again
+        # laid the pane out (and repainted it) twice for every return shown.
+        self._shown = {self.hit_banner: False, self.cached: False, self.caveats: False}
+        try:
+            self._show_row(row, offline=offline, now=now)
+        finally:
+            for widget, shown in self._shown.items():
+                if widget.isHidden() == shown:
+                    widget.setVisible(shown)
+            if self._shown[self.caveats]:
+                self._fit_caveats()
+
+    def _show_row(self, row: QueryRow | None, *, offline: bool, now: datetime | None) -> None:
         self.follow_ups = []
         if row is None:
             self.body.setHtml("<p>Select a return, or send a query.</p>")
@@ -412,7 +423,9 @@ class ReturnDetail(QWidget):
                               f"<p>{html.escape(str(detail))}</p>")
             self.raw.setPlainText(str((row.message or {}).get("text", "")))
             return
-        self.hit_banner.setObjectName("HitBanner" if ret.hit else "NoHitBanner")
+        name = "HitBanner" if ret.hit else "NoHitBanner"
+        restyle = self.hit_banner.objectName() != name
+        self.hit_banner.setObjectName(name)
         hits = [r for r in ret.records if r.get("hit")]
         if ret.hit:
             files = ", ".join(sorted({str(r.get("file", "")) for r in hits}))
@@ -420,13 +433,14 @@ class ReturnDetail(QWidget):
                                     "the entering agency before acting.")
         else:
             self.hit_banner.setText("No record found.")
-        self.hit_banner.style().unpolish(self.hit_banner)
-        self.hit_banner.style().polish(self.hit_banner)
-        self.hit_banner.show()
+        if restyle:
+            self.hit_banner.style().unpolish(self.hit_banner)
+            self.hit_banner.style().polish(self.hit_banner)
+        self._shown[self.hit_banner] = True
         self.cached.setText(("OFFLINE — " if offline else "") +
                             f"Cached return · received {age_text(ret.received_at, now)}"
                             f" · from {ret.source}")
-        self.cached.show()
+        self._shown[self.cached] = True
         caveats: list[str] = []
         for record in ret.records:
             for caveat in record.get("caveats") or []:
@@ -434,8 +448,7 @@ class ReturnDetail(QWidget):
                     caveats.append(str(caveat))
         if caveats:
             self.caveats.setText("\n".join(caveats))
-            self.caveats.show()
-            self._fit_caveats()
+            self._shown[self.caveats] = True
         parts = [f"<h3>{html.escape(query_summary(ret.query))}</h3>"]
         # Hits first, the loudest (armed and dangerous) first among them.
         ordered = sorted(ret.records, key=lambda r: (-int(alert_level(r)), 0))
