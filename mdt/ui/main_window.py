@@ -121,6 +121,7 @@ class MainWindow(QMainWindow):
         # the way to the first window: the sign-in page is all that window needs.
         self._terminal: TerminalPage | None = None
         self._building: TerminalPage | None = None  # the terminal page, a part at a time
+        self._signed_in_as: Operator | None = None  # signed in before the page was whole
         self._offline = False
         self.lock_screen = LockScreen()
         self.pages.addWidget(self.login)
@@ -228,8 +229,10 @@ class MainWindow(QMainWindow):
 
     def _build_terminal_step(self) -> None:
         page = self._building
-        if page is None or self._terminal is not None:
-            return  # asked for meanwhile: made whole then
+        if page is None or self._terminal is not None:  # asked for meanwhile: made whole then
+            if self._signed_in_as is not None:
+                self._terminal_made()
+            return
         if not page.build_step():
             QTimer.singleShot(0, self, self._build_terminal_step)
             return
@@ -239,7 +242,13 @@ class MainWindow(QMainWindow):
         layout = page.layout()
         if layout is not None:
             layout.activate()
-        QTimer.singleShot(0, self, lambda: self.terminal)
+        QTimer.singleShot(0, self, self._terminal_made)
+
+    def _terminal_made(self) -> None:
+        _ = self.terminal  # into the window, wired
+        operator, self._signed_in_as = self._signed_in_as, None
+        if operator is not None and self.controller.operator is operator:
+            self._signed_in(operator)
 
     # -- alerts --------------------------------------------------------------------------------
     def _setup_alerts(self) -> None:
@@ -460,6 +469,11 @@ class MainWindow(QMainWindow):
                         font_scale=float(settings.get("font_scale")))
 
     def _signed_in(self, operator: Operator) -> None:
+        if operator.role != "trainer" and self._terminal is None and self._building is not None:
+            # The terminal page is still being made a part per turn: go on with it and show it
+            # when whole (a few frames), rather than making the rest of it in one go now.
+            self._signed_in_as = operator
+            return
         self.banner.setVisible(operator.training)
         if self.controller.notices:  # a damaged cache set aside, a password change
             box = QMessageBox(QMessageBox.Icon.Warning, "MDT — your cache",
