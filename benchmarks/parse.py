@@ -25,7 +25,7 @@ import tracemalloc
 from collections.abc import Callable
 
 from mdt.core.returns import parse_return
-from mock_server.switch import wrap_text
+from mock_server.returns import wrap_text
 
 HIT = ("*** WARNING - A HIT IS NOT PROBABLE CAUSE. CONFIRM THE RECORD WITH THE ENTERING AGENCY "
        "(ORI) BEFORE ANY ACTION. ***")

@@ -61,14 +61,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as home:
         env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "MDT_HOME": home}
         # A gateway nobody listens on: start-up must not wait for the network.
-        mdt = [sys.executable, "-m", "mdt", "--gateway-url", "http://127.0.0.1:9",
+        mdt = [sys.executable, "-m", "mdt", "--gateway", "http://127.0.0.1:9",
                "--startup-probe"]
         bare = [sys.executable, "-c", BARE]
         time_to_window(mdt, env)  # warm the file cache once for both
         time_to_window(bare, env)
         # The built app (make package), when there is one: the same probe, from the build.
         built = BUILD / ("mdt.exe" if sys.platform == "win32" else "mdt")
-        frozen = [str(built), "--gateway-url", "http://127.0.0.1:9", "--startup-probe"]
+        frozen = [str(built), "--gateway", "http://127.0.0.1:9", "--startup-probe"]
         if built.exists():
             time_to_window(frozen, env)
         mdt_times, bare_times, built_times = [], [], []

@@ -161,8 +161,8 @@ def catch_up(events: int) -> dict[str, Any]:
         from PySide6.QtWidgets import QApplication
 
         from mdt.app.tasks import TaskRunner
+        from mdt.services.terminal import Terminal
         from mdt.settings import Settings
-        from mdt.terminal import Terminal
         from tests.conftest import start_gateway
 
         gateway = start_gateway(Path(folder) / "gateway")

@@ -26,11 +26,13 @@ from __future__ import annotations
 import os
 import sys
 import tomllib
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from mdt import paths
 
@@ -42,7 +44,6 @@ SEVERITIES = ("critical", "high", "info")
 IVF_CATEGORIES = ("DEPORTED_FELON", "ABSCONDER", "NSEERS")
 KEYSTORES = ("os", "wrapped-file")
 
-# section -> key -> (type, what is allowed, a check returning an error or "")
 _SECTIONS = ("agency", "gateway", "locked", "lock_minutes", "ivf_policy", "sounds")
 
 
@@ -101,28 +102,210 @@ def find_config_file() -> Path | None:
     return in_settings if in_settings.exists() else None
 
 
-def _fail(path: Path, key: str, message: str) -> AgencyConfigError:
-    return AgencyConfigError(f"{path}: {key} {message}")
+# -- the file, as pydantic validates it -----------------------------------------------------------
+#
+# Strict types (TOML has them: "30" is not a number, 1 is not true); an int is a float; unknown
+# keys are refused. Each key's ``description`` is what is allowed, as the sentences say it; a rule
+# a type cannot say raises a PydanticCustomError with the end of the sentence. :func:`_sentence`
+# turns the first error into one sentence naming the file, the section and the key.
+
+def _bad(message: str) -> PydanticCustomError:
+    return PydanticCustomError("agency_config", "{message}", {"message": message})
 
 
-def _expect(path: Path, table: Mapping[str, Any], section: str, key: str, kind: type,
-            allowed: str) -> Any:
-    value = table.get(key)
-    if value is None:
-        return None
-    ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value, ok = float(value), True
-    if not ok:
-        raise _fail(path, f"[{section}] {key}", f"must be {allowed}, not {value!r}.")
-    return value
+def _text(allowed: str) -> Any:
+    return Field(None, description=allowed)
 
 
-def _unknown(path: Path, table: Mapping[str, Any], section: str, known: tuple[str, ...]) -> None:
-    for key in table:
-        if key not in known:
-            raise _fail(path, f"[{section}] {key}" if section else key,
-                        f"is not a setting MDT knows (known: {', '.join(known)}).")
+class _Section(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class AgencySection(_Section):
+    name: str | None = _text("text")
+    ori: str | None = _text("text")
+    allow_training: bool | None = _text("true or false")
+
+    @field_validator("ori")
+    @classmethod
+    def _ori(cls, ori: str | None) -> str | None:
+        if ori and not (len(ori) == 9 and ori.isalnum() and ori[:2].isalpha()):
+            raise _bad(f"must be 9 letters and digits starting with the state code (e.g. "
+                       f"MD1012600), not {ori!r}.")
+        return ori
+
+
+class GatewaySection(_Section):
+    url: str | None = _text("a URL")
+    ca_bundle: str | None = _text("a path to a PEM file")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, url: str | None) -> str | None:
+        if url:
+            parsed = urlparse(url)
+            local = parsed.hostname in ("127.0.0.1", "localhost", "::1")
+            if parsed.scheme not in ("https", "http") or not parsed.hostname:
+                raise _bad(f"must be an https:// URL, not {url!r}.")
+            if parsed.scheme == "http" and not local:
+                raise _bad("must use https:// for a gateway that is not on this machine (CJIS: "
+                           "CJI is encrypted in transit).")
+        return url
+
+    @field_validator("ca_bundle")
+    @classmethod
+    def _ca_bundle(cls, ca_bundle: str | None, info: ValidationInfo) -> str | None:
+        if not ca_bundle:
+            return ca_bundle
+        ca_path = _beside(info, ca_bundle)
+        if not ca_path.is_file():
+            raise _bad(f"names {ca_path}, which does not exist.")
+        if b"-----BEGIN CERTIFICATE-----" not in ca_path.read_bytes()[:65536]:
+            raise _bad(f"names {ca_path}, which holds no PEM certificate.")
+        return str(ca_path)
+
+
+def _beside(info: ValidationInfo, name: str) -> Path:
+    """``name`` as written in the file: relative to the file's folder."""
+    folder: Path = (info.context or {})["folder"]
+    return Path(name) if Path(name).is_absolute() else folder / name
+
+
+class LockedSection(_Section):
+    retention_hours: float | None = _text("a number of hours")
+    erase_on_logout: bool | None = _text("true or false")
+    wipe_after_failures: int | None = _text("a whole number")
+    keystore: str | None = _text("'os' or 'wrapped-file'")
+    in_vehicle_exempt: bool | None = _text("true or false")
+
+    @field_validator("retention_hours")
+    @classmethod
+    def _retention(cls, hours: float | None) -> float | None:
+        if hours is not None and not 0.5 <= hours <= 168:
+            raise _bad(f"must be between 0.5 and 168, not {hours:g}.")
+        return hours
+
+    @field_validator("wipe_after_failures")
+    @classmethod
+    def _wipe(cls, wipe: int | None) -> int | None:
+        if wipe is not None and not 0 <= wipe <= 100:
+            raise _bad(f"must be 0 (never) to 100, not {wipe}.")
+        return wipe
+
+    @field_validator("keystore")
+    @classmethod
+    def _keystore(cls, keystore: str | None) -> str | None:
+        if keystore is not None and keystore not in KEYSTORES:
+            raise _bad(f"must be 'os' or 'wrapped-file', not {keystore!r}.")
+        return keystore
+
+
+class LockMinutesSection(_Section):
+    officer: float | None = _text("a number of minutes")
+    dispatcher: float | None = _text("a number of minutes")
+    trainer: float | None = _text("a number of minutes")
+
+    @field_validator("officer", "dispatcher", "trainer")
+    @classmethod
+    def _cjis(cls, minutes: float | None) -> float | None:
+        if minutes is not None and not 1 <= minutes <= CJIS_MAX_LOCK_MINUTES:
+            raise _bad(f"must be between 1 and {CJIS_MAX_LOCK_MINUTES} (the CJIS maximum), not "
+                       f"{minutes:g}.")
+        return minutes
+
+
+class IvfPolicySection(_Section):
+    DEPORTED_FELON: str | None = _text("text")
+    ABSCONDER: str | None = _text("text")
+    NSEERS: str | None = _text("text")
+
+    @field_validator(*IVF_CATEGORIES)
+    @classmethod
+    def _prompt(cls, text: str | None) -> str | None:
+        if text is not None:
+            if not text.strip() or len(text) > 500:
+                raise _bad("must be 1 to 500 characters.")
+            return text.strip()
+        return text
+
+
+class SoundsSection(_Section):
+    critical: str | None = _text("'default' or a .wav file")
+    high: str | None = _text("'default' or a .wav file")
+    info: str | None = _text("'default' or a .wav file")
+
+    @field_validator(*SEVERITIES)
+    @classmethod
+    def _wav(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or value == "default":
+            return None
+        sound = _beside(info, value)
+        if sound.suffix.lower() != ".wav" or not sound.is_file():
+            raise _bad(f"must be 'default' or an existing .wav file; {sound} is not.")
+        return str(sound)
+
+
+class AgencyFile(_Section):
+    """The agency file (``mdt-agency.toml``), as validated; :meth:`read` gives the
+    :class:`AgencyConfig` it sets."""
+
+    agency: AgencySection = AgencySection()
+    gateway: GatewaySection = GatewaySection()
+    locked: LockedSection = LockedSection()
+    lock_minutes: LockMinutesSection = LockMinutesSection()
+    ivf_policy: IvfPolicySection = IvfPolicySection()
+    sounds: SoundsSection = SoundsSection()
+
+    def config(self, path: Path) -> AgencyConfig:
+        locked, lock = self.locked, self.lock_minutes
+        prompts = {c: getattr(self.ivf_policy, c) for c in IVF_CATEGORIES}
+        sounds = {s: getattr(self.sounds, s) for s in SEVERITIES}
+        minutes = {r: getattr(lock, r) for r in ROLES}
+        return AgencyConfig(
+            path=path, agency_name=self.agency.name or "", ori=(self.agency.ori or "").upper(),
+            allow_training=bool(self.agency.allow_training),
+            gateway_url=self.gateway.url or "", ca_bundle=self.gateway.ca_bundle or "",
+            retention_hours=locked.retention_hours, erase_on_logout=locked.erase_on_logout,
+            wipe_after_failures=locked.wipe_after_failures, keystore=locked.keystore,
+            lock_minutes={r: float(m) for r, m in minutes.items() if m is not None},
+            in_vehicle_exempt=bool(locked.in_vehicle_exempt),
+            ivf_prompts={c: t for c, t in prompts.items() if t is not None},
+            sounds={s: Path(f) for s, f in sounds.items() if f is not None})
+
+    @classmethod
+    def read(cls, raw: Any, path: Path) -> AgencyConfig:
+        """The configuration in ``raw`` (the parsed TOML of ``path``); :class:`AgencyConfigError`
+        naming the file, the section and the key when something is wrong."""
+        try:
+            return cls.model_validate(raw, context={"folder": path.parent}).config(path)
+        except ValidationError as exc:
+            raise AgencyConfigError(f"{path}: {_sentence(exc.errors())}") from None
+
+
+def _sentence(errors: list[Any]) -> str:
+    # The order the file is read in: unknown sections, sections that are not tables, then each
+    # section's unknown keys before its values.
+    def rank(error: Any) -> tuple[int, ...]:
+        loc, extra = error["loc"], error["type"] == "extra_forbidden"
+        if len(loc) == 1:
+            return (0,) if extra else (1,)
+        return (2, _SECTIONS.index(loc[0]), 0 if extra else 1)
+
+    error = min(errors, key=rank)  # min keeps the first of equals: the file's order
+    loc, kind, value = tuple(error["loc"]), error["type"], error.get("input")
+    if len(loc) == 1 and kind == "extra_forbidden":
+        return f"{loc[0]} is not a setting MDT knows (known: {', '.join(_SECTIONS)})."
+    if len(loc) == 1:
+        return f"[{loc[0]}] must be a table (a [section])."
+    section, key = str(loc[0]), str(loc[1])
+    model = AgencyFile.model_fields[section].annotation
+    assert isinstance(model, type) and issubclass(model, _Section)
+    if kind == "extra_forbidden":
+        return (f"[{section}] {key} is not a setting MDT knows "
+                f"(known: {', '.join(model.model_fields)}).")
+    if kind == "agency_config":
+        return f"[{section}] {key} {error['ctx']['message']}"
+    return f"[{section}] {key} must be {model.model_fields[key].description}, not {value!r}."
 
 
 def load_agency_config(path: Path | None = None) -> AgencyConfig:
@@ -140,99 +323,7 @@ def load_agency_config(path: Path | None = None) -> AgencyConfig:
         raise AgencyConfigError(f"{path}: cannot be read: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise AgencyConfigError(f"{path}: is not valid TOML: {exc}") from exc
-    _unknown(path, raw, "", _SECTIONS)
-    for section in _SECTIONS:
-        if section in raw and not isinstance(raw[section], dict):
-            raise _fail(path, f"[{section}]", "must be a table (a [section]).")
-    agency = raw.get("agency", {})
-    _unknown(path, agency, "agency", ("name", "ori", "allow_training"))
-    name = _expect(path, agency, "agency", "name", str, "text") or ""
-    ori = _expect(path, agency, "agency", "ori", str, "text") or ""
-    if ori and not (len(ori) == 9 and ori.isalnum() and ori[:2].isalpha()):
-        raise _fail(path, "[agency] ori", f"must be 9 letters and digits starting with the "
-                    f"state code (e.g. MD1012600), not {ori!r}.")
-    allow_training = _expect(path, agency, "agency", "allow_training", bool, "true or false")
-
-    gateway = raw.get("gateway", {})
-    _unknown(path, gateway, "gateway", ("url", "ca_bundle"))
-    url = _expect(path, gateway, "gateway", "url", str, "a URL") or ""
-    if url:
-        parsed = urlparse(url)
-        local = parsed.hostname in ("127.0.0.1", "localhost", "::1")
-        if parsed.scheme not in ("https", "http") or not parsed.hostname:
-            raise _fail(path, "[gateway] url", f"must be an https:// URL, not {url!r}.")
-        if parsed.scheme == "http" and not local:
-            raise _fail(path, "[gateway] url", "must use https:// for a gateway that is not on "
-                        "this machine (CJIS: CJI is encrypted in transit).")
-    ca_bundle = _expect(path, gateway, "gateway", "ca_bundle", str, "a path to a PEM file") or ""
-    if ca_bundle:
-        ca_path = Path(ca_bundle) if Path(ca_bundle).is_absolute() else path.parent / ca_bundle
-        if not ca_path.is_file():
-            raise _fail(path, "[gateway] ca_bundle", f"names {ca_path}, which does not exist.")
-        if b"-----BEGIN CERTIFICATE-----" not in ca_path.read_bytes()[:65536]:
-            raise _fail(path, "[gateway] ca_bundle", f"names {ca_path}, which holds no PEM "
-                        "certificate.")
-        ca_bundle = str(ca_path)
-
-    locked = raw.get("locked", {})
-    _unknown(path, locked, "locked", ("retention_hours", "erase_on_logout",
-                                      "wipe_after_failures", "keystore", "in_vehicle_exempt"))
-    retention = _expect(path, locked, "locked", "retention_hours", float, "a number of hours")
-    if retention is not None and not 0.5 <= retention <= 168:
-        raise _fail(path, "[locked] retention_hours", f"must be between 0.5 and 168, not "
-                    f"{retention:g}.")
-    erase = _expect(path, locked, "locked", "erase_on_logout", bool, "true or false")
-    wipe = _expect(path, locked, "locked", "wipe_after_failures", int, "a whole number")
-    if wipe is not None and not 0 <= wipe <= 100:
-        raise _fail(path, "[locked] wipe_after_failures", f"must be 0 (never) to 100, not {wipe}.")
-    keystore = _expect(path, locked, "locked", "keystore", str, "'os' or 'wrapped-file'")
-    if keystore is not None and keystore not in KEYSTORES:
-        raise _fail(path, "[locked] keystore", f"must be 'os' or 'wrapped-file', not "
-                    f"{keystore!r}.")
-    exempt = bool(_expect(path, locked, "locked", "in_vehicle_exempt", bool, "true or false"))
-
-    lock = raw.get("lock_minutes", {})
-    _unknown(path, lock, "lock_minutes", ROLES)
-    lock_minutes: dict[str, float] = {}
-    for role in ROLES:
-        minutes = _expect(path, lock, "lock_minutes", role, float, "a number of minutes")
-        if minutes is None:
-            continue
-        if not 1 <= minutes <= CJIS_MAX_LOCK_MINUTES:
-            raise _fail(path, f"[lock_minutes] {role}", f"must be between 1 and "
-                        f"{CJIS_MAX_LOCK_MINUTES} (the CJIS maximum), not {minutes:g}.")
-        lock_minutes[role] = minutes
-
-    prompts_raw = raw.get("ivf_policy", {})
-    _unknown(path, prompts_raw, "ivf_policy", IVF_CATEGORIES)
-    prompts = {}
-    for category in IVF_CATEGORIES:
-        text = _expect(path, prompts_raw, "ivf_policy", category, str, "text")
-        if text is not None:
-            if not text.strip() or len(text) > 500:
-                raise _fail(path, f"[ivf_policy] {category}", "must be 1 to 500 characters.")
-            prompts[category] = text.strip()
-
-    sounds_raw = raw.get("sounds", {})
-    _unknown(path, sounds_raw, "sounds", SEVERITIES)
-    sounds = {}
-    for severity in SEVERITIES:
-        value = _expect(path, sounds_raw, "sounds", severity, str, "'default' or a .wav file")
-        if value is None or value == "default":
-            continue
-        sound = Path(value) if Path(value).is_absolute() else path.parent / value
-        if sound.suffix.lower() != ".wav" or not sound.is_file():
-            raise _fail(path, f"[sounds] {severity}", f"must be 'default' or an existing .wav "
-                        f"file; {sound} is not.")
-        sounds[severity] = sound
-
-    return AgencyConfig(
-        path=path, agency_name=name, ori=ori.upper(),
-        allow_training=bool(allow_training) if allow_training is not None else False,
-        gateway_url=url, ca_bundle=ca_bundle, retention_hours=retention,
-        erase_on_logout=erase, wipe_after_failures=wipe, keystore=keystore,
-        lock_minutes=lock_minutes, in_vehicle_exempt=exempt, ivf_prompts=prompts,
-        sounds=sounds)
+    return AgencyFile.read(raw, path)
 
 
 def apply_agency_config(settings: Any, config: AgencyConfig) -> None:

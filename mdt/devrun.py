@@ -65,7 +65,7 @@ def saved_port() -> int | None:
 
 
 def _save_port(port: int, pid: int) -> None:
-    from mdt.settings import atomic_write_text
+    from mdt.atomic import atomic_write_text
 
     atomic_write_text(gateway_dir() / "gateway.json", json.dumps({"port": port, "pid": pid}))
 
@@ -154,7 +154,7 @@ def keystore_in_use() -> str:
     try:
         backend = keyring.get_keyring()
     except Exception:
-        backend = fail.Keyring()
+        backend = fail.Keyring()  # type: ignore[no-untyped-call]
     has_os = not isinstance(backend, fail.Keyring | null.Keyring)
     name = f"{type(backend).__module__.rsplit('.', 1)[-1]} ({type(backend).__name__})"
     if settings.get("keystore") == "wrapped-file":
@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
           ".venv/bin/mdt-gateway accounts).")
     print(f"  Again with the same port and data: make run, or the gateway alone: "
           f".venv/bin/python -m mdt.devrun --gateway-only; the client alone: "
-          f".venv/bin/mdt --gateway-url {url}")
+          f".venv/bin/mdt --gateway {url}")
     if args.gateway_only:
         try:
             while process is None or process.poll() is None:
@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from mdt.ui.application import run_gui
 
-        return run_gui(["--gateway-url", url, *rest])
+        return run_gui(["--gateway", url, *rest])
     finally:
         with contextlib.suppress(Exception):
             _stop(process)

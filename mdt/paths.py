@@ -8,6 +8,7 @@ laptops and portable installs use it. Otherwise the platform's usual places are 
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 import re
 import sys
@@ -19,15 +20,21 @@ APP_NAME = "MDT"
 
 
 def resources_dir() -> Path:
-    """The shipped resources (forms, code tables, styles, scenarios); ``MDT_RESOURCES_DIR``
-    points elsewhere (a self-test of a damaged copy, an agency's own forms)."""
+    """The shipped resources (forms, code tables, styles, sounds, scenarios): the installed
+    package ``mdt_resources`` (the top-level ``resources/`` folder, see ``pyproject.toml``), read
+    through :mod:`importlib.resources`. ``MDT_RESOURCES_DIR`` points elsewhere (a self-test of a
+    damaged copy, an agency's own forms); a PyInstaller build has them in its ``resources``
+    folder; a checkout that was never installed uses its own ``resources/``."""
     override = os.environ.get("MDT_RESOURCES_DIR")
     if override:
         return Path(override)
     frozen = getattr(sys, "_MEIPASS", None)
     if frozen:
         return Path(frozen) / "resources"
-    return Path(__file__).resolve().parent.parent / "resources"
+    try:
+        return Path(str(importlib.resources.files("mdt_resources")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "resources"
 
 
 def _home() -> Path | None:

@@ -89,7 +89,7 @@ def run_self_test() -> int:
             from mdt.ui.application import create_window
             from mdt.ui.theme import apply_theme
 
-            apply_theme(app, str(settings.get("theme")))
+            apply_theme(app, settings.theme)
             controller, window = create_window(settings, agency)
             window.show()
             deadline = time.monotonic() + 1.0

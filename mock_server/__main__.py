@@ -21,7 +21,7 @@ from pathlib import Path
 
 import platformdirs
 
-from mock_server.state import DEMO_ACCOUNTS, DEMO_PASSWORD, ROLES, otp_secret_for
+from mock_server.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, ROLES, otp_secret_for
 
 
 def default_data_dir() -> Path:
@@ -44,7 +44,8 @@ def _bind(host: str, port: int) -> socket.socket:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from mock_server.app import GatewayConfig, create_app
+    from mock_server.app import create_app
+    from mock_server.config import GatewayConfig
     from mock_server.faults import Faults
 
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
@@ -123,9 +124,9 @@ def _publish(args: argparse.Namespace) -> bool:
     if args.publish_accounts is not None:
         return bool(args.publish_accounts)
     try:
-        return ipaddress.ip_address(args.host).is_loopback
+        return bool(ipaddress.ip_address(args.host).is_loopback)
     except ValueError:
-        return args.host == "localhost"
+        return bool(args.host == "localhost")
 
 
 def _tell_trainer(data_dir: Path, published: bool) -> None:

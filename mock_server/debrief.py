@@ -17,23 +17,23 @@ delivered, and the audit records the client shipped (alert acknowledgements, ret
 Common keys: ``id``, ``title`` (what the trainer reads), ``who`` (``"trainees"``, or
 ``{"role": ...}`` / ``{"users": [...]}``), ``within`` (seconds, scaled by the run's speed; done
 later is "late"), ``after`` / ``before`` (another expectation's id: timed from it / must come
-first). Verdicts: ``met``, ``late``, ``missed``, ``violated``, ``out_of_order``.
+first). Verdicts: ``met``, ``late``, ``missed``, ``violated``, ``out_of_order``, and ``pending``:
+a step not done yet whose time is not up (its ``within`` from the run's start, or from the step
+it comes ``after`` once that is done) is not "missed" until its time is up — a live debrief 49 s
+into a step with 600 s said "missed". A step without ``within`` stays pending while the run goes
+on. Asked with ``final`` (the run is over), every step not done is missed.
 """
 
 from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from fastapi import FastAPI, Header, Query
+from mdt.core.clock import from_iso
+from mock_server.accounts import Account
+from mock_server.state import State
 
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from mock_server.app import Gateway
-
-DOES = ("send", "not_send", "acknowledge", "answer", "view")
 GOOD = ("met",)
 
 
@@ -42,7 +42,7 @@ def _epoch(value: Any) -> float | None:
         return float(value)
     if isinstance(value, str) and value:
         try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+            return from_iso(value).timestamp()
         except ValueError:
             return None
     return None
@@ -69,27 +69,7 @@ def _matches(body: dict[str, Any], match: dict[str, Any]) -> bool:
     return True
 
 
-def check_expectations(expectations: Any) -> list[dict[str, Any]]:
-    """The scenario's expectations if well-formed; ``ValueError`` naming the bad one."""
-    if expectations is None:
-        return []
-    if not isinstance(expectations, list):
-        raise ValueError("expect: a list of expectations.")
-    ids = set()
-    for n, item in enumerate(expectations, 1):
-        if not isinstance(item, dict) or item.get("do") not in DOES:
-            raise ValueError(f"expectation {n}: 'do' is one of {', '.join(DOES)}.")
-        if not isinstance(item.get("id"), str) or not isinstance(item.get("title"), str):
-            raise ValueError(f"expectation {n}: needs an 'id' and a 'title'.")
-        ids.add(item["id"])
-    for item in expectations:
-        for key in ("after", "before"):
-            if key in item and item[key] not in ids:
-                raise ValueError(f"expectation {item['id']}: '{key}' names no expectation.")
-    return expectations
-
-
-def _applies(expectation: dict[str, Any], account: Any) -> bool:
+def _applies(expectation: dict[str, Any], account: Account) -> bool:
     who = expectation.get("who", "trainees")
     if who in ("trainees", "all", None):
         return True
@@ -105,8 +85,7 @@ def _applies(expectation: dict[str, Any], account: Any) -> bool:
 class TraineeRecord:
     """What the gateway saw of one trainee since the run started."""
 
-    def __init__(self, gateway: Gateway, account: Any, since: float) -> None:
-        state = gateway.state
+    def __init__(self, state: State, account: Account, since: float) -> None:
         self.account = account
         self.sent = [(at, m) for _u, at, m in state.messages_since(since, account.user_id)]
         self.events = [(_epoch(e.get("created_at")) or since, e)
@@ -207,8 +186,19 @@ class TraineeRecord:
         return sorted(found, key=lambda f: f[0])
 
 
+def _time_is_up(base: float | None, limit: float | None, now: float) -> bool:
+    """Whether a step not done can no longer be done in time (then it is missed)."""
+    if base is None or limit is None:  # its trigger has not happened, or it has no time limit
+        return False
+    return now > base + limit
+
+
 def verdicts(expectations: list[dict[str, Any]], record: TraineeRecord, started: float,
-             speed: float) -> list[dict[str, Any]]:
+             speed: float, *, now: float | None = None, final: bool = True
+             ) -> list[dict[str, Any]]:
+    """Each expectation's verdict for one trainee; with ``final`` false (a live debrief, at
+    ``now``) a step whose time is not up is ``pending``, not ``missed``."""
+    now = time.time() if now is None else now
     done_at: dict[str, float] = {}
     results = []
     for expectation in expectations:
@@ -216,12 +206,17 @@ def verdicts(expectations: list[dict[str, Any]], record: TraineeRecord, started:
             continue
         acts = record.find(expectation)
         base = started
+        clock_from: float | None = started  # when its time began to run (None: not yet)
         if expectation.get("after") in done_at:
-            base = done_at[expectation["after"]]
+            base = clock_from = done_at[expectation["after"]]
+        elif expectation.get("after"):
+            clock_from = None  # the step it comes after is not done: its clock has not started
         acts = [a for a in acts if a[0] >= base - 1]  # before its trigger does not count
         within = expectation.get("within")
         limit = float(within) / speed if isinstance(within, int | float) else None
         verdict, seconds, detail = "missed", None, "not done"
+        if not final and not _time_is_up(clock_from, limit, now):
+            verdict, detail = "pending", "not done yet — time is not up"
         if expectation["do"] == "not_send":
             verdict = "violated" if acts else "met"
             detail = acts[0][1] + " (should not have)" if acts else "rightly not done"
@@ -254,64 +249,41 @@ def verdicts(expectations: list[dict[str, Any]], record: TraineeRecord, started:
     return results
 
 
-def debrief(gateway: Gateway, user: str | None = None) -> dict[str, Any]:
-    """The last run's debrief: per trainee, the timeline and each expectation's verdict."""
-    last = gateway.state.last_run()
+def debrief(state: State, scenarios: dict[str, dict[str, Any]], user: str | None = None, *,
+            final: bool = False, now: float | None = None) -> dict[str, Any]:
+    """The last run's debrief: per trainee, the timeline and each expectation's verdict (live:
+    ``pending`` until a step's time is up; ``final``: the run is over).
+    ``scenarios``: the known scenarios by name (validated: their expectations are well-formed)."""
+    now = time.time() if now is None else now
+    last = state.last_run()
     if last is None:
         return {"scenario": None, "trainees": []}
     name, started, body = last
-    scenarios = gateway.scenarios()
-    scenario = scenarios.get(name, ("", {}))[1]
-    expectations = check_expectations(scenario.get("expect"))
+    scenario = scenarios.get(name, {})
+    expectations: list[dict[str, Any]] = scenario.get("expect") or []
     speed = float(body.get("speed") or 1.0)
     users = body.get("users")
     trainees = []
-    for account in gateway.state.accounts():
+    for account in state.accounts():
         if account.role == "trainer" or (users and account.user_id not in users) or \
                 (user and account.user_id != user):
             continue
-        record = TraineeRecord(gateway, account, started)
-        last_login = gateway.state.last_login(account.user_id)
+        record = TraineeRecord(state, account, started)
+        last_login = state.last_login(account.user_id)
         took_part = record.sent or record.audit or (last_login and last_login >= started - 3600)
         if not took_part and not user:
             continue
-        results = verdicts(expectations, record, started, speed)
+        results = verdicts(expectations, record, started, speed, now=now, final=final)
         met = sum(1 for r in results if r["verdict"] in GOOD)
+        pending = sum(1 for r in results if r["verdict"] == "pending")
         trainees.append({"user_id": account.user_id, "name": account.name,
                          "role": account.role, "ori": account.ori,
                          "passed": bool(results) and met == len(results),
-                         "met": met, "expected": len(results),
+                         "met": met, "expected": len(results), "pending": pending,
                          "expectations": results, "timeline": record.timeline()})
-    paused = gateway.state.paused_at()
+    paused = state.paused_at()
     return {"scenario": {"name": name, "title": scenario.get("title", name),
                          "teaches": scenario.get("teaches", ""), "started_at": _iso(started),
                          "speed": speed, "paused": paused is not None,
-                         "steps_to_come": gateway.state.pending_actions()},
-            "generated_at": _iso(time.time()), "trainees": trainees}
-
-
-def register_routes(app: FastAPI, gateway: Gateway, trainer: Callable[[str | None], Any]
-                    ) -> None:
-    @app.get("/v1/training/debrief")
-    async def get_debrief(user: str | None = Query(default=None, max_length=64),
-                          authorization: str | None = Header(default=None)) -> dict[str, Any]:
-        """Per trainee: a timeline of the last run and each expectation met or missed."""
-        trainer(authorization)
-        return debrief(gateway, user)
-
-    @app.post("/v1/training/scenarios/pause")
-    async def pause(authorization: str | None = Header(default=None)) -> dict[str, Any]:
-        """Hold the running scenario's steps still to come (events already sent stay)."""
-        trainer(authorization)
-        paused = gateway.state.pause_actions(time.time())
-        return {"paused": True, "changed": paused,
-                "steps_to_come": gateway.state.pending_actions()}
-
-    @app.post("/v1/training/scenarios/resume")
-    async def resume(authorization: str | None = Header(default=None)) -> dict[str, Any]:
-        """Go on: the held steps come later by the time spent paused."""
-        trainer(authorization)
-        held = gateway.state.resume_actions(time.time())
-        gateway._wake_scheduler()
-        return {"paused": False, "held_seconds": round(held, 1),
-                "steps_to_come": gateway.state.pending_actions()}
+                         "steps_to_come": state.pending_actions()},
+            "generated_at": _iso(now), "final": final, "trainees": trainees}

@@ -1,9 +1,9 @@
 """Scripted training scenarios: JSON files in ``resources/scenarios`` (and ones a trainer saves
-with ``POST /v1/training/scenarios``).
+with ``POST /v1/training/scenarios``), declared as pydantic models and validated by the library.
 
-A scenario is ``{"name", "title", "description", "teaches", "steps": [STEP ...]}``. Each step
-happens ``at`` seconds after the start (divided by the ``speed`` the trainer starts it with) and
-does exactly one thing:
+A scenario is ``{"name", "title", "description", "teaches", "steps": [STEP ...], "expect"}``.
+Each step happens ``at`` seconds after the start (divided by the ``speed`` the trainer starts it
+with) and does exactly one thing:
 
 - ``"event": {...}`` with ``"to"``: put an event (admin, detainer, hit_confirmation_request,
   hit_confirmation_response, delayed_hit, status) into inboxes. ``to`` is ``"trainees"`` (the
@@ -13,27 +13,41 @@ does exactly one thing:
 - ``"enter": {"kind": "stolen_vehicle" | "wanted_person" | "stolen_gun", ...fields}``: enter a
   record; earlier queries it matches get a delayed hit;
 - ``"faults": {...}``: set the training faults (as ``PUT /v1/training/faults``).
+
+``expect`` lists what trainees are expected to do (see :mod:`mock_server.debrief`).
+
+A scenario that does not fit is refused with a :class:`ScenarioError`: one sentence naming the
+step and the field (``step 2: 'at' is seconds from the start (0 to 86400).``) and ``field``, the
+key a client shows it at; a bundled file that does not fit is logged with its file name.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
-from dataclasses import fields as dataclass_fields
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from mock_server.debrief import check_expectations
-from mock_server.faults import Faults
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 log = logging.getLogger("mdt-gateway")
 
 INJECTABLE = ("admin", "detainer", "hit_confirmation_request", "hit_confirmation_response",
               "delayed_hit", "status")
 ENTRY_KINDS = ("stolen_vehicle", "wanted_person", "stolen_gun")
-NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-TARGET_KEYS = {"user", "users", "ori", "role"}
+DOES = ("send", "not_send", "acknowledge", "answer", "view")
+NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 
 
 class ScenarioError(ValueError):
@@ -42,67 +56,181 @@ class ScenarioError(ValueError):
         self.field = field
 
 
-def _check_target(target: Any, where: str) -> None:
-    if target is None or target in ("trainees", "all"):
-        return
-    if not isinstance(target, dict) or not target or set(target) - TARGET_KEYS:
-        raise ScenarioError(f"{where}: 'to' is 'trainees', 'all' or an object with "
-                            "user / users / ori / role", "to")
-    if "users" in target and not (isinstance(target["users"], list)
-                                  and all(isinstance(u, str) for u in target["users"])):
-        raise ScenarioError(f"{where}: 'users' is a list of user ids", "to")
+def _refuse(message: str, field: str) -> PydanticCustomError:
+    """A refusal in this module's words (the translator below keeps them as they are)."""
+    return PydanticCustomError("scenario", message, {"field": field})
+
+
+# -- the parts of a scenario -----------------------------------------------------------------------
+class _Open(BaseModel):
+    """A JSON object whose other keys are kept as they are (an event's own fields ...)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class Target(BaseModel):
+    """Who an event is for, beyond ``"trainees"`` and ``"all"``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user: Any = None
+    users: list[StrictStr] | None = None
+    ori: Any = None
+    role: Any = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_empty(cls, value: Any) -> Any:
+        if isinstance(value, dict) and not value:
+            raise _refuse("'to' is 'trainees', 'all' or an object with user / users / ori / "
+                          "role", "to")
+        return value
+
+
+class Event(_Open):
+    type: Literal[INJECTABLE]  # type: ignore[valid-type]
+
+
+class Entry(_Open):
+    kind: Literal[ENTRY_KINDS]  # type: ignore[valid-type]
+    nic: Any = Field(default=None, validate_default=True)
+
+    @field_validator("nic")
+    @classmethod
+    def _has_nic(cls, value: Any) -> Any:
+        if not value:
+            raise _refuse("an entered record needs its NIC.", "nic")
+        return value
+
+
+class StepFaults(BaseModel):
+    """The faults a step switches on (``mock_server.faults.Faults``, for one user or all)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user: str | None = None
+    error_rate: float = 0.0
+    drop_rate: float = 0.0
+    duplicate_rate: float = 0.0
+    latency: float = 0.0
+    offline: StrictBool = False
+    text_only: StrictBool = False
+    destinations_down: list[str] = Field(default_factory=list)
+    parts_out_of_order: StrictBool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known(cls, value: Any) -> Any:
+        unknown = sorted(set(value) - set(cls.model_fields)) if isinstance(value, dict) else []
+        if unknown:
+            raise _refuse(f"unknown faults {', '.join(unknown)}.", "faults")
+        return value
+
+
+def _everyone(value: Any) -> Any:
+    """``"trainees"`` and ``"all"`` need no :class:`Target`."""
+    return None if isinstance(value, str) and value in ("trainees", "all") else value
+
+
+class Step(_Open):
+    at: Annotated[float, Field(ge=0, le=86400, strict=True)] = 0
+    to: Annotated[Target | None, BeforeValidator(_everyone)] = None
+    event: Event | None = None
+    enter: Entry | None = None
+    faults: StepFaults | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_action(cls, value: Any) -> Any:
+        if isinstance(value, dict) and sum(k in value for k in ("event", "enter", "faults")) != 1:
+            raise _refuse("exactly one of event, enter, faults.", "steps")
+        return value
+
+
+class Expectation(_Open):
+    """One thing a trainee is expected to do (checked by the debrief)."""
+
+    do: Literal[DOES]  # type: ignore[valid-type]
+    id: StrictStr
+    title: StrictStr
+
+
+class Scenario(_Open):
+    name: Annotated[str, Field(pattern=NAME_PATTERN)]
+    title: StrictStr | None = None
+    description: StrictStr | None = None
+    teaches: StrictStr | None = None
+    expect: list[Expectation] | None = None
+    steps: Annotated[list[Step], Field(min_length=1, max_length=500)]
+
+    @field_validator("expect")
+    @classmethod
+    def _references(cls, value: list[Expectation] | None) -> list[Expectation] | None:
+        ids = {e.id for e in value or []}
+        for item in value or []:
+            for key in ("after", "before"):
+                extra = item.model_extra or {}
+                if key in extra and extra[key] not in ids:
+                    raise _refuse(f"expectation {item.id}: '{key}' names no expectation.",
+                                  "expect")
+        return value
+
+
+# -- the library's findings, in the gateway's sentences --------------------------------------------
+_TOP = {"name": "name: lower-case letters, digits and hyphens (at most 64).",
+        "title": "title: text.", "description": "description: text.",
+        "teaches": "teaches: text.", "steps": "steps: a list of 1 to 500 steps."}
+_IN_STEP = {"at": ("'at' is seconds from the start (0 to 86400).", "at"),
+            "type": (f"event types are {', '.join(INJECTABLE)}.", "type"),
+            "kind": (f"records are {', '.join(ENTRY_KINDS)}.", "kind"),
+            "to": ("'to' is 'trainees', 'all' or an object with user / users / ori / role", "to"),
+            "users": ("'users' is a list of user ids", "to")}
+
+
+def _sentence(error: ErrorDetails) -> ScenarioError:
+    loc = list(error["loc"])
+    custom = error["type"] == "scenario"
+    field = str((error.get("ctx") or {}).get("field", "steps"))
+    if not loc:
+        return ScenarioError(error["msg"] if custom else "A scenario is a JSON object.",
+                             field if custom else "body")
+    top = str(loc[0])
+    if top == "expect":
+        if custom:
+            return ScenarioError(error["msg"], "expect")
+        if len(loc) == 1:
+            return ScenarioError("expect: a list of expectations.", "expect")
+        n = int(loc[1]) + 1
+        if len(loc) == 2 or loc[2] == "do":
+            return ScenarioError(f"expectation {n}: 'do' is one of {', '.join(DOES)}.",
+                                 "expect")
+        return ScenarioError(f"expectation {n}: needs an 'id' and a 'title'.", "expect")
+    if top != "steps" or len(loc) == 1:
+        return ScenarioError(error["msg"] if custom else _TOP.get(top, f"{top}: invalid."),
+                             field if custom else top)
+    where = f"step {int(loc[1]) + 1}"
+    if custom:
+        return ScenarioError(f"{where}: {error['msg']}", field)
+    if len(loc) == 2:
+        return ScenarioError(f"{where}: an object.", "steps")
+    action = str(loc[2])
+    if len(loc) == 3 and action in ("event", "enter", "faults"):
+        return ScenarioError(f"{where}: '{action}' is an object.", action)
+    if action == "faults":
+        return ScenarioError(f"{where}: faults: {'.'.join(map(str, loc[3:]))} "
+                             f"{error['msg'].lower()}.", "faults")
+    last = next(str(p) for p in reversed(loc) if isinstance(p, str))
+    sentence, named = _IN_STEP.get(last, _IN_STEP.get(action, (error["msg"], action)))
+    return ScenarioError(f"{where}: {sentence}", named)
 
 
 def validate_scenario(data: Any) -> dict[str, Any]:
     """The scenario if it is well-formed; else :class:`ScenarioError` saying what is wrong."""
-    if not isinstance(data, dict):
-        raise ScenarioError("A scenario is a JSON object.", "body")
-    name = data.get("name")
-    if not isinstance(name, str) or not NAME.match(name):
-        raise ScenarioError("name: lower-case letters, digits and hyphens (at most 64).", "name")
-    for key in ("title", "description", "teaches"):
-        if key in data and not isinstance(data[key], str):
-            raise ScenarioError(f"{key}: text.", key)
     try:
-        check_expectations(data.get("expect"))
-    except ValueError as exc:
-        raise ScenarioError(str(exc), "expect") from exc
-    steps = data.get("steps")
-    if not isinstance(steps, list) or not 1 <= len(steps) <= 500:
-        raise ScenarioError("steps: a list of 1 to 500 steps.", "steps")
-    fault_names = {f.name for f in dataclass_fields(Faults)} | {"user"}
-    for i, step in enumerate(steps):
-        where = f"step {i + 1}"
-        if not isinstance(step, dict):
-            raise ScenarioError(f"{where}: an object.")
-        at = step.get("at", 0)
-        if not isinstance(at, int | float) or isinstance(at, bool) or not 0 <= at <= 86400:
-            raise ScenarioError(f"{where}: 'at' is seconds from the start (0 to 86400).", "at")
-        actions = [k for k in ("event", "enter", "faults") if k in step]
-        if len(actions) != 1:
-            raise ScenarioError(f"{where}: exactly one of event, enter, faults.")
-        value = step[actions[0]]
-        if not isinstance(value, dict):
-            raise ScenarioError(f"{where}: '{actions[0]}' is an object.", actions[0])
-        if actions[0] == "event":
-            if value.get("type") not in INJECTABLE:
-                raise ScenarioError(f"{where}: event types are {', '.join(INJECTABLE)}.", "type")
-            _check_target(step.get("to"), where)
-        elif actions[0] == "enter":
-            if value.get("kind") not in ENTRY_KINDS:
-                raise ScenarioError(f"{where}: records are {', '.join(ENTRY_KINDS)}.", "kind")
-            if not value.get("nic"):
-                raise ScenarioError(f"{where}: an entered record needs its NIC.", "nic")
-        else:
-            unknown = set(value) - fault_names
-            if unknown:
-                raise ScenarioError(f"{where}: unknown faults {', '.join(sorted(unknown))}.",
-                                    "faults")
-            try:
-                Faults(**{k: v for k, v in value.items() if k != "user"})
-            except TypeError as exc:
-                raise ScenarioError(f"{where}: {exc}", "faults") from exc
-    return data
+        Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise _sentence(exc.errors()[0]) from None
+    return dict(data)
 
 
 def load_scenarios(folder: Path) -> dict[str, dict[str, Any]]:

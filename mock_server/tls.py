@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import os
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,6 +24,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from mdt.atomic import atomic_write_bytes
 
 CA_NAME = "MDT training gateway classroom CA"
 
@@ -38,13 +39,7 @@ class TlsFiles:
 
 def _write_private(path: Path, data: bytes) -> None:
     """Owner-only from the start (on Windows the folder's ACL applies), then replaced whole."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-    fd = os.open(tmp, flags, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
+    atomic_write_bytes(path, data)  # the one atomic writer (mdt.atomic)
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:

@@ -17,7 +17,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from take_screenshots import save, sign_in, wait  # noqa: E402
+from take_screenshots import save, sign_in, wait
 
 
 def main() -> int:
@@ -25,8 +25,8 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     os.environ["MDT_HOME"] = tempfile.mkdtemp(prefix="mdt-shots-")
     from mdt.devrun import allow_file_keystore_if_needed, start_training_gateway
+    from mdt.services.terminal import Terminal
     from mdt.settings import Settings
-    from mdt.terminal import Terminal
     from mdt.ui.application import create_window
     from mdt.ui.theme import apply_theme
 

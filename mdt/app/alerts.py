@@ -1,7 +1,7 @@
 """The alert center: keeps the GUI's picture of alerts and hit confirmations fresh, off the GUI
 thread, and runs the operator's actions on them (acknowledge, send a YQ / YR).
 
-It reads an :class:`~mdt.alert_desk.AlertSnapshot` on a worker whenever the inbox or the outbox
+It reads an :class:`~mdt.services.alerts.AlertSnapshot` on a worker whenever the inbox or the outbox
 changes, and every few seconds besides (a request's time can run out while nothing arrives). The
 widgets get the snapshot through ``changed`` and count down from it themselves, between reads,
 with the gateway's clock offset it carries.
@@ -9,37 +9,40 @@ with the gateway's clock offset it carries.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal, SignalInstance
+
+from mdt.app.signals import SyncSignals
+from mdt.app.tasks import TaskRunner
 
 if TYPE_CHECKING:
-    from mdt.alert_desk import AlertSnapshot
-    from mdt.app.controller import AppController
     from mdt.app.tasks import Callback
     from mdt.core.confirmation import YqDraft
+    from mdt.services.alerts import AlertDesk, AlertSnapshot
 
 
 class AlertCenter(QObject):
     changed = Signal(object)  # AlertSnapshot
     failed = Signal(object)  # the error of a read that failed
 
-    def __init__(self, controller: AppController, *, poll_ms: int = 5000) -> None:
-        super().__init__(controller)
-        self.controller = controller
+    def __init__(self, parent: QObject, *, tasks: TaskRunner, desk: AlertDesk,
+                 sync: SyncSignals, signed_in: SignalInstance, is_signed_in: Callable[[], bool],
+                 poll_ms: int = 5000) -> None:
+        super().__init__(parent)
+        self.tasks = tasks
+        self.desk = desk
+        self._is_signed_in = is_signed_in
         self.snapshot: AlertSnapshot | None = None
         self._reading = False
         self._again = False
         self._timer = QTimer(self)
         self._timer.setInterval(poll_ms)
         self._timer.timeout.connect(self.refresh)
-        controller.sync.events_applied.connect(lambda _events: self.refresh())
-        controller.sync.outbox_changed.connect(lambda *_args: self.refresh())
-        controller.signed_in.connect(lambda _operator: self.start())
-
-    @property
-    def desk(self) -> Any:
-        return self.controller.terminal.alert_desk
+        sync.events_applied.connect(lambda _events: self.refresh())
+        sync.outbox_changed.connect(lambda *_args: self.refresh())
+        signed_in.connect(lambda _operator: self.start())
 
     def start(self) -> None:
         self._timer.start()
@@ -50,13 +53,13 @@ class AlertCenter(QObject):
 
     def refresh(self) -> None:
         """Read a new snapshot (one read at a time; a request during a read reads once more)."""
-        if self.controller.operator is None:
+        if not self._is_signed_in():
             return
         if self._reading:
             self._again = True
             return
         self._reading = True
-        self.controller.tasks.run(lambda: self.desk.snapshot(), self._read)
+        self.tasks.run(lambda: self.desk.snapshot(), self._read)
 
     def _read(self, snapshot: Any, error: BaseException | None) -> None:
         self._reading = False
@@ -76,22 +79,22 @@ class AlertCenter(QObject):
             if callback is not None:
                 callback(result, error)
 
-        self.controller.tasks.run(lambda: self.desk.acknowledge(alert_id, note), done)
+        self.tasks.run(lambda: self.desk.acknowledge(alert_id, note), done)
 
     def history(self, callback: Callback) -> None:
-        self.controller.tasks.run(lambda: self.desk.history(), callback)
+        self.tasks.run(lambda: self.desk.history(), callback)
 
     def draft_yq(self, return_id: str, record_index: int, priority: str,
                  callback: Callback) -> None:
-        self.controller.tasks.run(
+        self.tasks.run(
             lambda: self.desk.draft_yq(return_id, record_index, priority), callback)
 
     def draft_next_request(self, nic: str, callback: Callback) -> None:
-        self.controller.tasks.run(lambda: self.desk.draft_next_request(nic), callback)
+        self.tasks.run(lambda: self.desk.draft_next_request(nic), callback)
 
     def draft_yr(self, nic: str, status: str, callback: Callback, *, confirm_by: str = "",
                  remarks: str = "") -> None:
-        self.controller.tasks.run(lambda: self.desk.draft_yr(
+        self.tasks.run(lambda: self.desk.draft_yr(
             nic, status, confirm_by=confirm_by, remarks=remarks), callback)
 
     def send(self, mke: str, draft: YqDraft, callback: Callback,
@@ -100,4 +103,4 @@ class AlertCenter(QObject):
             self.refresh()
             callback(result, error)
 
-        self.controller.tasks.run(lambda: self.desk.send(mke, draft, values), done)
+        self.tasks.run(lambda: self.desk.send(mke, draft, values), done)

@@ -1,6 +1,6 @@
 """The application controller: the one object the widgets talk to.
 
-It owns the :class:`~mdt.terminal.Terminal` and turns its blocking calls into background tasks
+It owns the :class:`~mdt.services.terminal.Terminal` and turns its blocking calls into background tasks
 (:class:`~mdt.app.tasks.TaskRunner`) and its sync callbacks, which arrive on the network thread,
 into Qt signals (Electrum's ``gui/common_qt/util.py`` idea). Widgets connect to the signals and call
 the methods here; they never see SQL, httpx or the keystore.
@@ -12,20 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
+from mdt.app.alerts import AlertCenter
+from mdt.app.signals import SyncSignals
 from mdt.app.tasks import Callback, TaskRunner
-from mdt.terminal import Operator, Terminal
+from mdt.services.session import Operator
+from mdt.services.terminal import Terminal
 
 if TYPE_CHECKING:
     from mdt.net.sync import Connectivity
-
-
-class SyncSignals(QObject):
-    """The sync engine's listener: emitting a signal is safe from any thread."""
-
-    connectivity_changed = Signal(str, str)  # state, detail
-    events_applied = Signal(list)
-    outbox_changed = Signal(str, str, str)  # message id, state, detail
-    events_quarantined = Signal(list)  # [{seq, type, kind, reason}]: no record data
 
 
 class _Listener:
@@ -59,18 +53,18 @@ class AppController(QObject):
         self.operator: Operator | None = None
         self.offline_unlock = False
         self.notices: list[str] = []  # what the last sign-in must tell the person
-        from mdt.app.alerts import AlertCenter
-
-        self.alerts = AlertCenter(self)
+        self.alerts = AlertCenter(self, tasks=self.tasks, desk=self.terminal.alert_desk,
+                                  sync=self.sync, signed_in=self.signed_in,
+                                  is_signed_in=lambda: self.operator is not None)
 
     # -- settings --------------------------------------------------------------------------------
     @property
     def gateway_url(self) -> str:
-        return str(self.terminal.settings.get("gateway_url"))
+        return self.terminal.settings.gateway_url
 
     @property
     def last_gateway_training(self) -> bool:
-        return bool(self.terminal.settings.get("gateway_training"))
+        return self.terminal.settings.gateway_training
 
     def remember_gateway_kind(self, training: bool) -> None:
         """Keep whether the gateway is a training one, to say so even when it is unreachable."""
@@ -133,9 +127,7 @@ class AppController(QObject):
 
     def load_older_returns(self, before: Any, callback: Callback, limit: int = 100) -> None:
         """Returns older than ``before`` (keyset paging for the returns list), newest first."""
-        terminal = self.terminal
-        self.tasks.run(lambda: terminal._read().call(lambda c: c.list_returns(limit, before)),
-                       callback)
+        self.tasks.run(lambda: self.terminal.recent_returns(limit, before), callback)
 
     def load_quarantined(self, callback: Callback) -> None:
         """Unreadable messages from the switch, newest first (without raw text)."""

@@ -17,11 +17,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
 from mdt.core.cautions import cautions
+from mdt.core.clock import format_time, parse_time  # (also imported from here)
 
 __all__ = [
     "DEFAULT_IVF_PROMPTS",
@@ -30,9 +31,11 @@ __all__ = [
     "AlertKind",
     "AlertSeverity",
     "alerts_for_event",
+    "bar_order",
     "escalation_alert",
     "format_time",
     "ivf_prompt",
+    "officer_safety",
     "parse_time",
 ]
 
@@ -95,21 +98,6 @@ def ivf_prompt(category: str, prompts: Mapping[str, str] | None = None) -> str:
     category = category.upper()
     return str((prompts or {}).get(category) or DEFAULT_IVF_PROMPTS.get(
         category, "Immigration Violator File hit: confirm with LESC and follow agency policy."))
-
-
-def parse_time(value: Any) -> datetime | None:
-    """An ISO 8601 time as the gateway writes it (``...Z``), or None when it is not one."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else None
-
-
-def format_time(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -300,9 +288,11 @@ def alerts_for_event(event: Mapping[str, Any]) -> list[Alert]:
 
 
 def escalation_alert(nic: str, next_rno: int, *, deadline: str | None, rty: str = "",
-                     subject: str = "") -> Alert:
+                     subject: str = "", episode: str = "") -> Alert:
     """My YQ on ``nic`` went unanswered in time: ask the operator to send request ``next_rno``
-    (2, then 3), or after the third, to notify the CSA and the FBI."""
+    (2, then 3), or after the third, to notify the CSA and the FBI. ``episode`` names the
+    confirmation when the record had one before (a new stop: its first YQ's id), so that its
+    own overdue requests raise their own alerts."""
     what = f"{RTY_WORDS.get(rty, 'record')} NIC {nic}" + (f" ({subject})" if subject else "")
     if next_rno <= 3:
         title = f"NO ANSWER IN TIME to your YQ on {what}: send the {REQUEST_WORDS[next_rno]} " \
@@ -311,6 +301,52 @@ def escalation_alert(nic: str, next_rno: int, *, deadline: str | None, rty: str 
     else:
         title = f"THIRD REQUEST UNANSWERED on {what}: notify your CSA and the FBI CJIS Division"
         summary = "Three requests went unanswered. Do not act on the hit without confirmation."
-    return Alert(alert_id("overdue", nic, next_rno), AlertKind.CONFIRMATION_OVERDUE,
+    key = ("overdue", nic, next_rno, episode) if episode else ("overdue", nic, next_rno)
+    return Alert(alert_id(*key), AlertKind.CONFIRMATION_OVERDUE,
                  AlertSeverity.CRITICAL, title, summary, deadline=deadline,
                  body={"nic": nic, "next_rno": next_rno, "rty": rty, "subject": subject})
+
+
+# -- what the alert bar shows first -------------------------------------------------------------
+_FAR = "9999"
+
+
+def officer_safety(alert: Mapping[str, Any]) -> bool:
+    """An officer-safety hit: caution codes on it (armed and dangerous, violent, ...), also
+    when it came as a delayed hit."""
+    body = mapping(alert.get("body"))
+    return alert.get("kind") == AlertKind.CAUTION or body.get("hit_kind") == AlertKind.CAUTION
+
+
+def _rank(alert: Mapping[str, Any]) -> int:
+    try:
+        return AlertSeverity(str(alert.get("severity"))).rank
+    except ValueError:
+        return 0
+
+
+def _newest_first(created: str) -> str:
+    return "".join(chr(0x10FFFF - ord(c)) for c in created)
+
+
+def bar_order(alerts: list[dict[str, Any]], *, known: set[str] | None = None,
+              pinned: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """The open alerts in the order the bar shows them, and the alert that holds the bar.
+
+    What the officer must do now comes first: a critical alert new since the bar last looked
+    (``known``: the ids it had; None the first time) always takes the bar and keeps it until it
+    is acknowledged or a newer critical one comes (``pinned``); then officer-safety hits, then
+    the louder, then the nearest deadline, then the newest. The others stay one key away, in
+    this order."""
+    open_ids = {str(a.get("id")) for a in alerts}
+    if known is not None:
+        new = [a for a in alerts if str(a.get("id")) not in known
+               and a.get("severity") == AlertSeverity.CRITICAL]
+        if new:
+            pinned = str(max(new, key=lambda a: str(a.get("created_at") or "")).get("id"))
+    if pinned not in open_ids:
+        pinned = None
+    ordered = sorted(alerts, key=lambda a: (
+        str(a.get("id")) != pinned, not officer_safety(a), -_rank(a),
+        str(a.get("deadline") or _FAR), _newest_first(str(a.get("created_at") or ""))))
+    return ordered, pinned

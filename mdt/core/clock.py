@@ -23,10 +23,34 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from mdt.core.alerts import parse_time
+__all__ = ["GatewayClock", "format_time", "from_iso", "parse_time"]
 
-__all__ = ["GatewayClock"]
+
+# -- times as the gateway and the cache write them: ISO 8601, UTC, "Z" ---------------------------
+
+def from_iso(value: str) -> datetime:
+    """An ISO 8601 time (``2026-11-24T20:01:02.123Z`` or with an offset); ValueError if it is
+    not one. Naive when the text has no offset."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An ISO 8601 time as the gateway writes it (``...Z``), or None when it is not one."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = from_iso(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else None
+
+
+def format_time(moment: datetime, timespec: str = "seconds") -> str:
+    """``moment`` as ISO 8601 with ``Z`` for UTC (``timespec``: seconds, milliseconds,
+    microseconds)."""
+    return moment.isoformat(timespec=timespec).replace("+00:00", "Z")
 
 
 def _system_now() -> datetime:

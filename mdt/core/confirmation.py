@@ -7,6 +7,12 @@ the file, NIC, OCA, the data set the RTY needs, the requester's name and phone);
 second request (RNO 2), then the third (RNO 3, with notice to the CSA and the FBI). The YR links
 back to the hit through its NIC and sets its state (:func:`outgoing_confirmations`).
 
+One state per confirmation: a first request (RNO 1) on a record starts a confirmation of its
+own, and its second and third requests and its answer belong to it. A new stop on the same
+record is a new return with the same hit: its first YQ starts a new confirmation, and the
+earlier one (its answer and its age) is only context (:func:`for_return`). Everything the
+screen, the status bar and the command line say about a confirmation is derived from it here.
+
 Incoming: another agency asks mine to confirm one of our records. Each request lands in the
 agency queue sorted by ``respond_by``; a second or third request for the same record folds into
 the first and makes it louder; :func:`build_yr` answers it (:func:`incoming_queue`).
@@ -24,9 +30,9 @@ from typing import Any
 
 from mdt.core.alerts import format_time, mapping, parse_time
 
-__all__ = ["CONFIRM_MINUTES", "ConfirmState", "IncomingRequest", "OutgoingConfirmation",
-           "YqDraft", "build_yq", "build_yr", "escalate_yq", "incoming_queue",
-           "outgoing_confirmations", "rty_for"]
+__all__ = ["CONFIRM_MINUTES", "ConfirmState", "HitConfirmation", "IncomingRequest",
+           "OutgoingConfirmation", "YqDraft", "answered_requests", "build_yq", "build_yr",
+           "escalate_yq", "for_return", "incoming_queue", "outgoing_confirmations", "rty_for"]
 
 CONFIRM_MINUTES = {"U": 10, "R": 60}
 LESC_ORI = "VTICE0900"  # ICE's Law Enforcement Support Center confirms IVF hits
@@ -144,6 +150,13 @@ class ConfirmState(StrEnum):
     NOT_CONFIRMED = "not_confirmed"
     WILL_CONFIRM_BY = "will_confirm_by"  # the agency promised a time; overdue once it passes
     QUEUED = "queued"  # the YQ waits in the outbox (offline): no clock yet
+    NOT_REQUESTED = "not_requested"  # no YQ for this hit on this return yet
+
+    @property
+    def answered(self) -> bool:
+        """The entering agency gave a valid answer (yes, no, or a time)."""
+        return self in (ConfirmState.CONFIRMED, ConfirmState.NOT_CONFIRMED,
+                        ConfirmState.WILL_CONFIRM_BY)
 
 
 @dataclass
@@ -154,6 +167,8 @@ class SentRequest:
     sent_at: datetime | None
     deadline: datetime | None
     message: dict[str, Any]
+    created_at: datetime | None = None  # when the operator made it (this terminal's clock)
+    acknowledged: bool = False  # the switch acknowledged it (and set its respond_by)
 
 
 @dataclass
@@ -163,10 +178,26 @@ class OutgoingConfirmation:
     nic: str
     requests: list[SentRequest] = field(default_factory=list)
     answer: dict[str, Any] | None = None
+    # the confirmations of the same record before this one (earlier stops), oldest first
+    earlier: list[OutgoingConfirmation] = field(default_factory=list)
 
     @property
     def last(self) -> SentRequest:
         return self.requests[-1]
+
+    @property
+    def started_at(self) -> datetime | None:
+        """When its first request was made (this terminal's clock, as a return's receipt)."""
+        first = self.requests[0]
+        return first.created_at or first.sent_at
+
+    @property
+    def message_ids(self) -> list[str]:
+        return [r.message_id for r in self.requests]
+
+    @property
+    def answered_at(self) -> datetime | None:
+        return parse_time((self.answer or {}).get("created_at"))
 
     @property
     def deadline(self) -> datetime | None:
@@ -216,10 +247,13 @@ def _request_deadline(message: Mapping[str, Any], ack: Mapping[str, Any] | None
 def outgoing_confirmations(messages: Iterable[Mapping[str, Any]],
                            events: Iterable[Mapping[str, Any]]) -> dict[str, OutgoingConfirmation]:
     """Each hit I asked to confirm, by NIC: my YQ messages (oldest first), the switch's acks of
-    them (which carry ``respond_by``) and the YRs that answered them."""
+    them (which carry ``respond_by``) and the YRs that answered them. The value is the latest
+    confirmation of the record; a first request (RNO 1) after an earlier one starts a new
+    confirmation (a new stop), and the earlier ones stay in its ``earlier``."""
     events = list(events)
     acks = {str(e.get("in_reply_to")): e for e in events if e.get("type") == "ack"}
     found: dict[str, OutgoingConfirmation] = {}
+    by_id: dict[str, OutgoingConfirmation] = {}
     mine = [m for m in messages if m.get("mke") == "YQ" and m.get("state") not in
             ("failed", "cancelled")]
     for message in sorted(mine, key=lambda m: (str(m.get("created_at") or ""))):
@@ -227,19 +261,83 @@ def outgoing_confirmations(messages: Iterable[Mapping[str, Any]],
         nic = str(fields.get("NIC") or "")
         if not nic:
             continue
-        sent, deadline = _request_deadline(message, acks.get(str(message.get("id"))))
-        confirmation = found.setdefault(nic, OutgoingConfirmation(nic))
+        rno = int(str(fields.get("RNO") or "1")) if str(fields.get("RNO") or "1").isdigit() \
+            else 1
+        ack = acks.get(str(message.get("id")))
+        sent, deadline = _request_deadline(message, ack)
+        confirmation = found.get(nic)
+        if confirmation is None or (rno <= 1 and confirmation.requests):
+            fresh = OutgoingConfirmation(nic)
+            if confirmation is not None:
+                fresh.earlier = [*confirmation.earlier, confirmation]
+                confirmation.earlier = []
+            confirmation = found[nic] = fresh
         confirmation.requests.append(SentRequest(
-            str(message.get("id")), int(str(fields.get("RNO") or "1")),
-            str(fields.get("PRI") or "U"), sent, deadline, dict(message)))
-    ids = {r.message_id: nic for nic, c in found.items() for r in c.requests}
+            str(message.get("id")), rno, str(fields.get("PRI") or "U"), sent, deadline,
+            dict(message), parse_time(message.get("created_at")), ack is not None))
+        by_id[str(message.get("id"))] = confirmation
     answers = sorted((e for e in events if e.get("type") == "hit_confirmation_response"),
                      key=lambda e: int(e.get("seq") or 0))
     for answer in answers:
-        nic = ids.get(str(answer.get("in_reply_to"))) or str(answer.get("nic") or "")
-        if nic in found:
-            found[nic].answer = dict(answer)  # the latest answer counts
+        target = by_id.get(str(answer.get("in_reply_to"))) or \
+            found.get(str(answer.get("nic") or ""))
+        if target is not None:
+            target.answer = dict(answer)  # the latest answer counts
     return found
+
+
+def answered_requests(confirmations: Mapping[str, OutgoingConfirmation]) -> dict[str, str]:
+    """My YQ messages whose confirmation has its answer, by message id: the answer's status
+    (``CONFIRMED``, ``NOT_CONFIRMED``, ``WILL_CONFIRM_BY``). A YQ answered is not waiting."""
+    answered: dict[str, str] = {}
+    for latest in confirmations.values():
+        for confirmation in (*latest.earlier, latest):
+            status = str((confirmation.answer or {}).get("status") or "")
+            if status in YR_STATUS.values():
+                answered.update(dict.fromkeys(confirmation.message_ids, status))
+    return answered
+
+
+@dataclass(frozen=True)
+class HitConfirmation:
+    """The confirmation of one hit on one return: its own (None before the first YQ) and, as
+    context, the answer a stop before this one got on the same record."""
+
+    nic: str
+    own: OutgoingConfirmation | None
+    earlier: OutgoingConfirmation | None = None
+
+    def state(self, now: datetime) -> ConfirmState:
+        return self.own.state(now) if self.own is not None else ConfirmState.NOT_REQUESTED
+
+    def next_rno(self, now: datetime) -> int | None:
+        return self.own.next_rno(now) if self.own is not None else None
+
+    def can_request(self) -> bool:
+        """A first YQ can be sent for it (none was sent for this stop)."""
+        return self.own is None
+
+    def must_confirm_first(self, now: datetime) -> bool:
+        """Whether the officer must still be told to confirm before acting: until confirmed."""
+        return self.state(now) is not ConfirmState.CONFIRMED
+
+
+def for_return(confirmation: OutgoingConfirmation | None, received_at: datetime | str | None,
+               nic: str = "") -> HitConfirmation:
+    """The confirmation of a hit on a return received at ``received_at`` (this terminal's
+    clock), from the record's confirmations (``outgoing_confirmations()[nic]``): the first one
+    begun after the return came (this stop's own) and the last one before it (an earlier stop's,
+    shown as context; it does not confirm this stop)."""
+    received = parse_time(received_at) if isinstance(received_at, str) else received_at
+    if confirmation is None:
+        return HitConfirmation(nic, None)
+    every = [*confirmation.earlier, confirmation]
+    if received is None:
+        return HitConfirmation(nic or confirmation.nic, confirmation,
+                               every[-2] if len(every) > 1 else None)
+    own = next((c for c in every if c.started_at is None or c.started_at >= received), None)
+    before = [c for c in every if c.started_at is not None and c.started_at < received]
+    return HitConfirmation(nic or confirmation.nic, own, before[-1] if before else None)
 
 
 # -- incoming ------------------------------------------------------------------------------------

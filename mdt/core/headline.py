@@ -20,6 +20,10 @@ What the headline can be, loudest first:
 - **status** — the switch's word on the route (destination down, will forward ...).
 - **text** — text without records or status: it must be read.
 - **empty** — nothing was read.
+- **waiting** — no answer yet: the query is queued, sent or acknowledged (:func:`waiting`).
+
+A record that is not a hit is named for what it is, never for the hit its file could hold: a
+vehicle record that is not a hit is a "VEHICLE RECORD", not a "STOLEN VEHICLE".
 """
 
 from __future__ import annotations
@@ -33,8 +37,8 @@ from typing import Any
 from mdt.core.cautions import Severity, cautions
 from mdt.core.returns import ParsedReturn, ReturnRecord, parse_return
 
-__all__ = ["FILE_LABELS", "Headline", "HeadlineKind", "decide", "headline_of_event",
-           "headline_of_text", "notable_reasons"]
+__all__ = ["FILE_LABELS", "RECORD_LABELS", "Headline", "HeadlineKind", "decide",
+           "headline_of_event", "headline_of_text", "notable_reasons", "waiting"]
 
 
 class HeadlineKind(StrEnum):
@@ -46,19 +50,25 @@ class HeadlineKind(StrEnum):
     STATUS = "status"
     TEXT = "text"
     EMPTY = "empty"
+    WAITING = "waiting"
 
 
 # The colour role each kind is shown in (a theme maps roles to colours).
 ROLES = {HeadlineKind.HIT: "hit", HeadlineKind.NOTABLE: "warning", HeadlineKind.RECORDS: "info",
          HeadlineKind.NO_RECORD: "clear", HeadlineKind.ERROR: "error",
          HeadlineKind.STATUS: "status", HeadlineKind.TEXT: "warning",
-         HeadlineKind.EMPTY: "warning"}
+         HeadlineKind.EMPTY: "warning", HeadlineKind.WAITING: "pending"}
 
 FILE_LABELS = {"VEHICLE": "STOLEN VEHICLE", "WANTED": "WANTED PERSON",
                "IVF": "IMMIGRATION VIOLATOR", "PROTECTION_ORDER": "PROTECTION ORDER",
                "GUN": "STOLEN GUN", "MISSING": "MISSING PERSON", "REG": "REGISTRATION",
                "DL": "DRIVER LICENSE", "III": "CRIMINAL HISTORY", "LESC": "LESC STATUS",
                "UNKNOWN": "UNKNOWN RECORD TYPE"}
+# A record of a hit file that is not a hit (a structured record with ``hit: false``): its name
+# without the word that would make it one.
+RECORD_LABELS = {**FILE_LABELS, "VEHICLE": "VEHICLE RECORD", "WANTED": "PERSON RECORD",
+                 "IVF": "IMMIGRATION RECORD", "PROTECTION_ORDER": "PROTECTION ORDER RECORD",
+                 "GUN": "GUN RECORD", "MISSING": "PERSON RECORD"}
 CATEGORY_WORDS = {"DEPORTED_FELON": "DEPORTED FELON", "ABSCONDER": "ABSCONDER",
                   "NSEERS": "NSEERS"}
 
@@ -83,9 +93,30 @@ def _short(text: str) -> str:
 class Headline:
     kind: HeadlineKind
     text: str  # the one line, e.g. "HIT — STOLEN VEHICLE"
-    role: str  # the colour role: danger | hit | warning | info | clear | error | status
+    role: str  # the colour role: danger | hit | warning | info | clear | error | status |
+    # pending
     files: tuple[str, ...] = ()  # the hit files (hit) or the files of the notable records
     reasons: tuple[str, ...] = field(default=())  # what matters: "DRIVER LICENSE SUSPENDED" ...
+
+    @property
+    def short(self) -> str:
+        """The headline for a list cell: the same decision, without the switch's own words
+        (a no-record, status or error text is read in the detail)."""
+        if self.kind is HeadlineKind.NO_RECORD:
+            return "No record"
+        if self.kind is HeadlineKind.ERROR:
+            return "Rejected"
+        if self.kind is HeadlineKind.STATUS:
+            return "Switch status"
+        if self.kind is HeadlineKind.TEXT:
+            return "Text — read it"
+        if self.kind is HeadlineKind.EMPTY:
+            return "Empty return"
+        return self.text
+
+    @property
+    def is_hit(self) -> bool:
+        return self.kind is HeadlineKind.HIT
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind.value, "text": self.text, "role": self.role,
@@ -100,6 +131,10 @@ def _hit_label(record: ReturnRecord) -> str:
     label = FILE_LABELS.get(record.file, record.file.replace("_", " "))
     words = CATEGORY_WORDS.get(record.category or "")
     return f"{label} ({words})" if words else label
+
+
+def _record_label(file: str) -> str:
+    return RECORD_LABELS.get(file, file.replace("_", " "))
 
 
 def _lines_say(lines: Iterable[str]) -> list[str]:
@@ -135,11 +170,13 @@ def notable_reasons(record: ReturnRecord | Mapping[str, Any], extra_lines: Seque
 def decide(records: Sequence[ReturnRecord | Mapping[str, Any]] | None, text: str = "", *,
            event_type: str = "response", status: str = "",
            parsed: ParsedReturn | None = None) -> Headline:
-    """The headline of a return: from ``records`` when the gateway sent them, else from the
+    """The headline of a return: from ``records`` when the gateway sent some, else from the
     records read from ``text``; no record, status and error always from the text (and from
     ``event_type``/``status`` of a ``status`` event)."""
     parsed = parsed if parsed is not None else parse_return(text or "")
-    chosen = [_record(r) for r in records] if records is not None else parsed.records
+    # An empty list of records is no evidence against the text: a text with records in it is
+    # read ("Empty return" was said over a stored hit whose records were not kept).
+    chosen = [_record(r) for r in records] if records else parsed.records
     if chosen:
         # Narrative the structured records lack but the text has (a gateway that sends both)
         # counts the same as narrative read into the records.
@@ -200,12 +237,12 @@ def _of_records(records: list[ReturnRecord], loose_lines: list[str]) -> Headline
                         tuple(dict.fromkeys(r.file for r in hits)), tuple(reasons))
     count = f"{len(records)} RECORDS" if len(records) > 1 else "RECORD"
     if reasons:
-        labels = list(dict.fromkeys(FILE_LABELS.get(f, f) for f in notable_files))
+        labels = list(dict.fromkeys(_record_label(f) for f in notable_files))
         return Headline(HeadlineKind.NOTABLE,
                         f"{count} — {' + '.join(labels)}: {', '.join(reasons)}",
                         ROLES[HeadlineKind.NOTABLE], tuple(dict.fromkeys(notable_files)),
                         tuple(reasons))
-    labels = list(dict.fromkeys(FILE_LABELS.get(r.file, r.file) for r in records))
+    labels = list(dict.fromkeys(_record_label(r.file) for r in records))
     return Headline(HeadlineKind.RECORDS, f"{count} — {' + '.join(labels)}, nothing notable",
                     ROLES[HeadlineKind.RECORDS])
 
@@ -222,3 +259,8 @@ def headline_of_event(event: Mapping[str, Any]) -> Headline:
     return decide(records if isinstance(records, list) else None,
                   str(event.get("text") or ""), event_type=str(event.get("type") or "response"),
                   status=str(event.get("status") or ""))
+
+
+def waiting(words: str) -> Headline:
+    """The headline of a query with no answer yet: its outbox state in ``words``."""
+    return Headline(HeadlineKind.WAITING, words, ROLES[HeadlineKind.WAITING])

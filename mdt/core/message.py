@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from mdt.core.clock import format_time
 from mdt.core.codes import CodeTables
 from mdt.core.forms import FieldError, FormDef, FormInvalid, normalize, validate_form
 
@@ -112,7 +113,7 @@ def resolve_destination(form: FormDef, dest: list[str] | str | None, tables: Cod
 
 def _timestamp(now: datetime | None) -> str:
     moment = (now or datetime.now(UTC)).astimezone(UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return format_time(moment, "milliseconds")
 
 
 def build_message(form: FormDef, values: Mapping[str, str], operator: OperatorProfile,

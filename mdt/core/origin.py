@@ -2,7 +2,7 @@
 
 A session belongs to the gateway *origin* (scheme, host, port) that issued it: its token, the
 audit shipping and the events applied go to and come from that origin only
-(:mod:`mdt.terminal`). A gateway is reached over https; plain http only to this machine's own
+(:mod:`mdt.services`). A gateway is reached over https; plain http only to this machine's own
 loopback (the bundled training gateway), or where the setting ``allow_plain_http`` says so for a
 training class.
 """

@@ -15,7 +15,7 @@ Four checks run on a value, in this order, stopping at the first error:
 4. the definition's own ``pattern`` (a gateway can serve a new field with its own format).
 
 :func:`normalize`, :func:`validate_field` and :func:`validate_form` work on a
-:class:`mdt.core.forms.FormDef`.
+:class:`mdt.core.form_schema.FormDef`.
 """
 
 from __future__ import annotations
@@ -24,12 +24,10 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from mdt.core.codes import CodeTables
-
-if TYPE_CHECKING:
-    from mdt.core.forms import FieldDef, FormDef
+from mdt.core.form_schema import DATE_FORMATS, KINDS, FieldDef, FormDef
 
 __all__ = ["DATE_FORMATS", "KINDS", "TAG_RULES", "FieldError", "field_name", "normalize", "normalize_value",
            "validate_field", "validate_form", "vin_check_digit"]
@@ -45,12 +43,6 @@ class FieldError:
     message: str
     severity: Severity = "error"
 
-
-KINDS = ("text", "name", "date", "vin", "code", "number", "choice", "ori", "nic", "height",
-         "weight", "arn", "oln", "free_text")
-
-# Date formats a date field may accept (``formats`` in the definition), by their NCIC names.
-DATE_FORMATS = {"CCYYMMDD": "%Y%m%d", "MMDDYY": "%m%d%y"}
 
 _VIN_VALUES = dict(zip("ABCDEFGHJKLMNPRSTUVWXYZ",
                        [1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 7, 9, 2, 3, 4, 5, 6, 7, 8, 9],

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from mdt.core.alerts import format_time, parse_time
+from mdt.core.clock import format_time, parse_time
 
 BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 

@@ -138,7 +138,7 @@ def read_aloud_enabled(settings: Any, role: str | None, in_vehicle: bool) -> boo
     for an officer whose terminal the agency file says is in a vehicle
     (``[locked] in_vehicle_exempt = true``)."""
     if settings.is_set("read_alerts_aloud") or settings.is_locked("read_alerts_aloud"):
-        return bool(settings.get("read_alerts_aloud"))
+        return bool(settings.read_alerts_aloud)
     return role == "officer" and in_vehicle
 
 

@@ -1,7 +1,7 @@
 """The sync engine: the outbox goes out, the inbox comes in, nothing is lost. No Qt.
 
 - **Outbox.** A query is committed to the cache in state ``queued`` before any network attempt
-  (see :meth:`mdt.terminal.Terminal.send`). The engine sends each queued message with its UUID as
+  (see :meth:`mdt.services.terminal.Terminal.send`). The engine sends each queued message with its UUID as
   ``Idempotency-Key``; only the gateway's 202 moves it to ``accepted``. A crash or a dropped link
   between the two leaves it ``queued``, and the repeat is harmless: the gateway answers a known id
   with its first outcome.
@@ -37,19 +37,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from enum import StrEnum
 from functools import partial
-from typing import Any, Protocol
+from typing import Any
 
 from mdt.core.clock import GatewayClock
-from mdt.core.returns import parse_return
-from mdt.net.events import MAX_EVENT_BYTES, EventInvalid, readable_header, validate_event
 from mdt.net.gateway import (
     AuthExpired,
     GatewayClient,
@@ -57,62 +52,30 @@ from mdt.net.gateway import (
     GatewayRefused,
     GatewayUnreachable,
 )
-from mdt.store import quarantine
+from mdt.net.inbox import MAX_GAP, RECORD_EVENTS, Inbox, _Gap, prepare_event
+from mdt.net.sync_state import (
+    PHASES,
+    Connectivity,
+    Round,
+    SyncDeadline,
+    SyncListener,
+    SyncReport,
+    describe_failure,
+)
 from mdt.store.cache import Cache
 from mdt.store.errors import CacheBugError, CacheError
 from mdt.store.writer_thread import CacheWriter
 
 log = logging.getLogger(__name__)
 
-RECORD_EVENTS = ("response", "delayed_hit")
-MAX_GAP = 1000  # a seq jump the gateway confirms, up to this, is reported and then applied
 CLOCK_META = "gateway_clock_offset"
-
-
-class Connectivity(StrEnum):
-    ONLINE = "online"
-    DEGRADED = "degraded"  # some calls get through, others fail: a poor link, not a dead one
-    OFFLINE = "offline"
-    REAUTH = "reauth"
-    STOPPED = "stopped"
-
-
-class SyncListener(Protocol):
-    """What the engine tells the app layer. Called on the network thread."""
-
-    def connectivity_changed(self, state: Connectivity, detail: str) -> None: ...
-
-    def events_applied(self, events: list[dict[str, Any]]) -> None: ...
-
-    def outbox_changed(self, message_id: str, state: str, detail: str) -> None: ...
-
-
-@dataclass
-class SyncReport:
-    sent: int = 0
-    failed: int = 0
-    applied: int = 0
-    cursor: int = 0
-    quarantined: int = 0  # unreadable events kept aside this round
-    protocol_errors: list[str] = field(default_factory=list)  # sentences, no record data
-
-
-def prepare_event(event: dict[str, Any]) -> dict[str, Any]:
-    """Give a record-carrying event structured records, parsed from its text when it has none."""
-    if event.get("type") in RECORD_EVENTS and not isinstance(event.get("records"), list):
-        parsed = parse_return(str(event.get("text") or ""))
-        event = {**event, "records": [r.to_dict() for r in parsed.records],
-                 "records_from_text": True, "parse_warnings": list(parsed.warnings)}
-    return event
+__all__ = ["MAX_GAP", "PHASES", "RECORD_EVENTS", "Connectivity", "SyncDeadline", "SyncEngine",
+           "SyncListener", "SyncReport", "describe_failure", "prepare_event"]
 
 
 def _set_state(message_id: str, state: str, detail: str | None, at: str | None,
                cache: Cache) -> None:
     cache.set_message_state(message_id, state, detail, at)
-
-
-def _apply(event: dict[str, Any], cache: Cache) -> bool:
-    return cache.apply_event(event)
 
 
 def _unshipped(limit: int, cache: Cache) -> list[dict[str, Any]]:
@@ -121,60 +84,6 @@ def _unshipped(limit: int, cache: Cache) -> list[dict[str, Any]]:
 
 def _mark_shipped(ids: list[str], cache: Cache) -> None:
     cache.mark_audit_shipped(ids)
-
-
-
-def _stored_at(seq: int, cache: Cache) -> dict[str, Any] | None:
-    """The event applied with this seq, if any (to tell a harmless repeat from a conflict)."""
-    row = cache._conn.execute("SELECT body FROM events WHERE seq = ? LIMIT 1", (seq,)).fetchone()
-    return json.loads(row[0]) if row else None
-
-
-def _dump(raw: Any) -> str:
-    try:
-        return json.dumps(raw, ensure_ascii=False)
-    except (ValueError, TypeError, RecursionError):
-        return repr(raw)[:MAX_EVENT_BYTES]
-
-
-class SyncDeadline(GatewayUnreachable):
-    """A whole round (``mdt sync --once``) did not finish in time; nothing was lost."""
-
-    def __init__(self, seconds: float, phase: str = "") -> None:
-        what = PHASES.get(phase, "the gateway")
-        super().__init__(
-            f"Sync stopped: the round did not finish within {seconds:g} s (waiting on {what}; "
-            "the gateway is too slow or sends without end). Nothing was lost: what was applied "
-            "is kept and what is queued stays queued.", code="deadline")
-        self.seconds = seconds
-        self.phase = phase
-
-
-class _Gap(Exception):
-    """The stream jumped past the cursor: ask the inbox again from the cursor."""
-
-
-PHASES = {
-    "health": "the health check", "outbox": "a sent message", "inbox": "the inbox",
-    "ack": "the delivery receipt (ack)", "audit": "the audit records",
-    "stream": "the live inbox stream", "cache": "the cache",
-}
-
-
-def describe_failure(exc: BaseException, phase: str = "") -> tuple[Connectivity, str]:
-    """The visible state an exception leaves the sync in, and a sentence that says why (the
-    same words in the status bar, ``mdt sync`` and the log; no record data)."""
-    what = PHASES.get(phase, "the sync")
-    if isinstance(exc, AuthExpired):
-        return Connectivity.REAUTH, exc.message
-    if isinstance(exc, GatewayUnreachable):
-        return Connectivity.OFFLINE, exc.message
-    if isinstance(exc, GatewayRefused):
-        status = f" ({exc.status})" if exc.status else ""
-        return Connectivity.STOPPED, f"Sync stopped: the gateway refused {what}{status}"
-    if isinstance(exc, CacheError):
-        return Connectivity.STOPPED, f"Sync stopped: {exc.user_message.rstrip('.')}"
-    return Connectivity.STOPPED, f"Sync stopped: an internal error ({type(exc).__name__})"
 
 
 class SyncEngine:
@@ -202,16 +111,45 @@ class SyncEngine:
         self._wake: asyncio.Event | None = None
         self._token_set: asyncio.Event | None = None
         self._stopping = False
-        self.progress = 0  # messages accepted + events applied: a link that works at all
-        self.phase = ""
+        self.round = Round()
         self.last_contact: float | None = None  # monotonic time of the last answer/event/heartbeat
         self.reconnects = 0  # live streams opened
-        self.quarantined = 0
-        self.protocol_errors: list[str] = []
-        self._cursor = 0
-        self._acked = 0  # the highest receipt the gateway took from this engine
-        self._last_limit = 0  # the page size of the last inbox request
-        self._too_deep = 0  # events too deep to decode, this catch-up
+        self.inbox = Inbox(client, writer, self.round, tell=self._tell, contact=self._contact,
+                           who=who, device=device)
+
+    @property
+    def phase(self) -> str:
+        """Where the round is (the sentence when it stops names it)."""
+        return self.round.phase
+
+    @phase.setter
+    def phase(self, phase: str) -> None:
+        self.round.phase = phase
+
+    @property
+    def progress(self) -> int:
+        """Messages accepted + events applied: a link that works at all."""
+        return self.round.progress
+
+    @progress.setter
+    def progress(self, progress: int) -> None:
+        self.round.progress = progress
+
+    @property
+    def quarantined(self) -> int:
+        return self.inbox.quarantined
+
+    @property
+    def protocol_errors(self) -> list[str]:
+        return self.inbox.protocol_errors
+
+    async def apply(self, events: list[Any]) -> list[dict[str, Any]]:
+        """Apply events durably, in order; returns those that were new."""
+        return await self.inbox.apply(events)
+
+    async def catch_up(self, page_size: int = 500) -> int:
+        """Fetch and apply everything after the cursor; ack what was stored. Returns the count."""
+        return await self.inbox.catch_up(page_size)
 
     # -- notifications -------------------------------------------------------------------------
     def _tell(self, what: str, *args: Any) -> None:
@@ -273,167 +211,6 @@ class SyncEngine:
             self.progress += 1
         return accepted, refused
 
-    # -- inbox ---------------------------------------------------------------------------------
-    async def _read_cursor(self) -> int:
-        self.phase = "cache"
-        self._cursor = await self.writer.run(lambda c: c.inbox_cursor())
-        return self._cursor
-
-    async def _quarantine(self, raw_text: str, reason: str, *, kind: str = "unreadable",
-                          seq: int | None = None, event_id: str | None = None,
-                          event_type: str | None = None, advance: bool = False) -> bool:
-        self.phase = "cache"
-        advance_to = seq if advance and seq is not None else None
-        new = await self.writer.run(partial(
-            quarantine.keep, raw=raw_text, reason=reason, kind=kind, seq=seq,
-            event_id=event_id, event_type=event_type, advance_to=advance_to, who=self.who,
-            device=self.device))
-        if advance_to is not None:
-            self._cursor = max(self._cursor, advance_to)
-        if new:
-            # the type and the reason only: the raw body stays in the encrypted cache
-            log.warning("inbox event seq %s type %s %s: %s", seq if seq is not None else "?",
-                        event_type or "?", "quarantined" if kind == "unreadable"
-                        else "is a protocol error", reason)
-            if kind == "unreadable":
-                self.quarantined += 1
-            else:
-                self.protocol_errors.append(reason)
-            self._tell("events_quarantined", [{"seq": seq, "type": event_type, "kind": kind,
-                                               "reason": reason}])
-        return new
-
-    async def _take(self, raw: Any, *, raw_text: str | None = None, sse_id: str = "",
-                    unreadable: str = "", live: bool = False, gap_confirmed: bool = False,
-                    hint_seq: int | None = None) -> dict[str, Any] | None:
-        """Check, then apply (or quarantine) one event; returns it when it was new."""
-        text = raw_text if raw_text is not None else _dump(raw)
-        nxt = self._cursor + 1
-        try:
-            if unreadable:
-                raise EventInvalid(unreadable)
-            if len(text) > MAX_EVENT_BYTES:
-                seq, event_id, kind = readable_header(raw)
-                raise EventInvalid(f"larger than {MAX_EVENT_BYTES} bytes", seq=seq,
-                                   event_id=event_id, event_type=kind)
-            event = validate_event(raw)
-        except EventInvalid as exc:
-            seq = exc.seq
-            if seq is None and sse_id.isdigit() and len(sse_id) < 20:
-                seq = int(sse_id)  # the stream's id: is the gateway's seq
-            if seq is None:
-                seq = hint_seq
-            await self._quarantine(text, exc.reason, seq=seq, event_id=exc.event_id,
-                                   event_type=exc.event_type, advance=seq == nxt)
-            return None
-        seq = int(event["seq"])
-        if seq < nxt:  # a repeat: harmless when it is the same event
-            self.phase = "cache"
-            stored = await self.writer.run(partial(_stored_at, seq))
-            same = stored is not None and stored == json.loads(json.dumps(prepare_event(event)))
-            if not same:
-                known = stored is not None or await self.writer.run(
-                    lambda c: bool(c._conn.execute("SELECT 1 FROM quarantine WHERE seq = ?",
-                                                   (seq,)).fetchone()))
-                reason = (f"seq {seq} came again with other content" if known else
-                          f"seq {seq} is behind the inbox (at {self._cursor})")
-                await self._quarantine(text, reason, kind="protocol", seq=seq,
-                                       event_id=str(event["id"]), event_type=str(event["type"]))
-            return None
-        if seq > nxt:
-            if live:
-                raise _Gap
-            reason = (f"seq jumped from {self._cursor} to {seq}: inbox #{nxt}"
-                      + (f" to #{seq - 1}" if seq - 1 > nxt else "") + " never came")
-            if not gap_confirmed or seq - nxt >= MAX_GAP:
-                reason += "" if seq - nxt < MAX_GAP else "; the event was not applied"
-                await self._quarantine(text, reason, kind="protocol", seq=seq,
-                                       event_id=str(event["id"]), event_type=str(event["type"]))
-                return None
-            await self._quarantine("", reason, kind="protocol", seq=seq,
-                                   event_id=str(event["id"]), event_type=str(event["type"]))
-        prepared = prepare_event(event)
-        self.phase = "cache"
-        try:
-            fresh = await self.writer.run(partial(_apply, prepared))
-        except (CacheBugError, TypeError, ValueError, KeyError, AttributeError) as exc:
-            # valid by the models, but the cache could not apply it: keep it aside too
-            await self._quarantine(text, f"could not be applied ({type(exc).__name__})",
-                                   seq=seq, event_id=str(event["id"]),
-                                   event_type=str(event["type"]), advance=True)
-            return None
-        self._cursor = max(self._cursor, seq)
-        return prepared if fresh else None
-
-    async def apply(self, events: list[Any]) -> list[dict[str, Any]]:
-        """Apply events durably, in order; returns those that were new."""
-        await self._read_cursor()
-        return await self._apply_batch(events, gap_confirmed=False)
-
-    async def _apply_batch(self, events: list[Any], *, gap_confirmed: bool
-                           ) -> list[dict[str, Any]]:
-        fresh: list[dict[str, Any]] = []
-        for n, raw in enumerate(events):
-            # An event whose seq cannot be read, followed by the one after next: by the gap-free
-            # seq it is the next one (the cursor may move past it).
-            after, _, _ = readable_header(events[n + 1]) if n + 1 < len(events) else (None,) * 3
-            hint = self._cursor + 1 if after == self._cursor + 2 else None
-            event = await self._take(raw, gap_confirmed=gap_confirmed, hint_seq=hint)
-            if event is not None:
-                fresh.append(event)
-        self.progress += len(fresh)
-        if fresh:
-            self._tell("events_applied", fresh)
-        return fresh
-
-    async def _page(self, cursor: int, page_size: int) -> Any:
-        """One inbox page; a page too deep to decode is asked one event at a time, and one event
-        too deep to decode is, by the protocol's gap-free seq, the next one: it is quarantined."""
-        self.phase = "inbox"
-        self._last_limit = page_size
-        try:
-            page = await self.client.inbox(cursor, page_size)
-        except GatewayUnreachable as exc:
-            if exc.code != "too_deep":
-                raise
-            if page_size > 1:
-                return await self._page(cursor, 1)
-            self._too_deep += 1
-            if self._too_deep > 50:  # a gateway sending nothing else: back off, do not churn
-                raise
-            await self._quarantine(exc.raw or "(JSON nested too deep to decode)",
-                                   "nested too deep to decode", seq=cursor + 1, advance=True)
-            return None
-        self._contact()
-        return page
-
-    async def catch_up(self, page_size: int = 500) -> int:
-        """Fetch and apply everything after the cursor; ack what was stored. Returns the count."""
-        applied = 0
-        self._too_deep = 0
-        cursor = start = await self._read_cursor()
-        for _ in range(100_000):  # bounded: a gateway answering without end is stopped
-            page = await self._page(cursor, page_size)
-            if page is None:  # one undecodable event was kept aside
-                cursor = self._cursor
-                continue
-            if not page.events:
-                break
-            applied += len(await self._apply_batch(page.events, gap_confirmed=True))
-            if self._cursor <= cursor:  # nothing advanced: a gateway answering nonsense
-                break
-            cursor = self._cursor
-            if len(page.events) < min(page_size, self._last_limit):
-                break
-        if cursor > start or (cursor and self._acked < cursor):
-            await self._ack(cursor)  # a receipt refused before is sent again
-        return applied
-
-    async def _ack(self, upto: int) -> None:
-        self.phase = "ack"
-        await self.client.ack(upto)
-        self._acked = max(self._acked, upto)
-
     async def ship_audit(self, batch: int = 500) -> int:
         """Send the audit records the gateway does not hold yet; mark them shipped only once it
         answered (they may then be pruned by retention, never before)."""
@@ -476,7 +253,7 @@ class SyncEngine:
         sent, failed = await self.flush_outbox()
         applied = await self.catch_up()
         await self.ship_audit()
-        cursor = await self._read_cursor()
+        cursor = await self.inbox.read_cursor()
         self._contact()
         self._set_state(Connectivity.ONLINE)
         return SyncReport(sent=sent, failed=failed, applied=applied, cursor=cursor,
@@ -503,17 +280,18 @@ class SyncEngine:
             self._token_set.set()
 
     async def _stream(self) -> None:
-        await self._read_cursor()
+        inbox = self.inbox
+        await inbox.read_cursor()
         self.phase = "stream"
         self.reconnects += 1
-        async for item in self.client.live(self._cursor, idle_timeout=self.idle_timeout):
+        async for item in self.client.live(inbox.cursor, idle_timeout=self.idle_timeout):
             self._contact()
             if item.kind == "heartbeat":
                 if self.state != Connectivity.ONLINE:
                     self._set_state(Connectivity.ONLINE)
                 continue
             try:
-                event = await self._take(item.event, raw_text=item.data, sse_id=item.sse_id,
+                event = await inbox.take(item.event, raw_text=item.data, sse_id=item.sse_id,
                                          unreadable=item.reason, live=True)
             except _Gap:  # ask the inbox from the cursor; it handles the jump
                 await self.catch_up()
@@ -523,8 +301,8 @@ class SyncEngine:
             if event is not None:
                 self.progress += 1
                 self._tell("events_applied", [event])
-            if self._cursor > self._acked:
-                await self._ack(self._cursor)
+            if inbox.cursor > inbox.acked:
+                await inbox.ack(inbox.cursor)
                 self.phase = "stream"
 
     async def _outbox_loop(self) -> None:

@@ -31,6 +31,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from mdt.core.clock import format_time
 from mdt.store.errors import (
     KeystoreDamagedError,
     KeystoreLockedError,
@@ -120,7 +121,7 @@ class WrappedKeyFile:
         return data if isinstance(data, dict) else {}
 
     def _save(self, data: dict[str, str]) -> None:
-        from mdt.settings import atomic_write_text  # the one atomic writer (owner-only, fsync)
+        from mdt.atomic import atomic_write_text  # the one atomic writer (owner-only, fsync)
 
         atomic_write_text(self.path, json.dumps(data))
 
@@ -389,8 +390,7 @@ class KeyVault:
         blob = self._read(profile)
         if blob is None or not blob.get("unaudited"):
             return []
-        times = [datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds").replace(
-            "+00:00", "Z") for t in blob["unaudited"]]
+        times = [format_time(datetime.fromtimestamp(t, UTC)) for t in blob["unaudited"]]
         blob["unaudited"] = []
         self._write(profile, blob)
         return times

@@ -26,8 +26,10 @@ from typing import Any
 
 import sqlcipher3
 
-from mdt.store.cache import RESERVED_META, Cache, _connect
+from mdt.store.cache import RESERVED_META, Cache
+from mdt.store.connection import connect as _connect
 from mdt.store.errors import CacheError
+from mdt.store.outbox import MESSAGE_KEYS
 
 
 @dataclass
@@ -124,7 +126,7 @@ def salvage_into(target: Cache, damaged: Path, key: bytes) -> SalvageReport:
 
 
 def _salvage(conn: Any, target: Cache, report: SalvageReport) -> None:
-    columns = ", ".join(Cache._MESSAGE_KEYS)
+    columns = ", ".join(MESSAGE_KEYS)
     messages, lost = _rows(conn, "messages", columns)
     if lost:
         report.unreadable.append("some queries")
@@ -143,7 +145,7 @@ def _salvage(conn: Any, target: Cache, report: SalvageReport) -> None:
     if lost_events:
         report.unreadable.append("some returns and messages from the switch")
 
-    queued = sum(1 for m in messages if m[Cache._MESSAGE_KEYS.index("state")] == "queued")
+    queued = sum(1 for m in messages if m[MESSAGE_KEYS.index("state")] == "queued")
     open_alerts = sum(1 for a in alerts if a[10] is None)
     target.restore(messages=messages, alerts=alerts, audit=audit,
                    meta=[(k, v) for k, v in meta if k not in RESERVED_META], events=events)

@@ -18,7 +18,14 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from mdt.core.alerts import IVF_CATEGORY_WORDS, KIND_WORDS, AlertKind, AlertSeverity, ivf_prompt
+from mdt.core.alerts import (
+    IVF_CATEGORY_WORDS,
+    KIND_WORDS,
+    AlertKind,
+    AlertSeverity,
+    bar_order,
+    ivf_prompt,
+)
 from mdt.core.alerts import parse_time as parse_alert_time
 from mdt.core.confirmation import deadline_text
 
@@ -28,14 +35,6 @@ ACTIONS = {
     AlertKind.INCOMING_YQ: "Answer (YR)…", AlertKind.CONFIRMATION_OVERDUE: "Send next request…",
     AlertKind.DETAINER: "Show detainer…", AlertKind.YR: "Show hit…",
 }
-
-
-def sort_key(alert: dict[str, Any]) -> tuple[int, str, str]:
-    """Loudest first, then the soonest deadline, then the newest."""
-    deadline = alert.get("deadline") or "9999"
-    created = alert.get("created_at") or ""
-    inverted = "".join(chr(0x10FFFF - ord(c)) for c in created)  # newest first within a tie
-    return (-AlertSeverity(alert["severity"]).rank, deadline, inverted)
 
 
 def gateway_now(offset_seconds: float) -> datetime:
@@ -52,6 +51,8 @@ class AlertBar(QFrame):
         self.setObjectName("AlertBar")
         self.alerts: list[dict[str, Any]] = []
         self.current: dict[str, Any] | None = None
+        self.pinned: str | None = None  # a new critical alert holding the bar
+        self._known: set[str] | None = None  # the ids shown last time (None: never yet)
         self.offset_seconds = 0.0
         self.policy_prompts: dict[str, str] = {}
         self.severity = QLabel("")
@@ -95,7 +96,10 @@ class AlertBar(QFrame):
 
     # -- what it shows ---------------------------------------------------------------------------
     def set_alerts(self, open_alerts: list[dict[str, Any]], offset_seconds: float) -> None:
-        self.alerts = sorted(open_alerts, key=sort_key)
+        # One ordered list (mdt.core.alerts.bar_order): a new critical alert takes the bar,
+        # then officer-safety hits, then the nearest deadline.
+        self.alerts, self.pinned = bar_order(open_alerts, known=self._known, pinned=self.pinned)
+        self._known = {str(a["id"]) for a in open_alerts}
         self.offset_seconds = offset_seconds
         self.current = self.alerts[0] if self.alerts else None
         if self.current is None:

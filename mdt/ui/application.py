@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 from collections.abc import Sequence
@@ -17,20 +16,10 @@ from mdt.agency_config import (
     load_agency_config,
 )
 from mdt.app.controller import AppController
+from mdt.services.terminal import Terminal
 from mdt.settings import Settings
-from mdt.terminal import Terminal
 from mdt.ui.main_window import MainWindow
 from mdt.ui.theme import apply_theme
-
-
-def parse_gui_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="mdt", description="MDT mobile data terminal (GUI).")
-    parser.add_argument("--gateway-url", help="use this gateway (saved as the new default)")
-    parser.add_argument("--ca-bundle", help="PEM file of the agency CA for the gateway's TLS")
-    parser.add_argument("--theme", choices=("day", "night"), help="colour theme")
-    parser.add_argument("--startup-probe", action="store_true", help=argparse.SUPPRESS)
-    return parser.parse_args(list(argv))
-
 
 # The GUI thread asks for the interpreter back after each Qt call; with Python's default 5 ms
 # switch interval a worker parsing events or a page of returns keeps it that long every time
@@ -55,7 +44,10 @@ def load_agency(settings: Settings) -> AgencyConfig:
 
 
 def run_gui(argv: Sequence[str]) -> int:
-    args = parse_gui_args(argv)
+    """``mdt`` / ``mdt gui`` with these arguments (:func:`mdt.entry.parse`)."""
+    from mdt.entry import parse
+
+    args = parse(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings()
     try:
@@ -65,8 +57,8 @@ def run_gui(argv: Sequence[str]) -> int:
         app = QApplication.instance() or QApplication(sys.argv[:1])
         QMessageBox.critical(None, "MDT cannot start", str(exc))
         return 2
-    if args.gateway_url:
-        settings.set("gateway_url", args.gateway_url)
+    if args.gateway:
+        settings.set("gateway_url", args.gateway)
         settings.set("ca_bundle", args.ca_bundle or "")
     if args.theme:
         settings.set("theme", args.theme)
@@ -76,8 +68,8 @@ def run_gui(argv: Sequence[str]) -> int:
     app.setApplicationName("MDT")
     app.setApplicationVersion(__version__)
     # Before the first window: a night-mode start never flashes a light window.
-    apply_theme(app, str(settings.get("theme")), high_contrast=bool(settings.get("high_contrast")),
-                font_scale=float(settings.get("font_scale")))
+    apply_theme(app, settings.theme, high_contrast=settings.high_contrast,
+                font_scale=settings.font_scale)
     controller, window = create_window(settings, agency)
     window.show()
     if args.startup_probe:  # benchmarks/startup.py: say when the first window is up, then quit

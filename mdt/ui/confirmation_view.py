@@ -27,54 +27,27 @@ from PySide6.QtWidgets import (
 
 from mdt.core.alerts import IVF_CATEGORY_WORDS, RTY_WORDS, ivf_prompt
 from mdt.core.confirmation import (
-    ConfirmState,
+    HitConfirmation,
     IncomingRequest,
     OutgoingConfirmation,
     deadline_text,
+    for_return,
 )
+from mdt.core.present import confirmation_words, incoming_state
 from mdt.ui.alert_bar import gateway_now
 from mdt.ui.table_model import HeaderedTableModel, Index, row_table
 
 if TYPE_CHECKING:
-    from mdt.alert_desk import AlertSnapshot
+    from mdt.services.alerts import AlertSnapshot
     from mdt.store.cache import StoredReturn
 
 
 
-def _hhmmss(moment: datetime | None) -> str:
-    return moment.strftime("%H:%M:%S UTC") if moment else ""
-
-
-def confirmation_text(confirmation: OutgoingConfirmation | None, now: datetime) -> tuple[str, str]:
-    """What the hit's line says about its confirmation, and its style name."""
-    if confirmation is None:
-        return "Not confirmed yet — do not act on the hit until the entering agency confirms " \
-               "it.", "ConfirmNone"
-    state = confirmation.state(now)
-    last = confirmation.last
-    priority = "urgent" if last.priority == "U" else "routine"
-    answer = confirmation.answer or {}
-    who = f"{answer.get('confirming_name') or ''} ({answer.get('confirming_ori') or '?'})"
-    if state is ConfirmState.CONFIRMED:
-        return f"CONFIRMED by {who}. {answer.get('remarks') or ''}".strip(), "ConfirmYes"
-    if state is ConfirmState.NOT_CONFIRMED:
-        return f"NOT CONFIRMED by {who} — do not act on this hit. " \
-               f"{answer.get('remarks') or ''}".strip(), "ConfirmNo"
-    if state is ConfirmState.WILL_CONFIRM_BY:
-        return f"{who} will confirm by {_hhmmss(confirmation.deadline)} — " \
-               f"{deadline_text(confirmation.remaining(now))}", "ConfirmWaiting"
-    if state is ConfirmState.QUEUED:
-        return f"YQ ({priority}, request {last.rno}) queued — the clock starts when the switch " \
-               "takes it", "ConfirmWaiting"
-    if state is ConfirmState.OVERDUE:
-        next_rno = confirmation.next_rno(now) or 4
-        ask = "notify your CSA and the FBI CJIS Division" if next_rno > 3 else \
-            f"send request {next_rno} now"
-        return f"NO ANSWER to request {last.rno} ({priority}) — " \
-               f"{deadline_text(confirmation.remaining(now))} — {ask}", "ConfirmOverdue"
-    return f"YQ sent ({priority}, request {last.rno}) — answer due " \
-           f"{_hhmmss(confirmation.deadline)} — {deadline_text(confirmation.remaining(now))}", \
-        "ConfirmWaiting"
+def confirmation_text(confirmation: HitConfirmation | OutgoingConfirmation | None,
+                      now: datetime) -> tuple[str, str]:
+    """What the hit's line says about its confirmation, and its style name (the words are
+    :func:`mdt.core.present.confirmation_words`)."""
+    return confirmation_words(confirmation, now)
 
 
 class _HitLine(QFrame):
@@ -120,17 +93,18 @@ class _HitLine(QFrame):
         layout.addWidget(self.policy)
         layout.addWidget(self.state)
 
-    def update_state(self, confirmation: OutgoingConfirmation | None, now: datetime) -> None:
+    def update_state(self, confirmation: HitConfirmation, now: datetime) -> None:
         text, style = confirmation_text(confirmation, now)
         self.state.setText(text)
         if self.state.objectName() != style:
             self.state.setObjectName(style)
             self.state.style().unpolish(self.state)
             self.state.style().polish(self.state)
-        fresh = confirmation is None
+        fresh = confirmation.can_request()  # no YQ yet for this stop (an earlier one's answer
+        # does not confirm it)
         self.urgent.setVisible(fresh)
         self.routine.setVisible(fresh)
-        next_rno = confirmation.next_rno(now) if confirmation else None
+        next_rno = confirmation.next_rno(now)
         self.next.setVisible(next_rno is not None and next_rno <= 3)
         if next_rno is not None and next_rno <= 3:
             self.next.setText(f"Send request {next_rno} (RNO {next_rno})…")
@@ -146,6 +120,7 @@ class HitConfirmationPanel(QFrame):
         super().__init__(parent)
         self.setObjectName("HitConfirmationPanel")
         self.return_id = ""
+        self.received_at = ""  # of the shown return: its hits' own confirmations begin after it
         self.policy_prompts: dict[str, str] = {}
         self.lines: list[_HitLine] = []
         self.confirmations: dict[str, OutgoingConfirmation] = {}
@@ -163,6 +138,7 @@ class HitConfirmationPanel(QFrame):
             line.deleteLater()
         self.lines = []
         self.return_id = ret.id if ret is not None else ""
+        self.received_at = ret.received_at if ret is not None else ""
         records = ret.records if ret is not None else []
         for n, record in enumerate(records):
             if record.get("hit"):
@@ -184,7 +160,8 @@ class HitConfirmationPanel(QFrame):
     def _update(self) -> None:
         now = gateway_now(self.offset_seconds)
         for line in self.lines:
-            line.update_state(self.confirmations.get(line.nic), now)
+            line.update_state(for_return(self.confirmations.get(line.nic), self.received_at,
+                                         line.nic), now)
 
 
 # -- the agency queue ------------------------------------------------------------------------------
@@ -243,11 +220,7 @@ class IncomingQueueModel(HeaderedTableModel):
         return None
 
     def state(self, item: IncomingRequest) -> str:
-        if item.answered_by:
-            cst = (item.answered_by.get("fields") or {}).get("CST", "")
-            return {"Y": "answered: confirmed", "N": "answered: not confirmed",
-                    "T": "answered: will confirm by"}.get(str(cst), "answered")
-        return "OVERDUE — answer now" if item.overdue(self.now) else "waiting for you"
+        return incoming_state(item.answered_by, item.overdue(self.now))
 
 
 class AgencyQueueView(QWidget):

@@ -13,18 +13,20 @@ from typing import Any
 
 from PySide6.QtGui import QPageSize, QPdfWriter, QTextDocument
 
-from mdt.ui.returns_view import age_text, query_summary
+from mdt.core.present import PROBABLE_CAUSE, age_text, query_summary, return_headline
 
 
 def return_html(row: Any, *, training: bool, operator: str) -> str:
     ret = row.ret
+    headline = return_headline(ret)  # the same headline as the list, the detail and the CLI
     parts = []
     if training:
         parts.append("<p style='background:#f5a300'><b>TRAINING — synthetic data only, not for "
                      "operational use</b></p>")
     parts.append(f"<h2>{html.escape(query_summary(ret.query))}</h2>")
-    verdict = "<b>HIT</b> — confirm with the entering agency before acting" if ret.hit \
-        else "No record found"
+    verdict = f"<b>{html.escape(headline.text)}</b>"
+    if headline.is_hit:
+        verdict += f" — {html.escape(PROBABLE_CAUSE)}"
     parts.append(f"<p>{verdict}"
                  f" · from {html.escape(ret.source)} · received {html.escape(ret.received_at)} "
                  f"({html.escape(age_text(ret.received_at))})</p>")

@@ -63,8 +63,8 @@ class FormView(QWidget):
                 editor = combo
             else:
                 edit = QLineEdit()
-                if field.max_length:
-                    edit.setMaxLength(field.max_length)
+                # No setMaxLength: it cut a 30-character plate to 10 without a word before the
+                # rule could refuse it. An over-long value is refused with the rule's sentence.
                 edit.setPlaceholderText(field.placeholder or "")
                 edit.textEdited.connect(lambda text, e=edit: self._upper(e, text))
                 edit.textChanged.connect(lambda _t, tag=field.tag: self._check(tag))
@@ -202,15 +202,23 @@ class FormView(QWidget):
             e.message if e.severity == "error" else f"Warning: {e.message}" for e in errors))
         label.setVisible(bool(errors))
 
-    def send(self) -> None:
+    def unknown_fields(self, values: dict[str, str]) -> list[str]:
+        """The rules' sentence for each value the form has no field for (a command line's)."""
+        return [e.message for tag, value in values.items() if tag not in self.edits
+                for e in validate_field(self.form, tag, value, self.tables)]
+
+    def send(self) -> list[str]:
+        """Send the form if the rules allow it; the rules' sentences for what they refuse."""
         values = self.values()
         errors = validate_form(self.form, values, self.tables)
         self._show(errors)
-        if any(e.severity == "error" for e in errors):
-            return
+        refused = [e.message for e in errors if e.severity == "error"]
+        if refused:
+            return refused
         dest = [d.strip() for d in self.dest.text().split(",") if d.strip()] if self.dest else []
         purpose = str(self.purpose.currentData() or "") if self.purpose else ""
         self.submitted.emit(self.form.mke, values, dest, purpose)
+        return []
 
     def clear(self) -> None:
         for tag, editor in self.edits.items():

@@ -33,10 +33,11 @@ def describe_error(error: BaseException) -> str:
     """A sentence for the person at the keyboard, whatever went wrong."""
     from mdt.agency_config import TrainingNotAllowed
     from mdt.core.confirmation import ConfirmationError
+    from mdt.core.forms import FormInvalid
     from mdt.settings import SettingsError
 
-    if isinstance(error, SettingsError | TrainingNotAllowed | ConfirmationError):
-        return str(error)
+    if isinstance(error, SettingsError | TrainingNotAllowed | ConfirmationError | FormInvalid):
+        return str(error)  # a form the rules refuse: the rules' sentences, as the CLI says them
     # A gateway error exists only once a worker has imported the client: never import it (and
     # its network stack) here, on the GUI thread, to find out.
     gateway = sys.modules.get("mdt.net.gateway")
@@ -65,7 +66,7 @@ class LoginPage(QWidget):
         self.user = QLineEdit()
         self.user.setObjectName("LoginUser")
         self.user.setPlaceholderText("user id")
-        self.user.setText(str(controller.terminal.settings.get("last_user")))
+        self.user.setText(controller.terminal.settings.last_user)
         self.password = QLineEdit()
         self.password.setObjectName("LoginPassword")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)

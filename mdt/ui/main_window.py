@@ -27,7 +27,7 @@ from mdt.app.controller import AppController
 from mdt.core.alerts import KIND_WORDS, AlertKind, parse_time
 from mdt.core.confirmation import ConfirmState, deadline_text
 from mdt.desktop.speech import read_aloud_enabled
-from mdt.terminal import Operator
+from mdt.services.session import Operator
 from mdt.ui.alert_bar import AlertBar, gateway_now
 from mdt.ui.alert_sound import AlertSounder, DesktopNotifier, SoundPlayer, Speaker
 from mdt.ui.lock_screen import IdleWatcher, LockScreen
@@ -88,19 +88,6 @@ def quarantine_text(count: int) -> str:
         return ""
     return (f"{count} unreadable message{'s' if count != 1 else ''} from the switch "
             "(Ctrl+Shift+U)")
-
-
-def outbox_counts(messages: list[dict[str, Any]]) -> str:
-    """The outbox in words for the status bar: what waits to go, what is going, what waits for
-    its answer (the newest 200 messages)."""
-    states = [str(m.get("state")) for m in messages]
-    parts = [f"{states.count('queued')} queued" if "queued" in states else "",
-             f"{states.count('sending')} sending" if "sending" in states else "",
-             f"{states.count('accepted') + states.count('acknowledged')} waiting for an answer"
-             if {"accepted", "acknowledged"} & set(states) else "",
-             f"{states.count('failed')} refused" if "failed" in states else ""]
-    words = " · ".join(p for p in parts if p)
-    return f"Outbox: {words}" if words else "Outbox: empty"
 
 
 class MainWindow(QMainWindow):
@@ -260,9 +247,9 @@ class MainWindow(QMainWindow):
                                       agency.in_vehicle_exempt)
 
         self.sounder = AlertSounder(SoundPlayer(dict(agency.sounds)),
-                                    speaker=Speaker(preference=str(settings.get("speech_engine"))),
+                                    speaker=Speaker(preference=settings.speech_engine),
                                     read_aloud=read_aloud,
-                                    detail=lambda: str(settings.get("read_aloud_detail")),
+                                    detail=lambda: settings.read_aloud_detail,
                                     parent=self)
         self.alert_bar.policy_prompts = dict(agency.ivf_prompts)
         self.notifier = DesktopNotifier(self)
@@ -464,9 +451,9 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         settings = self.controller.terminal.settings
         if isinstance(app, QApplication):
-            apply_theme(app, str(settings.get("theme")),
-                        high_contrast=bool(settings.get("high_contrast")),
-                        font_scale=float(settings.get("font_scale")))
+            apply_theme(app, settings.theme,
+                        high_contrast=settings.high_contrast,
+                        font_scale=settings.font_scale)
 
     def _signed_in(self, operator: Operator) -> None:
         if operator.role != "trainer" and self._terminal is None and self._building is not None:
@@ -563,7 +550,7 @@ class MainWindow(QMainWindow):
         if isinstance(app, QApplication):
             theme = "day" if app.property("mdtTheme") == "night" else "night"
             settings = self.controller.terminal.settings
-            apply_theme(app, theme, high_contrast=bool(settings.get("high_contrast")),
-                        font_scale=float(settings.get("font_scale")))
+            apply_theme(app, theme, high_contrast=settings.high_contrast,
+                        font_scale=settings.font_scale)
             settings.set("theme", theme)
             self.controller.tasks.run(settings.save)

@@ -10,13 +10,14 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     Qt,
+    QTimer,
     QUrl,
     Signal,
 )
@@ -32,7 +33,23 @@ from PySide6.QtWidgets import (
 )
 
 from mdt.core.cautions import alert_level, cautions
+from mdt.core.confirmation import HitConfirmation, OutgoingConfirmation, for_return
 from mdt.core.followups import FollowUp, follow_ups
+from mdt.core.headline import Headline
+from mdt.core.present import (
+    BANNER_NAMES,
+    STATE_WORDS,
+    RowText,
+    age_text,
+    detail_headline,
+    hit_banner_text,
+    query_state,
+    query_summary,
+    received_text,
+    return_headline,
+    row_text,
+    waited_minutes,
+)
 from mdt.ui.table_model import HeaderedTableModel
 
 if TYPE_CHECKING:
@@ -40,48 +57,9 @@ if TYPE_CHECKING:
 
 Index = QModelIndex | QPersistentModelIndex
 
-STATE_WORDS = {
-    "queued": "Queued (offline) — goes out when the link is back",
-    "sending": "Sending…",
-    "accepted": "Sent — waiting for the answer",
-    "acknowledged": "Acknowledged — answer to follow",
-    "answered": "Answered",
-    "status": "Switch status",
-    "failed": "Refused",
-    "cancelled": "Cancelled",
-    "unanswered": "No answer",
-}
-
-
-def age_text(iso: str, now: datetime | None = None) -> str:
-    try:
-        then = datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    except ValueError:
-        return "age unknown"
-    seconds = max(0, int(((now or datetime.now(UTC)) - then).total_seconds()))
-    if seconds < 60:
-        return f"{seconds} s ago"
-    if seconds < 3600:
-        return f"{seconds // 60} min ago"
-    if seconds < 86400:
-        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min ago"
-    return f"{seconds // 86400} d ago"
-
-
-def waited_minutes(message: dict[str, Any], now: datetime | None = None) -> float | None:
-    sent = str(message.get("accepted_at") or message.get("created_at") or "")
-    try:
-        then = datetime.fromisoformat(sent.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return ((now or datetime.now(UTC)) - then).total_seconds() / 60
-
-
-def query_summary(message: dict[str, Any] | None) -> str:
-    if not message:
-        return "?"
-    fields = message.get("fields") or {}
-    return f"{message.get('mke', '?')} " + " ".join(f"{k}/{v}" for k, v in fields.items())
+# The words and the rules are in mdt.core.present (shared with the CLI and the PDF); these names
+# stay importable from here.
+__all__ = ["STATE_WORDS", "age_text", "query_summary", "waited_minutes"]
 
 
 @dataclass
@@ -143,9 +121,12 @@ class ReturnsModel(HeaderedTableModel):
         super().__init__(parent)
         self.rows: list[QueryRow] = []
         self.now: datetime | None = None  # tests pin the clock
-        # Minutes after which a sent query with no answer is shown as unanswered (an IAQ, which
-        # LESC acknowledges first and answers later, gets six times as long).
+        # Minutes after which a sent query with no answer is shown as unanswered (the rule is
+        # mdt.core.present.query_state's).
         self.unanswered_after = 5.0
+        # My YQs the entering agency answered, by message id (from the alert snapshot).
+        self.answered: dict[str, str] = {}
+        self._headlines: dict[str, Headline] = {}
         self.fetch_older: OlderFetcher | None = None
         self._fetching = False
         self._more = True
@@ -262,15 +243,21 @@ class ReturnsModel(HeaderedTableModel):
         self.fetch_older(oldest, arrived)
 
     def state_text(self, row: QueryRow) -> str:
-        """The query's outbox state in words; a query sent long ago with no answer says so
-        (it is never silently forgotten)."""
+        """The query's outbox state in words (:func:`mdt.core.present.query_state`)."""
         message = row.message or {}
-        state = str(message.get("state", "queued"))
-        waited = waited_minutes(message, self.now)
-        limit = self.unanswered_after * (6 if state == "acknowledged" else 1)
-        if state in ("accepted", "acknowledged") and waited is not None and waited >= limit:
-            return f"No answer after {int(waited)} min — check with dispatch"
-        return STATE_WORDS.get(state, state)
+        return query_state(message, self.now, unanswered_after=self.unanswered_after,
+                           answer=self.answered.get(str(message.get("id"))))
+
+    def row_text(self, row: QueryRow) -> RowText:
+        """The row's words (:func:`mdt.core.present.row_text`); a return's headline is read
+        once (a return does not change)."""
+        headline = None
+        if row.ret is not None:
+            headline = self._headlines.get(row.ret.id)
+            if headline is None:
+                headline = self._headlines[row.ret.id] = return_headline(row.ret)
+        return row_text(row.message, row.ret, self.now, unanswered_after=self.unanswered_after,
+                        answered=self.answered, headline=headline)
 
     @classmethod
     def column_count(cls) -> int:
@@ -282,17 +269,11 @@ class ReturnsModel(HeaderedTableModel):
         row = self.rows[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            if column == 0:
-                return age_text(row.when, self.now)
-            if column == 1:
-                return query_summary(row.message)
-            if column == 2:
-                if row.ret is None:
-                    return self.state_text(row)
-                return "HIT" if row.hit else "No record"
-            if column == 3:
-                return row.ret.source if row.ret else ""
-        if role == Qt.ItemDataRole.FontRole and column == 2 and row.hit:
+            text = self.row_text(row)
+            return (text.age, text.query, text.result, text.source)[column] \
+                if 0 <= column < 4 else None
+        loud = column == 2 and self.row_text(row).role in ("danger", "hit", "warning")
+        if role == Qt.ItemDataRole.FontRole and loud:
             font = QFont()
             font.setBold(True)
             return font
@@ -341,10 +322,19 @@ class ReturnDetail(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.follow_ups: list[FollowUp] = []
+        # My confirmations by NIC (from the alert snapshot): a confirmed hit's header drops
+        # the "confirm it before acting" sentence.
+        self.confirmations: dict[str, OutgoingConfirmation] = {}
+        self.unanswered_after = 5.0
+        self.answered: dict[str, str] = {}
+        self._shown: tuple[QueryRow | None, bool, datetime | None] = (None, False, None)
         self.hit_banner = QLabel("")
         self.hit_banner.setWordWrap(True)
         self.cached = QLabel("")
         self.cached.setObjectName("CachedBanner")
+        self._age_tick = QTimer(self)  # the age in the header keeps counting
+        self._age_tick.setInterval(15_000)
+        self._age_tick.timeout.connect(self._update_age)
         self.caveats = QLabel("")
         self.caveats.setObjectName("CaveatBox")
         self.caveats.setWordWrap(True)
@@ -394,53 +384,70 @@ class ReturnDetail(QWidget):
         self.raw.setVisible(raw)
         self.body.setVisible(not raw)
 
+    def _update_age(self) -> None:
+        row, offline, now = self._shown
+        if row is None or row.ret is None or now is not None:  # a pinned clock does not tick
+            self._age_tick.stop()
+            return
+        self.cached.setText(received_text(row.ret, offline=offline))
+
+    def hit_confirmations(self, ret: StoredReturn) -> list[HitConfirmation]:
+        """The confirmation of each hit on this return (this stop's own, not an earlier's)."""
+        found = []
+        for record in ret.records:
+            if record.get("hit"):
+                nic = str(record.get("nic") or (record.get("fields") or {}).get("NIC") or "")
+                found.append(for_return(self.confirmations.get(nic), ret.received_at, nic))
+        return found
+
+    def _set_banner(self, text: str, role: str) -> None:
+        self.hit_banner.setText(text)
+        self.hit_banner.setObjectName(BANNER_NAMES.get(role, "NoticeBanner"))
+        self.hit_banner.setProperty("role", role)
+        self.hit_banner.style().unpolish(self.hit_banner)
+        self.hit_banner.style().polish(self.hit_banner)
+        self.hit_banner.show()
+
+    def set_confirmations(self, confirmations: dict[str, OutgoingConfirmation],
+                          answered: dict[str, str] | None = None) -> None:
+        """New confirmation states: the shown header follows them."""
+        self.confirmations = dict(confirmations)
+        self.answered = dict(answered or {})
+        row, _offline, now = self._shown
+        if row is not None:
+            self._header(row, now)
+
+    def _header(self, row: QueryRow, now: datetime | None) -> None:
+        headline = detail_headline(row.ret, row.message, now,
+                                   unanswered_after=self.unanswered_after,
+                                   answered=self.answered)
+        text = headline.text if row.ret is None else \
+            hit_banner_text(headline, self.hit_confirmations(row.ret), now)
+        self._set_banner(text, headline.role)
+
     def show_row(self, row: QueryRow | None, *, offline: bool = False,
                  now: datetime | None = None) -> None:
-        # What shows is decided first and set once: hiding all three and showing them again
-        # laid the pane out (and repainted it) twice for every return shown.
-        self._shown = {self.hit_banner: False, self.cached: False, self.caveats: False}
-        try:
-            self._show_row(row, offline=offline, now=now)
-        finally:
-            for widget, shown in self._shown.items():
-                if widget.isHidden() == shown:
-                    widget.setVisible(shown)
-            if self._shown[self.caveats]:
-                self._fit_caveats()
-
-    def _show_row(self, row: QueryRow | None, *, offline: bool, now: datetime | None) -> None:
+        for widget in (self.hit_banner, self.cached, self.caveats):
+            widget.hide()
         self.follow_ups = []
+        self._age_tick.stop()
+        self._shown = (row, offline, now)
         if row is None:
             self.body.setHtml("<p>Select a return, or send a query.</p>")
             self.raw.setPlainText("")
             return
         ret = row.ret
+        self._header(row, now)
         if ret is None:
-            state = str((row.message or {}).get("state", "queued"))
             detail = (row.message or {}).get("state_detail") or ""
+            # the header says its state; the body what was asked (and the switch's words)
             self.body.setHtml(f"<h3>{html.escape(query_summary(row.message))}</h3>"
-                              f"<p>{html.escape(STATE_WORDS.get(state, state))}</p>"
                               f"<p>{html.escape(str(detail))}</p>")
             self.raw.setPlainText(str((row.message or {}).get("text", "")))
             return
-        name = "HitBanner" if ret.hit else "NoHitBanner"
-        restyle = self.hit_banner.objectName() != name
-        self.hit_banner.setObjectName(name)
-        hits = [r for r in ret.records if r.get("hit")]
-        if ret.hit:
-            files = ", ".join(sorted({str(r.get("file", "")) for r in hits}))
-            self.hit_banner.setText(f"HIT — {files}. A hit is not probable cause: confirm it with "
-                                    "the entering agency before acting.")
-        else:
-            self.hit_banner.setText("No record found.")
-        if restyle:
-            self.hit_banner.style().unpolish(self.hit_banner)
-            self.hit_banner.style().polish(self.hit_banner)
-        self._shown[self.hit_banner] = True
-        self.cached.setText(("OFFLINE — " if offline else "") +
-                            f"Cached return · received {age_text(ret.received_at, now)}"
-                            f" · from {ret.source}")
-        self._shown[self.cached] = True
+        self.cached.setText(received_text(ret, offline=offline, now=now))
+        self.cached.show()
+        self._age_tick.start()
         caveats: list[str] = []
         for record in ret.records:
             for caveat in record.get("caveats") or []:
@@ -448,7 +455,8 @@ class ReturnDetail(QWidget):
                     caveats.append(str(caveat))
         if caveats:
             self.caveats.setText("\n".join(caveats))
-            self._shown[self.caveats] = True
+            self.caveats.show()
+            self._fit_caveats()
         parts = [f"<h3>{html.escape(query_summary(ret.query))}</h3>"]
         # Hits first, the loudest (armed and dangerous) first among them.
         ordered = sorted(ret.records, key=lambda r: (-int(alert_level(r)), 0))

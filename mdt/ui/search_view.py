@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
+from mdt.core.clock import from_iso
 from mdt.ui.returns_view import age_text, query_summary
 from mdt.ui.table_model import HeaderedTableModel, Index, row_table
 
@@ -25,7 +26,7 @@ HOW_WORDS = {0: "identifier", 1: "name / DOB", 2: "sounds alike", 3: "text"}
 
 def _when(iso: str) -> datetime | None:
     try:
-        return datetime.fromisoformat(iso.replace("Z", "+00:00"))
+        return from_iso(iso)
     except ValueError:
         return None
 

@@ -43,23 +43,23 @@ class SettingsDialog(QDialog):
         self.settings = controller.terminal.settings
         self.setWindowTitle("Settings")
         get = self.settings.get
-        self.gateway_url = QLineEdit(str(get("gateway_url")))
-        self.ca_bundle = QLineEdit(str(get("ca_bundle")))
+        self.gateway_url = QLineEdit(self.settings.gateway_url)
+        self.ca_bundle = QLineEdit(self.settings.ca_bundle)
         browse = QPushButton("Choose…")
         browse.clicked.connect(self._choose_ca)
         ca_row = QHBoxLayout()
         ca_row.addWidget(self.ca_bundle, 1)
         ca_row.addWidget(browse)
-        self.operator_phone = QLineEdit(str(get("operator_phone")))
+        self.operator_phone = QLineEdit(self.settings.operator_phone)
         self.theme = QComboBox()
         self.theme.addItems(["day", "night"])
-        self.theme.setCurrentText(str(get("theme")))
+        self.theme.setCurrentText(self.settings.theme)
         self.high_contrast = QCheckBox("High contrast")
-        self.high_contrast.setChecked(bool(get("high_contrast")))
+        self.high_contrast.setChecked(self.settings.high_contrast)
         self.font_scale = QDoubleSpinBox()
         self.font_scale.setRange(0.8, 2.0)
         self.font_scale.setSingleStep(0.1)
-        self.font_scale.setValue(float(get("font_scale")))
+        self.font_scale.setValue(self.settings.font_scale)
         self.read_aloud = QCheckBox("Read new critical and high alerts aloud")
         operator = getattr(controller, "operator", None)
         # What is in force (on by default for an officer in a vehicle), kept unset until changed
@@ -117,16 +117,7 @@ class SettingsDialog(QDialog):
 
     def check(self, values: dict[str, Any]) -> str:
         """The first problem, as a sentence naming the setting, or ''."""
-        from mdt.core.origin import GatewayUrlError, check_gateway_url
-
-        try:
-            check_gateway_url(values["gateway_url"],
-                              allow_plain_http=bool(self.settings.get("allow_plain_http")))
-        except GatewayUrlError as exc:
-            return str(exc)
-        if len(values["operator_phone"]) > 20:
-            return "Phone (operator_phone) must be at most 20 characters."
-        return ""
+        return self.settings.check(values)  # the checks live in mdt.settings
 
     def save(self) -> None:
         values = self.values()

@@ -28,13 +28,14 @@ from PySide6.QtWidgets import (
 from mdt.app.controller import AppController
 from mdt.core.codes import CodeTables
 from mdt.core.command import parse_command
+from mdt.core.confirmation import answered_requests
 from mdt.core.forms import FormDef
-from mdt.terminal import Operator
+from mdt.core.present import command_not_understood, outbox_counts
+from mdt.services.session import Operator
 from mdt.ui.command_line import CommandLine
 from mdt.ui.confirmation_view import AgencyQueueView, HitConfirmationPanel
 from mdt.ui.form_view import FormView
 from mdt.ui.login import describe_error
-from mdt.ui.main_window import outbox_counts
 from mdt.ui.returns_compare import ReturnsCompare
 from mdt.ui.returns_view import (
     STATE_WORDS,
@@ -117,8 +118,10 @@ class TerminalPage(QWidget):
 
         yield
         self.model = ReturnsModel(self)
-        self.model.unanswered_after = float(
-            controller.terminal.settings.get("unanswered_after_minutes"))
+        self.model.unanswered_after = controller.terminal.settings.unanswered_after_minutes
+        self._messages: list[dict[str, Any]] = []
+        self._select_message: str | None = None  # a query just queued: its row is selected
+        self._queued_said: str | None = None  # the query the "Queued ..." feedback is about
         self.table = QTableView()
         self.table.setObjectName("ReturnsTable")
         self.table.setModel(self.model)
@@ -142,6 +145,7 @@ class TerminalPage(QWidget):
             before, callback, ReturnsModel.PAGE)
         yield
         self.detail = ReturnDetail()
+        self.detail.unanswered_after = self.model.unanswered_after
         yield
         self.hit_panel = HitConfirmationPanel()
         self.pin = QPushButton("Pin beside (Ctrl+P)")
@@ -341,11 +345,21 @@ class TerminalPage(QWidget):
         if row is None:
             self.feedback("Select a return to export.", error=True)
             return
-        size = write_pdf(self._document(row), path)
-        terminal, return_id = self.controller.terminal, row.ret.id
-        self.controller.tasks.run(lambda: terminal.audit(
-            "export", "success", f"return {return_id} to PDF ({size} bytes)"))
-        self.feedback(f"Saved {path.name}: it holds CJI — keep it as agency policy says.")
+        document, terminal, return_id = self._document(row), self.controller.terminal, row.ret.id
+
+        def write() -> int:  # on a worker: no file is written on the GUI thread
+            size = write_pdf(document, path)
+            terminal.audit("export", "success", f"return {return_id} to PDF ({size} bytes)")
+            return size
+
+        def written(_size: Any, error: BaseException | None) -> None:
+            if error is not None:
+                self.feedback(f"Not saved: {describe_error(error)}", error=True)
+                return
+            self.feedback(f"Saved {path.name}: it holds CJI — keep it as agency policy says.")
+
+        self.feedback(f"Saving {path.name}…")
+        self.controller.tasks.run(write, written)
 
     def export_selected(self) -> None:
         from PySide6.QtWidgets import QFileDialog
@@ -440,7 +454,7 @@ class TerminalPage(QWidget):
             return forms
 
         self.controller.tasks.run(load, self._forms_loaded)
-        chosen = str(terminal.settings.get("workstation_layout"))
+        chosen = terminal.settings.workstation_layout
         kind = (chosen if chosen in ("officer", "dispatcher") else
                 "dispatcher" if operator.role == "dispatcher" else "officer")
         if kind != self.layout_kind:  # laid out already (the page starts as the officer's)
@@ -466,7 +480,7 @@ class TerminalPage(QWidget):
         operator = self.operator
         defaults = {"ori": operator.ori, "atn": operator.name.upper()[:30], "name": operator.name,
                     "state": operator.ori[:2],
-                    "phn": str(self.controller.terminal.settings.get("operator_phone"))}
+                    "phn": self.controller.terminal.settings.operator_phone}
         self._forms_build += 1
         build = self._forms_build
         pending = list(forms)
@@ -554,19 +568,26 @@ class TerminalPage(QWidget):
         home = self.operator.ori[:2] if getattr(self, "operator", None) else ""
         command = parse_command(text, home_state=home)
         if command is None or command.mke not in self.views:
-            self.feedback(
-                f"Not understood: '{text.strip()}'. Try QV LIC/ABC1234.LIS/MD, a plate, a VIN, "
-                "or LAST, FIRST CCYYMMDD.", error=True)
+            self.feedback(command_not_understood(text), error=True)
             return
         self.feedback("")
         self.command.remember(text)
         self.command.clear()
         view = self.open_form(command.mke, command.values)
         if view is not None and command.values:
+            # A field the form does not have is refused with the CLI's sentence, never dropped
+            # without a word.
+            unknown = view.unknown_fields(command.values)
+            if unknown:
+                self.feedback(" ".join(unknown), error=True)
+                return
             # A complete command goes straight out and the officer stays on the command line;
-            # an incomplete one leaves the form open with its errors.
+            # an incomplete one leaves the form open with its errors, said here too.
             self._from_command_line = True
-            view.send()
+            problems = view.send()
+            if problems:
+                self._from_command_line = False
+                self.feedback(" ".join(problems), error=True)
 
     def send(self, mke: str, values: dict[str, str], dest: list[str], purpose: str) -> None:
         def sent(message: Any, error: BaseException | None) -> None:
@@ -576,11 +597,16 @@ class TerminalPage(QWidget):
                 self.feedback(f"Not sent: {describe_error(error)}", error=True)
                 return
             self.feedback(f"Queued {message['mke']} — {message['text'].splitlines()[-1]}")
+            self._queued_said = str(message.get("id") or "") or None
             if view is not None:
                 view.clear()
             self.show_part(self.returns_panel)  # the answer will show there
             if from_command_line:
                 self.command.setFocus()
+            # A new query owns the detail pane from now: never the previous return under its
+            # header. A YQ, YR or AM does not: the hit it confirms stays on screen with its clock.
+            if message.get("mke") not in ("YQ", "YR", "AM"):
+                self._select_message = str(message.get("id") or "") or None
             self.reload()
 
         self.controller.send(mke, values, sent, dest=dest or None, purpose=purpose or None)
@@ -609,7 +635,15 @@ class TerminalPage(QWidget):
                 self.feedback(f"The cache could not be read: {describe_error(error)}", error=True)
                 return
             messages, returns = result
-            self.outbox_counts.emit(outbox_counts(messages))
+            self._messages = messages
+            said = next((m for m in messages if self._queued_said and
+                         m.get("id") == self._queued_said), None)
+            if said is not None and said.get("state") not in ("queued", "sending"):
+                # the "Queued ..." line goes once the query is out (its row says the rest)
+                self._queued_said = None
+                if self.command_feedback.text().startswith("Queued "):
+                    self.feedback("")
+            self.outbox_counts.emit(outbox_counts(messages, self.model.answered))
             if not self.command.history:  # recall works across restarts: seed from the cache
                 for message in reversed(messages):
                     fields = ".".join(f"{k}/{v}" for k, v in (message.get("fields") or {}).items())
@@ -629,9 +663,15 @@ class TerminalPage(QWidget):
                 self.detail.show_row(None)
                 return
             row = 0
+            wanted = self._select_message
+            waiting = next((i for i, r in enumerate(self.model.rows) if wanted and r.message
+                            and r.message.get("id") == wanted), None)
+            if waiting is not None:  # a query just queued owns the detail pane
+                self._select_message = None
+                row = waiting
             # A new answer takes the detail pane (the officer is waiting for it); otherwise
             # the selection stays where the operator put it.
-            if selected is not None and (newest is None or newest == newest_before):
+            elif selected is not None and (newest is None or newest == newest_before):
                 keys = [row_key(candidate) for candidate in self.model.rows]
                 if row_key(selected) in keys:
                     row = keys.index(row_key(selected))
@@ -655,6 +695,16 @@ class TerminalPage(QWidget):
     def _alerts_changed(self, snapshot: Any) -> None:
         self.hit_panel.set_snapshot(snapshot)
         self.queue.set_snapshot(snapshot)
+        # One state per confirmation: an answered YQ is answered in its row, in the detail's
+        # header and in the status bar's count.
+        answered = answered_requests(snapshot.confirmations)
+        if answered != self.model.answered:
+            self.model.answered = answered
+            if self.model.rows:
+                self.model.dataChanged.emit(self.model.index(0, 2),
+                                            self.model.index(len(self.model.rows) - 1, 2))
+            self.outbox_counts.emit(outbox_counts(self._messages, answered))
+        self.detail.set_confirmations(snapshot.confirmations, answered)
         waiting = sum(1 for item in snapshot.queue if not item.answered_by)
         if self.tabs is not None:
             self.tabs.setTabText(self.tabs.indexOf(self.queue),

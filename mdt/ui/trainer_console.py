@@ -4,7 +4,7 @@ happen now (a detainer, an incoming YQ, a delayed hit, a message, a destination 
 link for one trainee), set faults, watch each trainee's activity, and read the debrief —
 expectations met or missed with response times — on screen or as a PDF.
 
-Everything comes from the gateway's trainer endpoints through :class:`mdt.trainer_desk.
+Everything comes from the gateway's trainer endpoints through :class:`mdt.services.training.
 TrainerDesk`, on workers; the console refreshes every five seconds and keeps its last picture
 (saying so) when the gateway does not answer.
 """
@@ -38,15 +38,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mdt.trainer_desk import INJECTIONS
+from mdt.services.training import INJECTIONS
 from mdt.ui.login import describe_error
 from mdt.ui.table_model import HeaderedTableModel, Index, row_table
 
 if TYPE_CHECKING:
     from mdt.app.controller import AppController
+    from mdt.services.training import TrainerDesk
 
 VERDICT_COLOURS = {"met": "#2e7d32", "late": "#b36b00", "missed": "#c8102e",
-                   "violated": "#c8102e", "out_of_order": "#b36b00"}
+                   "violated": "#c8102e", "out_of_order": "#b36b00", "pending": "#1f4e79"}
 
 
 class TraineesModel(HeaderedTableModel):
@@ -75,7 +76,9 @@ def debrief_html(debrief: dict[str, Any]) -> str:
              f"{html.escape(str(scenario.get('teaches') or ''))}</p>",
              "<p><i>TRAINING — synthetic data only.</i></p>"]
     for trainee in debrief.get("trainees") or []:
-        verdict = "PASSED" if trainee.get("passed") else "NOT PASSED"
+        verdict = "PASSED" if trainee.get("passed") else (
+            f"IN PROGRESS ({trainee['pending']} pending)" if trainee.get("pending")
+            else "NOT PASSED")
         parts.append(f"<h3>{html.escape(str(trainee.get('name')))} "
                      f"({html.escape(str(trainee.get('user_id')))}, {trainee.get('role')}) — "
                      f"{verdict}: {trainee.get('met')} of {trainee.get('expected')} met</h3>")
@@ -264,7 +267,7 @@ class TrainerConsole(QWidget):
         self._poll.timeout.connect(self.refresh)
 
     @property
-    def desk(self) -> Any:
+    def desk(self) -> TrainerDesk:
         return self.controller.terminal.trainer_desk
 
     # -- reading ---------------------------------------------------------------------------------
@@ -408,13 +411,18 @@ class TrainerConsole(QWidget):
                   "drop_rate": self.drop_rate.value(), "offline": self.offline.isChecked()}
         self._do(lambda d: d.set_faults(faults), "Faults set for the whole class.")
 
-    def export_pdf(self, path: Path) -> int:
-        """The debrief on screen, as a PDF at ``path``; returns its size in bytes."""
+    def export_pdf(self, path: Path) -> None:
+        """The debrief on screen, as a PDF at ``path``, written on a worker (never on the GUI
+        thread); the message line says when it is saved."""
         from mdt.ui.export import write_pdf
 
-        size = write_pdf(debrief_html(self.debrief), path)
-        self.message.setText(f"Debrief saved to {path}.")
-        return size
+        document = debrief_html(self.debrief)
+
+        def written(size: Any, error: BaseException | None) -> None:
+            self.message.setText(f"Debrief not saved: {describe_error(error)}" if error
+                                 else f"Debrief saved to {path} ({size} bytes).")
+
+        self.controller.tasks.run(lambda: write_pdf(document, path), written)
 
     def _export_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save the debrief", "debrief.pdf",

@@ -13,9 +13,9 @@ from pathlib import Path
 import keyring
 import pytest
 
+from mdt.services.terminal import Terminal
 from mdt.settings import Settings
 from mdt.store.errors import KeystoreLockedError, NoProfileError
-from mdt.terminal import Terminal
 from tests.conftest import start_gateway
 from tests.desktop.conftest import SecretService
 

@@ -20,8 +20,8 @@ import pytest
 
 from mdt.core.alerts import AlertKind, ivf_prompt
 from mdt.core.confirmation import ConfirmState
+from mdt.services.terminal import Terminal
 from mdt.settings import Settings
-from mdt.terminal import Terminal
 from tests.conftest import Gateway
 
 pytestmark = pytest.mark.e2e
@@ -62,7 +62,7 @@ def open_of(terminal: Terminal, kind: AlertKind) -> list[dict[str, Any]]:
 def audit_actions(terminal: Terminal) -> list[tuple[str, str]]:
     report = terminal.verify_audit()
     assert report.ok
-    rows = terminal._read().call(lambda c: c._conn.execute(
+    rows = terminal.session.read().call(lambda c: c._conn.execute(
         "SELECT action, detail FROM audit ORDER BY n").fetchall())
     return [(str(a), str(d)) for a, d in rows]
 

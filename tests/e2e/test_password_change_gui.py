@@ -14,8 +14,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from mdt.services.terminal import Terminal
 from mdt.settings import Settings
-from mdt.terminal import Terminal
 from mdt.ui.application import create_window
 from mdt.ui.theme import apply_theme
 from tests.conftest import Gateway

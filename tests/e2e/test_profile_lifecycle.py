@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from mdt.cli import EXIT_CACHE, EXIT_OK, EXIT_USAGE, run
+from mdt.services.terminal import Terminal
 from mdt.settings import Settings
 from mdt.store.errors import NoProfileError, ProfileWipedError, WrongPassphraseError
-from mdt.terminal import Terminal
 from tests.conftest import Gateway
 
 pytestmark = pytest.mark.e2e

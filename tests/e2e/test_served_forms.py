@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from mdt.paths import resources_dir
+from mdt.services.terminal import Terminal
 from mdt.settings import Settings
-from mdt.terminal import Terminal
 from tests.conftest import start_gateway
 
 pytestmark = pytest.mark.e2e

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from mdt.net.gateway import GatewayError
+from mdt.services.terminal import Terminal
 from mdt.settings import Settings
-from mdt.terminal import Terminal
 from tests.conftest import start_gateway
 
 pytestmark = pytest.mark.e2e

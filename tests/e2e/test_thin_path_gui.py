@@ -63,7 +63,9 @@ def test_gui_plate_hit_then_offline_unlock(qtbot: QtBot, gateway: Gateway,
         assert page.detail.hit_banner.text().startswith("HIT")
         assert page.detail.caveats.isVisible()
         assert "PROBABLE CAUSE" in page.detail.caveats.text().upper()
-        assert "Cached return" in page.detail.cached.text()
+        # Online, a live answer says when it came, not "Cached return" (issue 16 item 10)
+        assert page.detail.cached.text().startswith("Received ")
+        assert "ago · from " in page.detail.cached.text()
     finally:
         controller.shutdown()
         window.close()

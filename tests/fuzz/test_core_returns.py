@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from mdt.core.headline import decide, headline_of_text
 from mdt.core.message import decode_text, encode_text
 from mdt.core.returns import FILE_FOR_TITLE, ParsedReturn, ReturnRecord, parse_return
-from mock_server.switch import wrap_text
+from mock_server.returns import wrap_text
 from tests.unit.test_core_returns import PERSON, STOLEN
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -19,7 +19,7 @@ import httpx
 import pyotp
 import pytest
 
-from mock_server.state import otp_secret_for
+from mock_server.accounts import otp_secret_for
 from tests.conftest import Gateway, start_gateway
 from tests.gateway.helpers import (
     auth,

@@ -5,6 +5,8 @@ parser, ``mdt.core.returns``) into exactly the structured records it sends besid
 from __future__ import annotations
 
 import csv
+import json
+import logging
 import re
 import uuid
 from pathlib import Path
@@ -13,10 +15,11 @@ from typing import Any
 import pytest
 
 from mdt.core.returns import parse_return
+from mock_server.accounts import Account
 from mock_server.scenarios import ScenarioError, load_scenarios, validate_scenario
-from mock_server.state import Account
 from mock_server.switch import Confirmation, Context, Routed, Switch
-from mock_server.world import World, code_table, vin_check_digit, vin_is_valid
+from mock_server.synthetic import code_table, vin_check_digit, vin_is_valid
+from mock_server.world import World
 
 ROOT = Path(__file__).resolve().parents[2]
 OFFICER = Account("officer1", "Officer Tess Trainee", "officer", "MD1012600", "Car 12", "S")
@@ -365,6 +368,12 @@ def test_return_text_parses_back_into_the_records_sent(switch: Switch, mke: str,
     assert parsed.kind == ("records" if event["records"] else "no_record")
 
 
+def test_every_key_the_forms_offer_is_acted_on_by_the_switch(switch: Switch) -> None:
+    offered = {p.stem for p in (ROOT / "resources" / "forms").glob("*.json")}
+    assert set(switch.rules.forms) == offered  # the switch reads every form the client ships
+    assert set(switch.handlers) == offered
+
+
 def test_answers_come_after_the_latency_with_a_little_jitter(world: World) -> None:
     delays = [Switch(world, latency=2.0, iar_delay=0, seed=s).jittered(2.0) for s in range(50)]
     assert all(1.7 <= d <= 2.3 for d in delays) and len(set(delays)) > 40
@@ -377,6 +386,40 @@ def test_the_bundled_scenarios_are_valid() -> None:
     scenarios = load_scenarios(folder)
     assert len(scenarios) == len(list(folder.glob("*.json"))) >= 4
     assert {"stolen-car-stop", "delayed-hit", "incoming-hit-confirmation"} <= set(scenarios)
+
+
+@pytest.mark.parametrize(("expect", "words"), [
+    ("all of them", "expect: a list of expectations."),
+    ([{"do": "dance", "id": "a", "title": "A"}], "expectation 1: 'do' is one of"),
+    ([{"do": "send", "id": "a"}], "expectation 1: needs an 'id' and a 'title'."),
+    ([{"do": "send", "id": "a", "title": "A", "after": "b"}],
+     "expectation a: 'after' names no expectation."),
+])
+def test_broken_expectations_are_refused_in_words(expect: Any, words: str) -> None:
+    scenario = {"name": "ok", "expect": expect,
+                "steps": [{"at": 0, "event": {"type": "admin", "text": "x"}}]}
+    with pytest.raises(ScenarioError) as error:
+        validate_scenario(scenario)
+    assert error.value.field == "expect" and str(error.value).startswith(words)
+
+
+def test_a_broken_scenario_file_is_skipped_naming_the_file_and_the_step(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / "good.json").write_text(json.dumps(
+        {"name": "good", "steps": [{"event": {"type": "admin", "text": "x"}}]}))
+    (tmp_path / "bad.json").write_text(json.dumps(
+        {"name": "bad", "steps": [{"enter": {"kind": "stolen_gun"}}]}))
+    with caplog.at_level(logging.WARNING, logger="mdt-gateway"):
+        assert set(load_scenarios(tmp_path)) == {"good"}
+    assert "scenario bad.json skipped: step 1: an entered record needs its NIC." in caplog.text
+
+
+def test_a_broken_step_is_named_by_its_number() -> None:
+    scenario = {"name": "ok", "steps": [{"at": 0, "event": {"type": "admin"}},
+                                        {"at": 90000, "event": {"type": "admin"}}]}
+    with pytest.raises(ScenarioError) as error:
+        validate_scenario(scenario)
+    assert str(error.value) == "step 2: 'at' is seconds from the start (0 to 86400)."
 
 
 @pytest.mark.parametrize(("change", "field"), [

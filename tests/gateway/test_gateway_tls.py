@@ -11,8 +11,8 @@ import pytest
 from cryptography import x509
 
 from mdt.net.gateway import GatewayUnreachable
+from mdt.services.terminal import Terminal
 from mdt.settings import Settings
-from mdt.terminal import Terminal
 from tests.conftest import start_gateway
 
 

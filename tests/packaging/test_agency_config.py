@@ -16,8 +16,8 @@ from mdt.agency_config import (
     check_training_allowed,
     load_agency_config,
 )
+from mdt.services.terminal import Terminal
 from mdt.settings import Settings, SettingsError
-from mdt.terminal import Terminal
 from mock_server.tls import ensure_tls
 from tests.conftest import Gateway
 

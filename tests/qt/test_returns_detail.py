@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pytestqt.qtbot import QtBot
 
+from mdt.core.present import outbox_counts
 from mdt.store.cache import StoredReturn
-from mdt.ui.main_window import outbox_counts
 from mdt.ui.returns_view import QueryRow, ReturnDetail, group_fields
 
 

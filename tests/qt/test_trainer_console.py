@@ -117,7 +117,9 @@ def test_trainer_console_runs_a_class(qtbot: QtBot, gateway: Gateway, tmp_path: 
         assert "detainer" in console.trainee_detail.toPlainText().split(
             "Alerts acknowledged")[1]
         pdf = tmp_path / "debrief.pdf"
-        assert console.export_pdf(pdf) > 1000 and pdf.read_bytes().startswith(b"%PDF")
+        console.export_pdf(pdf)  # written on a worker: wait for "saved"
+        qtbot.waitUntil(lambda: "Debrief saved" in console.message.text(), timeout=15000)
+        assert pdf.stat().st_size > 1000 and pdf.read_bytes().startswith(b"%PDF")
         assert gui_thread_guard == []
     finally:
         controller.shutdown()

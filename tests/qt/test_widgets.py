@@ -106,7 +106,9 @@ def test_returns_model_passes_the_model_tester(qtmodeltester: ModelTester) -> No
     assert model.rowCount() == 3
     texts = [[model.data(model.index(r, c)) for c in range(4)] for r in range(3)]
     assert texts[0][2].startswith("Queued (offline)")  # newest first: the waiting query
-    assert texts[1][2] == "No record" and texts[2][2] == "HIT"
+    # The list shows the return's headline (issue 16: which file, and how dangerous)
+    assert texts[1][2] == "No record"
+    assert texts[2][2] == "HIT — STOLEN VEHICLE — ARMED AND DANGEROUS"
     assert texts[2][0] == "1 h 00 min ago"
 
 
@@ -116,7 +118,8 @@ def test_return_detail_pins_caveats_and_says_cached(qtbot: QtBot) -> None:
     show_active(qtbot, detail)
     rows = build_rows([], [_return(1, True, "2026-11-24T11:45:00.000Z")])
     detail.show_row(rows[0], offline=True, now=NOW)
-    assert detail.hit_banner.text().startswith("HIT — VEHICLE")
+    assert detail.hit_banner.text().startswith("HIT — STOLEN VEHICLE — ARMED AND DANGEROUS. ")
+    assert "confirm it with the entering agency before acting" in detail.hit_banner.text()
     assert detail.caveats.isVisible() and "CONFIRM" in detail.caveats.text()
     assert detail.cached.text() == "OFFLINE — Cached return · received 15 min ago · from NCIC"
     assert "CAUTION: 00" in detail.body.toHtml()

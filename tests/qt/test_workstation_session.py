@@ -77,7 +77,8 @@ def test_lock_unlock_search_export_forward_sign_out(qtbot: QtBot, gateway: Gatew
         row = next(i for i, r in enumerate(page.model.rows) if r.ret is not None)
         page.table.selectRow(row)
         pdf = tmp_path / "return.pdf"
-        page.export_pdf(pdf)
+        page.export_pdf(pdf)  # written on a worker: wait for its "Saved"
+        qtbot.waitUntil(lambda: page.command_feedback.text().startswith("Saved"), timeout=15000)
         assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 1000
         page.forward_selected()
         assert page.views["AM"].values()["TXT"].startswith("FWD QV")

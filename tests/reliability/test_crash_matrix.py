@@ -29,9 +29,10 @@ from typing import Any
 import pytest
 
 from mdt.core import trusted_time
+from mdt.services.session import cache_path
+from mdt.services.terminal import Terminal
 from mdt.settings import Settings
 from mdt.store.cache import Cache
-from mdt.terminal import Terminal, cache_path
 from tests.conftest import Gateway, start_gateway
 from tests.reliability.crashkit import CommitState, Snapshots, content, hooked
 
@@ -114,7 +115,7 @@ def test_every_commit_point_of_a_session_opens_with_what_the_user_was_told(
             monkeypatch.setattr(trusted_time, "boot_reading", lambda: later)
             with snapshots.recording("retention"):
                 assert terminal.expire() >= 2
-        key = terminal._key
+        key = terminal.session.key
         assert key is not None
         terminal.close()
 
@@ -170,7 +171,7 @@ def _mdt(home: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[st
 
 
 def _client(home: Path) -> dict[str, Any]:
-    code = ("import json; from mdt.settings import Settings; from mdt.terminal import Terminal;"
+    code = ("import json; from mdt.settings import Settings; from mdt.services.terminal import Terminal;"
             "t = Terminal(Settings()); t.unlock('officer1', 'training');"
             "print(json.dumps({'notices': t.notices, 'messages': {m['id']: m['state'] for m in "
             "t.messages(10000)}})); t.close()")
@@ -180,6 +181,7 @@ def _client(home: Path) -> dict[str, Any]:
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
+@pytest.mark.timeout(360)  # 32 processes killed and reopened: ~70 s of CPU, slower on a busy machine
 def test_a_process_killed_right_after_each_of_its_commits_loses_nothing_it_said(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     gateway = start_gateway(tmp_path / "gateway")

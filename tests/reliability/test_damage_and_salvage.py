@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from mdt.core import trusted_time
+from mdt.services.session import cache_path
+from mdt.services.terminal import Terminal
 from mdt.settings import Settings
 from mdt.store.cache import Cache
-from mdt.terminal import Terminal, cache_path
 from tests.conftest import Gateway
 
 pytestmark = pytest.mark.e2e
@@ -60,7 +61,7 @@ def test_a_damaged_cache_is_set_aside_salvaged_and_the_officer_told(
             {"seq": 10_000 + n, "id": f"old-{n}", "type": "response", "mke": "QV",
              "source": "NCIC", "text": "NO RECORD " + "X" * 3000, "records": []}))
     unshipped = terminal.writer.call(lambda c: len(c.audit_unshipped(10_000)))  # type: ignore[union-attr]
-    key = terminal._key
+    key = terminal.session.key
     assert key is not None
     terminal.close()
 
@@ -110,7 +111,7 @@ def test_damage_that_stops_even_the_schema_from_being_read_still_lets_the_office
     terminal = Terminal(_settings(gateway))
     terminal.login("officer1", account["password"], account["otp_now"])
     terminal.send("QV", {"LIC": "DS00009", "LIS": "MD"})
-    key = terminal._key
+    key = terminal.session.key
     assert key is not None
     terminal.close()
     path = cache_path("officer1")
@@ -151,7 +152,7 @@ def test_a_cache_open_elsewhere_is_never_set_aside_under_it(gateway: Gateway) ->
     account = gateway.demo_account("officer1")
     terminal = Terminal(_settings(gateway))
     terminal.login("officer1", account["password"], account["otp_now"])
-    key = terminal._key
+    key = terminal.session.key
     assert key is not None
     terminal.close()
     path = cache_path("officer1")

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from mdt.services.terminal import Terminal
 from mdt.settings import Settings
 from mdt.store.errors import DiskFullError
-from mdt.terminal import Terminal
 from tests.conftest import Gateway, start_gateway
 
 pytestmark = pytest.mark.e2e

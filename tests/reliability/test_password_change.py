@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from mdt.cli import EXIT_CACHE, EXIT_OK, run
+from mdt.services.session import cache_path
+from mdt.services.terminal import Terminal
 from mdt.settings import Settings
 from mdt.store.errors import PasswordChangedError, WrongPassphraseError
-from mdt.terminal import Terminal, cache_path
 from tests.conftest import Gateway
 
 pytestmark = pytest.mark.e2e

@@ -224,8 +224,8 @@ def test_mdt_sync_quarantines_each_poison_and_goes_on(
         if poison.raw is None:
             assert f'"poison-{poison_seq}"' in shown  # the raw text, one key away
         # the next good event was applied and the cursor moved past the poison
+        from mdt.services.terminal import Terminal
         from mdt.settings import Settings
-        from mdt.terminal import Terminal
 
         terminal = Terminal(Settings())
         try:

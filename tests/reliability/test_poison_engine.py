@@ -17,9 +17,9 @@ import httpx
 import pytest
 
 from mdt.net.events import EventInvalid, validate_event
+from mdt.services.terminal import Terminal
 from mdt.settings import Settings
 from mdt.store import quarantine
-from mdt.terminal import Terminal
 from tests.conftest import Gateway, start_gateway
 from tests.gateway.helpers import auth
 from tests.reliability.hostile import Hostile, sign_in, wait_for

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from mdt.core import trusted_time
+from mdt.services.terminal import Terminal
 from mdt.settings import Settings
 from mdt.store.cache import Cache
-from mdt.terminal import Terminal
 from tests.conftest import Gateway
 
 KEY = bytes(range(32))

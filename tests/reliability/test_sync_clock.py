@@ -15,8 +15,8 @@ import pytest
 import mdt.core.clock as clock_module
 from mdt.cli import EXIT_OK, run
 from mdt.core.clock import GatewayClock
+from mdt.services.terminal import Terminal
 from mdt.settings import Settings
-from mdt.terminal import Terminal
 from tests.reliability.hostile import Hostile, iso, sign_in
 
 pytestmark = pytest.mark.e2e

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from mdt.cli import EXIT_CACHE, EXIT_DEADLINE, EXIT_OK, EXIT_REFUSED, run
+from mdt.services.terminal import Terminal
 from mdt.settings import Settings
 from mdt.store.cache import Cache
 from mdt.store.errors import DiskFullError
-from mdt.terminal import Terminal
 from tests.reliability.hostile import Hostile, sign_in, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -161,21 +161,21 @@ def test_a_dead_engine_is_replaced_by_start_sync_and_by_a_relogin(
         hostile: Hostile, terminal: Terminal) -> None:
     terminal.start_sync()
     _state(terminal, "online")
-    engine = terminal._engine
+    engine = terminal.syncing.engine
     assert engine is not None
     terminal.loop.call_soon(engine.stop)  # an engine that ended, whatever the reason
-    wait_for(lambda: terminal._sync_future.done())
+    wait_for(lambda: terminal.syncing.future.done())
     assert terminal.sync_state == ("", "")
     terminal.relogin("training", "000000")  # the re-login brings sync back
     _state(terminal, "online")
-    assert terminal._engine is not engine
-    again = terminal._engine
+    assert terminal.syncing.engine is not engine
+    again = terminal.syncing.engine
     assert again is not None
     terminal.loop.call_soon(again.stop)
-    wait_for(lambda: terminal._sync_future.done())
+    wait_for(lambda: terminal.syncing.future.done())
     terminal.start_sync()  # no longer returns early while a dead engine exists
     _state(terminal, "online")
-    assert terminal._engine is not again
+    assert terminal.syncing.engine is not again
 
 
 def _cli_login(hostile: Hostile, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -132,7 +132,7 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 
 
 def _client_state(home: Path) -> dict[str, Any]:
-    code = ("import json, os; from mdt.settings import Settings; from mdt.terminal import "
+    code = ("import json, os; from mdt.settings import Settings; from mdt.services.terminal import "
             "Terminal; t = Terminal(Settings()); t.unlock('officer1', os.environ['MDT_PASSWORD']);"
             "w = t.writer; msgs = w.call(lambda c: c.list_messages(100000));"
             "events = w.call(lambda c: c._conn.execute('SELECT count(*) FROM events')"

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from mdt.cli import EXIT_OK, printable, run
+from mdt.services.terminal import Terminal
 from mdt.settings import Settings
 from mdt.store.errors import InvalidUserIdError
 from mdt.store.keys import Argon2Params, KeyVault, ScryptParams
-from mdt.terminal import Terminal
 from tests.conftest import Gateway, MemoryKeyring
 
 

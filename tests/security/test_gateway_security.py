@@ -15,7 +15,7 @@ import pyotp
 import pytest
 
 from mock_server.__main__ import _publish
-from mock_server.state import otp_secret_for
+from mock_server.accounts import otp_secret_for
 from tests.conftest import Gateway, start_gateway
 
 pytestmark = pytest.mark.e2e

@@ -151,7 +151,7 @@ class _Redirector(BaseHTTPRequestHandler):
 
 def test_redirects_are_reported_never_followed() -> None:
     from mdt.net.gateway import GatewayRefused
-    from mdt.terminal import Terminal
+    from mdt.services.terminal import Terminal
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Redirector)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

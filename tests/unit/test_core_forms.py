@@ -280,3 +280,48 @@ def test_choices_read_like_the_json_and_cannot_change() -> None:
         choice["value"] = "F"
     with pytest.raises(TypeError, match="read-only"):
         choice.update(value="F")
+
+
+def test_rules_and_the_schema_do_not_import_the_loader() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, mdt.core.rules, mdt.core.form_schema\n"
+            "assert 'mdt.core.forms' not in sys.modules, 'rules imports forms'\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_loader_reads_its_own_folder_once(tmp_path: Any,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from mdt.core.forms import FormLoader, load_forms_dir, read_form_file
+
+    qv = _qv()
+    qv["title"] = "Vehicle (agency edition)"
+    (tmp_path / "forms").mkdir()
+    (tmp_path / "forms" / "QV.json").write_text(json.dumps(qv), encoding="utf-8")
+    (tmp_path / "forms" / "ZQ.json").write_text(json.dumps(
+        {"mke": "ZQ", "title": "New", "fields": [{"tag": "AAA", "label": "A", "kind": "text"}]}),
+        encoding="utf-8")
+    loader = FormLoader(tmp_path / "forms")
+    assert loader.keys() == ["QV", "ZQ"] and loader.get("qv") is loader.get("QV")
+    assert loader.get("QV").title == "Vehicle (agency edition)"
+    assert list(load_forms_dir(tmp_path / "forms")) == ["QV", "ZQ"]
+    assert read_form_file(tmp_path / "forms" / "ZQ.json").mke == "ZQ"
+    # MDT_RESOURCES_DIR moves the shipped forms: the module's loader follows, per folder
+    monkeypatch.setenv("MDT_RESOURCES_DIR", str(tmp_path))
+    assert load_form("QV").title == "Vehicle (agency edition)"
+    monkeypatch.delenv("MDT_RESOURCES_DIR")
+    assert load_form("QV").title == "Vehicle (NCIC)"
+
+
+def test_a_file_that_is_not_a_definition_is_named(tmp_path: Any) -> None:
+    from mdt.core.forms import FormLoader
+
+    (tmp_path / "QV.json").write_text("{not json", encoding="utf-8")
+    (tmp_path / "QW.json").write_text(json.dumps(_qv()), encoding="utf-8")
+    with pytest.raises(FormDefinitionError, match=r"QV\.json cannot be read"):
+        FormLoader(tmp_path).get("QV")
+    with pytest.raises(FormDefinitionError, match=r"QW\.json defines QV, not QW"):
+        FormLoader(tmp_path).get("QW")

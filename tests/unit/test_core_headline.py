@@ -12,7 +12,8 @@ import pytest
 
 from mdt.core.headline import Headline, HeadlineKind, decide, headline_of_event, headline_of_text
 from mdt.core.returns import parse_return
-from mock_server.switch import Context, Switch, wrap_text
+from mock_server.returns import wrap_text
+from mock_server.switch import Context, Switch
 from mock_server.world import World
 from tests.gateway.test_gateway_switch import ACCOUNTS, CONTRACT_QUERIES, IAQ_FIELDS, OFFICER
 from tests.unit.test_core_returns import PERSON, STOLEN
@@ -151,3 +152,26 @@ def test_a_headline_is_one_line_however_long_the_status() -> None:
     headline = headline_of_text("NO RECORD\n" + "MORE WORDS\n" * 5000)
     assert headline.kind == HeadlineKind.NO_RECORD and len(headline.text) <= 175
     assert headline.text.endswith("…")
+
+
+def test_a_record_that_is_not_a_hit_is_not_named_for_one() -> None:
+    """Issue 16: ``mdt show`` said "STOLEN VEHICLE, nothing notable" for any VEHICLE-file
+    record that was not a hit."""
+    cleared = {"file": "VEHICLE", "hit": False, "fields": {"LIC": "CLN1000", "LIS": "MD"}}
+    headline = decide([cleared], "")
+    assert (headline.kind, headline.text, headline.role) == (
+        HeadlineKind.RECORDS, "RECORD — VEHICLE RECORD, nothing notable", "info")
+    assert "STOLEN" not in headline.text
+    person = decide([{"file": "WANTED", "hit": False, "fields": {"STA": "REVOKED"}}], "")
+    assert person.text == "RECORD — PERSON RECORD: REVOKED"
+    assert decide([{"file": "VEHICLE", "hit": True}], "").text == "HIT — STOLEN VEHICLE"
+
+
+@pytest.mark.parametrize(("text", "short"), [
+    ("QV.MD1012600.NCIC\n\nNO NCIC WANT LIC/CLN1000 LIS/MD", "No record"),
+    ("QV.MD1012600.NCIC\n\nREJECT/FIELD LIS INVALID", "Rejected"),
+    ("STATUS/DESTINATION VA DOWN - WILL FORWARD", "Switch status"),
+    (DL_SUSPENDED, "RECORD — DRIVER LICENSE: SUSPENDED"),
+    (STOLEN, "HIT — STOLEN VEHICLE — ARMED AND DANGEROUS")])
+def test_the_short_headline_for_a_list_cell(text: str, short: str) -> None:
+    assert headline_of_text(text).short == short

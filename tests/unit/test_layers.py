@@ -11,7 +11,7 @@ import pytest
 HEADLESS_MODULES = [
     "mdt.core.command", "mdt.core.forms", "mdt.core.codes", "mdt.core.message",
     "mdt.core.returns", "mdt.store.cache", "mdt.store.keys", "mdt.store.writer_thread",
-    "mdt.net.gateway", "mdt.net.sync", "mdt.net.loop", "mdt.terminal", "mdt.cli", "mdt.settings",
+    "mdt.net.gateway", "mdt.net.sync", "mdt.net.loop", "mdt.services.terminal", "mdt.cli", "mdt.settings",
 ]
 
 

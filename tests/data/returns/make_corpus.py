@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
-from mock_server.switch import wrap_text
+from mock_server.returns import wrap_text
 
 OUT = Path(__file__).resolve().parent
 HIT = ("*** WARNING - A HIT IS NOT PROBABLE CAUSE. CONFIRM THE RECORD WITH THE ENTERING AGENCY "

@@ -10,10 +10,10 @@ status, an administrative message.
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from mdt.terminal import Terminal
+from mdt.services.network import Network
+from mdt.services.session import Session
 
 INJECTIONS = {
     "admin": "Administrative message",
@@ -69,12 +69,13 @@ def injection_events(kind: str, text: str = "") -> list[dict[str, Any]]:
 
 
 class TrainerDesk:
-    def __init__(self, terminal: Terminal) -> None:
-        self.terminal = terminal
+    def __init__(self, session: Session, network: Network) -> None:
+        self.session = session
+        self.network = network
 
     def _call(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
-        self.terminal._require()
-        return dict(self.terminal._run(self.terminal.client.training(method, path, body),
+        self.session.require()
+        return dict(self.network.run(self.network.client.training(method, path, body),
                                        timeout=30))
 
     def scenarios(self) -> list[dict[str, Any]]:
@@ -121,5 +122,5 @@ class TrainerDesk:
 
     def picture(self) -> dict[str, Any]:
         """What the console shows, read at once: health, activity, debrief."""
-        return {"health": self.terminal.health(), "activity": self.activity(),
+        return {"health": self.network.health(), "activity": self.activity(),
                 "debrief": self.debrief()}

@@ -2,15 +2,16 @@
 
 Blocking calls: run them on a worker, never on the GUI thread. The rules are in
 :mod:`mdt.core.alerts` and :mod:`mdt.core.confirmation`; this module reads and writes the cache
-through the terminal and keeps the gateway's clock (:mod:`mdt.core.clock`).
+through the session's store port and reads the gateway's clock (:mod:`.gateway_time`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mdt.core.alerts import AlertKind, escalation_alert, format_time
 from mdt.core.clock import GatewayClock
@@ -25,12 +26,14 @@ from mdt.core.confirmation import (
     incoming_queue,
     outgoing_confirmations,
 )
+from mdt.services.gateway_time import GatewayTime
+from mdt.services.session import Session
+from mdt.settings import Settings
 
-if TYPE_CHECKING:
-    from mdt.terminal import Terminal
+# Queue a message (``Queries.send``): what a YQ or YR is sent with.
+SendMessage = Callable[..., dict[str, Any]]
 
 log = logging.getLogger(__name__)
-CLOCK_META = "gateway_clock_offset"
 
 
 @dataclass
@@ -49,48 +52,38 @@ class AlertSnapshot:
 
 
 class AlertDesk:
-    def __init__(self, terminal: Terminal) -> None:
-        self.terminal = terminal
-        self.clock = GatewayClock()
-        self._clock_loaded = False
+    def __init__(self, session: Session, time: GatewayTime, settings: Settings,
+                 send: SendMessage, poke: Callable[[], None]) -> None:
+        self.session = session
+        self.time = time
+        self.settings = settings
+        self._send = send
+        self._poke = poke  # the acknowledgement's audit record goes to the gateway
 
     # -- the gateway's clock ---------------------------------------------------------------------
-    def _load_clock(self) -> None:
-        if self._clock_loaded:
-            return
-        raw = self.terminal._read().call(lambda c: c.get_meta(CLOCK_META))
-        self.clock.load_meta(raw)
-        self._clock_loaded = True
+    @property
+    def clock(self) -> GatewayClock:
+        return self.time.clock
 
     def sync_clock(self) -> float:
         """Measure the offset to the gateway's clock (one health call) and keep it."""
-        _, writer = self.terminal._require()
-        sent = self.clock.elapsed()
-        health = self.terminal.health()
-        offset = self.clock.observe_monotonic(str(health.get("time") or ""), sent,
-                                              self.clock.elapsed())
-        self._clock_loaded = True
-        kept = self.clock.to_meta()
-        writer.call(lambda c: c.set_meta(CLOCK_META, kept))
-        return offset
+        return self.time.measure()
 
     def now(self) -> datetime:
-        self._load_clock()
-        return self.clock.now()
+        return self.time.now()
 
     # -- reading ---------------------------------------------------------------------------------
     def snapshot(self) -> AlertSnapshot:
         """Open alerts, my confirmations and the agency queue; raises the alerts for requests
         that ran out of time (each once) before reading."""
-        self._load_clock()
-        now = self.clock.now()
-        messages, events = self.terminal._read().call(lambda c: c.confirmation_traffic())
+        now = self.time.now()
+        messages, events = self.session.read().call(lambda c: c.confirmation_traffic())
         confirmations = outgoing_confirmations(messages, events)
         self._raise_overdue(confirmations, now)
         requests = [e for e in events if e.get("type") == "hit_confirmation_request"]
         queue = incoming_queue(requests, messages)
         self._resolve_answered(confirmations, queue, now)
-        alerts = self.terminal._read().call(lambda c: c.list_alerts(open_only=True, limit=500))
+        alerts = self.session.read().call(lambda c: c.list_alerts(open_only=True, limit=500))
         # the offset the views add to this machine's clock, as of now (the wall clock may have
         # jumped since the last measurement; the gateway's time did not)
         offset = (now - datetime.now(UTC)).total_seconds()
@@ -98,7 +91,7 @@ class AlertDesk:
 
     def _raise_overdue(self, confirmations: dict[str, OutgoingConfirmation],
                        now: datetime) -> None:
-        _, writer = self.terminal._require()
+        _, writer = self.session.require()
         for nic, confirmation in confirmations.items():
             next_rno = confirmation.next_rno(now)
             if next_rno is None:
@@ -109,7 +102,8 @@ class AlertDesk:
             deadline = confirmation.deadline
             alert = escalation_alert(nic, next_rno, deadline=format_time(deadline)
                                      if deadline else None, rty=str(fields.get("RTY") or ""),
-                                     subject=str(subject))
+                                     subject=str(subject), episode=confirmation.message_ids[0]
+                                     if confirmation.earlier else "")
             row = alert.to_row()
             writer.call(lambda c, row=row: c.add_alert(row))  # type: ignore[misc]
 
@@ -118,7 +112,7 @@ class AlertDesk:
         """A YR sent for a queued request, or the next YQ sent for an overdue one, answers its
         alert: acknowledged by the operator who sent it, with a note naming the message."""
         answered = {item.nic: item.answered_by for item in queue if item.answered_by}
-        open_alerts = self.terminal._read().call(lambda c: c.list_alerts(open_only=True,
+        open_alerts = self.session.read().call(lambda c: c.list_alerts(open_only=True,
                                                                              limit=500))
         for alert in open_alerts:
             nic = str(alert["body"].get("nic") or "")
@@ -139,19 +133,19 @@ class AlertDesk:
 
     def history(self, limit: int = 500) -> list[dict[str, Any]]:
         """Every alert still in the cache, open ones first: readable offline."""
-        return self.terminal._read().call(lambda c: c.list_alerts(limit=limit))
+        return self.session.read().call(lambda c: c.list_alerts(limit=limit))
 
     # -- acknowledging ---------------------------------------------------------------------------
     def acknowledge(self, alert_id: str, note: str = "") -> bool:
         """Record that the signed-in operator saw and acknowledged an alert (audited)."""
-        operator, writer = self.terminal._require()
-        device = str(self.terminal.settings.get("device_id"))
+        operator, writer = self.session.require()
+        device = self.settings.device_id
         done = writer.call(lambda c: c.ack_alert(alert_id, operator.user_id, note, device))
-        self.terminal.poke_sync()  # the audit record goes to the gateway
+        self._poke()  # the audit record goes to the gateway
         return bool(done)
 
     def _acknowledge_where(self, match: Any, note: str) -> None:
-        for alert in self.terminal._read().call(lambda c: c.list_alerts(open_only=True,
+        for alert in self.session.read().call(lambda c: c.list_alerts(open_only=True,
                                                                            limit=500)):
             if match(alert):
                 self.acknowledge(alert["id"], note)
@@ -159,13 +153,13 @@ class AlertDesk:
     # -- outgoing confirmation -------------------------------------------------------------------
     def draft_yq(self, return_id: str, record_index: int, priority: str) -> YqDraft:
         """The YQ for hit ``record_index`` of a cached return, prefilled from the record."""
-        operator, _ = self.terminal._require()
-        ret = self.terminal._read().call(lambda c: c.get_return(return_id))
+        operator, _ = self.session.require()
+        ret = self.session.read().call(lambda c: c.get_return(return_id))
         if ret is None or not 0 <= record_index < len(ret.records):
             raise ConfirmationError("That return is no longer in the cache.")
         return build_yq(ret.records[record_index], priority=priority,
                         requester_name=operator.name,
-                        phone=str(self.terminal.settings.get("operator_phone")))
+                        phone=self.settings.operator_phone)
 
     def draft_next_request(self, nic: str) -> YqDraft:
         """RNO 2 or 3 for a hit whose last request went unanswered in time."""
@@ -182,12 +176,12 @@ class AlertDesk:
     def draft_yr(self, nic: str, status: str, *, confirm_by: str = "", remarks: str = ""
                  ) -> YqDraft:
         """The YR answering the agency queue's request for ``nic``."""
-        operator, _ = self.terminal._require()
+        operator, _ = self.session.require()
         for item in self.snapshot().queue:
             if item.nic == nic:
                 return build_yr({**item.request, "rno": item.rno}, status,
                                 responder_name=operator.name,
-                                phone=str(self.terminal.settings.get("operator_phone")),
+                                phone=self.settings.operator_phone,
                                 confirm_by=confirm_by, remarks=remarks)
         raise ConfirmationError(f"No request to confirm NIC {nic} is in the queue.")
 
@@ -195,4 +189,4 @@ class AlertDesk:
              ) -> dict[str, Any]:
         """Queue a YQ or YR (the operator may have edited the draft's values). The alerts it
         answers are acknowledged at the next :meth:`snapshot`, whichever way it was sent."""
-        return self.terminal.send(mke, values or draft.values, dest=draft.dest)
+        return self._send(mke, values or draft.values, dest=draft.dest)
