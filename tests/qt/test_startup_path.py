@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from mdt.settings import Settings
 from mdt.ui.application import create_window
 
-NOT_ON_THE_START_PATH = ("httpx", "rich", "pydantic", "mdt.net.gateway", "mdt.store.cache",
+NOT_ON_THE_START_PATH = ("httpx", "rich", "mdt.net.gateway", "mdt.store.cache",
                          "mdt.ui.terminal_page", "mdt.ui.form_view", "mdt.ui.returns_view")
 
 
