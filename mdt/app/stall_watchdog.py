@@ -6,7 +6,11 @@ It also says *where* each stall happened: while the loop is overdue, a small sam
 looks at the GUI thread's Python stack (``sys._current_frames``) and keeps the MDT frames on it,
 the outermost (the slot Qt called) and the innermost (often a model's ``data`` or a widget
 method). A stall with no MDT frame on the stack is Qt's own work (layout, painting, a style)
-under the frame that was running."""
+under the frame that was running.
+
+Each gap is measured twice: on the wall clock, and as the CPU time the GUI thread itself spent
+in it (``time.thread_time``). The second is what the GUI thread did in one go, whatever else the
+machine runs; the first is what a person saw."""
 
 from __future__ import annotations
 
@@ -25,11 +29,13 @@ _MDT = str(Path(__file__).resolve().parent.parent)  # the mdt package's folder
 
 @dataclass(frozen=True, order=True)
 class Stall:
-    ms: float
+    ms: float  # wall clock: how long the loop could not run
     where: str
+    cpu_ms: float = 0.0  # of it, the GUI thread's own work (the rest: waiting for the CPU or
+    #                      the interpreter lock, or blocked)
 
     def __str__(self) -> str:
-        return f"{self.ms:.1f} ms in {self.where}"
+        return f"{self.ms:.1f} ms ({self.cpu_ms:.1f} ms of it GUI-thread work) in {self.where}"
 
 
 def _frame_name(frame: FrameType) -> str:
@@ -69,8 +75,11 @@ class StallWatchdog(QObject):
                  sample_after_ms: float = 8.0, keep: int = 20) -> None:
         super().__init__(parent)
         self.longest_ms = 0.0
+        self.longest_cpu_ms = 0.0  # the most GUI-thread work between two ticks
         self.ticks = 0
         self.stalls: list[Stall] = []  # the longest ones, longest first
+        self.busiest: list[Stall] = []  # the most GUI-thread work, most first
+        self._cpu = 0.0
         self._keep = keep
         self._interval_ms = interval_ms
         self._sample_after = sample_after_ms / 1000
@@ -87,9 +96,12 @@ class StallWatchdog(QObject):
 
     def start(self) -> None:
         self.longest_ms = 0.0
+        self.longest_cpu_ms = 0.0
         self.ticks = 0
         self.stalls = []
+        self.busiest = []
         self._gui_thread = threading.get_ident()
+        self._cpu = time.thread_time()
         with self._lock:
             self._last_tick = time.perf_counter()
             self._samples = []
@@ -108,14 +120,16 @@ class StallWatchdog(QObject):
             self._sampler = None
         return self.longest_ms
 
-    def top(self, count: int = 3) -> list[Stall]:
-        return self.stalls[:count]
+    def top(self, count: int = 3, *, by_work: bool = False) -> list[Stall]:
+        """The longest stalls (``by_work``: those with the most GUI-thread work)."""
+        return (self.busiest if by_work else self.stalls)[:count]
 
-    def report(self, count: int = 3) -> str:
-        """The longest stalls, one a line: how long and where."""
-        if not self.stalls:
+    def report(self, count: int = 3, *, by_work: bool = False) -> str:
+        """The longest stalls, one a line: how long, how much of it GUI-thread work, where."""
+        stalls = self.top(count, by_work=by_work)
+        if not stalls:
             return "no stall"
-        return "\n".join(f"{n}. {stall}" for n, stall in enumerate(self.top(count), 1))
+        return "\n".join(f"{n}. {stall}" for n, stall in enumerate(stalls, 1))
 
     def _sample(self) -> None:
         """Off the GUI thread: while the loop is overdue, note where the GUI thread is."""
@@ -136,6 +150,9 @@ class StallWatchdog(QObject):
     def _tick(self) -> None:
         gap = self._clock.nsecsElapsed() / 1e6
         self._clock.restart()
+        cpu = time.thread_time()
+        work = (cpu - self._cpu) * 1000
+        self._cpu = cpu
         with self._lock:
             self._last_tick = time.perf_counter()
             samples, self._samples = self._samples, []
@@ -143,10 +160,13 @@ class StallWatchdog(QObject):
         if self.ticks <= 1:  # the first gap includes the start itself
             return
         self.longest_ms = max(self.longest_ms, gap)
+        self.longest_cpu_ms = max(self.longest_cpu_ms, work)
         if gap < self._interval_ms + self._sample_after:
             return
         where = Counter(samples).most_common(1)[0][0] if samples else \
             "not sampled (C++ code holding the interpreter, or too short to sample)"
-        self.stalls.append(Stall(gap, where))
-        self.stalls.sort(reverse=True)
-        del self.stalls[self._keep:]
+        stall = Stall(gap, where, work)
+        for kept, key in ((self.stalls, lambda s: s.ms), (self.busiest, lambda s: s.cpu_ms)):
+            kept.append(stall)
+            kept.sort(key=key, reverse=True)
+            del kept[self._keep:]

@@ -5,8 +5,8 @@
   any critical alert is open the critical sound repeats until someone acknowledges it. Sounds do
   not depend on the window: they play while it is minimised or behind another one.
 - The player needs no extra Qt module: ``winsound`` on Windows, the desktop's own player on Linux
-  (``paplay`` / ``aplay``) and macOS (``afplay``), started detached so the GUI thread never waits,
-  and the system beep where there is none of those.
+  (``paplay`` / ``aplay``) and macOS (``afplay``), started detached from a worker thread so the GUI
+  thread never waits, and the system beep where there is none of those.
 - A desktop notification says only which kind of alert came, never whom it is about:
   notification daemons keep their own history, outside the encrypted cache. On Linux it goes to
   the freedesktop notification service over D-Bus (:mod:`mdt.desktop.notify`); elsewhere, or
@@ -23,6 +23,7 @@ from __future__ import annotations
 import shutil
 import sys
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,7 @@ class SoundPlayer:
         self._command = None if sys.platform == "win32" else _find_player()
         self.backend = "winsound" if sys.platform == "win32" else (
             Path(self._command[0]).name if self._command else "beep")
+        self._launcher: ThreadPoolExecutor | None = None  # starts the player off the GUI thread
 
     def play(self, severity: str) -> None:
         path = self.sounds.get(severity) or self.sounds["info"]
@@ -65,10 +67,18 @@ class SoundPlayer:
 
             winsound.PlaySound(str(path), winsound.SND_FILENAME | winsound.SND_ASYNC
                                | winsound.SND_NODEFAULT)
-        elif self._command and path.exists():
-            QProcess.startDetached(self._command[0], [*self._command[1:], str(path)])
+        elif self._command:
+            # Starting a process (a fork and an exec, ~10 ms) is not the GUI thread's work.
+            if self._launcher is None:
+                self._launcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mdt-sound")
+            self._launcher.submit(self._start, self._command, path)
         else:
             QApplication.beep()
+
+    @staticmethod
+    def _start(command: list[str], path: Path) -> None:
+        if path.exists():
+            QProcess.startDetached(command[0], [*command[1:], str(path)])
 
 
 class Speaker:

@@ -11,6 +11,7 @@ agency's wipe rule applies. "Sign out" ends the session (with the agency's erase
 from __future__ import annotations
 
 from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QInputEvent
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -65,7 +66,10 @@ class IdleWatcher(QObject):
         return self._since.elapsed() / 1000
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() in ACTIVITY:
+        # Every event of the application comes through here: only input events can be
+        # activity, and telling them by class is far cheaper than reading every event's type
+        # (a Python enum made per event; a page shown at once sends thousands of events).
+        if isinstance(event, QInputEvent) and event.type() in ACTIVITY:
             self._since.restart()
         return False
 

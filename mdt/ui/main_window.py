@@ -108,6 +108,7 @@ class MainWindow(QMainWindow):
         # the way to the first window: the sign-in page is all that window needs.
         self._terminal: TerminalPage | None = None
         self._building: TerminalPage | None = None  # the terminal page, a part at a time
+        self._signed_in_as: Operator | None = None  # signed in before the page was whole
         self._offline = False
         self.lock_screen = LockScreen()
         self.pages.addWidget(self.login)
@@ -191,7 +192,8 @@ class MainWindow(QMainWindow):
             snapshot = self.controller.alerts.snapshot
             if snapshot is not None:
                 page._alerts_changed(snapshot)
-            self.pages.insertWidget(1, page)
+            if self.pages.indexOf(page) < 0:
+                self.pages.insertWidget(1, page)
             self._terminal = page
         return self._terminal
 
@@ -207,16 +209,33 @@ class MainWindow(QMainWindow):
             from mdt.ui.terminal_page import TerminalPage
 
             self._building = TerminalPage(self.controller, staged=True)
+            # In the window (hidden) from the start: each part is styled once, as it is made,
+            # with the window's theme, not all of it again when the page goes in.
+            self.pages.insertWidget(1, self._building)
             QTimer.singleShot(0, self, self._build_terminal_step)
 
     def _build_terminal_step(self) -> None:
         page = self._building
-        if page is None or self._terminal is not None:
-            return  # asked for meanwhile: made whole then
-        if page.build_step():
-            _ = self.terminal  # whole: into the window
-        else:
+        if page is None or self._terminal is not None:  # asked for meanwhile: made whole then
+            if self._signed_in_as is not None:
+                self._terminal_made()
+            return
+        if not page.build_step():
             QTimer.singleShot(0, self, self._build_terminal_step)
+            return
+        # Whole: its layout computed at the page's size while hidden (a turn of its own), so
+        # showing it at sign-in is a paint, not a layout of every part first.
+        page.resize(self.pages.size())
+        layout = page.layout()
+        if layout is not None:
+            layout.activate()
+        QTimer.singleShot(0, self, self._terminal_made)
+
+    def _terminal_made(self) -> None:
+        _ = self.terminal  # into the window, wired
+        operator, self._signed_in_as = self._signed_in_as, None
+        if operator is not None and self.controller.operator is operator:
+            self._signed_in(operator)
 
     # -- alerts --------------------------------------------------------------------------------
     def _setup_alerts(self) -> None:
@@ -433,6 +452,11 @@ class MainWindow(QMainWindow):
                         font_scale=settings.font_scale)
 
     def _signed_in(self, operator: Operator) -> None:
+        if operator.role != "trainer" and self._terminal is None and self._building is not None:
+            # The terminal page is still being made a part per turn: go on with it and show it
+            # when whole (a few frames), rather than making the rest of it in one go now.
+            self._signed_in_as = operator
+            return
         self.banner.setVisible(operator.training)
         if self.controller.notices:  # a damaged cache set aside, a password change
             box = QMessageBox(QMessageBox.Icon.Warning, "MDT — your cache",

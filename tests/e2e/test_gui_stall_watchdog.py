@@ -1,12 +1,18 @@
 """The GUI thread is never blocked by I/O, over a whole session against the real gateway: sign
 in, queries from the command line, their answers and alerts, a search, a lock and an unlock. The
 guard fails on any SQL, keystore, KDF or HTTP call on the GUI thread; the watchdog measures the
-event loop's longest stall (a blocked GUI thread shows as a long one) against a budget of one
-frame (16 ms) on a quiet machine: on a loaded one, the bare event loop's own longest stall,
-measured first in the same test, is added. A failure names the three longest stalls and where
-each happened (the slot, and the model or widget code under it)."""
+event loop's stalls against a budget of one frame (16 ms) on a quiet machine, both the GUI
+thread's own work in one go (its CPU time) and the wall clock (plus the machine's own stall: the
+longest of a bare event loop measured first in this process and of a bare PySide6 window's loop
+running in its own process beside the session). A failure names the three longest stalls and
+where each happened (the slot, and the model or widget code under it)."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -18,6 +24,47 @@ from tests.qt.test_alerts_gui import signed_in
 pytestmark = pytest.mark.e2e
 
 FRAME_MS = 16.0  # one frame at 60 Hz
+QUIET_MS = 5.0  # a bare event loop that never stalls longer runs on a quiet machine
+
+# A bare PySide6 event loop with the same watchdog, in its own process, for as long as the
+# session runs: how long the machine itself keeps a GUI process from running at the same time.
+BARE_LOOP = """
+import sys
+from pathlib import Path
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow
+from mdt.app.stall_watchdog import StallWatchdog
+app = QApplication(sys.argv[:1])
+window = QMainWindow(); window.resize(1200, 800); window.show()
+watchdog = StallWatchdog(); watchdog.start()
+stop = Path(sys.argv[1])
+def check():
+    if stop.exists():
+        print(f"{watchdog.stop():.3f}", flush=True); app.quit()
+timer = QTimer(); timer.timeout.connect(check); timer.start(50)
+app.exec()
+"""
+
+
+class BareLoop:
+    """The baseline beside the session (a quiet machine gives 1-3 ms)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.stop_file = folder / "stop-bare-loop"
+        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+        self.process = subprocess.Popen([sys.executable, "-c", BARE_LOOP, str(self.stop_file)],
+                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                        text=True, env=env)
+
+    def longest_ms(self) -> float:
+        self.stop_file.touch()
+        out, _ = self.process.communicate(timeout=30)
+        return float(out.strip().splitlines()[-1])
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
 
 def bare_loop_stall(qtbot: QtBot, seconds: float = 1.0) -> float:
@@ -29,8 +76,10 @@ def bare_loop_stall(qtbot: QtBot, seconds: float = 1.0) -> float:
 
 
 def test_a_whole_session_never_blocks_the_gui_thread(qtbot: QtBot, gateway: Gateway,
-                                                      gui_thread_guard: list[str]) -> None:
-    budget = FRAME_MS + bare_loop_stall(qtbot)
+                                                      gui_thread_guard: list[str],
+                                                      tmp_path: Path) -> None:
+    idle = bare_loop_stall(qtbot)
+    bare = BareLoop(tmp_path)
     watchdog = StallWatchdog()
     watchdog.start()
     controller, window = signed_in(qtbot, gateway, "officer1")
@@ -51,14 +100,31 @@ def test_a_whole_session_never_blocks_the_gui_thread(qtbot: QtBot, gateway: Gate
         window.lock_screen.unlock.click()
         qtbot.waitUntil(lambda: window.pages.currentWidget() is page, timeout=15000)
         longest = watchdog.stop()
+        machine = max(idle, bare.longest_ms())  # what the machine itself adds right now
         assert gui_thread_guard == []  # no I/O on the GUI thread, ever
         assert watchdog.ticks > 100
         # The guard above catches every I/O call, however short (a KDF is ~60 ms). The
-        # watchdog catches everything else that holds the loop (a whole-model reset, column
-        # sizing over every row, a style sheet re-applied to every widget): one frame at most.
+        # watchdog holds the rest to one frame (a whole-model reset, column sizing over every
+        # row, a style sheet re-applied to every widget, a page made at once) on a quiet
+        # machine (a bare event loop, here and in a process beside, stalls under 5 ms): the GUI
+        # thread's own work in one go (its CPU time) and the wait on the wall clock. On a loaded
+        # machine the wall clock says more about the machine than about MDT, and CPU time
+        # stretches too: there only gross blocking (a second) and three frames of work fail.
         # The figures themselves are measured by benchmarks/ui.py.
-        assert longest < budget, (f"the GUI thread stalled {longest:.0f} ms (budget "
-                                  f"{budget:.0f} ms):\n{watchdog.report(3)}")
+        quiet = machine < QUIET_MS
+        work_budget = FRAME_MS if quiet else 3 * FRAME_MS
+        wall_budget = FRAME_MS + machine if quiet else 1000.0
+        state = (f"{'quiet' if quiet else 'loaded'} machine: a bare loop stalls "
+                 f"{machine:.0f} ms")
+        print(f"longest stall {longest:.1f} ms, most GUI-thread work in one go "
+              f"{watchdog.longest_cpu_ms:.1f} ms ({state})\n{watchdog.report(3)}")
+        assert watchdog.longest_cpu_ms < work_budget, (
+            f"the GUI thread worked {watchdog.longest_cpu_ms:.0f} ms in one go (budget "
+            f"{work_budget:.0f} ms, {state}):\n{watchdog.report(3, by_work=True)}")
+        assert longest < wall_budget, (f"the GUI thread stalled {longest:.0f} ms (budget "
+                                       f"{wall_budget:.0f} ms, {state}):\n"
+                                       f"{watchdog.report(3)}")
     finally:
+        bare.close()
         controller.shutdown()
         window.close()
