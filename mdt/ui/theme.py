@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import shiboken6
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -179,8 +181,31 @@ def apply_theme(app: QApplication, theme: str, *, high_contrast: bool = False,
     if app.styleSheet() != sheet.text:
         app.setStyleSheet(sheet.text)  # re-styles every widget, the new theme's included
     elif previous != theme:
-        if sheet.themed_types:
-            _repolish(app.allWidgets())
-        else:
-            _repolish(w for w in app.allWidgets() if w.objectName() in sheet.themed_names)
+        # Every widget the style sheet styles (all of them: the sheet sets the font size of
+        # every widget) took its palette when it was polished, so each must be polished again
+        # for the new one. What is on screen goes now; the hidden rest a batch per turn of the
+        # event loop: all of them within a few frames, before anyone can open one.
+        shown = [w for w in app.allWidgets() if w.isVisible()]
+        _repolish(shown)
+        _repolish_later(app, theme, {id(w) for w in shown})
     return theme
+
+
+_BATCH = 60  # hidden widgets re-polished per turn of the event loop after a day/night switch
+
+
+def _repolish_later(app: QApplication, theme: str, done: set[int]) -> None:
+    pending = [w for w in app.allWidgets() if id(w) not in done]
+
+    def step() -> None:
+        if app.property("mdtTheme") != theme:  # switched again: that switch does the rest
+            return
+        batch, rest = pending[:_BATCH], pending[_BATCH:]
+        pending[:] = rest
+        alive = [w for w in batch if shiboken6.isValid(w)]
+        _repolish(alive)
+        if pending:
+            QTimer.singleShot(0, step)
+
+    if pending:
+        QTimer.singleShot(0, step)

@@ -3,6 +3,7 @@ and the login page when the gateway is not there."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -214,19 +215,36 @@ def test_a_query_without_an_answer_is_never_silently_forgotten() -> None:
 def test_day_night_switch_restyles_the_themed_widgets(qapp: QApplication) -> None:
     """F10 restyles without a new style sheet: the themed rules follow the window's theme."""
     from PySide6.QtGui import QPalette
-    from PySide6.QtWidgets import QLabel, QWidget
+    from PySide6.QtWidgets import QLabel, QTableView, QWidget
 
     apply_theme(qapp, "day")
     window = QWidget()
     error = QLabel("Not sent", window)
     error.setObjectName("CommandError")
+    plain = QLabel("Officer Tess Trainee", window)  # no name: the palette's text colour
+    table = QTableView(window)
+    hidden = QLabel("on a tab not open", window)
     window.show()
+    hidden.hide()
     sheet = qapp.styleSheet()
     try:
         assert error.palette().color(QPalette.ColorRole.WindowText).name() == "#b00020"
         apply_theme(qapp, "night")
         assert qapp.styleSheet() is sheet or qapp.styleSheet() == sheet  # not rebuilt
         assert error.palette().color(QPalette.ColorRole.WindowText).name() == "#ff7b8a"
+        # Every widget follows, named or not (found using it: after F10 the operator's name and
+        # the outbox were dark on the night background, the returns list stayed white).
+        night = qapp.palette()
+        assert plain.palette().color(QPalette.ColorRole.WindowText) == \
+            night.color(QPalette.ColorRole.WindowText)
+        assert table.palette().color(QPalette.ColorRole.Base) == night.color(
+            QPalette.ColorRole.Base)
+        deadline = time.monotonic() + 5  # the hidden ones a batch per turn of the loop
+        while hidden.palette().color(QPalette.ColorRole.WindowText) != night.color(
+                QPalette.ColorRole.WindowText) and time.monotonic() < deadline:
+            qapp.processEvents()
+        assert hidden.palette().color(QPalette.ColorRole.WindowText) == night.color(
+            QPalette.ColorRole.WindowText)
         late = QLabel("made at night", window)  # a widget made after the switch
         late.setObjectName("CommandError")
         late.show()
