@@ -1,9 +1,9 @@
 """The encrypted cache against the same code over plain SQLite, in one run.
 
-Workload: insert N synthetic records (through the inbox's ``apply``, 10 records an event, as a
-batch catch-up would; ``--batch`` events a transaction, 1 = one commit each as the sync engine
-does), then look-ups, each kind timed on its own and reported as p95 in ms: name, sound-alike
-name, plate, VIN, A-number and date of birth through ``Cache.search``, a page of the returns list
+Workload: insert N synthetic records (a queued query and its return of 10 records each, as a
+batch catch-up would; ``--batch`` of them a transaction, 1 = a commit each as the app does), then
+look-ups, each kind timed on its own and reported as p95 in ms: name, sound-alike name, plate,
+VIN, A-number and date of birth through ``Cache.search``, a page of the returns list
 (``list_returns(before=...)`` keyset paging, from a random place) and one return by id. Also: open
 + unlock time (KDF + keystore + SQLCipher open + first read), the KDF alone, and erasing
 everything (secure_delete + incremental vacuum). Prints one JSON object last.
@@ -57,17 +57,22 @@ def make_records(n: int, seed: int = 7) -> list[dict[str, Any]]:
 
 def fill(cache: Cache, records: list[dict[str, Any]], per_event: int = 10,
          batch: int = 1) -> float:
-    """Apply the records as events; ``batch`` events share one transaction (1: a commit each)."""
+    """Queue a query and apply its return, for each ``per_event`` records; ``batch`` queries and
+    returns share one transaction (1: a commit each, as the app does)."""
     start = time.perf_counter()
     events = [{"seq": seq, "id": f"ev{seq}", "type": "response", "mke": "QW", "source": "NCIC",
-               "text": "", "records": records[i:i + per_event]}
+               "in_reply_to": f"q{seq}", "text": "", "records": records[i:i + per_event]}
               for seq, i in enumerate(range(0, len(records), per_event), 1)]
+    queries = [{"id": f"q{e['seq']}", "mke": "QW", "dest": ["NCIC"], "text": "QW",
+                "fields": {"NAM": e["records"][0]["fields"]["NAM"]}} for e in events]
     for i in range(0, len(events), batch):
         if batch == 1:
+            cache.add_outgoing(queries[i])
             cache.apply_event(events[i])
             continue
         with cache.connection.transaction():
-            for event in events[i:i + batch]:
+            for query, event in zip(queries[i:i + batch], events[i:i + batch], strict=True):
+                cache.repos.outbox.put(query)
                 cache.repos.inbox.put(event)
     return time.perf_counter() - start
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from mdt.core.alerts import alerts_for_event
 
-__all__ = ["MESSAGE_STATES", "RETURN_EVENTS", "EventPlan", "ReturnPart", "parts_detail",
-           "plan_event"]
+__all__ = ["MESSAGE_STATES", "QUARANTINE_KINDS", "RETURN_EVENTS", "EventPlan", "ReturnPart",
+           "parts_detail", "plan_event", "quarantine_title"]
 
 MESSAGE_STATES = frozenset({"queued", "sending", "accepted", "acknowledged", "answered", "status",
                             "failed", "cancelled", "unanswered"})
@@ -73,3 +73,15 @@ def parts_detail(have: int, parts: int) -> str | None:
     if parts <= 1:
         return None
     return f"{have} of {parts} parts" + ("" if have >= parts else " — more to come")
+
+
+# Events kept aside (mdt.store.quarantine): what the operator is told each kind of them is.
+QUARANTINE_KINDS = {"unreadable": "an unreadable message from the switch",  # failed the models
+                    "protocol": "a message from the switch out of order"}  # seq out of order
+
+
+def quarantine_title(kind: str, seq: int | None, reason: str) -> str:
+    """The line the operator reads for an event kept aside."""
+    what = QUARANTINE_KINDS.get(kind, QUARANTINE_KINDS["protocol"])
+    where = f" (inbox #{seq})" if seq is not None else ""
+    return f"{what[0].upper()}{what[1:]}{where}: {reason}"

@@ -33,14 +33,18 @@ class Outbox:
     def add(self, message: dict[str, Any]) -> None:
         """Queue a protocol message (state ``queued``); the same id again changes nothing."""
         with self.db.transaction():
-            seq = int(self.db.one("SELECT coalesce(max(seq), 0) + 1 FROM messages"))
-            self.db.execute(
-                "INSERT OR IGNORE INTO messages(id, mke, dest, fields, text, purpose, created_at, "
-                "seq, state, state_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)",
-                (str(message["id"]), str(message["mke"]), json.dumps(message.get("dest") or []),
-                 json.dumps(message.get("fields") or {}), str(message.get("text") or ""),
-                 message.get("purpose"), str(message.get("created_at") or utc_now()), seq,
-                 utc_now()))
+            self.put(message)
+
+    def put(self, message: dict[str, Any]) -> None:
+        """Inside a transaction: :meth:`add`."""
+        seq = int(self.db.one("SELECT coalesce(max(seq), 0) + 1 FROM messages"))
+        self.db.execute(
+            "INSERT OR IGNORE INTO messages(id, mke, dest, fields, text, purpose, created_at, "
+            "seq, state, state_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)",
+            (str(message["id"]), str(message["mke"]), json.dumps(message.get("dest") or []),
+             json.dumps(message.get("fields") or {}), str(message.get("text") or ""),
+             message.get("purpose"), str(message.get("created_at") or utc_now()), seq,
+             utc_now()))
 
     @sorted_errors
     def queued(self) -> list[dict[str, Any]]:

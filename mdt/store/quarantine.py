@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from mdt.core.traffic import QUARANTINE_KINDS, quarantine_title
 from mdt.store.audit import AuditLog
 from mdt.store.connection import CacheConnection, sorted_errors
 from mdt.store.schema import SCHEMA_V4
@@ -33,8 +34,8 @@ __all__ = ["SCHEMA_V4", "Quarantine", "QuarantinedEvent", "acknowledge", "count_
            "get", "keep", "list_quarantined"]
 
 MAX_RAW = 2_000_000  # characters kept of one raw body (the client refuses bigger events anyway)
-OPERATOR_WORDS = "an unreadable message from the switch"
-KINDS = ("unreadable", "protocol")
+OPERATOR_WORDS = QUARANTINE_KINDS["unreadable"]
+KINDS = tuple(QUARANTINE_KINDS)
 
 
 @dataclass(frozen=True)
@@ -52,10 +53,7 @@ class QuarantinedEvent:
 
     @property
     def title(self) -> str:
-        what = OPERATOR_WORDS if self.kind == "unreadable" else \
-            "a message from the switch out of order"
-        where = f" (inbox #{self.seq})" if self.seq is not None else ""
-        return f"{what[0].upper()}{what[1:]}{where}: {self.reason}"
+        return quarantine_title(self.kind, self.seq, self.reason)
 
     def to_dict(self, with_raw: bool = False) -> dict[str, Any]:
         out = {"id": self.id, "received_at": self.received_at, "kind": self.kind,

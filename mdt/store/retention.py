@@ -52,6 +52,7 @@ class Retention:
         # (the step's return value says what comes next). None: reclaim before returning.
         self.schedule: Callable[[Callable[[], ReclaimStep]], None] | None = None
         self._busy_tries = 0
+        self._free_before = -1  # the free pages before the last step
 
     @sorted_errors
     def expire(self, max_age_hours: float = 12.0, now: datetime | None = None,
@@ -142,7 +143,7 @@ class Retention:
     def reclaim(self) -> None:
         """Give freed pages back to the file system and empty the WAL (old page versions): step
         by step as jobs of the owning thread when it schedules them, else all before returning."""
-        self._busy_tries = 0
+        self._busy_tries, self._free_before = 0, -1
         if self.schedule is not None:
             self.schedule(self.reclaim_step)
             return
@@ -158,10 +159,18 @@ class Retention:
             # (auto_vacuum changes only through a VACUUM), so later reclaims go in steps.
             self.db.execute("PRAGMA auto_vacuum = INCREMENTAL")
             self.db.execute("VACUUM")
-            return 0.0
-        if int(self.db.one("PRAGMA freelist_count") or 0):
+            if int(self.db.one("PRAGMA auto_vacuum") or 0) == 2:
+                return 0.0
+            return self._checkpoint()
+        free = int(self.db.one("PRAGMA freelist_count") or 0)
+        if free and free != self._free_before:  # (a step that freed nothing: on to the WAL)
+            self._free_before = free
             self.db.execute(f"PRAGMA incremental_vacuum({self.RECLAIM_PAGES})").fetchall()
             return 0.0
+        return self._checkpoint()
+
+    def _checkpoint(self) -> ReclaimStep:
+        """Empty the WAL (the old versions of the pages); a reader holding it: again later."""
         busy = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
         if busy and self._busy_tries < self.CHECKPOINT_TRIES - 1:
             self._busy_tries += 1

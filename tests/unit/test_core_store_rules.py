@@ -83,3 +83,12 @@ def test_the_audit_chain_names_what_was_changed() -> None:
                                         head=str(rows[-1]["hash"]))[0]
     assert "last one written is missing" in chain_problems(
         rows[:3], anchor=None, anchor_n=0, head=str(rows[-1]["hash"]))[0]
+
+
+def test_what_the_operator_reads_for_an_event_kept_aside() -> None:
+    from mdt.core.traffic import quarantine_title
+
+    assert quarantine_title("unreadable", 7, "not JSON") == (
+        "An unreadable message from the switch (inbox #7): not JSON")
+    assert quarantine_title("protocol", None, "seq jump") == (
+        "A message from the switch out of order: seq jump")

@@ -136,3 +136,24 @@ def test_close_finishes_a_reclaim_under_way(tmp_path: Path) -> None:
     writer.close()
     with Cache.open(tmp_path / "cache.db", KEY) as cache:
         assert int(cache._conn.execute("PRAGMA freelist_count").fetchone()[0]) == 0
+
+
+def test_an_old_cache_without_incremental_vacuum_is_reclaimed_and_made_incremental(
+        tmp_path: Path) -> None:
+    """The kept version-1 cache predates incremental vacuum: its first reclaim is one VACUUM,
+    which also turns incremental vacuum on, so later reclaims go in steps."""
+    source = Path(__file__).parents[1] / "data" / "caches" / "cache-v1.db"
+    path = tmp_path / "cache.db"
+    path.write_bytes(source.read_bytes())
+    writer = CacheWriter(path, KEY)
+    try:
+        assert writer.call(lambda c: c._conn.execute("PRAGMA auto_vacuum").fetchone()[0]) == 0
+        for seq in range(100, 160):
+            writer.cache.apply_event(response(seq))
+        assert writer.cache.erase_cached() >= 60
+    finally:
+        writer.close()
+    with Cache.open(path, KEY) as cache:
+        assert cache._conn.execute("PRAGMA auto_vacuum").fetchone()[0] == 2
+        assert int(cache._conn.execute("PRAGMA freelist_count").fetchone()[0]) == 0
+        assert cache.list_returns() == [] and cache.verify_audit().ok
