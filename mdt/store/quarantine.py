@@ -18,7 +18,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mdt.core.traffic import QUARANTINE_KINDS, quarantine_title
 from mdt.store.audit import AuditLog
@@ -27,7 +27,6 @@ from mdt.store.schema import SCHEMA_V4
 from mdt.store.times import iso_us, utc_now
 
 if TYPE_CHECKING:
-    from mdt.store.cache import Cache
     from mdt.store.inbox import Inbox
 
 __all__ = ["SCHEMA_V4", "Quarantine", "QuarantinedEvent", "acknowledge", "count_open", "erase",
@@ -172,6 +171,19 @@ class Quarantine:
 
 
 # -- the module's functions, on an open Cache (kept for their callers) ----------------------------
+class _Repositories(Protocol):
+    @property
+    def quarantine(self) -> Quarantine: ...
+
+
+class Cache(Protocol):
+    """What these functions need of :class:`mdt.store.cache.Cache` (its repositories): no import
+    of the cache module, which imports this one."""
+
+    @property
+    def repos(self) -> _Repositories: ...
+
+
 def keep(cache: Cache, raw: str, reason: str, *, kind: str = "unreadable",
          seq: int | None = None, event_id: str | None = None, event_type: str | None = None,
          advance_to: int | None = None, who: str = "sync", device: str = "") -> bool:
