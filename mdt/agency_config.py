@@ -73,6 +73,11 @@ class AgencyConfig:
 
         return ivf_prompt(category, self.ivf_prompts)
 
+    def idle_lock(self, role: str) -> float | None:
+        """Minutes of idle time before the screen locks for ``role``; None: an officer in a car
+        where the agency exempts in-vehicle terminals."""
+        return None if role == "officer" and self.in_vehicle_exempt else self.lock_after(role)
+
     def lock_after(self, role: str) -> float:
         """Minutes of idleness before the screen locks for ``role`` (never above CJIS's 30)."""
         return min(float(self.lock_minutes.get(role, 15.0)), CJIS_MAX_LOCK_MINUTES)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from mdt.core.alerts import parse_time
+from mdt.core.alerts import KIND_WORDS, AlertKind, parse_time
 from mdt.core.confirmation import (
     CONFIRM_MINUTES,
     ConfirmState,
@@ -333,3 +333,54 @@ def command_not_understood(text: str) -> str:
     if not text.strip():
         return f"Type a command first: {COMMAND_EXAMPLES}."
     return f"Not understood: '{text.strip()}'. Try {COMMAND_EXAMPLES}."
+
+
+# -- the status bar and the banner ---------------------------------------------------------------
+def next_deadlines(snapshot: Any) -> list[tuple[Any, str]]:
+    """Every running clock in a snapshot, soonest first: open alerts with a deadline, my YQs
+    waiting for an answer, and the agency's requests not yet answered."""
+    clocks: list[tuple[Any, str]] = []
+    for alert in snapshot.open_alerts:
+        moment = parse_time(alert.get("deadline"))
+        if moment is not None and alert["kind"] != AlertKind.DETAINER:
+            clocks.append((moment, KIND_WORDS.get(AlertKind(alert["kind"]), alert["kind"])))
+    for nic, confirmation in snapshot.confirmations.items():
+        state = confirmation.state(snapshot.now)
+        if state in (ConfirmState.WAITING, ConfirmState.WILL_CONFIRM_BY) and \
+                confirmation.deadline is not None:
+            clocks.append((confirmation.deadline, f"answer to my YQ on {nic}"))
+    for item in snapshot.queue:
+        if not item.answered_by and item.respond_by is not None:
+            clocks.append((item.respond_by, f"our YR on {item.nic}"))
+    return sorted(clocks, key=lambda c: c[0])
+
+
+TRAINING_TEXT = ("TRAINING — synthetic data only, not for operational use — "
+                 "training gateway")
+CONNECTION_WORDS = {
+    "online": ("Online", "ConnOnline"),
+    "degraded": ("Poor link — retrying; queries wait in the outbox until they get through",
+                 "ConnReauth"),
+    "offline": ("Offline — working from the cache; queries wait in the outbox", "ConnOffline"),
+    "reauth": ("Session expired — sign in again (nothing queued is lost)", "ConnReauth"),
+    "stopped": ("Sync stopped", "ConnOffline"),
+}
+
+
+def connection_text(state: str, detail: str) -> tuple[str, str]:
+    """The status bar's words for the sync state: the same sentence ``mdt sync`` and the log
+    give (why, and when the next try is) after the state's own words. Online is said only while
+    answers, events or heartbeats arrive (the engine's idle timeout ends it)."""
+    words, name = CONNECTION_WORDS.get(state, (state, "ConnOffline"))
+    if state == "stopped" and detail:
+        return detail, name
+    if state in ("offline", "degraded") and detail:
+        return f"{words} · {detail}", name
+    return words, name
+
+
+def quarantine_text(count: int) -> str:
+    if not count:
+        return ""
+    return (f"{count} unreadable message{'s' if count != 1 else ''} from the switch "
+            "(Ctrl+Shift+U)")

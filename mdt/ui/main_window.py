@@ -24,8 +24,9 @@ from PySide6.QtWidgets import (
 
 from mdt import __version__, paths
 from mdt.app.controller import AppController
-from mdt.core.alerts import KIND_WORDS, AlertKind, parse_time
-from mdt.core.confirmation import ConfirmState, deadline_text
+from mdt.core.alerts import AlertKind
+from mdt.core.confirmation import deadline_text
+from mdt.core.present import TRAINING_TEXT, connection_text, next_deadlines, quarantine_text
 from mdt.desktop.speech import read_aloud_enabled
 from mdt.services.session import Operator
 from mdt.ui.alert_bar import AlertBar, gateway_now
@@ -38,56 +39,7 @@ if TYPE_CHECKING:
     from mdt.ui.alerts_view import AlertsDialog
     from mdt.ui.relogin import ReloginDialog
     from mdt.ui.terminal_page import TerminalPage
-
-
-def next_deadlines(snapshot: Any) -> list[tuple[Any, str]]:
-    """Every running clock in a snapshot, soonest first: open alerts with a deadline, my YQs
-    waiting for an answer, and the agency's requests not yet answered."""
-    clocks: list[tuple[Any, str]] = []
-    for alert in snapshot.open_alerts:
-        moment = parse_time(alert.get("deadline"))
-        if moment is not None and alert["kind"] != AlertKind.DETAINER:
-            clocks.append((moment, KIND_WORDS.get(AlertKind(alert["kind"]), alert["kind"])))
-    for nic, confirmation in snapshot.confirmations.items():
-        state = confirmation.state(snapshot.now)
-        if state in (ConfirmState.WAITING, ConfirmState.WILL_CONFIRM_BY) and \
-                confirmation.deadline is not None:
-            clocks.append((confirmation.deadline, f"answer to my YQ on {nic}"))
-    for item in snapshot.queue:
-        if not item.answered_by and item.respond_by is not None:
-            clocks.append((item.respond_by, f"our YR on {item.nic}"))
-    return sorted(clocks, key=lambda c: c[0])
-
-
-TRAINING_TEXT = ("TRAINING — synthetic data only, not for operational use — "
-                 "training gateway")
-CONNECTION_WORDS = {
-    "online": ("Online", "ConnOnline"),
-    "degraded": ("Poor link — retrying; queries wait in the outbox until they get through",
-                 "ConnReauth"),
-    "offline": ("Offline — working from the cache; queries wait in the outbox", "ConnOffline"),
-    "reauth": ("Session expired — sign in again (nothing queued is lost)", "ConnReauth"),
-    "stopped": ("Sync stopped", "ConnOffline"),
-}
-
-
-def connection_text(state: str, detail: str) -> tuple[str, str]:
-    """The status bar's words for the sync state: the same sentence ``mdt sync`` and the log
-    give (why, and when the next try is) after the state's own words. Online is said only while
-    answers, events or heartbeats arrive (the engine's idle timeout ends it)."""
-    words, name = CONNECTION_WORDS.get(state, (state, "ConnOffline"))
-    if state == "stopped" and detail:
-        return detail, name
-    if state in ("offline", "degraded") and detail:
-        return f"{words} · {detail}", name
-    return words, name
-
-
-def quarantine_text(count: int) -> str:
-    if not count:
-        return ""
-    return (f"{count} unreadable message{'s' if count != 1 else ''} from the switch "
-            "(Ctrl+Shift+U)")
+    from mdt.ui.trainer_console import TrainerConsole
 
 
 class MainWindow(QMainWindow):
@@ -113,7 +65,8 @@ class MainWindow(QMainWindow):
         self.lock_screen = LockScreen()
         self.pages.addWidget(self.login)
         self.pages.addWidget(self.lock_screen)
-        self._console: Any = None  # made when a trainer signs in (most terminals never need it)
+        # made when a trainer signs in (most terminals never need it)
+        self._console: TrainerConsole | None = None
         self.locked = False
         self.idle = IdleWatcher(self)
         self.idle.idle.connect(lambda: self.lock("locked after inactivity"))
@@ -353,7 +306,7 @@ class MainWindow(QMainWindow):
         self.controller.alerts.history(loaded)
 
     @property
-    def console(self) -> Any:
+    def console(self) -> TrainerConsole:
         """The trainer console page (made on first use)."""
         if self._console is None:
             from mdt.ui.trainer_console import TrainerConsole
@@ -363,13 +316,6 @@ class MainWindow(QMainWindow):
         return self._console
 
     # -- session: lock, unlock, sign out -------------------------------------------------------
-    def lock_minutes(self, operator: Operator) -> float | None:
-        """The idle time before the lock for this operator's role (None: exempt in a car)."""
-        agency = self.controller.agency
-        if operator.role == "officer" and agency.in_vehicle_exempt:
-            return None
-        return agency.lock_after(operator.role)
-
     def lock(self, reason: str) -> None:
         """Hide everything behind the lock screen; alert sounds go on."""
         operator = self.controller.operator
@@ -409,7 +355,7 @@ class MainWindow(QMainWindow):
             if snapshot is not None:
                 self.alert_bar.set_alerts(snapshot.open_alerts, snapshot.clock_offset)
             operator = self.controller.operator
-            self.idle.start(self.lock_minutes(operator) if operator else None)
+            self.idle.start(self.controller.agency.idle_lock(operator.role) if operator else None)
             self.terminal.command.setFocus()
 
         self.controller.verify_password(password, done)
@@ -466,7 +412,7 @@ class MainWindow(QMainWindow):
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.open()
             self.controller.notices = []
-        self.idle.start(self.lock_minutes(operator))
+        self.idle.start(self.controller.agency.idle_lock(operator.role))
         if operator.role == "trainer":  # a trainer runs the class, not a terminal
             self.pages.setCurrentWidget(self.console)
             self.console.start()

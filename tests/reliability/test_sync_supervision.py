@@ -237,7 +237,7 @@ def test_an_answer_too_big_is_not_read(hostile: Hostile, terminal: Terminal,
 
 
 def test_the_status_bar_says_what_mdt_sync_and_the_log_say() -> None:
-    from mdt.ui.main_window import connection_text, quarantine_text
+    from mdt.core.present import connection_text, quarantine_text
 
     sentence = "Sync stopped: the gateway refused the inbox (403) — retrying in 30 s"
     assert connection_text("stopped", sentence) == (sentence, "ConnOffline")
