@@ -115,6 +115,15 @@ class SearchView(QWidget):
         self.status.setText("Searching the cache…")
         self.search_requested.emit(text, None)
 
+    def show_outcome(self, text: str, cursor: Any, result: Any, error: str | None) -> None:
+        """A search's (result, error) from the worker: the hits and the next page's cursor, or
+        why the cache could not be searched."""
+        if error is not None:
+            self.show_results(text, [], None, False, f"The cache could not be searched: {error}")
+            return
+        hits, next_cursor = result
+        self.show_results(text, hits, next_cursor, cursor is not None)
+
     def show_results(self, text: str, hits: list[Any], cursor: Any, more: bool,
                      error: str = "") -> None:
         """Results for ``text`` (ignored when the box moved on); ``more``: a further page."""

@@ -1,6 +1,5 @@
 """The terminal page: the command line and forms on the left, the returns on the right (or the
-dispatcher's desk layout). Imported when signing in starts, not on the way to the first window.
-"""
+dispatcher's desk layout). Imported when signing in starts, not on the way to the first window."""
 
 from __future__ import annotations
 
@@ -11,22 +10,14 @@ from typing import Any
 from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QComboBox,
-    QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QPushButton,
-    QScrollArea,
     QSplitter,
-    QStackedWidget,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from mdt.app.controller import AppController
-from mdt.core.codes import CodeTables
 from mdt.core.command import parse_command
 from mdt.core.confirmation import answered_requests
 from mdt.core.forms import FormDef
@@ -35,17 +26,19 @@ from mdt.services.session import Operator
 from mdt.ui.command_line import CommandLine
 from mdt.ui.confirmation_view import AgencyQueueView, HitConfirmationPanel
 from mdt.ui.form_view import FormView
+from mdt.ui.forms_panel import FormsPanel
 from mdt.ui.login import describe_error
+from mdt.ui.return_actions import ReturnActions
 from mdt.ui.returns_compare import ReturnsCompare
+from mdt.ui.returns_list import newest_return_id, returns_table, row_to_show
 from mdt.ui.returns_view import (
-    STATE_WORDS,
     ReturnDetail,
     ReturnsModel,
     build_rows,
-    query_summary,
     row_key,
 )
 from mdt.ui.search_view import SearchView
+from mdt.ui.terminal_layout import Parts, dispatcher_desk, officer_tabs
 from mdt.ui.unit_list import UnitListView
 
 
@@ -82,10 +75,9 @@ class TerminalPage(QWidget):
         # Named and marked first: a part styled as it is made matches the officer rules.
         self.setObjectName("TerminalPage")
         self.setProperty("layoutKind", "officer")
-        self.tables = CodeTables.default()
-        self.forms: dict[str, FormDef] = {}
-        self.views: dict[str, FormView] = {}
-        self.scrolls: dict[str, QScrollArea] = {}
+        self.forms_panel = FormsPanel()
+        self.forms = self.forms_panel.forms  # by message key (the same dicts as the panel's)
+        self.views = self.forms_panel.views
         self.offline = False
 
         self.operator_label = QLabel("")
@@ -98,49 +90,18 @@ class TerminalPage(QWidget):
         self.command_feedback.setWordWrap(True)  # a long message never widens the window
         self._from_command_line = False
         self._last_viewed: str | None = None
-        self._forms_build = 0  # which sign-in's form views are being built
         self._retention = QTimer(self)  # the retention rule keeps running during a long shift
         self._retention.setInterval(10 * 60 * 1000)
         self._retention.timeout.connect(self._expire)
 
-        self.form_picker = QComboBox()
-        self.form_picker.setObjectName("FormPicker")
-        self.form_picker.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.form_picker.setMinimumContentsLength(12)
-        yield
-        self.form_stack = QStackedWidget()
-        self.forms_panel = QWidget()
-        self.forms_panel.setObjectName("FormsPanel")
-        forms_layout = QVBoxLayout(self.forms_panel)
-        forms_layout.addWidget(self.form_picker)
-        forms_layout.addWidget(self.form_stack, 1)
-
+        self.form_picker = self.forms_panel.picker
         yield
         self.model = ReturnsModel(self)
         self.model.unanswered_after = controller.settings.unanswered_after_minutes
         self._messages: list[dict[str, Any]] = []
         self._select_message: str | None = None  # a query just queued: its row is selected
         self._queued_said: str | None = None  # the query the "Queued ..." feedback is about
-        self.table = QTableView()
-        self.table.setObjectName("ReturnsTable")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
-        # Columns sized once from the words they hold, never by measuring rows: a list that
-        # changes at every event would otherwise re-measure its rows at every event. The
-        # operator can still drag them (Interactive); the query takes the room left.
-        header = self.table.horizontalHeader()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the query
-        metrics = self.table.fontMetrics()
-        for column, sample in ((0, "23 h 59 min ago"), (2, STATE_WORDS["accepted"]),
-                               (3, "NCIC · NLETS")):
-            header.resizeSection(column, metrics.horizontalAdvance(sample) + 24)
-        vertical = self.table.verticalHeader()
-        vertical.setVisible(False)
-        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # rows are one line
+        self.table = returns_table(self.model)
         self.model.fetch_older = lambda before, callback: controller.load_older_returns(
             before, callback, ReturnsModel.PAGE)
         yield
@@ -148,24 +109,15 @@ class TerminalPage(QWidget):
         self.detail.unanswered_after = self.model.unanswered_after
         yield
         self.hit_panel = HitConfirmationPanel()
-        self.pin = QPushButton("Pin beside (Ctrl+P)")
-        self.pin.setObjectName("PinReturn")
+        self.return_actions = ReturnActions(self)
+        self.pin = self.return_actions.pin
         self.pin.clicked.connect(self.pin_selected)
         detail_box = QWidget()
         detail_layout = QVBoxLayout(detail_box)
         detail_layout.setContentsMargins(0, 0, 0, 0)
         detail_layout.addWidget(self.hit_panel)
         detail_layout.addWidget(self.detail, 1)
-        self.print_button = QPushButton("Print…")
-        self.pdf_button = QPushButton("PDF…")
-        self.forward_button = QPushButton("Forward (AM)…")
-        self.print_button.clicked.connect(self.print_selected)
-        self.pdf_button.clicked.connect(self.export_selected)
-        self.forward_button.clicked.connect(self.forward_selected)
-        actions = QHBoxLayout()
-        for button in (self.print_button, self.pdf_button, self.forward_button, self.pin):
-            actions.addWidget(button)
-        detail_layout.addLayout(actions)
+        detail_layout.addWidget(self.return_actions)
         yield
         self.returns_panel = QSplitter(Qt.Orientation.Vertical)
         self.returns_panel.addWidget(self.table)
@@ -185,9 +137,7 @@ class TerminalPage(QWidget):
         self._arranged: QWidget | None = None
 
         self.body = QVBoxLayout(self)
-        top = QHBoxLayout()
-        top.addWidget(self.operator_label, 1)
-        self.body.addLayout(top)
+        self.body.addWidget(self.operator_label)
         self.body.addWidget(self.command)
         self.body.addWidget(self.command_feedback)
         yield
@@ -195,7 +145,6 @@ class TerminalPage(QWidget):
         yield
 
         self.command.returnPressed.connect(self.run_command)
-        self.form_picker.currentIndexChanged.connect(self._picked)
         self.table.selectionModel().selectionChanged.connect(self._selected)
         # A burst of events is one read, not a read per event, and the first event is read at
         # once (a 50 ms debounce was most of the time from an answer's arrival to the screen):
@@ -204,10 +153,10 @@ class TerminalPage(QWidget):
         self._read_again = False
         self._reset_again = False
         self.detail.run_requested.connect(self.follow_up)
-        self.hit_panel.yq_requested.connect(self.request_confirmation)
-        self.hit_panel.next_request.connect(self.request_next_confirmation)
-        self.queue.answer_requested.connect(self.answer_request)
-        self.units.message_requested.connect(self.message_unit)
+        self.hit_panel.yq_requested.connect(self.return_actions.request_confirmation)
+        self.hit_panel.next_request.connect(self.return_actions.request_next_confirmation)
+        self.queue.answer_requested.connect(self.return_actions.answer_request)
+        self.units.message_requested.connect(self.return_actions.message_unit)
         self._units_timer = QTimer(self)
         self._units_timer.setInterval(30_000)
         self._units_timer.timeout.connect(self.refresh_units)
@@ -228,46 +177,21 @@ class TerminalPage(QWidget):
     def _arrange(self, kind: str) -> Iterator[None]:
         kind = "dispatcher" if kind == "dispatcher" else "officer"
         current = self._current_row() if self.model.rows else None
-        parts = (self.forms_panel, self.returns_panel, self.queue, self.units, self.compare,
-                 self.search)
-        for part in parts:
+        parts = Parts(self.forms_panel, self.returns_panel, self.queue, self.units, self.compare,
+                      self.search)
+        for part in parts.all():
             part.setParent(None)  # taken out of the old arrangement before it goes
         if self._arranged is not None:
             self._arranged.deleteLater()
+        arranged: QWidget
         if kind == "officer":
-            tabs = QTabWidget()
-            tabs.setObjectName("TerminalTabs")
-            tabs.addTab(self.returns_panel, "Returns")
-            yield
-            tabs.addTab(self.forms_panel, "Form")
-            tabs.addTab(self.search, "Search")
-            yield
-            tabs.addTab(self.queue, "Agency queue")
-            tabs.setCurrentWidget(self.returns_panel)
-            self.returns_panel.setSizes([150, 650])  # the last returns, then the one shown
-            self.tabs = tabs
-            arranged: QWidget = tabs
+            self.tabs = yield from officer_tabs(parts)
+            arranged = self.tabs
             shown: tuple[QWidget, ...] = (self.returns_panel,)  # the current tab only
         else:
-            left = QSplitter(Qt.Orientation.Vertical)
-            left.addWidget(self.queue)
-            left.addWidget(self.units)
-            left.setSizes([420, 260])
-            side_by_side = QSplitter(Qt.Orientation.Horizontal)
-            side_by_side.addWidget(self.returns_panel)
-            side_by_side.addWidget(self.compare)
-            middle = QSplitter(Qt.Orientation.Vertical)
-            middle.addWidget(side_by_side)
-            middle.addWidget(self.search)
-            middle.setSizes([600, 200])
-            split = QSplitter(Qt.Orientation.Horizontal)
-            split.addWidget(left)
-            split.addWidget(middle)
-            split.addWidget(self.forms_panel)
-            split.setSizes([520, 760, 380])
             self.tabs = None
-            arranged = split
-            shown = parts
+            arranged = dispatcher_desk(parts)
+            shown = parts.all()
         yield
         self.body.addWidget(arranged, 1)
         arranged.show()  # now, not on the next turn of the event loop
@@ -293,16 +217,8 @@ class TerminalPage(QWidget):
         self.search.box.selectAll()
 
     def run_search(self, text: str, cursor: Any) -> None:
-        def done(result: Any, error: BaseException | None) -> None:
-            if error is not None:
-                self.search.show_results(text, [], None, False,
-                                         f"The cache could not be searched: "
-                                         f"{describe_error(error)}")
-                return
-            hits, next_cursor = result
-            self.search.show_results(text, hits, next_cursor, cursor is not None)
-
-        self.controller.search(text, cursor, done)
+        self.controller.search(text, cursor, lambda result, error: self.search.show_outcome(
+            text, cursor, result, describe_error(error) if error is not None else None))
 
     def forget(self) -> None:
         """Signed out: nothing of the session stays on screen."""
@@ -315,87 +231,37 @@ class TerminalPage(QWidget):
         self.search.box.clear()
         self.search.model.set_rows([])
         self.units.model.set_units([])
-        for view in self.views.values():
-            view.clear()
+        self.forms_panel.clear_views()
         self.command.clear()
         self.command.history.clear()
         self.feedback("")
         self._units_timer.stop()
         self._retention.stop()
 
-    # -- print, PDF, forward ------------------------------------------------------------------
-    def _selected_return(self) -> Any:
+    # -- print, PDF, forward (mdt.ui.return_actions) ------------------------------------------
+    def selected_return(self) -> Any:
         row = self._current_row()
         return row if row is not None and row.ret is not None else None
 
-    def _document(self, row: Any) -> str:
+    def document(self, row: Any) -> str:
         from mdt.ui.export import return_html
 
         operator = getattr(self, "operator", None)
         return return_html(row, training=bool(operator and operator.training),
                            operator=operator.name if operator else "")
 
+    def home_ori(self) -> str | None:
+        operator = getattr(self, "operator", None)
+        return operator.ori if operator is not None else None
+
     def export_pdf(self, path: Path) -> None:
-        """The selected return as a PDF at ``path`` (the operator chose it), audited."""
-        from mdt.ui.export import write_pdf
-
-        row = self._selected_return()
-        if row is None:
-            self.feedback("Select a return to export.", error=True)
-            return
-        document, return_id = self._document(row), row.ret.id
-
-        def written(size: Any, error: BaseException | None) -> None:
-            if error is not None:
-                self.feedback(f"Not saved: {describe_error(error)}", error=True)
-                return
-            self.controller.audit("export", "success", f"return {return_id} to PDF ({size} bytes)")
-            self.feedback(f"Saved {path.name}: it holds CJI — keep it as agency policy says.")
-
-        self.feedback(f"Saving {path.name}…")
-        # on a worker: no file is written on the GUI thread
-        self.controller.tasks.run(lambda: write_pdf(document, path), written)
-
-    def export_selected(self) -> None:
-        from PySide6.QtWidgets import QFileDialog
-
-        if self._selected_return() is None:
-            self.feedback("Select a return to export.", error=True)
-            return
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save the return as PDF — it holds criminal-justice information", "",
-            "PDF (*.pdf)")
-        if path:
-            self.export_pdf(Path(path))
-
-    def print_selected(self) -> None:
-        from PySide6.QtGui import QTextDocument
-        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
-
-        row = self._selected_return()
-        if row is None:
-            self.feedback("Select a return to print.", error=True)
-            return
-        printer = QPrinter()
-        if QPrintDialog(printer, self).exec() != QPrintDialog.DialogCode.Accepted:
-            return
-        document = QTextDocument()
-        document.setHtml(self._document(row))
-        document.print_(printer)
-        self.controller.audit("print", "success", f"return {row.ret.id}")
+        self.return_actions.export_pdf(path)
 
     def forward_selected(self) -> None:
-        """Forward the return to a unit as an administrative message (AM), to check and send."""
-        row = self._selected_return()
-        operator = getattr(self, "operator", None)
-        if row is None or operator is None:
-            self.feedback("Select a return to forward.", error=True)
-            return
-        text = f"FWD {query_summary(row.ret.query)}\n{row.ret.text}"[:1000]
-        view = self.open_form("AM", {"TXT": text})
-        if view is not None:
-            view.set_destination([operator.ori])
-        self.feedback("AM with the return: add ATTN <unit> and send with Enter.")
+        self.return_actions.forward_selected()
+
+    def request_next_confirmation(self, nic: str) -> None:
+        self.return_actions.request_next_confirmation(nic)
 
     def show_part(self, part: QWidget) -> None:
         """Bring the returns, the form or the queue into view (a tab in the officer layout)."""
@@ -409,25 +275,12 @@ class TerminalPage(QWidget):
             self.compare.pin(row, offline=self.offline)
             self.compare.setVisible(self.layout_kind == "dispatcher")
 
-    def message_unit(self, unit: str) -> None:
-        """An AM to one of our units: the switch routes AMs by ORI; the unit is named first."""
-        operator = getattr(self, "operator", None)
-        view = self.open_form("AM", {"TXT": f"ATTN {unit.upper()}: "})
-        if view is not None and operator is not None:
-            view.set_destination([operator.ori])
-        self.feedback(f"AM to {unit}: write the message, then press Enter to send.")
-
     def refresh_units(self) -> None:
         if self.layout_kind != "dispatcher" or getattr(self, "operator", None) is None:
             return
 
-        def done(units: Any, error: BaseException | None) -> None:
-            if error is not None:
-                self.units.mark_stale(describe_error(error))
-            else:
-                self.units.set_units(units)
-
-        self.controller.load_units(done)
+        self.controller.load_units(lambda units, error: self.units.mark_stale(
+            describe_error(error)) if error is not None else self.units.set_units(units))
 
     # -- setting up after sign-in -------------------------------------------------------------
     def start(self, operator: Operator) -> None:
@@ -450,55 +303,22 @@ class TerminalPage(QWidget):
         self.controller.expire(lambda gone, _e: self.reload(reset=True) if gone else None)
 
     def _tables_and_forms_loaded(self, result: Any, error: BaseException | None) -> None:
-        if error is None:
-            self.tables, forms = result
-            self._forms_loaded(forms, None)
-        else:
-            self._forms_loaded(None, error)
-
-    def _forms_loaded(self, forms: Any, error: BaseException | None) -> None:
-        """The forms arrive from the worker: one form view is built per turn of the event loop
-        (a view of 20 fields is a few ms; all of them at once held the loop half a second; each goes
-        into a scroll area in the form stack when first opened), and
-        all are published together when the last one is made."""
+        """The forms arrive from the worker; their views are made a turn of the loop each and
+        published together when the last one is made."""
         if error is not None:
             self.feedback(f"The forms could not be loaded: {describe_error(error)}", error=True)
             return
+        self.forms_panel.tables, forms = result
         operator = self.operator
         defaults = {"ori": operator.ori, "atn": operator.name.upper()[:30], "name": operator.name,
                     "state": operator.ori[:2],
                     "phn": self.controller.settings.operator_phone}
-        self._forms_build += 1
-        build = self._forms_build
-        pending = list(forms)
-        built: list[tuple[FormDef, FormView]] = []
-
-        def step() -> None:
-            if build != self._forms_build or getattr(self, "operator", None) is not operator:
-                return  # signed out (or in again) meanwhile: this build is stale
-            if pending:
-                form = pending.pop(0)
-                built.append((form, FormView(form, self.tables, operator_defaults=defaults)))
-            else:
-                self._publish_forms(built)
-                return
-            QTimer.singleShot(0, self, step)
-
-        step()
+        self.forms_panel.make_views(
+            forms, defaults, lambda: getattr(self, "operator", None) is operator,
+            self._publish_forms)
 
     def _publish_forms(self, built: list[tuple[FormDef, FormView]]) -> None:
-        self.form_picker.blockSignals(True)
-        for form, view in built:
-            self.forms[form.mke] = form
-            view.submitted.connect(self.send)
-            self.views[form.mke] = view
-            function_key = getattr(form, "function_key", None)
-            key = f" [{function_key}]" if function_key else ""
-            self.form_picker.addItem(f"{form.mke} — {form.title}{key}", form.mke)
-            if function_key:
-                shortcut = QShortcut(QKeySequence(function_key), self)
-                shortcut.activated.connect(lambda mke=form.mke: self.open_form(mke))
-        self.form_picker.blockSignals(False)
+        self.forms_panel.publish(built, self.send, self, self.open_form)
         self.open_form("QV")
         self.show_part(self.returns_panel)  # the command line and the last returns first
         self.command.setFocus()
@@ -510,32 +330,10 @@ class TerminalPage(QWidget):
         self.command_feedback.style().unpolish(self.command_feedback)
         self.command_feedback.style().polish(self.command_feedback)
 
-    def _picked(self, index: int) -> None:
-        mke = self.form_picker.itemData(index)
-        if mke in self.views:
-            self._show_form_page(mke)
-
-    def _show_form_page(self, mke: str) -> None:
-        """A form's page in the form stack, put there the first time it is opened: styling a
-        form view in the window costs more than making it, and most forms are never opened
-        in a shift."""
-        scroll = self.scrolls.get(mke)
-        if scroll is None:
-            scroll = QScrollArea()  # long forms (IAQ, YQ) scroll instead of squeezing
-            scroll.setWidgetResizable(True)
-            scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-            scroll.setWidget(self.views[mke])
-            self.form_stack.addWidget(scroll)
-            self.scrolls[mke] = scroll
-        self.form_stack.setCurrentWidget(scroll)
-
     def open_form(self, mke: str, values: dict[str, str] | None = None) -> FormView | None:
-        view = self.views.get(mke)
+        view = self.forms_panel.select(mke)
         if view is None:
             return None
-        self.form_picker.setCurrentIndex(self.form_picker.findData(mke))
-        self._show_form_page(mke)
         self.show_part(self.forms_panel)
         if values:
             view.clear()
@@ -636,38 +434,20 @@ class TerminalPage(QWidget):
                     fields = ".".join(f"{k}/{v}" for k, v in (message.get("fields") or {}).items())
                     self.command.remember(f"{message.get('mke', '')} {fields}")
             selected = self._current_row()
-            newest_before = self.model.rows[0].ret.id if self.model.rows and \
-                self.model.rows[0].ret else None
+            newest_before = newest_return_id(self.model.rows)
             rows = build_rows(messages, returns)
             if reset:
                 self.model.set_rows(rows)
                 changed = {row_key(row) for row in rows}
             else:
                 changed = self.model.merge(rows)
-            newest = self.model.rows[0].ret.id if self.model.rows and self.model.rows[0].ret \
-                else None
             if not self.model.rows:
                 self.detail.show_row(None)
                 return
-            row = 0
-            wanted = self._select_message
-            waiting = next((i for i, r in enumerate(self.model.rows) if wanted and r.message
-                            and r.message.get("id") == wanted), None)
-            if waiting is not None:  # a query just queued owns the detail pane
+            row, queued_shown = row_to_show(self.model.rows, selected, newest_before,
+                                            self._select_message)
+            if queued_shown:
                 self._select_message = None
-                row = waiting
-            # A new answer takes the detail pane (the officer is waiting for it); otherwise
-            # the selection stays where the operator put it.
-            elif selected is not None and (newest is None or newest == newest_before):
-                keys = [row_key(candidate) for candidate in self.model.rows]
-                if row_key(selected) in keys:
-                    row = keys.index(row_key(selected))
-                else:  # its query was answered: the return that replaced it
-                    for i, candidate in enumerate(self.model.rows):
-                        if candidate.message and selected.message and \
-                                candidate.message.get("id") == selected.message.get("id"):
-                            row = i
-                            break
             indexes = self.table.selectionModel().selectedRows()
             if not indexes or indexes[0].row() != row:
                 self.table.selectRow(row)
@@ -695,37 +475,14 @@ class TerminalPage(QWidget):
             self.tabs.setTabText(self.tabs.indexOf(self.queue),
                                  f"Agency queue ({waiting})" if waiting else "Agency queue")
 
-    def _open_draft(self, mke: str, draft: Any, error: BaseException | None, what: str) -> None:
-        if error is not None:
-            self.feedback(f"{mke} not prepared: {describe_error(error)}", error=True)
-            return
-        view = self.open_form(mke, draft.values)
-        if view is not None:
-            view.set_destination(draft.dest)
-        self.feedback(f"{mke} prefilled from {what}: check it, then press Enter to send.")
-
-    def request_confirmation(self, return_id: str, record_index: int, priority: str) -> None:
-        """One action: the YQ for a hit, prefilled from the record; Enter sends it."""
-        self.controller.alerts.draft_yq(
-            return_id, record_index, priority,
-            lambda draft, error: self._open_draft("YQ", draft, error, "the hit"))
-
-    def request_next_confirmation(self, nic: str) -> None:
-        self.controller.alerts.draft_next_request(
-            nic, lambda draft, error: self._open_draft("YQ", draft, error, "the last request"))
-
-    def answer_request(self, nic: str, cst: str) -> None:
-        self.controller.alerts.draft_yr(
-            nic, cst, lambda draft, error: self._open_draft("YR", draft, error, "the request"))
-
     def show_return(self, return_id: str) -> bool:
         """Select the return with this id in the list (the alert bar's "Confirm hit")."""
         self.show_part(self.returns_panel)
-        for row, candidate in enumerate(self.model.rows):
-            if candidate.ret is not None and candidate.ret.id == return_id:
-                self.table.selectRow(row)
-                return True
-        return False
+        row = next((i for i, r in enumerate(self.model.rows)
+                    if r.ret is not None and r.ret.id == return_id), None)
+        if row is not None:
+            self.table.selectRow(row)
+        return row is not None
 
     def _current_row(self) -> Any:
         indexes = self.table.selectionModel().selectedRows()

@@ -1,0 +1,145 @@
+"""What an officer does with the return on screen: print it, save it as a PDF (written on a
+worker, never on the GUI thread), forward it to a unit as an AM, pin it beside the others (a
+dispatcher comparing returns). Each print or export is audited."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
+
+from mdt.ui.login import describe_error
+from mdt.ui.returns_view import query_summary
+
+if TYPE_CHECKING:
+    from mdt.app.controller import AppController
+    from mdt.ui.form_view import FormView
+
+
+class ReturnsHost(Protocol):
+    """What the actions need of the terminal page."""
+
+    controller: AppController
+
+    def selected_return(self) -> Any: ...  # the row shown, when it holds a return
+
+    def document(self, row: Any) -> str: ...  # the return as printable HTML
+
+    def feedback(self, text: str, *, error: bool = False) -> None: ...
+
+    def open_form(self, mke: str, values: dict[str, str] | None = None) -> FormView | None: ...
+
+    def home_ori(self) -> str | None: ...
+
+
+class ReturnActions(QWidget):
+    def __init__(self, host: ReturnsHost, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.host = host
+        self.print_button = QPushButton("Print…")
+        self.pdf_button = QPushButton("PDF…")
+        self.forward_button = QPushButton("Forward (AM)…")
+        self.pin = QPushButton("Pin beside (Ctrl+P)")
+        self.pin.setObjectName("PinReturn")
+        self.print_button.clicked.connect(self.print_selected)
+        self.pdf_button.clicked.connect(self.export_selected)
+        self.forward_button.clicked.connect(self.forward_selected)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for button in (self.print_button, self.pdf_button, self.forward_button, self.pin):
+            layout.addWidget(button)
+
+    def export_pdf(self, path: Path) -> None:
+        """The selected return as a PDF at ``path`` (the operator chose it), audited."""
+        from mdt.ui.export import write_pdf
+
+        host = self.host
+        row = host.selected_return()
+        if row is None:
+            host.feedback("Select a return to export.", error=True)
+            return
+        document, return_id = host.document(row), row.ret.id
+
+        def written(size: Any, error: BaseException | None) -> None:
+            if error is not None:
+                host.feedback(f"Not saved: {describe_error(error)}", error=True)
+                return
+            host.controller.audit("export", "success", f"return {return_id} to PDF ({size} bytes)")
+            host.feedback(f"Saved {path.name}: it holds CJI — keep it as agency policy says.")
+
+        host.feedback(f"Saving {path.name}…")
+        # on a worker: no file is written on the GUI thread
+        host.controller.tasks.run(lambda: write_pdf(document, path), written)
+
+    def export_selected(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        if self.host.selected_return() is None:
+            self.host.feedback("Select a return to export.", error=True)
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save the return as PDF — it holds criminal-justice information", "",
+            "PDF (*.pdf)")
+        if path:
+            self.export_pdf(Path(path))
+
+    def print_selected(self) -> None:
+        from PySide6.QtGui import QTextDocument
+        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+        row = self.host.selected_return()
+        if row is None:
+            self.host.feedback("Select a return to print.", error=True)
+            return
+        printer = QPrinter()
+        if QPrintDialog(printer, self).exec() != QPrintDialog.DialogCode.Accepted:
+            return
+        document = QTextDocument()
+        document.setHtml(self.host.document(row))
+        document.print_(printer)
+        self.host.controller.audit("print", "success", f"return {row.ret.id}")
+
+    def forward_selected(self) -> None:
+        """Forward the return to a unit as an administrative message (AM), to check and send."""
+        row, ori = self.host.selected_return(), self.host.home_ori()
+        if row is None or ori is None:
+            self.host.feedback("Select a return to forward.", error=True)
+            return
+        text = f"FWD {query_summary(row.ret.query)}\n{row.ret.text}"[:1000]
+        view = self.host.open_form("AM", {"TXT": text})
+        if view is not None:
+            view.set_destination([ori])
+        self.host.feedback("AM with the return: add ATTN <unit> and send with Enter.")
+
+    def message_unit(self, unit: str) -> None:
+        """An AM to one of our units: the switch routes AMs by ORI; the unit is named first."""
+        ori = self.host.home_ori()
+        view = self.host.open_form("AM", {"TXT": f"ATTN {unit.upper()}: "})
+        if view is not None and ori is not None:
+            view.set_destination([ori])
+        self.host.feedback(f"AM to {unit}: write the message, then press Enter to send.")
+
+    # -- hit confirmation: YQ from a hit, the next request, a YR to the agency queue ----------
+    def _open_draft(self, mke: str, draft: Any, error: BaseException | None, what: str) -> None:
+        if error is not None:
+            self.host.feedback(f"{mke} not prepared: {describe_error(error)}", error=True)
+            return
+        view = self.host.open_form(mke, draft.values)
+        if view is not None:
+            view.set_destination(draft.dest)
+        self.host.feedback(f"{mke} prefilled from {what}: check it, then press Enter to send.")
+
+    def request_confirmation(self, return_id: str, record_index: int, priority: str) -> None:
+        """One action: the YQ for a hit, prefilled from the record; Enter sends it."""
+        self.host.controller.alerts.draft_yq(
+            return_id, record_index, priority,
+            lambda draft, error: self._open_draft("YQ", draft, error, "the hit"))
+
+    def request_next_confirmation(self, nic: str) -> None:
+        self.host.controller.alerts.draft_next_request(
+            nic, lambda draft, error: self._open_draft("YQ", draft, error, "the last request"))
+
+    def answer_request(self, nic: str, cst: str) -> None:
+        self.host.controller.alerts.draft_yr(
+            nic, cst, lambda draft, error: self._open_draft("YR", draft, error, "the request"))

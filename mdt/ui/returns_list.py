@@ -1,0 +1,59 @@
+"""The returns list: its table, and which row the detail pane shows after a reload (the query
+just queued owns the pane while it waits, else a new answer, the officer is waiting for it,
+else the row the operator had selected, or the return that answered its query)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtWidgets import QHeaderView, QTableView
+
+from mdt.ui.returns_view import STATE_WORDS, ReturnsModel, row_key
+
+
+def returns_table(model: ReturnsModel) -> QTableView:
+    """The list of queries and returns, one line a row. Columns are sized once from the words
+    they hold, never by measuring rows (a list that changes at every event would re-measure its
+    rows at every event); the operator can still drag them; the query takes the room left."""
+    table = QTableView()
+    table.setObjectName("ReturnsTable")
+    table.setModel(model)
+    table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+    header = table.horizontalHeader()
+    header.setStretchLastSection(False)
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the query
+    metrics = table.fontMetrics()
+    for column, sample in ((0, "23 h 59 min ago"), (2, STATE_WORDS["accepted"]),
+                           (3, "NCIC · NLETS")):
+        header.resizeSection(column, metrics.horizontalAdvance(sample) + 24)
+    vertical = table.verticalHeader()
+    vertical.setVisible(False)
+    vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # rows are one line
+    return table
+
+
+def newest_return_id(rows: Sequence[Any]) -> str | None:
+    return rows[0].ret.id if rows and rows[0].ret is not None else None
+
+
+def row_to_show(rows: Sequence[Any], selected: Any, newest_before: str | None,
+                queued_message: str | None) -> tuple[int, bool]:
+    """The index to select, and whether the queued message's row was it (then it is done)."""
+    waiting = next((i for i, r in enumerate(rows) if queued_message and r.message
+                    and r.message.get("id") == queued_message), None)
+    if waiting is not None:
+        return waiting, True
+    newest = newest_return_id(rows)
+    if selected is None or (newest is not None and newest != newest_before):
+        return 0, False  # a new answer takes the pane
+    keys = [row_key(candidate) for candidate in rows]
+    if row_key(selected) in keys:
+        return keys.index(row_key(selected)), False
+    for i, candidate in enumerate(rows):  # its query was answered: the return that replaced it
+        if candidate.message and selected.message and \
+                candidate.message.get("id") == selected.message.get("id"):
+            return i, False
+    return 0, False

@@ -1,0 +1,59 @@
+"""The terminal page's two workstation layouts of the same parts: an officer's (one column:
+the last returns first; forms, search and the queue one tab away) and a dispatcher's (the agency
+queue and the unit list, returns side by side with the ones pinned, search below, the form
+open). Each is made a part per turn of the event loop (a generator), then returned."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QSplitter, QTabWidget, QWidget
+
+
+@dataclass(frozen=True)
+class Parts:
+    forms: QWidget
+    returns: QSplitter
+    queue: QWidget
+    units: QWidget
+    compare: QWidget
+    search: QWidget
+
+    def all(self) -> tuple[QWidget, ...]:
+        return (self.forms, self.returns, self.queue, self.units, self.compare, self.search)
+
+
+def officer_tabs(parts: Parts) -> Generator[None, None, QTabWidget]:
+    tabs = QTabWidget()
+    tabs.setObjectName("TerminalTabs")
+    tabs.addTab(parts.returns, "Returns")
+    yield
+    tabs.addTab(parts.forms, "Form")
+    tabs.addTab(parts.search, "Search")
+    yield
+    tabs.addTab(parts.queue, "Agency queue")
+    tabs.setCurrentWidget(parts.returns)
+    parts.returns.setSizes([150, 650])  # the last returns, then the one shown
+    return tabs
+
+
+def dispatcher_desk(parts: Parts) -> QSplitter:
+    left = QSplitter(Qt.Orientation.Vertical)
+    left.addWidget(parts.queue)
+    left.addWidget(parts.units)
+    left.setSizes([420, 260])
+    side_by_side = QSplitter(Qt.Orientation.Horizontal)
+    side_by_side.addWidget(parts.returns)
+    side_by_side.addWidget(parts.compare)
+    middle = QSplitter(Qt.Orientation.Vertical)
+    middle.addWidget(side_by_side)
+    middle.addWidget(parts.search)
+    middle.setSizes([600, 200])
+    split = QSplitter(Qt.Orientation.Horizontal)
+    split.addWidget(left)
+    split.addWidget(middle)
+    split.addWidget(parts.forms)
+    split.setSizes([520, 760, 380])
+    return split
