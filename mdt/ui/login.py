@@ -7,7 +7,6 @@ the controller's background tasks.
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -26,26 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from mdt.app.controller import AppController
-from mdt.store.errors import CacheError, PasswordChangedError
-
-
-def describe_error(error: BaseException) -> str:
-    """A sentence for the person at the keyboard, whatever went wrong."""
-    from mdt.agency_config import TrainingNotAllowed
-    from mdt.core.confirmation import ConfirmationError
-    from mdt.core.forms import FormInvalid
-    from mdt.settings import SettingsError
-
-    if isinstance(error, SettingsError | TrainingNotAllowed | ConfirmationError | FormInvalid):
-        return str(error)  # a form the rules refuse: the rules' sentences, as the CLI says them
-    # A gateway error exists only once a worker has imported the client: never import it (and
-    # its network stack) here, on the GUI thread, to find out.
-    gateway = sys.modules.get("mdt.net.gateway")
-    if gateway is not None and isinstance(error, gateway.GatewayError):
-        return str(error.message)
-    if isinstance(error, CacheError):
-        return error.user_message
-    return f"Unexpected problem ({type(error).__name__}). The details are in the log."
+from mdt.app.errors import describe_error
+from mdt.store.errors import PasswordChangedError
 
 
 class LoginPage(QWidget):

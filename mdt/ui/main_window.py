@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from mdt import __version__, paths
 from mdt.app.controller import AppController
+from mdt.app.errors import describe_error, then
 from mdt.core.alerts import AlertKind
 from mdt.core.confirmation import deadline_text
 from mdt.core.present import TRAINING_TEXT, connection_text, next_deadlines, quarantine_text
@@ -32,7 +33,7 @@ from mdt.services.session import Operator
 from mdt.ui.alert_bar import AlertBar, gateway_now
 from mdt.ui.alert_sound import AlertSounder, DesktopNotifier, SoundPlayer, Speaker
 from mdt.ui.lock_screen import IdleWatcher, LockScreen
-from mdt.ui.login import LoginPage, describe_error
+from mdt.ui.login import LoginPage
 from mdt.ui.theme import apply_theme, follow_theme
 
 if TYPE_CHECKING:
@@ -247,11 +248,8 @@ class MainWindow(QMainWindow):
         self.next_deadline.setText(f"Next deadline: {what} — {text}")
 
     def acknowledge_alert(self, alert_id: str) -> None:
-        def done(_result: Any, error: BaseException | None) -> None:
-            if error is not None:
-                self.terminal.feedback(f"Not acknowledged: {describe_error(error)}", error=True)
-
-        self.controller.alerts.acknowledge(alert_id, done)
+        self.controller.alerts.acknowledge(alert_id, then(
+            lambda _result: None, self.terminal.refuse, "Not acknowledged"))
 
     def alert_action(self, alert: dict[str, Any]) -> None:
         """The alert bar's action button: go where the alert asks the operator to act."""
@@ -451,8 +449,8 @@ class MainWindow(QMainWindow):
         if not items:
             return
 
-        def done(found: Any, error: BaseException | None) -> None:
-            if error is not None or found is None:
+        def done(found: Any) -> None:
+            if found is None:
                 return
             box = QMessageBox(self)
             box.setWindowTitle("An unreadable message from the switch")
@@ -468,7 +466,8 @@ class MainWindow(QMainWindow):
             self.quarantine_box = box
             self.quarantine_seen = seen
 
-        self.controller.load_quarantined_raw(items[0].id, done)
+        self.controller.load_quarantined_raw(items[0].id, then(
+            done, self.terminal.refuse, "The unreadable message could not be read"))
 
     def open_relogin(self) -> ReloginDialog:
         from mdt.ui.relogin import ReloginDialog

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from mdt.app.controller import AppController
-from mdt.ui.login import describe_error
+from mdt.app.errors import describe_error
 
 
 class ReloginDialog(QDialog):

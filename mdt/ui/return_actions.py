@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
-from mdt.ui.login import describe_error
+from mdt.app.errors import Callback, then
 from mdt.ui.returns_view import query_summary
 
 if TYPE_CHECKING:
@@ -27,6 +27,8 @@ class ReturnsHost(Protocol):
     def document(self, row: Any) -> str: ...  # the return as printable HTML
 
     def feedback(self, text: str, *, error: bool = False) -> None: ...
+
+    def refuse(self, sentence: str) -> None: ...
 
     def open_form(self, mke: str, values: dict[str, str] | None = None) -> FormView | None: ...
 
@@ -61,16 +63,14 @@ class ReturnActions(QWidget):
             return
         document, return_id = host.document(row), row.ret.id
 
-        def written(size: Any, error: BaseException | None) -> None:
-            if error is not None:
-                host.feedback(f"Not saved: {describe_error(error)}", error=True)
-                return
+        def written(size: Any) -> None:
             host.controller.audit("export", "success", f"return {return_id} to PDF ({size} bytes)")
             host.feedback(f"Saved {path.name}: it holds CJI — keep it as agency policy says.")
 
         host.feedback(f"Saving {path.name}…")
         # on a worker: no file is written on the GUI thread
-        host.controller.tasks.run(lambda: write_pdf(document, path), written)
+        host.controller.tasks.run(lambda: write_pdf(document, path),
+                                  then(written, host.refuse, "Not saved"))
 
     def export_selected(self) -> None:
         from PySide6.QtWidgets import QFileDialog
@@ -121,10 +121,11 @@ class ReturnActions(QWidget):
         self.host.feedback(f"AM to {unit}: write the message, then press Enter to send.")
 
     # -- hit confirmation: YQ from a hit, the next request, a YR to the agency queue ----------
-    def _open_draft(self, mke: str, draft: Any, error: BaseException | None, what: str) -> None:
-        if error is not None:
-            self.host.feedback(f"{mke} not prepared: {describe_error(error)}", error=True)
-            return
+    def _drafted(self, mke: str, what: str) -> Callback:
+        return then(lambda draft: self._open_draft(mke, draft, what), self.host.refuse,
+                    f"{mke} not prepared")
+
+    def _open_draft(self, mke: str, draft: Any, what: str) -> None:
         view = self.host.open_form(mke, draft.values)
         if view is not None:
             view.set_destination(draft.dest)
@@ -134,12 +135,12 @@ class ReturnActions(QWidget):
         """One action: the YQ for a hit, prefilled from the record; Enter sends it."""
         self.host.controller.alerts.draft_yq(
             return_id, record_index, priority,
-            lambda draft, error: self._open_draft("YQ", draft, error, "the hit"))
+            self._drafted("YQ", "the hit"))
 
     def request_next_confirmation(self, nic: str) -> None:
         self.host.controller.alerts.draft_next_request(
-            nic, lambda draft, error: self._open_draft("YQ", draft, error, "the last request"))
+            nic, self._drafted("YQ", "the last request"))
 
     def answer_request(self, nic: str, cst: str) -> None:
         self.host.controller.alerts.draft_yr(
-            nic, cst, lambda draft, error: self._open_draft("YR", draft, error, "the request"))
+            nic, cst, self._drafted("YR", "the request"))

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from mdt.app.controller import AppController
+from mdt.app.errors import describe_error, then
 from mdt.core.command import parse_command
 from mdt.core.confirmation import answered_requests
 from mdt.core.forms import FormDef
@@ -27,7 +28,6 @@ from mdt.ui.command_line import CommandLine
 from mdt.ui.confirmation_view import AgencyQueueView, HitConfirmationPanel
 from mdt.ui.form_view import FormView
 from mdt.ui.forms_panel import FormsPanel
-from mdt.ui.login import describe_error
 from mdt.ui.return_actions import ReturnActions
 from mdt.ui.returns_compare import ReturnsCompare
 from mdt.ui.returns_list import newest_return_id, returns_table, row_to_show
@@ -288,7 +288,8 @@ class TerminalPage(QWidget):
         self.operator_label.setText(
             f"<b>{operator.name}</b> · {operator.role} · ORI {operator.ori}"
             + (f" · {operator.unit}" if operator.unit else ""))
-        self.controller.load_forms(self._tables_and_forms_loaded)
+        self.controller.load_forms(then(self._tables_and_forms_loaded, self.refuse,
+                                        "The forms could not be loaded"))
         chosen = self.controller.settings.workstation_layout
         kind = (chosen if chosen in ("officer", "dispatcher") else
                 "dispatcher" if operator.role == "dispatcher" else "officer")
@@ -302,12 +303,9 @@ class TerminalPage(QWidget):
     def _expire(self) -> None:
         self.controller.expire(lambda gone, _e: self.reload(reset=True) if gone else None)
 
-    def _tables_and_forms_loaded(self, result: Any, error: BaseException | None) -> None:
+    def _tables_and_forms_loaded(self, result: Any) -> None:
         """The forms arrive from the worker; their views are made a turn of the loop each and
         published together when the last one is made."""
-        if error is not None:
-            self.feedback(f"The forms could not be loaded: {describe_error(error)}", error=True)
-            return
         self.forms_panel.tables, forms = result
         operator = self.operator
         defaults = {"ori": operator.ori, "atn": operator.name.upper()[:30], "name": operator.name,
@@ -324,6 +322,10 @@ class TerminalPage(QWidget):
         self.command.setFocus()
 
     # -- forms and the command line ------------------------------------------------------------
+    def refuse(self, sentence: str) -> None:
+        """The command line's error line: the default place a failed task says why."""
+        self.feedback(sentence, error=True)
+
     def feedback(self, text: str, *, error: bool = False) -> None:
         self.command_feedback.setText(text)
         self.command_feedback.setObjectName("CommandError" if error else "CommandFeedback")

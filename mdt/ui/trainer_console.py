@@ -38,8 +38,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mdt.app.errors import describe_error, then
 from mdt.services.training import INJECTIONS
-from mdt.ui.login import describe_error
 from mdt.ui.table_model import HeaderedTableModel, Index, row_table
 
 if TYPE_CHECKING:
@@ -272,17 +272,15 @@ class TrainerConsole(QWidget):
 
     # -- reading ---------------------------------------------------------------------------------
     def start(self) -> None:
-        self.controller.tasks.run(lambda: self.desk.scenarios(), self._scenarios_read)
+        self.controller.tasks.run(lambda: self.desk.scenarios(), then(
+            self._scenarios_read, self.message.setText, "Scenarios not read"))
         self.refresh()
         self._poll.start()
 
     def stop(self) -> None:
         self._poll.stop()
 
-    def _scenarios_read(self, scenarios: Any, error: BaseException | None) -> None:
-        if error is not None:
-            self.message.setText(f"Scenarios not read: {describe_error(error)}")
-            return
+    def _scenarios_read(self, scenarios: Any) -> None:
         self.scenario_list = list(scenarios)
         self.scenarios.blockSignals(True)
         self.scenarios.clear()

@@ -133,7 +133,7 @@ def test_an_over_long_value_is_refused_whole_with_the_rules_sentence(qtbot: QtBo
     from mdt.core.codes import CodeTables
     from mdt.core.forms import FormInvalid, load_form
     from mdt.ui.form_view import FormView
-    from mdt.ui.login import describe_error
+    from mdt.app.errors import describe_error
 
     view = FormView(load_form("QV"), CodeTables.default())
     qtbot.addWidget(view)
