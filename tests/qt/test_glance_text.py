@@ -130,10 +130,10 @@ def test_an_over_long_value_is_refused_whole_with_the_rules_sentence(qtbot: QtBo
     """Issue 16: the form's setMaxLength cut a 30-character plate to 10 without a word."""
     from PySide6.QtWidgets import QLineEdit
 
+    from mdt.app.errors import describe_error
     from mdt.core.codes import CodeTables
     from mdt.core.forms import FormInvalid, load_form
     from mdt.ui.form_view import FormView
-    from mdt.app.errors import describe_error
 
     view = FormView(load_form("QV"), CodeTables.default())
     qtbot.addWidget(view)
