@@ -77,13 +77,13 @@ class AlertDesk:
         """Open alerts, my confirmations and the agency queue; raises the alerts for requests
         that ran out of time (each once) before reading."""
         now = self.time.now()
-        messages, events = self.session.read().call(lambda c: c.confirmation_traffic())
+        messages, events = self.session.read().cache.confirmation_traffic()
         confirmations = outgoing_confirmations(messages, events)
         self._raise_overdue(confirmations, now)
         requests = [e for e in events if e.get("type") == "hit_confirmation_request"]
         queue = incoming_queue(requests, messages)
         self._resolve_answered(confirmations, queue, now)
-        alerts = self.session.read().call(lambda c: c.list_alerts(open_only=True, limit=500))
+        alerts = self.session.read().cache.list_alerts(open_only=True, limit=500)
         # the offset the views add to this machine's clock, as of now (the wall clock may have
         # jumped since the last measurement; the gateway's time did not)
         offset = (now - datetime.now(UTC)).total_seconds()
@@ -105,15 +105,15 @@ class AlertDesk:
                                      subject=str(subject), episode=confirmation.message_ids[0]
                                      if confirmation.earlier else "")
             row = alert.to_row()
-            writer.call(lambda c, row=row: c.add_alert(row))  # type: ignore[misc]
+            writer.cache.add_alert(row)
 
     def _resolve_answered(self, confirmations: dict[str, OutgoingConfirmation],
                           queue: list[IncomingRequest], now: datetime) -> None:
         """A YR sent for a queued request, or the next YQ sent for an overdue one, answers its
         alert: acknowledged by the operator who sent it, with a note naming the message."""
         answered = {item.nic: item.answered_by for item in queue if item.answered_by}
-        open_alerts = self.session.read().call(lambda c: c.list_alerts(open_only=True,
-                                                                             limit=500))
+        open_alerts = self.session.read().cache.list_alerts(open_only=True,
+                                                                             limit=500)
         for alert in open_alerts:
             nic = str(alert["body"].get("nic") or "")
             note = ""
@@ -133,20 +133,20 @@ class AlertDesk:
 
     def history(self, limit: int = 500) -> list[dict[str, Any]]:
         """Every alert still in the cache, open ones first: readable offline."""
-        return self.session.read().call(lambda c: c.list_alerts(limit=limit))
+        return self.session.read().cache.list_alerts(limit=limit)
 
     # -- acknowledging ---------------------------------------------------------------------------
     def acknowledge(self, alert_id: str, note: str = "") -> bool:
         """Record that the signed-in operator saw and acknowledged an alert (audited)."""
         operator, writer = self.session.require()
         device = self.settings.device_id
-        done = writer.call(lambda c: c.ack_alert(alert_id, operator.user_id, note, device))
+        done = writer.cache.ack_alert(alert_id, operator.user_id, note, device)
         self._poke()  # the audit record goes to the gateway
         return bool(done)
 
     def _acknowledge_where(self, match: Any, note: str) -> None:
-        for alert in self.session.read().call(lambda c: c.list_alerts(open_only=True,
-                                                                           limit=500)):
+        for alert in self.session.read().cache.list_alerts(open_only=True,
+                                                                           limit=500):
             if match(alert):
                 self.acknowledge(alert["id"], note)
 
@@ -154,7 +154,7 @@ class AlertDesk:
     def draft_yq(self, return_id: str, record_index: int, priority: str) -> YqDraft:
         """The YQ for hit ``record_index`` of a cached return, prefilled from the record."""
         operator, _ = self.session.require()
-        ret = self.session.read().call(lambda c: c.get_return(return_id))
+        ret = self.session.read().cache.get_return(return_id)
         if ret is None or not 0 <= record_index < len(ret.records):
             raise ConfirmationError("That return is no longer in the cache.")
         return build_yq(ret.records[record_index], priority=priority,

@@ -32,7 +32,7 @@ class AuditLog:
         self._unwritten.append((action, outcome, detail, utc_now()))
         pending = list(self._unwritten)
         try:
-            writer.call(lambda c: c.audit_records(pending, who=operator.user_id, device=device))
+            writer.cache.audit_records(pending, who=operator.user_id, device=device)
         except (DiskFullError, ReadOnlyCacheError, CacheIOError) as exc:
             if exc.user_message not in self.session.notices:
                 self.session.notices.append(exc.user_message)
@@ -54,13 +54,13 @@ class AuditLog:
     def verify(self) -> Any:
         """Check the audit log's hash chain (itself a read that is audited)."""
         _, writer = self.session.require()
-        report = writer.call(lambda c: c.verify_audit())
+        report = writer.cache.verify_audit()
         self.record("audit-read", "success" if report.ok else "tampering-found",
                     f"{report.checked} records verified")
         return report
 
     def check_cache(self) -> Any:
         _, writer = self.session.require()
-        report = writer.call(lambda c: c.check())
+        report = writer.cache.check()
         self.record("cache-check", "success" if report.ok else "problems-found")
         return report

@@ -31,7 +31,7 @@ class GatewayTime:
         """The offset kept in the open cache (once per cache)."""
         if self._loaded:
             return
-        raw = self.session.read().call(lambda c: c.get_meta(CLOCK_META))
+        raw = self.session.read().cache.get_meta(CLOCK_META)
         self.clock.load_meta(raw)
         self._loaded = True
 
@@ -49,7 +49,7 @@ class GatewayTime:
                                               self.clock.elapsed())
         self._loaded = True
         kept = self.clock.to_meta()
-        writer.call(lambda c: c.set_meta(CLOCK_META, kept))
+        writer.cache.set_meta(CLOCK_META, kept)
         return offset
 
     def now(self) -> datetime:
@@ -68,7 +68,7 @@ class GatewayTime:
             return
         _, writer = self.session.require()
         text = anchor_text(self.now())
-        writer.call(lambda c: c.set_meta(CLOCK_ANCHOR_META, text))
+        writer.cache.set_meta(CLOCK_ANCHOR_META, text)
 
     def trusted_now(self) -> datetime | None:
         """The time retention runs on: the gateway's clock, carried forward from its last
@@ -78,5 +78,5 @@ class GatewayTime:
         from mdt.core.trusted_time import anchor_from_text, boot_reading, trusted_now
 
         _, writer = self.session.require()
-        anchor = anchor_from_text(writer.call(lambda c: c.get_meta(CLOCK_ANCHOR_META)))
+        anchor = anchor_from_text(writer.cache.get_meta(CLOCK_ANCHOR_META))
         return trusted_now(anchor, boot_reading(), self.now(), UNVERIFIED_CLOCK_SLACK_S)

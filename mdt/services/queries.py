@@ -37,54 +37,46 @@ class Queries:
         message = build_message(form, values, operator.profile(
             self.settings.operator_phone), dest=dest, purpose=purpose,
             tables=self.reference.code_tables)
-        writer.call(lambda c: c.add_outgoing(message))
+        writer.cache.add_outgoing(message)
         self.audit.record("query", "queued", f"{message['mke']} {message['id']}")
         self.audit.poke()
         return message
 
     def cancel(self, message_id: str) -> bool:
         _, writer = self.session.require()
-        return writer.call(lambda c: c.cancel_message(message_id))
+        return writer.cache.cancel_message(message_id)
 
     def recent_returns(self, limit: int = 50, before: Any = None) -> list[StoredReturn]:
         """The newest returns; ``before`` (a page's last key) for the page after it."""
-        return self.session.read().call(lambda c: c.list_returns(limit, before))
+        return self.session.read().cache.list_returns(limit, before)
 
     def search(self, text: str, limit: int = 50, after: Any = None) -> tuple[list[Any], Any]:
         self.audit.record("search", "success", f"offline search ({len(text)} characters)")
-        return self.session.read().call(lambda c: c.search(text, limit, after))
+        return self.session.read().cache.search(text, limit, after)
 
     def viewed(self, return_id: str) -> None:
         """A return was shown to the operator: that is a read of CJI, audited."""
         self.audit.record("view", "success", f"return {return_id}")
 
     def messages(self, limit: int = 100) -> list[dict[str, Any]]:
-        return self.session.read().call(lambda c: c.list_messages(limit))
+        return self.session.read().cache.list_messages(limit)
 
     # -- quarantined events ----------------------------------------------------------------------
     def quarantined(self, open_only: bool = True, limit: int = 100) -> list[QuarantinedEvent]:
         """Events the switch sent that could not be applied ("unreadable messages from the
         switch") and protocol errors, newest first, without their raw bodies."""
-        from mdt.store import quarantine
-
-        return self.session.read().call(lambda c: quarantine.list_quarantined(
-            c, open_only=open_only, limit=limit))
+        return self.session.read().cache.list_quarantined(open_only=open_only, limit=limit)
 
     def quarantined_raw(self, quarantine_id: str) -> QuarantinedEvent | None:
         """One quarantined event with its raw text (a read of what the switch sent: audited)."""
-        from mdt.store import quarantine
-
-        found = self.session.read().call(lambda c: quarantine.get(c, quarantine_id))
+        found = self.session.read().cache.get_quarantined(quarantine_id)
         if found is not None:
             self.audit.record("view", "success", f"quarantined event {found.id}")
         return found
 
     def acknowledge_quarantined(self, quarantine_id: str) -> bool:
-        from mdt.store import quarantine
-
         operator, writer = self.session.require()
-        device = self.settings.device_id
-        done = writer.call(lambda c: quarantine.acknowledge(c, quarantine_id, operator.user_id,
-                                                            device))
+        done = writer.cache.acknowledge_quarantined(quarantine_id, operator.user_id,
+                                                    self.settings.device_id)
         self.audit.poke()
         return done

@@ -46,13 +46,13 @@ class ReferenceData:
         from mdt.core.forms import FormDefinitionError, FormSet
 
         _, writer = self.session.require()
-        text = writer.call(lambda c: c.get_meta("forms"))
+        text = writer.cache.get_meta("forms")
         if text:
             try:
                 self._forms = FormSet.with_served(json.loads(text))
             except (FormDefinitionError, ValueError):
                 log.warning("cached gateway forms are unusable; using the shipped ones")
-        text = writer.call(lambda c: c.get_meta("code_tables"))
+        text = writer.cache.get_meta("code_tables")
         if text:
             try:
                 served = json.loads(text)["tables"]
@@ -67,7 +67,7 @@ class ReferenceData:
         from mdt.core.forms import FormDefinitionError, FormSet
 
         _, writer = self.session.require()
-        etag = writer.call(lambda c: c.get_meta("forms_etag"))
+        etag = writer.cache.get_meta("forms_etag")
         new_etag, payload = self.network.run(self.network.client.forms(etag), timeout=30)
         if payload is None:
             return "unchanged"
@@ -92,7 +92,7 @@ class ReferenceData:
         from mdt.net.gateway import GatewayRefused
 
         _, writer = self.session.require()
-        stored = json.loads(writer.call(lambda c: c.get_meta("code_tables")) or "{}")
+        stored = json.loads(writer.cache.get_meta("code_tables") or "{}")
         tables: dict[str, dict[str, str]] = stored.get("tables", {})
         etags: dict[str, str] = stored.get("etags", {})
         names = sorted({f.code_table for form in self.forms.all() for f in form.fields
@@ -109,6 +109,6 @@ class ReferenceData:
                 changed.append(name)
         if changed:
             body = json.dumps({"tables": tables, "etags": etags})
-            writer.call(lambda c: c.set_meta("code_tables", body))
+            writer.cache.set_meta("code_tables", body)
             self._code_tables = CodeTables.default().with_served(tables)
         return changed

@@ -28,14 +28,13 @@ class Retention:
 
     def expire(self) -> int:
         """Apply the retention setting now; returns how many returns were erased."""
-        from mdt.store import quarantine
         from mdt.store.cache import damaged_copies
 
         operator, writer = self.session.require()
         hours = self.settings.retention_hours
         now = self.now()
-        gone = writer.call(lambda c: c.expire(hours, now=now))
-        kept_aside = writer.call(lambda c: quarantine.erase(c, hours, now=now))
+        gone = writer.cache.expire(hours, now=now)
+        kept_aside = writer.cache.erase_quarantined(hours, now)
         if kept_aside:
             self.audit.record("expire", "success", f"{kept_aside} quarantined events older "
                               f"than {hours:g} h erased")
@@ -51,9 +50,8 @@ class Retention:
 
     def erase_on_logout(self) -> None:
         """The agency's erase-on-logout rule: returns and what the switch sent go now."""
-        from mdt.store import quarantine
 
         _, writer = self.session.require()
-        gone = writer.call(lambda c: c.erase_cached())
-        writer.call(lambda c: quarantine.erase(c))  # what the switch sent, unreadable or not
+        gone = writer.cache.erase_cached()
+        writer.cache.erase_quarantined()  # what the switch sent, unreadable or not
         self.audit.record("erase", "success", f"erase on logout: {gone} returns")
