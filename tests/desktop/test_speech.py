@@ -149,26 +149,30 @@ def test_acknowledging_the_alert_cuts_the_reading_off(audio: Audio, qtbot: QtBot
 
 def test_the_settings_dialog_shows_read_aloud_in_force_and_keeps_the_default_unset(
         qtbot: QtBot) -> None:
-    from types import SimpleNamespace
-
     from mdt.agency_config import AgencyConfig
+    from mdt.app.controller import AppController
+    from mdt.services.session import Operator
+    from mdt.services.terminal import Terminal
     from mdt.ui.settings_dialog import SettingsDialog
 
     settings = Settings()
-    controller = SimpleNamespace(
-        terminal=SimpleNamespace(settings=settings, agency=AgencyConfig(in_vehicle_exempt=True)),
-        operator=SimpleNamespace(role="officer"), tasks=SimpleNamespace(run=lambda work: work()))
-    dialog = SettingsDialog(controller)  # type: ignore[arg-type]
-    qtbot.addWidget(dialog)
-    assert dialog.read_aloud.isChecked()  # on for an officer in a vehicle
-    dialog.save()  # saving other settings does not turn the default into a choice
-    assert not settings.is_set("read_alerts_aloud")
-    dialog = SettingsDialog(controller)  # type: ignore[arg-type]
-    qtbot.addWidget(dialog)
-    dialog.read_aloud.setChecked(False)
-    dialog.save()
-    assert settings.is_set("read_alerts_aloud") and not settings.get("read_alerts_aloud")
-    assert not read_aloud_enabled(settings, "officer", in_vehicle=True)
+    controller = AppController(Terminal(settings, agency=AgencyConfig(in_vehicle_exempt=True)))
+    controller.operator = Operator(user_id="officer1", name="Officer Tess Trainee",
+                                   role="officer", ori="MD1012600")
+    try:
+        dialog = SettingsDialog(controller)
+        qtbot.addWidget(dialog)
+        assert dialog.read_aloud.isChecked()  # on for an officer in a vehicle
+        dialog.save()  # saving other settings does not turn the default into a choice
+        assert not settings.is_set("read_alerts_aloud")
+        dialog = SettingsDialog(controller)
+        qtbot.addWidget(dialog)
+        dialog.read_aloud.setChecked(False)
+        dialog.save()
+        assert settings.is_set("read_alerts_aloud") and not settings.get("read_alerts_aloud")
+        assert not read_aloud_enabled(settings, "officer", in_vehicle=True)
+    finally:
+        controller.shutdown()
 
 
 def test_the_windows_engine_keeps_one_sapi_process_and_sends_it_lines(tmp_path: Path) -> None:
