@@ -18,7 +18,7 @@ from mdt.app.signals import SyncSignals
 from mdt.app.tasks import TaskRunner
 
 if TYPE_CHECKING:
-    from mdt.app.tasks import Callback
+    from mdt.app.errors import Callback
     from mdt.core.confirmation import YqDraft
     from mdt.services.alerts import AlertDesk, AlertSnapshot
 

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from mdt.app.alerts import AlertCenter
+from mdt.app.errors import Callback
 from mdt.app.signals import SyncSignals
-from mdt.app.tasks import Callback, TaskRunner
+from mdt.app.tasks import TaskRunner
 from mdt.services.session import Operator
 from mdt.services.terminal import Terminal
 

@@ -15,9 +15,10 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from mdt.app.errors import Callback
+
 log = logging.getLogger(__name__)
 
-Callback = Callable[[Any, BaseException | None], None]
 
 
 class TaskRunner(QObject):

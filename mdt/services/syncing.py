@@ -90,10 +90,10 @@ class Syncing:
     def state(self) -> tuple[str, str]:
         """The background sync's state and the sentence that says why (``("", "")`` when it
         is not running)."""
-        engine = self.engine
-        if engine is None or not self.running:
+        if not self.running:
             return "", ""
-        return engine.state.value, engine.detail
+        assert self.engine is not None
+        return self.engine.state.value, self.engine.detail
 
     def resume_with_token(self, token: str) -> None:
         if self.running:

@@ -44,8 +44,6 @@ if TYPE_CHECKING:
 
 
 class Terminal:
-    SYNC_DEADLINE = Syncing.DEADLINE
-
     def __init__(self, settings: Settings | None = None, *, vault: KeyVault | None = None,
                  listener: SyncListener | None = None,
                  agency: AgencyConfig | None = None) -> None:

@@ -87,7 +87,6 @@ def scaled_sheet(sheet: str, scale: float) -> str:
 
 _RULE = re.compile(r"([^{}]+)\{([^}]*)\}")
 _COMMENT = re.compile(r"/\*.*?\*/", re.S)
-_ID = re.compile(r"#(\w+)")
 
 
 def _rules(sheet: str) -> list[tuple[str, str]]:
@@ -98,12 +97,11 @@ def _rules(sheet: str) -> list[tuple[str, str]]:
 class ThemeSheet:
     """One style sheet for both themes: the rules the two themes share as they are, the day
     colours as the default and the night colours under ``[mdtTheme="night"]`` on the window.
-    Switching day and night then changes a property on the windows and re-polishes the few
-    widgets the themed rules name, instead of re-styling every widget of the application."""
+    Switching day and night then changes a property on the windows and re-polishes the widgets
+    (the shown ones at once, the rest a batch per turn of the event loop) instead of setting a
+    new style sheet on the application."""
 
     text: str
-    themed_names: frozenset[str]  # object names of the widgets whose rules differ by theme
-    themed_types: bool  # a themed rule ends in a type selector: re-polish everything
 
 
 @functools.cache
@@ -113,32 +111,21 @@ def _theme_sheet(high_contrast: bool, font_scale: float) -> ThemeSheet:
     night = dict(_rules((styles / "night.qss").read_text(encoding="utf-8")))
     shared: list[str] = []
     themed: list[str] = []
-    names: set[str] = set()
-    by_type = False
     for selector, body in day:
         night_body = night.pop(selector, None)
-        if night_body == body:
-            shared.append(f"{selector} {{ {body} }}")
-            continue
         shared.append(f"{selector} {{ {body} }}")
-        if night_body is None:
+        if night_body is None or night_body == body:
             continue
         parts = [part.strip() for part in selector.split(",")]
         themed.append(", ".join(f'[mdtTheme="night"] {part}' for part in parts) +
                       f" {{ {night_body} }}")
-        for part in parts:
-            last = part.split()[-1]
-            found = _ID.findall(last)
-            names.update(found)
-            by_type = by_type or not found
     for selector, body in night.items():  # a rule only the night theme has
         themed.append(", ".join(f'[mdtTheme="night"] {part.strip()}'
                                 for part in selector.split(",")) + f" {{ {body} }}")
-        by_type = True
     text = "\n".join(shared + themed) + "\n"
     if high_contrast:
         text += HIGH_CONTRAST_SHEET
-    return ThemeSheet(scaled_sheet(text, font_scale), frozenset(names), by_type)
+    return ThemeSheet(scaled_sheet(text, font_scale))
 
 
 def follow_theme(window: QWidget) -> None:

@@ -24,8 +24,7 @@ def test_models_import_after_qt(first: str) -> None:
 
 def test_the_gui_start_imports_cleanly() -> None:
     """What ``make run`` imports on its way to the first window, in its order."""
-    code = ("import mdt.devrun\nmdt.devrun.keystore_in_use  # settings first\n"
-            "import mdt.settings\nimport mdt.ui.application\nprint('ok')")
+    code = "import mdt.devrun\nimport mdt.settings\nimport mdt.ui.application\nprint('ok')"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60, check=False)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
