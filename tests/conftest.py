@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import keyring
@@ -143,6 +144,18 @@ class Gateway:
 OTP_FUTURE_STEPS = 100_000
 LISTENING = re.compile(r"listening on (https?://127\.0\.0\.1:\d+)")
 
+
+
+def sync_until(terminal: Any, condition: Callable[[], Any], timeout: float = 20) -> Any:
+    """``sync_once`` until ``condition()`` gives something (returned), within ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        terminal.sync_once()
+        found = condition()
+        if found:
+            return found
+        assert time.monotonic() < deadline, "the gateway's answer did not come in time"
+        time.sleep(0.1)
 
 def start_gateway(data_dir: Path, *extra: str) -> Gateway:
     """Start ``mdt-gateway serve`` on a free port and wait until it answers."""

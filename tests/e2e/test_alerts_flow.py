@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -22,7 +21,7 @@ from mdt.core.alerts import AlertKind, ivf_prompt
 from mdt.core.confirmation import ConfirmState
 from mdt.services.terminal import Terminal
 from mdt.settings import Settings
-from tests.conftest import Gateway
+from tests.conftest import Gateway, sync_until
 
 pytestmark = pytest.mark.e2e
 
@@ -42,17 +41,6 @@ def sign_in(gateway: Gateway, user: str) -> Terminal:
     account = gateway.demo_account(user)
     terminal.login(user, account["password"], account["otp_now"])
     return terminal
-
-
-def sync_until(terminal: Terminal, condition: Callable[[], Any], timeout: float = 20) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        terminal.sync_once()
-        found = condition()
-        if found:
-            return found
-        assert time.monotonic() < deadline, "the gateway's answer did not come in time"
-        time.sleep(0.1)
 
 
 def open_of(terminal: Terminal, kind: AlertKind) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ import pytest
 from mdt.services.terminal import Terminal
 from mdt.settings import Settings
 from mdt.store.errors import DiskFullError
-from tests.conftest import Gateway, start_gateway
+from tests.conftest import Gateway, start_gateway, sync_until
 
 pytestmark = pytest.mark.e2e
 
@@ -77,10 +77,7 @@ def test_a_full_disk_still_reads_says_full_and_writes_again_once_space_is_back(
     terminal = Terminal(Settings())
     terminal.login("officer1", account["password"], account["otp_now"])
     terminal.send("QV", {"LIC": "TRN4821", "LIS": "VA"})
-    for _ in range(20):
-        terminal.sync_once()
-        if terminal.recent_returns():
-            break
+    sync_until(terminal, terminal.recent_returns)
     assert terminal.recent_returns()
     terminal.close()
 

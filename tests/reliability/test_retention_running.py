@@ -13,7 +13,7 @@ from mdt.core import trusted_time
 from mdt.services.terminal import Terminal
 from mdt.settings import Settings
 from mdt.store.cache import Cache
-from tests.conftest import Gateway
+from tests.conftest import Gateway, sync_until
 
 KEY = bytes(range(32))
 
@@ -70,10 +70,7 @@ def test_a_pc_clock_set_13_hours_ahead_erases_nothing_still_in_use(
     terminal = Terminal(config)
     terminal.login("officer1", account["password"], account["otp_now"])  # anchors the clock
     terminal.send("QV", {"LIC": "ZZZ1234", "LIS": "MD"})
-    for _ in range(20):
-        terminal.sync_once()
-        if terminal.recent_returns():
-            break
+    sync_until(terminal, terminal.recent_returns)
     assert terminal.recent_returns()
     terminal.close()
     real = datetime.now(UTC)
