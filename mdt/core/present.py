@@ -254,8 +254,8 @@ def confirmation_words(hit: HitConfirmation | OutgoingConfirmation | None,
     confirmation, state = hit.own, hit.state(now)
     context = _earlier_words(hit.earlier, now)
     if confirmation is None:
-        return ("Not confirmed yet — do not act on the hit until the entering agency confirms "
-                "it." + context), "ConfirmNone"
+        return ("Not confirmed yet — a hit is not probable cause: do not act on it until the "
+                "entering agency confirms it (YQ)." + context), "ConfirmNone"
     last = confirmation.last
     priority = "urgent" if last.priority == "U" else "routine"
     answer = confirmation.answer or {}
@@ -298,9 +298,10 @@ PROBABLE_CAUSE = ("A hit is not probable cause: confirm it with the entering age
 
 
 def hit_banner_text(headline: Headline, hits: Sequence[HitConfirmation] = (),
-                    now: datetime | None = None) -> str:
+                    now: datetime | None = None, *, sentence: bool = True) -> str:
     """The detail's header for a return: its headline; for a hit, what its confirmation says —
-    the "confirm it before acting" sentence only while a hit on it is not confirmed."""
+    the "confirm it before acting" sentence only while a hit on it is not confirmed, and only
+    when no confirmation line under the header says it (``sentence``)."""
     if headline.kind is not HeadlineKind.HIT:
         return headline.text
     now = now or datetime.now(UTC)
@@ -309,7 +310,7 @@ def hit_banner_text(headline: Headline, hits: Sequence[HitConfirmation] = (),
         return f"{headline.text} — CONFIRMED by the entering agency."
     if any(s is ConfirmState.NOT_CONFIRMED for s in states):
         return f"{headline.text} — NOT CONFIRMED: do not act on this hit."
-    return f"{headline.text}. {PROBABLE_CAUSE}"
+    return f"{headline.text}. {PROBABLE_CAUSE}" if sentence else headline.text
 
 
 def detail_headline(ret: ReturnLike | None, message: Mapping[str, Any] | None = None,

@@ -5,6 +5,10 @@ closed) and shows the loudest open alert: its severity, what it is, the agency's
 for an Immigration Violator File hit, the countdown to its deadline in the gateway's time, what
 to do (confirm the hit, answer the request, send the next request) and how many more are waiting.
 
+When the alert is about the return on screen, the bar leaves it to that return's header (one
+banner for one hit, not two): the header then carries the acknowledge button, and the bar comes
+back as soon as the return is not on screen.
+
 A critical alert stays until a person acknowledges it: there is no close button, Escape does
 nothing, and acknowledging is a deliberate action (the button, or Ctrl+K) that is audited.
 """
@@ -45,6 +49,9 @@ class AlertBar(QFrame):
     acknowledge_requested = Signal(str)  # alert id
     action_requested = Signal(object)  # the alert (dict)
     history_requested = Signal()
+    # The alert left to the header of the return on screen (None: none), the acknowledge
+    # button's words and the "All alerts" button's.
+    deferred = Signal(object, str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -53,6 +60,7 @@ class AlertBar(QFrame):
         self.current: dict[str, Any] | None = None
         self.pinned: str | None = None  # a new critical alert holding the bar
         self._known: set[str] | None = None  # the ids shown last time (None: never yet)
+        self.on_screen: str | None = None  # the return shown in the detail pane, if any
         self.offset_seconds = 0.0
         self.policy_prompts: dict[str, str] = {}
         self.severity = QLabel("")
@@ -105,6 +113,7 @@ class AlertBar(QFrame):
         if self.current is None:
             self._tick.stop()
             self.hide()
+            self.deferred.emit(None, "", "")
             return
         alert = self.current
         kind = AlertKind(alert["kind"])
@@ -125,7 +134,25 @@ class AlertBar(QFrame):
             widget.style().polish(widget)
         self._update_countdown()
         self._tick.start()
-        self.show()
+        self._place()
+
+    def set_on_screen(self, return_id: str | None) -> None:
+        """The return now in the detail pane (None: no return on screen)."""
+        if return_id != self.on_screen:
+            self.on_screen = return_id
+            if self.current is not None:
+                self._place()
+
+    def is_deferred(self) -> bool:
+        """Whether the current alert is shown by the header of the return on screen."""
+        return self.current is not None and self.on_screen is not None and \
+            str(self.current["body"].get("return_id") or "") == self.on_screen
+
+    def _place(self) -> None:
+        deferred = self.is_deferred()
+        self.setVisible(not deferred)
+        self.deferred.emit(self.current if deferred else None, self.ack.text(),
+                           self.more.text() if len(self.alerts) > 1 else "")
 
     def detail_text(self, alert: dict[str, Any]) -> str:
         body = alert["body"]

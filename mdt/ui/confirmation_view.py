@@ -1,9 +1,9 @@
 """Hit confirmation on screen, both directions.
 
-:class:`HitConfirmationPanel` sits beside the return's detail: one line per hit with its state and
-countdown, and the actions (an urgent or a routine YQ prefilled from the record; the next request
-when the time ran out). :class:`AgencyQueueView` is the agency's queue of incoming requests,
-soonest deadline first, second and third requests marked louder, with the three answers.
+:class:`HitConfirmationPanel` sits in the return's header, under the headline: one row per hit
+with its state and countdown, and the actions (an urgent or a routine YQ prefilled from the
+record; the next request when the time ran out). :class:`AgencyQueueView` is the agency's queue
+of incoming requests, soonest deadline first, second and third requests marked louder, with the three answers.
 
 Countdowns run from the snapshot the alert center read, on the gateway's clock; nothing here
 touches the cache or the network.
@@ -82,16 +82,23 @@ class _HitLine(QFrame):
         self.urgent.clicked.connect(lambda: panel.yq_requested.emit(panel.return_id, index, "U"))
         self.routine.clicked.connect(lambda: panel.yq_requested.emit(panel.return_id, index, "R"))
         self.next.clicked.connect(lambda: panel.next_request.emit(self.nic))
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.heading, 1)
-        buttons.addWidget(self.urgent)
-        buttons.addWidget(self.routine)
-        buttons.addWidget(self.next)
+        self.heading.setObjectName("HitHeading")
+        self.heading.setVisible(panel.hits_on_return > 1)  # one hit: the headline names it
+        # One row a hit: which hit and its state on the left, what to do on the right.
+        words = QVBoxLayout()
+        words.setSpacing(0)
+        words.addWidget(self.heading)
+        words.addWidget(self.state)
+        row = QHBoxLayout()
+        row.addLayout(words, 1)
+        row.addWidget(self.urgent)
+        row.addWidget(self.routine)
+        row.addWidget(self.next)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 4, 6, 4)
-        layout.addLayout(buttons)
+        layout.setContentsMargins(6, 2, 6, 2)
+        layout.setSpacing(2)
+        layout.addLayout(row)
         layout.addWidget(self.policy)
-        layout.addWidget(self.state)
 
     def update_state(self, confirmation: HitConfirmation, now: datetime) -> None:
         text, style = confirmation_text(confirmation, now)
@@ -123,6 +130,7 @@ class HitConfirmationPanel(QFrame):
         self.received_at = ""  # of the shown return: its hits' own confirmations begin after it
         self.policy_prompts: dict[str, str] = {}
         self.lines: list[_HitLine] = []
+        self.hits_on_return = 0
         self.confirmations: dict[str, OutgoingConfirmation] = {}
         self.offset_seconds = 0.0
         self._layout = QVBoxLayout(self)
@@ -140,6 +148,7 @@ class HitConfirmationPanel(QFrame):
         self.return_id = ret.id if ret is not None else ""
         self.received_at = ret.received_at if ret is not None else ""
         records = ret.records if ret is not None else []
+        self.hits_on_return = sum(1 for record in records if record.get("hit"))
         for n, record in enumerate(records):
             if record.get("hit"):
                 line = _HitLine(self, n, record)

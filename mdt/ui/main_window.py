@@ -87,6 +87,7 @@ class MainWindow(QMainWindow):
         self.relogin_button = QPushButton("Sign in again…")
         self.relogin_button.setObjectName("ReloginButton")
         self.relogin_button.hide()
+        self.relogin_button.setMaximumHeight(0)  # a hidden button still sizes the bar
         self.relogin_button.clicked.connect(self.open_relogin)
         self.next_deadline = QLabel("")
         self.next_deadline.setObjectName("NextDeadline")
@@ -132,8 +133,7 @@ class MainWindow(QMainWindow):
     # -- the terminal page, made off the way to the first window ---------------------------------
     @property
     def terminal(self) -> TerminalPage:
-        """The terminal page, made whole now if it is not yet (its staged build goes on
-        otherwise a part per turn of the event loop)."""
+        """The terminal page, made whole now if not yet (else staged, a part per turn)."""
         if self._terminal is None:
             from mdt.ui.terminal_page import TerminalPage
 
@@ -143,6 +143,8 @@ class MainWindow(QMainWindow):
             page.offline = self._offline
             page.outbox_counts.connect(self.outbox.setText)
             page.hit_panel.policy_prompts = dict(self.controller.agency.ivf_prompts)
+            page.pane.follow(self.alert_bar, page.on_screen_changed, self.open_alerts)
+            self.statusBar().insertPermanentWidget(1, page.operator_label)  # after the state
             snapshot = self.controller.alerts.snapshot
             if snapshot is not None:
                 page._alerts_changed(snapshot)
@@ -427,6 +429,7 @@ class MainWindow(QMainWindow):
     def set_connection(self, state: str, detail: str) -> None:
         words, name = connection_text(state, detail)
         self.relogin_button.setVisible(state == "reauth")
+        self.relogin_button.setMaximumHeight(16777215 if state == "reauth" else 0)
         self._offline = state != "online"
         if self._terminal is not None:
             self._terminal.offline = self._offline

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QMenu, QPushButton, QWidget
 
 from mdt.app.errors import Callback, then
 from mdt.ui.returns_view import query_summary
@@ -39,18 +39,22 @@ class ReturnActions(QWidget):
     def __init__(self, host: ReturnsHost, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.host = host
-        self.print_button = QPushButton("Print…")
-        self.pdf_button = QPushButton("PDF…")
-        self.forward_button = QPushButton("Forward (AM)…")
+        # One button with a menu (Alt+A, then the item's letter): what is seldom done at a stop
+        # takes no row of its own from the record.
+        self.menu = QMenu(self)
+        self.print_action = self.menu.addAction("&Print…", self.print_selected)
+        self.pdf_action = self.menu.addAction("Save as P&DF…", self.export_selected)
+        self.forward_action = self.menu.addAction("&Forward to a unit (AM)…",
+                                                  self.forward_selected)
+        self.more = QPushButton("&Actions ▾")
+        self.more.setObjectName("ReturnActionsMenu")
+        self.more.setMenu(self.menu)
         self.pin = QPushButton("Pin beside (Ctrl+P)")
         self.pin.setObjectName("PinReturn")
-        self.print_button.clicked.connect(self.print_selected)
-        self.pdf_button.clicked.connect(self.export_selected)
-        self.forward_button.clicked.connect(self.forward_selected)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        for button in (self.print_button, self.pdf_button, self.forward_button, self.pin):
-            layout.addWidget(button)
+        self.row = QHBoxLayout(self)
+        self.row.setContentsMargins(0, 0, 0, 0)
+        self.row.addWidget(self.more)
+        self.row.addWidget(self.pin)
 
     def export_pdf(self, path: Path) -> None:
         """The selected return as a PDF at ``path`` (the operator chose it), audited."""

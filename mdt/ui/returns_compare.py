@@ -7,7 +7,8 @@ from typing import Any
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from mdt.ui.returns_view import ReturnDetail, query_summary
+from mdt.ui.return_detail import ReturnDetail
+from mdt.ui.returns_view import query_summary
 
 MAX_PANES = 3
 

@@ -24,7 +24,8 @@ def returns_table(model: ReturnsModel) -> QTableView:
     header = table.horizontalHeader()
     header.setStretchLastSection(False)
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the query
+    header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the query and the
+    header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)  # result share the room
     metrics = table.fontMetrics()
     for column, sample in ((0, "23 h 59 min ago"), (2, STATE_WORDS["accepted"]),
                            (3, "NCIC · NLETS")):
@@ -33,6 +34,16 @@ def returns_table(model: ReturnsModel) -> QTableView:
     vertical.setVisible(False)
     vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # rows are one line
     return table
+
+
+def fit_rows(table: QTableView, rows: int) -> None:
+    """At least ``rows`` rows of the list stay in view (the officer's last stops); 0: no
+    minimum."""
+    table.ensurePolished()
+    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 6)  # one line
+    height = table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth()
+    table.setMinimumHeight(height + rows * table.verticalHeader().defaultSectionSize()
+                           if rows else 0)
 
 
 def newest_return_id(rows: Sequence[Any]) -> str | None:

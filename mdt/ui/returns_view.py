@@ -7,7 +7,6 @@ from the encrypted cache, so it stays readable offline, with the age of each ret
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,35 +16,19 @@ from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     Qt,
-    QTimer,
-    QUrl,
-    Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QFont, QResizeEvent
+from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
-    QLabel,
-    QPlainTextEdit,
-    QPushButton,
-    QSizePolicy,
-    QTextBrowser,
-    QVBoxLayout,
     QWidget,
 )
 
-from mdt.core.cautions import alert_level, cautions
-from mdt.core.confirmation import HitConfirmation, OutgoingConfirmation, for_return
-from mdt.core.followups import FollowUp, follow_ups
 from mdt.core.headline import Headline
 from mdt.core.present import (
-    BANNER_NAMES,
     STATE_WORDS,
     RowText,
     age_text,
-    detail_headline,
-    hit_banner_text,
     query_state,
     query_summary,
-    received_text,
     return_headline,
     row_text,
     waited_minutes,
@@ -282,210 +265,3 @@ class ReturnsModel(HeaderedTableModel):
         if role == Qt.ItemDataRole.UserRole:
             return row
         return None
-
-
-FIELD_GROUPS = (
-    ("Identity", ("NAM", "SEX", "RAC", "DOB", "HGT", "WGT", "EYE", "HAI", "SKN", "SMT", "POB",
-                  "CTZ", "OLN", "OLS", "EXP", "STA", "FBI", "SID", "SOC", "MNU")),
-    ("Vehicle", ("LIC", "LIS", "LIY", "LIT", "VIN", "VYR", "VMA", "VMO", "VST", "VCO", "DOT")),
-    ("Warrant and record", ("OFF", "PCO", "PPN", "PPB", "DOA", "AGY", "CHG", "DIS", "SER", "MAK",
-                            "CAL", "TYP", "ORI", "OCA", "NIC")),
-    ("Immigration", ("ARN", "DET", "CUS")),
-)
-
-
-def group_fields(fields: dict[str, Any]) -> list[tuple[str, list[tuple[str, Any]]]]:
-    """A record's fields in groups an officer reads in order: identity, vehicle, warrant and
-    record, immigration, then anything else; repeated tags (``DOA#2``) stay with their tag."""
-    placed: set[str] = set()
-    groups = []
-    for name, tags in FIELD_GROUPS:
-        found = [(tag, value) for tag, value in fields.items()
-                 if tag.split("#")[0] in tags and tag not in placed]
-        placed.update(tag for tag, _ in found)
-        if found:
-            groups.append((name, found))
-    rest = [(tag, value) for tag, value in fields.items() if tag not in placed]
-    if rest:
-        groups.append(("Other", rest))
-    return groups
-
-
-class ReturnDetail(QWidget):
-    """One return: the HIT banner, the cached/age line, caveats, then fields; raw text one key away.
-
-    Each record offers its follow-up queries ("Run this person / plate / VIN") as links; choosing
-    one emits ``run_requested(mke, values, dest)``."""
-
-    run_requested = Signal(str, dict, list)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.follow_ups: list[FollowUp] = []
-        # My confirmations by NIC (from the alert snapshot): a confirmed hit's header drops
-        # the "confirm it before acting" sentence.
-        self.confirmations: dict[str, OutgoingConfirmation] = {}
-        self.unanswered_after = 5.0
-        self.answered: dict[str, str] = {}
-        self._shown: tuple[QueryRow | None, bool, datetime | None] = (None, False, None)
-        self.hit_banner = QLabel("")
-        self.hit_banner.setWordWrap(True)
-        self.cached = QLabel("")
-        self.cached.setObjectName("CachedBanner")
-        self._age_tick = QTimer(self)  # the age in the header keeps counting
-        self._age_tick.setInterval(15_000)
-        self._age_tick.timeout.connect(self._update_age)
-        self.caveats = QLabel("")
-        self.caveats.setObjectName("CaveatBox")
-        self.caveats.setWordWrap(True)
-        # Caveats are never squeezed: the record body scrolls instead.
-        self.caveats.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
-        self.hit_banner.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
-        self.body = QTextBrowser()
-        self.body.setObjectName("ReturnBody")
-        self.body.setOpenLinks(False)
-        self.body.anchorClicked.connect(self._link)
-        self.raw = QPlainTextEdit()
-        self.raw.setObjectName("ReturnRaw")
-        self.raw.setReadOnly(True)
-        self.raw.hide()
-        self.toggle = QPushButton("Original text (F9)")
-        self.toggle.setShortcut("F9")
-        self.toggle.clicked.connect(self.toggle_raw)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.hit_banner, self.cached, self.caveats, self.body, self.raw,
-                       self.toggle):
-            layout.addWidget(widget)
-        self.show_row(None)
-
-    def _fit_caveats(self) -> None:
-        """A wrapped label does not ask for the height its lines need: give it that height,
-        so no caveat line is ever cut off (the record body scrolls instead)."""
-        width = max(200, self.width() - 24)
-        self.caveats.setMinimumHeight(self.caveats.heightForWidth(width))
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        if self.caveats.isVisible():
-            self._fit_caveats()
-
-    def _link(self, url: QUrl) -> None:
-        if url.scheme() == "run" and url.path().isdigit():
-            self.run(int(url.path()))
-
-    def run(self, index: int) -> None:
-        """Ask for follow-up query ``index`` of the shown return."""
-        follow = self.follow_ups[index]
-        self.run_requested.emit(follow.mke, dict(follow.values), list(follow.dest))
-
-    def toggle_raw(self) -> None:
-        raw = not self.raw.isVisible()
-        self.raw.setVisible(raw)
-        self.body.setVisible(not raw)
-
-    def _update_age(self) -> None:
-        row, offline, now = self._shown
-        if row is None or row.ret is None or now is not None:  # a pinned clock does not tick
-            self._age_tick.stop()
-            return
-        self.cached.setText(received_text(row.ret, offline=offline))
-
-    def hit_confirmations(self, ret: StoredReturn) -> list[HitConfirmation]:
-        """The confirmation of each hit on this return (this stop's own, not an earlier's)."""
-        found = []
-        for record in ret.records:
-            if record.get("hit"):
-                nic = str(record.get("nic") or (record.get("fields") or {}).get("NIC") or "")
-                found.append(for_return(self.confirmations.get(nic), ret.received_at, nic))
-        return found
-
-    def _set_banner(self, text: str, role: str) -> None:
-        self.hit_banner.setText(text)
-        self.hit_banner.setObjectName(BANNER_NAMES.get(role, "NoticeBanner"))
-        self.hit_banner.setProperty("role", role)
-        self.hit_banner.style().unpolish(self.hit_banner)
-        self.hit_banner.style().polish(self.hit_banner)
-        self.hit_banner.show()
-
-    def set_confirmations(self, confirmations: dict[str, OutgoingConfirmation],
-                          answered: dict[str, str] | None = None) -> None:
-        """New confirmation states: the shown header follows them."""
-        self.confirmations = dict(confirmations)
-        self.answered = dict(answered or {})
-        row, _offline, now = self._shown
-        if row is not None:
-            self._header(row, now)
-
-    def _header(self, row: QueryRow, now: datetime | None) -> None:
-        headline = detail_headline(row.ret, row.message, now,
-                                   unanswered_after=self.unanswered_after,
-                                   answered=self.answered)
-        text = headline.text if row.ret is None else \
-            hit_banner_text(headline, self.hit_confirmations(row.ret), now)
-        self._set_banner(text, headline.role)
-
-    def show_row(self, row: QueryRow | None, *, offline: bool = False,
-                 now: datetime | None = None) -> None:
-        for widget in (self.hit_banner, self.cached, self.caveats):
-            widget.hide()
-        self.follow_ups = []
-        self._age_tick.stop()
-        self._shown = (row, offline, now)
-        if row is None:
-            self.body.setHtml("<p>Select a return, or send a query.</p>")
-            self.raw.setPlainText("")
-            return
-        ret = row.ret
-        self._header(row, now)
-        if ret is None:
-            detail = (row.message or {}).get("state_detail") or ""
-            # the header says its state; the body what was asked (and the switch's words)
-            self.body.setHtml(f"<h3>{html.escape(query_summary(row.message))}</h3>"
-                              f"<p>{html.escape(str(detail))}</p>")
-            self.raw.setPlainText(str((row.message or {}).get("text", "")))
-            return
-        self.cached.setText(received_text(ret, offline=offline, now=now))
-        self.cached.show()
-        self._age_tick.start()
-        caveats: list[str] = []
-        for record in ret.records:
-            for caveat in record.get("caveats") or []:
-                if caveat not in caveats:
-                    caveats.append(str(caveat))
-        if caveats:
-            self.caveats.setText("\n".join(caveats))
-            self.caveats.show()
-            self._fit_caveats()
-        parts = [f"<h3>{html.escape(query_summary(ret.query))}</h3>"]
-        # Hits first, the loudest (armed and dangerous) first among them.
-        ordered = sorted(ret.records, key=lambda r: (-int(alert_level(r)), 0))
-        for record in ordered:
-            title = html.escape(str(record.get("file", "")))
-            if record.get("category"):
-                title += f" — {html.escape(str(record['category']).replace('_', ' '))}"
-            flag = " <b style='color:#c8102e'>HIT</b>" if record.get("hit") else ""
-            parts.append(f"<h4>{title}{flag}</h4>")
-            if record.get("caution_codes"):
-                words = [c.text for c in cautions(str(c) for c in record["caution_codes"])]
-                parts.append("<p style='color:#c8102e'><b>CAUTION: " + html.escape(
-                    " · ".join(words)) + "</b></p>")
-            for group, fields in group_fields(record.get("fields") or {}):
-                rows = "".join(
-                    f"<tr><td><b>{html.escape(str(tag))}</b></td>"
-                    f"<td>{html.escape(str(value))}</td></tr>" for tag, value in fields)
-                parts.append(f"<p><i>{group}</i></p><table cellspacing='4'>{rows}</table>")
-            narrative = record.get("narrative")
-            if isinstance(narrative, list) and narrative:  # e.g. LESC's finding and instructions
-                parts.append("<p><i>Text of the record</i></p>" + "".join(
-                    f"<p>{html.escape(str(line))}</p>" for line in narrative))
-            links = []
-            for follow in follow_ups(record):
-                links.append(f"<a href='run:{len(self.follow_ups)}'>{html.escape(follow.label)}</a>")
-                self.follow_ups.append(follow)
-            if links:
-                parts.append("<p>" + " · ".join(links) + "</p>")
-        if not ret.records:
-            parts.append(f"<pre>{html.escape(ret.text)}</pre>")
-        self.body.setHtml("".join(parts))
-        self.raw.setPlainText(ret.text)

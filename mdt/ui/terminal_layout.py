@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSplitter, QTabWidget, QWidget
 
+LIST_ROWS = 5  # the officer's list shows at least its five last rows
+
 
 @dataclass(frozen=True)
 class Parts:
@@ -20,9 +22,11 @@ class Parts:
     units: QWidget
     compare: QWidget
     search: QWidget
+    actions: QWidget  # what to do with the return shown: beside the tabs, or under the return
 
     def all(self) -> tuple[QWidget, ...]:
-        return (self.forms, self.returns, self.queue, self.units, self.compare, self.search)
+        return (self.forms, self.returns, self.queue, self.units, self.compare, self.search,
+                self.actions)
 
 
 def officer_tabs(parts: Parts) -> Generator[None, None, QTabWidget]:
@@ -35,7 +39,9 @@ def officer_tabs(parts: Parts) -> Generator[None, None, QTabWidget]:
     yield
     tabs.addTab(parts.queue, "Agency queue")
     tabs.setCurrentWidget(parts.returns)
-    parts.returns.setSizes([150, 650])  # the last returns, then the one shown
+    # The actions on the tabs' row: the record, not a row of buttons, gets the height.
+    tabs.setCornerWidget(parts.actions, Qt.Corner.TopRightCorner)
+    parts.returns.setSizes([160, 650])  # the last returns, then the one shown
     return tabs
 
 

@@ -4,7 +4,6 @@ dispatcher's desk layout). Imported when signing in starts, not on the way to th
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
@@ -25,20 +24,15 @@ from mdt.core.forms import FormDef
 from mdt.core.present import command_not_understood, outbox_counts
 from mdt.services.session import Operator
 from mdt.ui.command_line import CommandLine
-from mdt.ui.confirmation_view import AgencyQueueView, HitConfirmationPanel
+from mdt.ui.confirmation_view import AgencyQueueView
 from mdt.ui.form_view import FormView
 from mdt.ui.forms_panel import FormsPanel
-from mdt.ui.return_actions import ReturnActions
+from mdt.ui.return_pane import ReturnPane
 from mdt.ui.returns_compare import ReturnsCompare
-from mdt.ui.returns_list import newest_return_id, returns_table, row_to_show
-from mdt.ui.returns_view import (
-    ReturnDetail,
-    ReturnsModel,
-    build_rows,
-    row_key,
-)
+from mdt.ui.returns_list import fit_rows, newest_return_id, returns_table, row_to_show
+from mdt.ui.returns_view import ReturnsModel, build_rows, row_key
 from mdt.ui.search_view import SearchView
-from mdt.ui.terminal_layout import Parts, dispatcher_desk, officer_tabs
+from mdt.ui.terminal_layout import LIST_ROWS, Parts, dispatcher_desk, officer_tabs
 from mdt.ui.unit_list import UnitListView
 
 
@@ -46,6 +40,7 @@ class TerminalPage(QWidget):
     """Command line and forms on the left, returns on the right."""
 
     outbox_counts = Signal(str)
+    on_screen_changed = Signal(object)  # the id of the return in view (None: none)
 
     def __init__(self, controller: AppController, parent: QWidget | None = None, *,
                  staged: bool = False) -> None:
@@ -105,23 +100,18 @@ class TerminalPage(QWidget):
         self.model.fetch_older = lambda before, callback: controller.load_older_returns(
             before, callback, ReturnsModel.PAGE)
         yield
-        self.detail = ReturnDetail()
+        # The return in view under one header (mdt.ui.return_pane).
+        self.pane = ReturnPane(self)
+        self.detail, self.hit_panel = self.pane.detail, self.pane.hit_panel
+        self.ack_here, self.alerts_here = self.pane.ack_here, self.pane.alerts_here
+        self.return_actions = self.pane.return_actions
         self.detail.unanswered_after = self.model.unanswered_after
-        yield
-        self.hit_panel = HitConfirmationPanel()
-        self.return_actions = ReturnActions(self)
         self.pin = self.return_actions.pin
         self.pin.clicked.connect(self.pin_selected)
-        detail_box = QWidget()
-        detail_layout = QVBoxLayout(detail_box)
-        detail_layout.setContentsMargins(0, 0, 0, 0)
-        detail_layout.addWidget(self.hit_panel)
-        detail_layout.addWidget(self.detail, 1)
-        detail_layout.addWidget(self.return_actions)
         yield
         self.returns_panel = QSplitter(Qt.Orientation.Vertical)
         self.returns_panel.addWidget(self.table)
-        self.returns_panel.addWidget(detail_box)
+        self.returns_panel.addWidget(self.pane)
         self.returns_panel.setSizes([220, 480])
         yield
         self.queue = AgencyQueueView()
@@ -137,9 +127,11 @@ class TerminalPage(QWidget):
         self._arranged: QWidget | None = None
 
         self.body = QVBoxLayout(self)
-        self.body.addWidget(self.operator_label)
+        self.body.setContentsMargins(4, 4, 4, 2)  # the record, not the margins, gets the room
+        self.body.setSpacing(4)
         self.body.addWidget(self.command)
         self.body.addWidget(self.command_feedback)
+        self.command_feedback.hide()  # shown when it has something to say
         yield
         yield from self._arrange("officer")
         yield
@@ -153,6 +145,7 @@ class TerminalPage(QWidget):
         self._read_again = False
         self._reset_again = False
         self.detail.run_requested.connect(self.follow_up)
+        self.detail.shown.connect(self.say_on_screen)
         self.hit_panel.yq_requested.connect(self.return_actions.request_confirmation)
         self.hit_panel.next_request.connect(self.return_actions.request_next_confirmation)
         self.queue.answer_requested.connect(self.return_actions.answer_request)
@@ -178,7 +171,7 @@ class TerminalPage(QWidget):
         kind = "dispatcher" if kind == "dispatcher" else "officer"
         current = self._current_row() if self.model.rows else None
         parts = Parts(self.forms_panel, self.returns_panel, self.queue, self.units, self.compare,
-                      self.search)
+                      self.search, self.return_actions)
         for part in parts.all():
             part.setParent(None)  # taken out of the old arrangement before it goes
         if self._arranged is not None:
@@ -191,6 +184,7 @@ class TerminalPage(QWidget):
         else:
             self.tabs = None
             arranged = dispatcher_desk(parts)
+            self.pane.actions_below()
             shown = parts.all()
         yield
         self.body.addWidget(arranged, 1)
@@ -200,6 +194,9 @@ class TerminalPage(QWidget):
         self.compare.setVisible(kind == "dispatcher" and bool(self.compare.panes))
         self.pin.setVisible(kind == "dispatcher")  # comparing returns is a desk task
         self._arranged = arranged
+        fit_rows(self.table, LIST_ROWS if kind == "officer" else 0)
+        if self.tabs is not None:
+            self.tabs.currentChanged.connect(lambda _index: self.say_on_screen())
         self.layout_kind = kind
         self.setObjectName("TerminalPage")
         changed = self.property("layoutKind") not in (None, kind)
@@ -210,6 +207,12 @@ class TerminalPage(QWidget):
                 widget.style().polish(widget)
         if current is not None:
             self.detail.show_row(current, offline=self.offline)
+
+    def say_on_screen(self) -> None:
+        """Tell who listens which return is in view: in the officer layout only while the
+        Returns tab is the current one."""
+        in_view = self.tabs is None or self.tabs.currentWidget() is self.returns_panel
+        self.on_screen_changed.emit(self.detail.shown_return_id() if in_view else None)
 
     def focus_search(self) -> None:
         self.show_part(self.search)
@@ -253,12 +256,6 @@ class TerminalPage(QWidget):
     def home_ori(self) -> str | None:
         operator = getattr(self, "operator", None)
         return operator.ori if operator is not None else None
-
-    def export_pdf(self, path: Path) -> None:
-        self.return_actions.export_pdf(path)
-
-    def forward_selected(self) -> None:
-        self.return_actions.forward_selected()
 
     def request_next_confirmation(self, nic: str) -> None:
         self.return_actions.request_next_confirmation(nic)
@@ -328,6 +325,7 @@ class TerminalPage(QWidget):
 
     def feedback(self, text: str, *, error: bool = False) -> None:
         self.command_feedback.setText(text)
+        self.command_feedback.setVisible(bool(text))  # no empty line above the returns
         self.command_feedback.setObjectName("CommandError" if error else "CommandFeedback")
         self.command_feedback.style().unpolish(self.command_feedback)
         self.command_feedback.style().polish(self.command_feedback)

@@ -19,7 +19,7 @@ from pytestqt.qtbot import QtBot
 
 from mdt.app.stall_watchdog import StallWatchdog
 from tests.conftest import Gateway
-from tests.qt.test_alerts_gui import signed_in
+from tests.qt.test_alerts_gui import alert_up, signed_in
 
 pytestmark = pytest.mark.e2e
 
@@ -91,7 +91,7 @@ def test_a_whole_session_never_blocks_the_gui_thread(qtbot: QtBot, gateway: Gate
             page.run_command()
         qtbot.waitUntil(lambda: sum(r.ret is not None for r in page.model.rows) >= 5,
                         timeout=20000)
-        qtbot.waitUntil(window.alert_bar.isVisible, timeout=10000)
+        qtbot.waitUntil(lambda: alert_up(window), timeout=10000)
         page.focus_search()
         page.search.box.setText("TRN5007")
         qtbot.waitUntil(lambda: page.search.model.rowCount() >= 1, timeout=5000)

@@ -15,7 +15,8 @@ from mdt.core.confirmation import outgoing_confirmations
 from mdt.core.returns import parse_return
 from mdt.store.cache import StoredReturn
 from mdt.ui.export import return_html
-from mdt.ui.returns_view import ReturnDetail, ReturnsModel, build_rows
+from mdt.ui.return_detail import ReturnDetail
+from mdt.ui.returns_view import ReturnsModel, build_rows
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "returns"
@@ -245,6 +246,6 @@ def test_a_waiting_query_heads_the_detail_with_its_own_state(qtbot: QtBot) -> No
     detail.show_row(build_rows([queued], [])[0], offline=True, now=NOW)
     assert detail.hit_banner.text() == "Queued (offline) — goes out when the link is back"
     assert detail.hit_banner.objectName() == "PendingBanner"
-    assert detail.cached.isHidden() and detail.caveats.isHidden()
+    assert detail.cached.isHidden() and not detail.caveat_lines
     text = detail.body.toPlainText()
     assert "QV LIC/TRN6230 LIS/MD" in text and "HIT" not in text and "STOLEN" not in text

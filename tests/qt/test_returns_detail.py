@@ -7,7 +7,8 @@ from pytestqt.qtbot import QtBot
 
 from mdt.core.present import outbox_counts
 from mdt.store.cache import StoredReturn
-from mdt.ui.returns_view import QueryRow, ReturnDetail, group_fields
+from mdt.ui.return_detail import ReturnDetail, group_fields
+from mdt.ui.returns_view import QueryRow
 
 
 def test_hits_first_cautions_in_words_fields_grouped(qtbot: QtBot) -> None:

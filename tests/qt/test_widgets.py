@@ -18,7 +18,8 @@ from mdt.settings import Settings
 from mdt.store.cache import StoredReturn
 from mdt.ui.application import create_window
 from mdt.ui.form_view import FormView
-from mdt.ui.returns_view import ReturnDetail, ReturnsModel, age_text, build_rows
+from mdt.ui.return_detail import ReturnDetail
+from mdt.ui.returns_view import ReturnsModel, age_text, build_rows
 from mdt.ui.theme import apply_theme
 
 TABLES = CodeTables.default()
@@ -121,7 +122,9 @@ def test_return_detail_pins_caveats_and_says_cached(qtbot: QtBot) -> None:
     detail.show_row(rows[0], offline=True, now=NOW)
     assert detail.hit_banner.text().startswith("HIT — STOLEN VEHICLE — ARMED AND DANGEROUS. ")
     assert "confirm it with the entering agency before acting" in detail.hit_banner.text()
-    assert detail.caveats.isVisible() and "CONFIRM" in detail.caveats.text()
+    # The switch's caveat in full at the top of the record, not in a box of its own.
+    assert detail.caveat_lines and "CONFIRM" in detail.caveat_lines[0]
+    assert detail.caveat_lines[0] in detail.body.toPlainText().split("\n")[1]
     assert detail.cached.text() == "OFFLINE — Cached return · received 15 min ago · from NCIC"
     assert "CAUTION: 00" in detail.body.toHtml()
     assert detail.toggle.shortcut().toString() == "F9"

@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 from mdt.ui.returns_view import ReturnsModel, build_rows
 from mdt.ui.search_view import SearchResultsModel
 from tests.conftest import Gateway
-from tests.qt.test_alerts_gui import signed_in
+from tests.qt.test_alerts_gui import alert_up, signed_in
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +34,7 @@ def test_lock_unlock_search_export_forward_sign_out(qtbot: QtBot, gateway: Gatew
         page.command.setText("QV LIC/TRN4821.LIS/VA")
         page.run_command()
         qtbot.waitUntil(lambda: any(r.ret is not None for r in page.model.rows), timeout=15000)
-        qtbot.waitUntil(window.alert_bar.isVisible, timeout=10000)
+        qtbot.waitUntil(lambda: alert_up(window), timeout=10000)
 
         # Lock on demand: nothing of the session shows, not even in the title.
         window.lock("locked by the operator")
@@ -49,7 +49,7 @@ def test_lock_unlock_search_export_forward_sign_out(qtbot: QtBot, gateway: Gatew
         qtbot.keyClicks(window.lock_screen.password, "training")
         qtbot.mouseClick(window.lock_screen.unlock, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: window.pages.currentWidget() is page, timeout=15000)
-        assert window.alert_bar.isVisible() and not window.windowTitle().endswith("locked")
+        assert alert_up(window) and not window.windowTitle().endswith("locked")
 
         # Idle: a short timeout locks by itself.
         window.idle.start(0.02)  # 1.2 s
@@ -77,10 +77,10 @@ def test_lock_unlock_search_export_forward_sign_out(qtbot: QtBot, gateway: Gatew
         row = next(i for i, r in enumerate(page.model.rows) if r.ret is not None)
         page.table.selectRow(row)
         pdf = tmp_path / "return.pdf"
-        page.export_pdf(pdf)  # written on a worker: wait for its "Saved"
+        page.return_actions.export_pdf(pdf)  # written on a worker: wait for its "Saved"
         qtbot.waitUntil(lambda: page.command_feedback.text().startswith("Saved"), timeout=15000)
         assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 1000
-        page.forward_selected()
+        page.return_actions.forward_selected()
         assert page.views["AM"].values()["TXT"].startswith("FWD QV")
         assert page.views["AM"].dest is not None and page.views["AM"].dest.text() == "MD1012600"
 
