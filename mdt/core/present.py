@@ -254,8 +254,8 @@ def confirmation_words(hit: HitConfirmation | OutgoingConfirmation | None,
     confirmation, state = hit.own, hit.state(now)
     context = _earlier_words(hit.earlier, now)
     if confirmation is None:
-        return ("Not confirmed yet — a hit is not probable cause: do not act on it until the "
-                "entering agency confirms it (YQ)." + context), "ConfirmNone"
+        return ("Not confirmed yet — not probable cause: do not act until the entering agency "
+                "confirms it (YQ)." + context), "ConfirmNone"
     last = confirmation.last
     priority = "urgent" if last.priority == "U" else "routine"
     answer = confirmation.answer or {}

@@ -20,7 +20,14 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from mdt.core.alerts import (
     IVF_CATEGORY_WORDS,
@@ -32,6 +39,7 @@ from mdt.core.alerts import (
 )
 from mdt.core.alerts import parse_time as parse_alert_time
 from mdt.core.confirmation import deadline_text
+from mdt.ui.adaptive import AdaptiveBox, WrappingLabel
 
 ACTIONS = {
     AlertKind.HIT: "Confirm hit (YQ)…", AlertKind.CAUTION: "Confirm hit (YQ)…",
@@ -65,12 +73,10 @@ class AlertBar(QFrame):
         self.policy_prompts: dict[str, str] = {}
         self.severity = QLabel("")
         self.severity.setObjectName("AlertSeverity")
-        self.title = QLabel("")
+        self.title = WrappingLabel("")
         self.title.setObjectName("AlertTitle")
-        self.title.setWordWrap(True)
-        self.detail = QLabel("")
+        self.detail = WrappingLabel("")
         self.detail.setObjectName("AlertDetail")
-        self.detail.setWordWrap(True)
         self.countdown = QLabel("")
         self.countdown.setObjectName("AlertCountdown")
         self.action = QPushButton("")
@@ -81,18 +87,22 @@ class AlertBar(QFrame):
         self.more.setObjectName("AlertMore")
         for button in (self.action, self.ack, self.more):
             button.setMinimumHeight(40)  # a gloved finger on an in-car touch screen
+        # The severity over the title (not a column of its own: the words get the width); the
+        # buttons beside the words, or under them when the bar is too narrow for both.
         text = QVBoxLayout()
         text.setSpacing(2)
+        text.addWidget(self.severity)
         text.addWidget(self.title)
         text.addWidget(self.detail)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(8, 6, 8, 6)
-        row.addWidget(self.severity)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.countdown)
+        buttons.addWidget(self.action)
+        buttons.addWidget(self.ack)
+        buttons.addWidget(self.more)
+        row = AdaptiveBox(self)
+        row.setContentsMargins(8, 4, 8, 4)
         row.addLayout(text, 1)
-        row.addWidget(self.countdown)
-        row.addWidget(self.action)
-        row.addWidget(self.ack)
-        row.addWidget(self.more)
+        row.addLayout(buttons)
         self.ack.clicked.connect(self.acknowledge_current)
         self.action.clicked.connect(lambda: self.current and self.action_requested.emit(
             self.current))
@@ -120,7 +130,7 @@ class AlertBar(QFrame):
         severity = AlertSeverity(alert["severity"])
         self.setProperty("severity", severity.value)
         self.setProperty("request", int(alert["body"].get("rno") or 1))
-        self.severity.setText(f"{severity.value.upper()}\n{KIND_WORDS.get(kind, kind)}")
+        self.severity.setText(f"{severity.value.upper()} · {KIND_WORDS.get(kind, kind)}")
         self.title.setText(str(alert["title"]))
         self.detail.setText(self.detail_text(alert))
         self.action.setText(ACTIONS.get(kind, ""))

@@ -34,6 +34,7 @@ from mdt.core.confirmation import (
     for_return,
 )
 from mdt.core.present import confirmation_words, incoming_state
+from mdt.ui.adaptive import AdaptiveBox, WrappingLabel
 from mdt.ui.alert_bar import gateway_now
 from mdt.ui.table_model import HeaderedTableModel, Index, row_table
 
@@ -63,12 +64,10 @@ class _HitLine(QFrame):
         if category:
             heading += f" — {IVF_CATEGORY_WORDS.get(category, category)}"
         self.heading = QLabel(f"<b>{heading}</b> · NIC {self.nic or '?'}")
-        self.state = QLabel("")
+        self.state = WrappingLabel("")
         self.state.setObjectName("ConfirmNone")
-        self.state.setWordWrap(True)
-        self.policy = QLabel("")
+        self.policy = WrappingLabel("")
         self.policy.setObjectName("PolicyPrompt")
-        self.policy.setWordWrap(True)
         self.policy.setVisible(bool(category))
         if category:
             self.policy.setText(f"AGENCY POLICY ({IVF_CATEGORY_WORDS.get(category, category)}): "
@@ -89,13 +88,16 @@ class _HitLine(QFrame):
         words.setSpacing(0)
         words.addWidget(self.heading)
         words.addWidget(self.state)
-        row = QHBoxLayout()
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.urgent)
+        buttons.addWidget(self.routine)
+        buttons.addWidget(self.next)
+        buttons.addStretch(0)
+        row = AdaptiveBox()  # narrow (a desk's pane): the buttons under the words
         row.addLayout(words, 1)
-        row.addWidget(self.urgent)
-        row.addWidget(self.routine)
-        row.addWidget(self.next)
+        row.addLayout(buttons)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 2, 6, 2)
+        layout.setContentsMargins(6, 1, 6, 1)
         layout.setSpacing(2)
         layout.addLayout(row)
         layout.addWidget(self.policy)
@@ -240,14 +242,14 @@ class AgencyQueueView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.offset_seconds = 0.0
-        self.heading = QLabel("")
+        self.heading = WrappingLabel("")
         self.heading.setObjectName("QueueHeading")
         self.model = IncomingQueueModel(self)
         self.table = row_table(self.model, "AgencyQueue", stretch=3)
         self.confirm = QPushButton("Confirmed (Y)…")
         self.deny = QPushButton("Not confirmed (N)…")
         self.later = QPushButton("Will confirm by… (T)")
-        buttons = QHBoxLayout()
+        buttons = AdaptiveBox()  # a narrow desk column: one above the other
         for button, cst in ((self.confirm, "Y"), (self.deny, "N"), (self.later, "T")):
             button.setMinimumHeight(36)
             button.clicked.connect(lambda _=False, cst=cst: self._answer(cst))

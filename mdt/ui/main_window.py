@@ -1,8 +1,5 @@
-"""The main window: sign-in page, then the terminal (command line, forms, returns).
-
-The training banner sits above every page whenever the gateway is a training one. The status bar
-shows the link (online / offline / re-login needed) and the outbox.
-"""
+"""The main window: sign-in page, then the terminal (command line, forms, returns); the training
+banner above every page with a training gateway; the status bar: the link and the outbox."""
 
 from __future__ import annotations
 
@@ -30,6 +27,7 @@ from mdt.core.confirmation import deadline_text
 from mdt.core.present import TRAINING_TEXT, connection_text, next_deadlines, quarantine_text
 from mdt.desktop.speech import read_aloud_enabled
 from mdt.services.session import Operator
+from mdt.ui.adaptive import keep_line_height
 from mdt.ui.alert_bar import AlertBar, gateway_now
 from mdt.ui.alert_sound import AlertSounder, DesktopNotifier, SoundPlayer, Speaker
 from mdt.ui.lock_screen import IdleWatcher, LockScreen
@@ -96,6 +94,7 @@ class MainWindow(QMainWindow):
         self._deadline_tick = QTimer(self)
         self._deadline_tick.setInterval(1000)
         self._deadline_tick.timeout.connect(self._show_next_deadline)
+        keep_line_height(self.statusBar())  # type size 1.5: the bar grows with its text
         self.statusBar().addWidget(self.connection, 1)
         self.statusBar().addPermanentWidget(self.next_deadline)
         self.statusBar().addPermanentWidget(self.relogin_button)

@@ -7,9 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from PySide6.QtWidgets import QHBoxLayout, QMenu, QPushButton, QWidget
+from PySide6.QtWidgets import QMenu, QPushButton, QWidget
 
 from mdt.app.errors import Callback, then
+from mdt.ui.adaptive import AdaptiveBox
 from mdt.ui.returns_view import query_summary
 
 if TYPE_CHECKING:
@@ -49,9 +50,10 @@ class ReturnActions(QWidget):
         self.more = QPushButton("&Actions ▾")
         self.more.setObjectName("ReturnActionsMenu")
         self.more.setMenu(self.menu)
-        self.pin = QPushButton("Pin beside (Ctrl+P)")
+        self.pin = QPushButton("Pin (Ctrl+P)")
         self.pin.setObjectName("PinReturn")
-        self.row = QHBoxLayout(self)
+        self.pin.setToolTip("Keep this return beside the others to compare them")
+        self.row = AdaptiveBox(self)
         self.row.setContentsMargins(0, 0, 0, 0)
         self.row.addWidget(self.more)
         self.row.addWidget(self.pin)

@@ -36,6 +36,7 @@ from mdt.core.present import (
     query_summary,
     received_text,
 )
+from mdt.ui.adaptive import AdaptiveBox, WrappingLabel
 
 if TYPE_CHECKING:
     from mdt.store.cache import StoredReturn
@@ -100,15 +101,17 @@ class ReturnDetail(QWidget):
         self.caveat_lines: list[str] = []
         self._columns = 0
         self._shown: tuple[QueryRow | None, bool, datetime | None] = (None, False, None)
-        self.hit_banner = QLabel("")
-        self.hit_banner.setWordWrap(True)
+        self.hit_banner = WrappingLabel("")
         self.hit_banner.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.cached = QLabel("")
-        self.cached.setObjectName("CachedBanner")
-        self.cached.setWordWrap(True)
+        self.cached.setObjectName("CachedBanner")  # one line: under the headline when narrow
         self._age_tick = QTimer(self)  # the age in the header keeps counting
         self._age_tick.setInterval(15_000)
         self._age_tick.timeout.connect(self._update_age)
+        self._refit = QTimer(self)
+        self._refit.setSingleShot(True)
+        self._refit.setInterval(50)
+        self._refit.timeout.connect(self._refit_fields)
         self.body = QTextBrowser()
         self.body.setObjectName("ReturnBody")
         self.body.setOpenLinks(False)
@@ -125,7 +128,7 @@ class ReturnDetail(QWidget):
         # lines, on the left; the terminal page's acknowledge button on the right.
         self.header = QFrame()
         self.header.setObjectName("ReturnHeader")
-        top = QHBoxLayout()
+        top = AdaptiveBox()  # narrow: when it came under the headline
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.hit_banner, 1)
         top.addWidget(self.cached)
@@ -138,7 +141,7 @@ class ReturnDetail(QWidget):
         left.addLayout(self.header_extra)
         self.header_buttons = QVBoxLayout()  # the terminal page's acknowledge button
         self.header_buttons.setContentsMargins(0, 0, 0, 0)
-        header = QHBoxLayout(self.header)
+        header = AdaptiveBox(self.header)  # narrow: the buttons under the words
         header.setContentsMargins(0, 0, 0, 0)
         header.addLayout(left, 1)
         header.addLayout(self.header_buttons)
@@ -156,9 +159,14 @@ class ReturnDetail(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        row, offline, now = self._shown
+        if self._shown[0] is not None and self._field_columns() != self._columns:
+            self._refit.start()  # as many field columns as fit, once the resizing settles
+
+    def _refit_fields(self) -> None:
+        row = self._shown[0]
         if row is not None and row.ret is not None and self._field_columns() != self._columns:
-            self._show_row(row, offline, now)  # as many field columns as fit
+            self.follow_ups = []
+            self.body.setHtml(self.record_html(row.ret))
 
     def _field_columns(self) -> int:
         return max(1, min(4, self.body.viewport().width() // FIELD_COLUMN_PX))
@@ -260,6 +268,7 @@ class ReturnDetail(QWidget):
         """The record: what was asked, the switch's caveats in full, then each record's fields
         as many columns wide as the pane holds (hits first, the loudest first among them)."""
         self._columns = columns = self._field_columns()
+        self.caveat_lines = []
         for record in ret.records:
             for caveat in record.get("caveats") or []:
                 if str(caveat) not in self.caveat_lines:

@@ -30,10 +30,9 @@ class ReturnPane(QWidget):
             self.detail.header_buttons.addWidget(button)
             button.hide()
         self.return_actions = ReturnActions(host)
-        # When it came and F9 beside the actions (on the tabs' row in the officer layout: the
-        # list's selected row says the same, and the record gets the height).
+        # F9 beside the actions (on the tabs' row in the officer layout: the record, not a row
+        # of buttons, gets the height).
         self.return_actions.row.insertWidget(0, self.detail.toggle)
-        self.return_actions.row.insertWidget(0, self.detail.cached)
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.addWidget(self.detail, 1)

@@ -1,0 +1,98 @@
+"""Rows that give way instead of cutting: a box laid out left to right while its width holds
+its items side by side, top to bottom when it does not (a narrow desk pane, type size 1.5), and
+a word-wrapped label that asks for the height its lines need at its width.
+
+Qt has no such layout (its FlowLayout is an example, not a class), so this is a few lines over
+QBoxLayout: it reports the narrow arrangement's width as its minimum, and picks the arrangement
+when it is given its geometry."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, QRect, QSize
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QBoxLayout, QLabel, QWidget
+
+LEFT_TO_RIGHT = QBoxLayout.Direction.LeftToRight
+TOP_TO_BOTTOM = QBoxLayout.Direction.TopToBottom
+
+
+class AdaptiveBox(QBoxLayout):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(LEFT_TO_RIGHT, parent)
+
+    def _items(self) -> list[QSize]:
+        hints = []
+        for i in range(self.count()):
+            item = self.itemAt(i)
+            if item is not None and not item.isEmpty():
+                hints.append(item.sizeHint())
+        return hints
+
+    def side_by_side_width(self) -> int:
+        hints = self._items()
+        margins = self.contentsMargins()
+        return sum(h.width() for h in hints) + max(0, len(hints) - 1) * self.spacing() + \
+            margins.left() + margins.right()
+
+    def minimumSize(self) -> QSize:
+        size = super().minimumSize()
+        if self.direction() == LEFT_TO_RIGHT:  # it may stack: the widest item is the least
+            margins = self.contentsMargins()
+            widest = 0
+            for i in range(self.count()):
+                item = self.itemAt(i)
+                if item is not None and not item.isEmpty():
+                    widest = max(widest, item.minimumSize().width())
+            size.setWidth(widest + margins.left() + margins.right())
+        return size
+
+    def setGeometry(self, rect: QRect) -> None:
+        direction = LEFT_TO_RIGHT if rect.width() >= self.side_by_side_width() else \
+            TOP_TO_BOTTOM
+        if direction != self.direction():
+            self.setDirection(direction)  # asks the parent for a new layout (a new height)
+        super().setGeometry(rect)
+
+
+class WrappingLabel(QLabel):
+    """A word-wrapped label whose minimum height follows its width (a splitter or a crowded
+    layout then gives way, not its last lines); never narrower than about 24 characters."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setWordWrap(True)
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        least = min(self.fontMetrics().averageCharWidth() * 24, super().sizeHint().width())
+        return QSize(max(hint.width(), least), hint.height())
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self._fit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        width = max(self.width(), self.minimumSizeHint().width())
+        need = self.heightForWidth(width)
+        if need > 0 and need != self.minimumHeight():
+            self.setMinimumHeight(need)
+
+
+class _LineHeight(QObject):
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange) and \
+                isinstance(watched, QWidget):
+            watched.setMinimumHeight(watched.fontMetrics().height() + 8)
+        return False
+
+
+def keep_line_height(widget: QWidget) -> None:
+    """``widget`` (a status bar, whose height Qt sets once) stays a line of its text high when
+    the type size changes."""
+    keeper = _LineHeight(widget)
+    widget.installEventFilter(keeper)
+    widget.setMinimumHeight(widget.fontMetrics().height() + 8)

@@ -1,0 +1,106 @@
+"""Issue 16, item 7, measured on the real window against the real training gateway: in the
+officer layout at 1200×800 the record's fields get at least half of the window's height, the
+list shows at least five rows and the hit is announced once; and nothing is cut, in both
+layouts, at 1200×800 and 1600×1000, at type size 1.0 and 1.5, in day, night and high contrast
+(tests/qt/layout_checks.py says what "cut" means)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QApplication, QLabel
+from pytestqt.qtbot import QtBot
+
+from mdt.ui.main_window import MainWindow
+from mdt.ui.theme import apply_theme
+from tests.conftest import Gateway
+from tests.qt.layout_checks import clipped
+from tests.qt.test_alerts_gui import signed_in
+
+pytestmark = pytest.mark.e2e
+
+
+def _stolen_car(qtbot: QtBot, gateway: Gateway, user: str) -> tuple[Any, MainWindow]:
+    controller, window = signed_in(qtbot, gateway, user)
+    window.resize(1200, 800)
+    page = window.terminal
+    qtbot.keyClicks(page.command, "QV LIC/TRN5007.LIS/MD")  # armed and dangerous, stolen
+    page.run_command()
+    qtbot.waitUntil(lambda: any(r.ret is not None for r in page.model.rows), timeout=15000)
+    qtbot.waitUntil(lambda: window.alert_bar.current is not None, timeout=10000)
+    return controller, window
+
+
+def test_officer_record_gets_half_the_window_and_the_hit_is_said_once(
+        qtbot: QtBot, gateway: Gateway, gui_thread_guard: list[str]) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    controller, window = _stolen_car(qtbot, gateway, "officer1")
+    page = window.terminal
+    try:
+        for n in range(4):  # four earlier stops, so the list has five rows to show
+            page.command.setText(f"QV LIC/CLN100{n}.LIS/MD")
+            page.run_command()
+        qtbot.waitUntil(lambda: sum(r.ret is not None for r in page.model.rows) >= 5,
+                        timeout=20000)
+        page.table.selectRow(next(i for i, r in enumerate(page.model.rows) if r.hit))
+        qtbot.waitUntil(lambda: page.ack_here.isVisible(), timeout=5000)
+        qtbot.wait(100)  # the layout settles
+        assert window.size().toTuple() == (1200, 800)
+        share = page.detail.body.height() / window.height()
+        rows = page.table.viewport().height() / page.table.verticalHeader().defaultSectionSize()
+        print(f"\nofficer 1200x800: record {page.detail.body.height()} px = {share:.0%} of the "
+              f"window; list {rows:.1f} rows")
+        assert share >= 0.5, share
+        assert rows >= 5, rows
+        # The hit, once: its header (the alert bar leaves the alert to it; no second banner).
+        saying_hit = [w.text() for w in window.findChildren(QLabel)
+                      if w.isVisible() and "HIT" in w.text()]
+        assert saying_hit == ["HIT — STOLEN VEHICLE — ARMED AND DANGEROUS"], saying_hit
+        assert not window.alert_bar.isVisible()
+        assert page.ack_here.isVisible() and page.hit_panel.lines[0].urgent.isVisible()
+        assert gui_thread_guard == []
+    finally:
+        controller.shutdown()
+        window.close()
+        apply_theme(app, "day")
+
+
+THEMES = (("day", False), ("night", False), ("day", True), ("night", True))
+
+
+@pytest.mark.parametrize("user", ["officer1", "dispatch1"])
+def test_nothing_is_cut_at_either_size_type_size_or_theme(qtbot: QtBot, gateway: Gateway,
+                                                         user: str) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    controller, window = _stolen_car(qtbot, gateway, user)
+    page = window.terminal
+    report: list[str] = []
+    cut: list[str] = []
+    try:
+        for size in ((1200, 800), (1600, 1000)):
+            window.resize(*size)
+            for scale, themes in ((1.0, THEMES[:1]), (1.5, THEMES)):
+                for theme, high_contrast in themes:
+                    apply_theme(app, theme, high_contrast=high_contrast, font_scale=scale)
+                    for tab in ((page.returns_panel, page.forms_panel) if page.tabs else
+                                (page.returns_panel,)):
+                        page.show_part(tab)  # another tab: the alert bar is back on top
+                        qtbot.wait(60)
+                        found = clipped(window)
+                        got = window.size().toTuple()
+                        if got != size:
+                            found.append(f"the window needs {got}, more than {size}")
+                        where = f"{page.layout_kind} {size[0]}x{size[1]} type {scale} " \
+                                f"{theme}{' high contrast' if high_contrast else ''} " \
+                                f"{type(tab).__name__}"
+                        report.append(f"{where}: {len(found)} cut")
+                        cut += [f"{where}: {f}" for f in found]
+        print("\n" + "\n".join(report))
+        assert cut == []
+    finally:
+        controller.shutdown()
+        window.close()
+        apply_theme(app, "day")
