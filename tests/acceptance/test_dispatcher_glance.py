@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.acceptance.conftest import Trainer, known_wrong, right
+from tests.acceptance.roles import Trainer, known_wrong, right
 from tests.acceptance.screen import CTRL, SHIFT, Key, QueueItem, Screen
 
 pytestmark = pytest.mark.e2e

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from mdt.services.terminal import Terminal
-from tests.acceptance.conftest import Trainer, known_wrong, right, sign_in_headless
+from tests.acceptance.roles import Trainer, known_wrong, right, sign_in_headless
 from tests.acceptance.screen import CTRL, SHIFT, Key, Screen
 from tests.conftest import Gateway, sync_until
 
@@ -39,6 +39,18 @@ def dispatch1(gateway: Gateway) -> Iterator[Terminal]:
     terminal = sign_in_headless(gateway, "dispatch1")
     yield terminal
     terminal.close()
+
+
+def send_with_destination(screen: Screen, command: str, dest: str) -> None:
+    """A DQ / RQ typed on the command line; when the form asks for the state (it keeps the last
+    one), Tab to it, type it, Enter."""
+    screen.command(command)
+    screen.wait(lambda: screen.feedback().startswith(("Not sent: Enter the destination",
+                                                      "Queued ")), what="sent or asked")
+    if screen.feedback().startswith("Not sent"):
+        screen.tab_to("field_DEST")
+        screen.type(dest)
+        screen.key(Key.Key_Return)
 
 
 def send_urgent_yq(screen: Screen, plate: str, nic: str) -> None:
@@ -148,6 +160,25 @@ def test_a_suspended_licence_is_headed_by_its_status_not_no_record(screen: Scree
     assert "No record" not in screen.headline() and screen.banner().state == ""
 
 
+def test_a_registration_is_a_record_with_nothing_notable(screen: Screen) -> None:
+    send_with_destination(screen, "RQ LIC/CLN1000", "MD")
+    row = screen.wait_shown("RQ LIC/CLN1000", "RECORD")
+    assert row.result == screen.headline() == "RECORD — REGISTRATION, nothing notable"
+    assert screen.headline_role() == "info" and screen.headline_style() == "RecordBanner"
+
+
+def test_a_destination_down_is_the_switch_status_then_the_answer(screen: Screen,
+                                                                  trainer: Trainer) -> None:
+    trainer.destination_down("officer1", "VA")
+    send_with_destination(screen, "DQ OLN/S100000008", "VA")
+    row = screen.wait_shown("DQ OLN/S100000008", "Switch status")
+    assert row.result == "Switch status"
+    assert screen.headline() == "Switch status — DESTINATION VA DOWN - WILL FORWARD"
+    assert screen.headline_role() == "status" and screen.headline_style() == "StatusBanner"
+    trainer.calm()  # VA is back: the held answer comes
+    screen.wait_shown("DQ OLN/S100000008", "RECORD — DRIVER LICENSE: SUSPENDED")
+
+
 def test_an_iaq_with_a_detainer(screen: Screen) -> None:
     screen.command("IAQ NAM/ZANMIR, SOREN T.DOB/19790704.SEX/M.POB/MX.CUS/Y.OFF/5012"
                    ".ARN/A200000002")
@@ -202,6 +233,12 @@ def test_a_query_waiting_offline_owns_the_screen(screen: Screen, trainer: Traine
     status = screen.status_bar()
     assert status.connection.startswith(("Offline", "Poor link")), status
     assert "1 queued" in status.outbox
+    # a second query while the first waits: it has its row at once, and it is the one shown
+    screen.command("QV LIC/TRN6230.LIS/MD")
+    screen.wait_shown("QV LIC/TRN6230", "Queued (offline)")
+    assert [r.result for r in screen.rows()[:2]] == [
+        "Queued (offline) — goes out when the link is back"] * 2
+    assert "2 queued" in screen.status_bar().outbox
     trainer.calm()
     screen.wait_shown("QV LIC/CLN1000", "No record", timeout=20_000)
     screen.wait(lambda: screen.status_bar().connection == "Online", what="online again")
