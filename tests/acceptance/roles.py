@@ -63,10 +63,11 @@ class Trainer:
     def slow_switch(self, user: str, seconds: float) -> None:
         self._call("PUT", "faults", {"latency": seconds, "user": user})
 
-    def destination_down(self, user: str, state: str) -> None:
-        """Messages ``user`` sends to ``state`` are answered "down, will forward"; the answers
-        are held until :meth:`calm`."""
-        self._call("PUT", "faults", {"destinations_down": [state], "user": user})
+    def destination_down(self, user: str, state: str, latency: float = 0.0) -> None:
+        """Messages ``user`` sends to ``state`` are answered "down, will forward" (after
+        ``latency`` s); the answers are held until :meth:`calm`."""
+        self._call("PUT", "faults", {"destinations_down": [state], "latency": latency,
+                                     "user": user})
 
     def inject(self, kind: str, *, user: str | None = None, ori: str | None = None) -> None:
         """The console's "inject now" of ``kind`` (detainer, incoming_yq, ...)."""
