@@ -44,9 +44,10 @@ def dispatch1(gateway: Gateway) -> Iterator[Terminal]:
 def send_with_destination(screen: Screen, command: str, dest: str) -> None:
     """A DQ / RQ typed on the command line; when the form asks for the state (it keeps the last
     one), Tab to it, type it, Enter."""
+    before = len(screen.rows())
     screen.command(command)
-    screen.wait(lambda: screen.feedback().startswith(("Not sent: Enter the destination",
-                                                      "Queued ")), what="sent or asked")
+    screen.wait(lambda: screen.feedback().startswith("Not sent: Enter the destination") or
+                len(screen.rows()) > before, what="sent (a new row) or the state asked for")
     if screen.feedback().startswith("Not sent"):
         screen.tab_to("field_DEST")
         screen.type(dest)
