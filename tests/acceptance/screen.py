@@ -72,6 +72,9 @@ class Banner:
 
 @dataclass(frozen=True)
 class AlertBarView:
+    """The alert on top: on the bar, or in the header of the return it is about when that
+    return is in view (``in_header``: the bar leaves it there, one banner for one hit)."""
+
     visible: bool
     severity: str = ""
     title: str = ""
@@ -80,6 +83,7 @@ class AlertBarView:
     action: str = ""
     more: str = ""
     kinds: tuple[str, ...] = ()  # the open alerts in the bar's order, the shown one first
+    in_header: bool = False
 
 
 @dataclass(frozen=True)
@@ -131,8 +135,10 @@ class Screen:
         return label.objectName() if label.isVisible() else ""
 
     def caveats(self) -> str:
-        box = self.page.detail.caveats
-        return box.text() if box.isVisible() else ""
+        """The switch's caveats, at the top of the shown record."""
+        detail = self.page.detail
+        lines = [line for line in detail.caveat_lines if line in self.body()]
+        return "\n".join(lines) if detail.body.isVisible() else ""
 
     def received(self) -> str:
         """The line under the headline: when it came, from where, cached or live."""
@@ -143,9 +149,8 @@ class Screen:
         return str(self.page.detail.body.toPlainText())
 
     def banner(self) -> Banner:
-        """The hit banner of the shown return. Today the header says the hit (and whether it is
-        confirmed) and the confirmation panel beside it says the state, the clock and the YQ
-        buttons of each hit: read together, the first hit's."""
+        """The hit banner of the shown return: its header, the headline over each hit's row
+        (its confirmation state, its clock, its YQ buttons); the first hit's."""
         lines = self._hit_lines()
         if not lines:
             return Banner(self.headline())
@@ -159,10 +164,8 @@ class Screen:
                       found.group(0) if found else "", actions, earlier)
 
     def hit_banner_clock(self) -> str:
-        """The clock the hit banner itself shows (the one banner the issue asks for), "" if it
-        shows none: today's banner (the header) has none of its own."""
-        found = CLOCK.search(self.headline())
-        return found.group(0) if found else ""
+        """The clock the hit banner shows (its first hit's row), "" if it shows none."""
+        return self.banner().clock
 
     # -- reading: the list --------------------------------------------------------------------------
     def rows(self) -> list[Row]:
@@ -181,12 +184,14 @@ class Screen:
     # -- reading: the bars --------------------------------------------------------------------------
     def alert_bar(self) -> AlertBarView:
         bar = self.window.alert_bar
-        if not bar.isVisible() or bar.current is None:
+        in_header = bar.current is not None and self.page.ack_here.isVisible()
+        if not (bar.isVisible() or in_header) or bar.current is None:
             return AlertBarView(False)
-        return AlertBarView(True, bar.severity.text().split("\n")[0], bar.title.text(),
+        return AlertBarView(True, bar.severity.text().split(" · ")[0], bar.title.text(),
                             bar.detail.text(), bar.countdown.text(),
                             bar.action.text() if not bar.action.isHidden() else "",
-                            bar.more.text(), tuple(str(a["kind"]) for a in bar.alerts))
+                            bar.more.text(), tuple(str(a["kind"]) for a in bar.alerts),
+                            in_header)
 
     def status_bar(self) -> StatusBarView:
         w = self.window

@@ -20,7 +20,6 @@ from tests.conftest import Gateway, sync_until
 
 pytestmark = pytest.mark.e2e
 
-PROBABLE_CAUSE = "confirm it with the entering agency before acting"
 
 
 @pytest.fixture
@@ -104,11 +103,11 @@ def test_a_stolen_car_is_a_hit_to_confirm_before_acting(screen: Screen) -> None:
     screen.command("QV LIC/TRN4821.LIS/VA")
     row = screen.wait_shown("QV LIC/TRN4821", "HIT — STOLEN VEHICLE")
     assert row.result == "HIT — STOLEN VEHICLE"
-    assert screen.headline() == f"HIT — STOLEN VEHICLE. A hit is not probable cause: {PROBABLE_CAUSE}."
+    assert screen.headline() == "HIT — STOLEN VEHICLE"  # what to do: on the hit's row below
     assert screen.headline_role() == "hit" and screen.headline_style() == "HitBanner"
     assert "NOT PROBABLE CAUSE" in screen.caveats()
     banner = screen.banner()
-    assert banner.state.startswith("Not confirmed yet — do not act on the hit")
+    assert banner.state.startswith("Not confirmed yet — not probable cause: do not act until")
     assert banner.state_style == "ConfirmNone" and banner.can_request
     screen.wait(lambda: screen.alert_bar().visible, what="the hit on the alert bar")
     bar = screen.alert_bar()
@@ -127,7 +126,7 @@ def test_armed_and_dangerous_comes_first(screen: Screen, command: str, query: st
     row = screen.wait_shown(query, headline)
     assert row.result.startswith(headline)
     assert screen.headline_role() == "danger" and screen.headline_style() == "HitBanner"
-    assert PROBABLE_CAUSE in screen.headline()
+    assert "not probable cause" in screen.banner().state
     screen.wait(lambda: "ARMED AND DANGEROUS" in screen.alert_bar().title,
                 what="officer safety on the alert bar")
     bar = screen.alert_bar()
@@ -288,7 +287,7 @@ def test_an_unanswered_yq_runs_its_clock_then_goes_overdue(screen: Screen,
     assert banner.actions == ()  # no second YQ while the first waits
     status = screen.status_bar()
     assert status.deadline.startswith("Next deadline: answer to my YQ on V260000001 — ")
-    assert PROBABLE_CAUSE in screen.headline()
+    assert "CONFIRMED" not in screen.headline()  # a waiting YQ confirms nothing
     with screen.gateway_clock_ahead(11):  # eleven minutes later, on the gateway's clock
         screen.wait(lambda: screen.banner().state_style == "ConfirmOverdue", what="overdue")
         banner = screen.banner()
@@ -302,7 +301,7 @@ def test_an_unanswered_yq_runs_its_clock_then_goes_overdue(screen: Screen,
         assert bar.severity == "CRITICAL" and bar.countdown.startswith("OVERDUE ")
         assert bar.action == "Send next request…"
         assert "OVERDUE" in screen.status_bar().deadline
-        assert PROBABLE_CAUSE in screen.headline()  # still not confirmed
+        assert "not probable cause" in screen.banner().state  # still not confirmed
 
 
 @known_wrong(reason=(
@@ -320,17 +319,13 @@ def test_an_overdue_yq_says_so_in_its_row_too(screen: Screen, waiting_yq: str) -
         right(row.result.startswith("No answer after 1"), f"the YQ's row says {row.result!r}")
 
 
-@known_wrong(reason=(
-    "Issue 16 asks for one hit banner with the confirmation state and its clock, instead of "
-    "four: today the header says only the hit and 'confirm it ... before acting', while the "
-    "state and its countdown are in the confirmation panel under it, the alert bar and the "
-    "status bar (mdt/ui/returns_view.py, confirmation_view.py: being merged)."))
 def test_the_hit_banner_carries_the_confirmation_state_and_its_clock(screen: Screen,
                                                                      waiting_yq: str) -> None:
     screen.select(waiting_yq)
-    assert screen.banner().state.startswith("YQ sent (urgent, request 1")  # the panel has it
-    right("YQ sent (urgent, request 1" in screen.headline() and
-          screen.hit_banner_clock().endswith(" left"), f"the banner says {screen.headline()!r}")
+    banner = screen.banner()
+    assert banner.text.startswith("HIT")  # one header: the hit, then its state and clock
+    assert banner.state.startswith("YQ sent (urgent, request 1")
+    assert screen.hit_banner_clock().endswith(" left"), banner
 
 
 def test_a_yq_answered_y_by_the_dispatcher_is_confirmed_everywhere(
@@ -355,8 +350,8 @@ def test_a_new_stop_on_a_confirmed_record_starts_its_own_confirmation(
     screen.wait(lambda: (row := screen.selected()) is not None and row.result.startswith("HIT")
                 and row.query == "QV LIC/TRN5007 LIS/MD" and screen.rows()[0] == row,
                 what="the new stop's return shown")
-    assert screen.headline().startswith("HIT — STOLEN VEHICLE — ARMED AND DANGEROUS. ")
-    assert PROBABLE_CAUSE in screen.headline() and "CONFIRMED" not in screen.headline()
+    assert screen.headline() == "HIT — STOLEN VEHICLE — ARMED AND DANGEROUS"
+    assert "not probable cause" in screen.banner().state and "CONFIRMED" not in screen.headline()
     banner = screen.banner()
     assert banner.state.startswith("Not confirmed yet") and banner.state_style == "ConfirmNone"
     assert banner.earlier.startswith("Earlier stop: CONFIRMED by Dispatcher Dana Desk "
