@@ -21,7 +21,7 @@ from PySide6.QtCore import (
     QUrl,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QFont, QResizeEvent
+from PySide6.QtGui import QBrush, QFont, QResizeEvent
 from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
@@ -51,6 +51,7 @@ from mdt.core.present import (
     waited_minutes,
 )
 from mdt.ui.table_model import HeaderedTableModel
+from mdt.ui.theme import badge_style, text_accent
 
 if TYPE_CHECKING:
     from mdt.store.cache import StoredReturn
@@ -278,7 +279,7 @@ class ReturnsModel(HeaderedTableModel):
             font.setBold(True)
             return font
         if role == Qt.ItemDataRole.ForegroundRole and column == 2 and row.hit:
-            return QBrush(QColor("#c8102e"))
+            return QBrush(text_accent("hit"))
         if role == Qt.ItemDataRole.UserRole:
             return row
         return None
@@ -460,15 +461,16 @@ class ReturnDetail(QWidget):
         parts = [f"<h3>{html.escape(query_summary(ret.query))}</h3>"]
         # Hits first, the loudest (armed and dangerous) first among them.
         ordered = sorted(ret.records, key=lambda r: (-int(alert_level(r)), 0))
+        loud = badge_style("hit")  # its own background: readable in every theme
         for record in ordered:
             title = html.escape(str(record.get("file", "")))
             if record.get("category"):
                 title += f" — {html.escape(str(record['category']).replace('_', ' '))}"
-            flag = " <b style='color:#c8102e'>HIT</b>" if record.get("hit") else ""
+            flag = f" <b style='{loud}'>&nbsp;HIT&nbsp;</b>" if record.get("hit") else ""
             parts.append(f"<h4>{title}{flag}</h4>")
             if record.get("caution_codes"):
                 words = [c.text for c in cautions(str(c) for c in record["caution_codes"])]
-                parts.append("<p style='color:#c8102e'><b>CAUTION: " + html.escape(
+                parts.append(f"<p style='{loud}'><b>CAUTION: " + html.escape(
                     " · ".join(words)) + "</b></p>")
             for group, fields in group_fields(record.get("fields") or {}):
                 rows = "".join(

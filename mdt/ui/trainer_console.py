@@ -41,13 +41,16 @@ from PySide6.QtWidgets import (
 from mdt.app.errors import describe_error, then
 from mdt.services.training import INJECTIONS
 from mdt.ui.table_model import HeaderedTableModel, Index, row_table
+from mdt.ui.theme import badge_style
 
 if TYPE_CHECKING:
     from mdt.app.controller import AppController
     from mdt.services.training import TrainerDesk
 
-VERDICT_COLOURS = {"met": "#2e7d32", "late": "#b36b00", "missed": "#c8102e",
-                   "violated": "#c8102e", "out_of_order": "#b36b00", "pending": "#1f4e79"}
+# A verdict is a badge (mdt.ui.theme.BADGES): text on its own background, readable on the
+# screen in every theme and on the PDF's white page.
+VERDICT_BADGES = {"met": "ok", "late": "late", "missed": "hit", "violated": "hit",
+                  "out_of_order": "late", "pending": "info"}
 
 
 class TraineesModel(HeaderedTableModel):
@@ -85,12 +88,12 @@ def debrief_html(debrief: dict[str, Any]) -> str:
         parts.append("<table border='1' cellspacing='0' cellpadding='3'><tr><th>Expected</th>"
                      "<th>Verdict</th><th>Time</th><th>Limit</th><th>What happened</th></tr>")
         for item in trainee.get("expectations") or []:
-            colour = VERDICT_COLOURS.get(str(item.get("verdict")), "#444444")
+            badge = badge_style(VERDICT_BADGES.get(str(item.get("verdict")), "neutral"))
             seconds = item.get("seconds")
             limit = item.get("limit_seconds")
             parts.append(
                 f"<tr><td>{html.escape(str(item.get('title')))}</td>"
-                f"<td style='color:{colour}'><b>{html.escape(str(item.get('verdict')))}</b></td>"
+                f"<td style='{badge}'><b>{html.escape(str(item.get('verdict')))}</b></td>"
                 f"<td>{'' if seconds is None else f'{seconds:.0f} s'}</td>"
                 f"<td>{'' if limit is None else f'{limit:.0f} s'}</td>"
                 f"<td>{html.escape(str(item.get('detail')))}</td></tr>")
