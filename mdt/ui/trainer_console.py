@@ -15,7 +15,7 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -132,6 +132,35 @@ def trainee_html(user: dict[str, Any], confirmations: list[dict[str, Any]]) -> s
     return "".join(parts)
 
 
+class ControlsScroll(QScrollArea):
+    """The console's controls: they scroll up and down, never sideways. The pane asks the
+    splitter for the width its widest row needs, asked again whenever that row changes (a long
+    scenario title, a new type size, a re-polish after F10): the last button of a row (Reset,
+    Restore link, Clear faults) was cut off at the right edge."""
+
+    def __init__(self, inner: QWidget) -> None:
+        super().__init__()
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWidget(inner)
+        inner.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # the splitter asks minimumSizeHint again
+        return super().eventFilter(watched, event)
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        inner = self.widget()
+        if inner is None:
+            return hint
+        width = (inner.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width()
+                 + 2 * self.frameWidth())
+        return QSize(max(hint.width(), width), hint.height())
+
+
 class TrainerConsole(QWidget):
     def __init__(self, controller: AppController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -238,11 +267,15 @@ class TrainerConsole(QWidget):
 
         self.scenario_text.setSizePolicy(QSizePolicy.Policy.Preferred,
                                          QSizePolicy.Policy.Minimum)
-        left_scroll = QScrollArea()  # the controls scroll rather than squeeze
-        left_scroll.setWidgetResizable(True)
-        left_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        left_scroll.setWidget(left)
+        # A long scenario title or trainee name does not widen its box: the box shows what
+        # fits, the list that opens shows it all.
+        for box in (self.scenarios, self.inject_kind, self.inject_target):
+            box.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(12)
+        left_scroll = ControlsScroll(left)  # the controls scroll rather than squeeze
         split = QSplitter(Qt.Orientation.Horizontal)
+        split.setChildrenCollapsible(False)
         split.addWidget(left_scroll)
         split.addWidget(self.tabs)
         split.setSizes([520, 840])
