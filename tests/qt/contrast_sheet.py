@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from PySide6 import QtWidgets
 from PySide6.QtGui import QColor, QPalette
@@ -423,7 +422,6 @@ def all_rows() -> list[Measured]:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     rows = all_rows()
     print(table(rows))
     failed = [r for r in rows if not r.ok]
