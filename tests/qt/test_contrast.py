@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from mdt.core.confirmation import outgoing_confirmations
-from mdt.core.present import connection_text
+from mdt.core.present import TRAINING_TEXT, connection_text
 from mdt.core.returns import parse_return
 from mdt.services.alerts import AlertSnapshot
 from mdt.store.cache import StoredReturn
@@ -153,6 +153,9 @@ class Screen(QWidget):
         follow_theme(self)
         self.resize(1200, 1000)
         layout = QVBoxLayout(self)
+        self.banner = QLabel(TRAINING_TEXT)  # as MainWindow has it
+        self.banner.setObjectName("TrainingBanner")
+        layout.addWidget(self.banner)
         self.bar = AlertBar()
         layout.addWidget(self.bar)
         self.detail = ReturnDetail()
@@ -180,7 +183,9 @@ class Screen(QWidget):
         layout.addWidget(self.ticks)
         self.status = QStatusBar()
         self.connection = QLabel()
+        self.offline = QLabel()
         self.status.addWidget(self.connection)
+        self.status.addWidget(self.offline)
         layout.addWidget(self.status)
 
     def fill(self) -> None:
@@ -201,11 +206,12 @@ class Screen(QWidget):
         self.panel.set_snapshot(AlertSnapshot(NOW, [], outgoing_confirmations([yq], []), [],
                                               0.0))
         self.panel.show_return(ret)
-        words, name = connection_text("online", "")  # as MainWindow.set_connection names it
-        self.connection.setText(words)
-        self.connection.setObjectName(name)
-        self.connection.style().unpolish(self.connection)
-        self.connection.style().polish(self.connection)
+        for label, state in ((self.connection, "online"), (self.offline, "offline")):
+            words, name = connection_text(state, "")  # as MainWindow.set_connection names it
+            label.setText(words)
+            label.setObjectName(name)
+            label.style().unpolish(label)
+            label.style().polish(label)
 
     def rect_of(self, widget: QWidget, rect: QRect | None = None) -> QRect:
         rect = rect if rect is not None else widget.rect()
@@ -265,6 +271,7 @@ def test_the_widgets_show_readable_text(screen: Screen, request: pytest.FixtureR
     assert bar.isVisible() and detail.hit_banner.text().startswith("HIT")
     assert line.state.objectName() == "ConfirmWaiting", line.state.text()
     assert screen.connection.objectName() == "ConnOnline"
+    assert screen.offline.objectName() == "ConnOffline"
     result = screen.table.visualRect(screen.model.index(0, 2))
     texts = {
         "alert bar: severity": (screen.rect_of(bar.severity), safety),
@@ -276,6 +283,8 @@ def test_the_widgets_show_readable_text(screen: Screen, request: pytest.FixtureR
         "caveats": (screen.rect_of(detail.caveats), safety),
         "YQ countdown": (screen.rect_of(line.state), safety),
         "Online": (screen.rect_of(screen.connection), safety),
+        "Offline": (screen.rect_of(screen.offline), safety),
+        "training banner": (screen.rect_of(screen.banner), safety),
         "returns list: HIT": (screen.rect_of(screen.table.viewport(), result), safety),
         "check box text": (screen.rect_of(screen.unchecked), AA),
     }
@@ -290,6 +299,26 @@ def test_the_widgets_show_readable_text(screen: Screen, request: pytest.FixtureR
     print(table(rows))
     failed = [row for row in rows if not row.ok]
     assert not failed, "below the minimum on screen:\n" + table(failed)
+    # What the pixels show is what the colours computed from the sheet say (the table of
+    # test_every_text_meets_wcag_in_every_theme is the screen's).
+    computed = {row.what: row for row in measure(name)}
+    differ = [f"{what}: on screen {row.colour} on {row.background}, computed "
+              f"{computed[SAME[what]].colour} on {computed[SAME[what]].background}"
+              for row in rows for what in [row.what] if what in SAME
+              and (row.colour, row.background) != (computed[SAME[what]].colour,
+                                                   computed[SAME[what]].background)]
+    assert not differ, "\n".join(differ)
+
+
+SAME = {  # a text measured on screen: its line in contrast_sheet's table
+    "alert bar: severity": "alert bar critical: AlertSeverity",
+    "alert bar: title": "alert bar critical: AlertTitle",
+    "alert bar: countdown": "alert bar critical: AlertCountdown",
+    "HIT banner": "HIT banner", "record: HIT": "badge 'hit'", "record: CAUTION": "badge 'hit'",
+    "caveats": "caveats (cautions)", "YQ countdown": "hit line: YQ countdown",
+    "Online": "Online", "Offline": "Offline", "training banner": "training banner",
+    "returns list: HIT": "cell text 'hit' on Base", "check box text": "check box text",
+}
 
 
 def check_boxes(screen: Screen, image: QImage, name: str) -> list[Measured]:
