@@ -10,7 +10,7 @@ import html
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QFont
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from mdt.core.alerts import KIND_WORDS, AlertKind
 from mdt.ui.table_model import HeaderedTableModel, Index, row_table
+from mdt.ui.theme import text_accent
 
 
 def _short_time(iso: str | None) -> str:
@@ -72,7 +73,7 @@ class AlertHistoryModel(HeaderedTableModel):
             return font
         if role == Qt.ItemDataRole.ForegroundRole and column == 1 and \
                 alert["severity"] == "critical":
-            return QBrush(QColor("#d0102a"))
+            return QBrush(text_accent("hit"))
         return None
 
 

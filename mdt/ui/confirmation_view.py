@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QFont
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -37,6 +37,7 @@ from mdt.core.present import confirmation_words, incoming_state
 from mdt.ui.adaptive import AdaptiveBox, WrappingLabel
 from mdt.ui.alert_bar import gateway_now
 from mdt.ui.table_model import HeaderedTableModel, Index, row_table
+from mdt.ui.theme import badge_colours
 
 if TYPE_CHECKING:
     from mdt.services.alerts import AlertSnapshot
@@ -220,14 +221,10 @@ class IncomingQueueModel(HeaderedTableModel):
             font = QFont()
             font.setBold(True)
             return font
-        if role == Qt.ItemDataRole.BackgroundRole and not item.answered_by:
-            if item.overdue(self.now):
-                return QBrush(QColor("#8e0b20"))
-            if item.rno > 1:
-                return QBrush(QColor("#8a4b00"))
-        if role == Qt.ItemDataRole.ForegroundRole and not item.answered_by and \
-                (item.overdue(self.now) or item.rno > 1):
-            return QBrush(QColor("#ffffff"))
+        if role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole) and \
+                not item.answered_by and (item.overdue(self.now) or item.rno > 1):
+            colour, background = badge_colours("hit" if item.overdue(self.now) else "late")
+            return QBrush(background if role == Qt.ItemDataRole.BackgroundRole else colour)
         return None
 
     def state(self, item: IncomingRequest) -> str:

@@ -37,6 +37,7 @@ from mdt.core.present import (
     received_text,
 )
 from mdt.ui.adaptive import AdaptiveBox, WrappingLabel
+from mdt.ui.theme import badge_style
 
 if TYPE_CHECKING:
     from mdt.store.cache import StoredReturn
@@ -276,15 +277,16 @@ class ReturnDetail(QWidget):
         parts = [f"<h3>{html.escape(query_summary(ret.query))}</h3>"]
         parts += [f"<p><b>{html.escape(line)}</b></p>" for line in self.caveat_lines]
         ordered = sorted(ret.records, key=lambda r: (-int(alert_level(r)), 0))
+        loud = badge_style("hit")  # its own background: readable in every theme
         for record in ordered:
             title = html.escape(str(record.get("file", "")))
             if record.get("category"):
                 title += f" — {html.escape(str(record['category']).replace('_', ' '))}"
-            flag = " <b style='color:#c8102e'>HIT</b>" if record.get("hit") else ""
+            flag = f" <b style='{loud}'>&nbsp;HIT&nbsp;</b>" if record.get("hit") else ""
             parts.append(f"<h4>{title}{flag}</h4>")
             if record.get("caution_codes"):
                 words = [c.text for c in cautions(str(c) for c in record["caution_codes"])]
-                parts.append("<p style='color:#c8102e'><b>CAUTION: " + html.escape(
+                parts.append(f"<p style='{loud}'><b>CAUTION: " + html.escape(
                     " · ".join(words)) + "</b></p>")
             for group, fields in group_fields(record.get("fields") or {}):
                 parts.append(f"<p><i>{group}</i></p>{fields_table(fields, columns)}")

@@ -17,7 +17,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QFont
 from PySide6.QtWidgets import (
     QWidget,
 )
@@ -34,6 +34,7 @@ from mdt.core.present import (
     waited_minutes,
 )
 from mdt.ui.table_model import HeaderedTableModel
+from mdt.ui.theme import text_accent
 
 if TYPE_CHECKING:
     from mdt.store.cache import StoredReturn
@@ -261,7 +262,7 @@ class ReturnsModel(HeaderedTableModel):
             font.setBold(True)
             return font
         if role == Qt.ItemDataRole.ForegroundRole and column == 2 and row.hit:
-            return QBrush(QColor("#c8102e"))
+            return QBrush(text_accent("hit"))
         if role == Qt.ItemDataRole.UserRole:
             return row
         return None

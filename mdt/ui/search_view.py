@@ -13,12 +13,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from mdt.core.clock import from_iso
 from mdt.ui.returns_view import age_text, query_summary
 from mdt.ui.table_model import HeaderedTableModel, Index, row_table
+from mdt.ui.theme import text_accent
 
 STALE_AFTER = timedelta(hours=1)  # a cached answer older than this is a lead, not a status
 HOW_WORDS = {0: "identifier", 1: "name / DOB", 2: "sounds alike", 3: "text"}
@@ -61,7 +62,7 @@ class SearchResultsModel(HeaderedTableModel):
             font.setBold(True)
             return font
         if role == Qt.ItemDataRole.ForegroundRole and index.column() == 0 and self.stale(hit):
-            return QBrush(QColor("#b36b00"))
+            return QBrush(text_accent("warning"))
         if role == Qt.ItemDataRole.ToolTipRole and self.stale(hit):
             return "Cached more than an hour ago: run it again before relying on it."
         return None

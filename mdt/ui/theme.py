@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import shiboken6
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QDir, QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -36,7 +36,7 @@ _PALETTES: dict[str, dict[QPalette.ColorRole, str]] = {
         QPalette.ColorRole.Text: "#c9cdd2", QPalette.ColorRole.Button: "#1b2027",
         QPalette.ColorRole.ButtonText: "#c9cdd2", QPalette.ColorRole.Highlight: "#3a5f8f",
         QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.ToolTipBase: "#1b2027",
-        QPalette.ColorRole.ToolTipText: "#c9cdd2", QPalette.ColorRole.PlaceholderText: "#6b7480",
+        QPalette.ColorRole.ToolTipText: "#c9cdd2", QPalette.ColorRole.PlaceholderText: "#8d96a2",
         QPalette.ColorRole.Link: "#8fb8ff", QPalette.ColorRole.LinkVisited: "#b9a4ff",
     },
 }
@@ -66,15 +66,91 @@ HIGH_CONTRAST: dict[QPalette.ColorRole, str] = {
     QPalette.ColorRole.Text: "#ffffff", QPalette.ColorRole.Button: "#000000",
     QPalette.ColorRole.ButtonText: "#ffff00", QPalette.ColorRole.Highlight: "#ffff00",
     QPalette.ColorRole.HighlightedText: "#000000", QPalette.ColorRole.Link: "#00ffff",
-    QPalette.ColorRole.PlaceholderText: "#c0c0c0",
+    QPalette.ColorRole.LinkVisited: "#ff80ff", QPalette.ColorRole.PlaceholderText: "#c0c0c0",
+    QPalette.ColorRole.ToolTipBase: "#000000", QPalette.ColorRole.ToolTipText: "#ffffff",
 }
+# High contrast is the same in day and night: every rule of day.qss / night.qss that gives a
+# colour has its high-contrast rule here, so nothing of either theme shows through; what is
+# safety-critical (hits, cautions, deadlines, the connection, the training banner) is at least
+# 7:1 (tests/qt/test_contrast.py computes every ratio from this sheet and the palettes).
 HIGH_CONTRAST_SHEET = """
 /* High contrast: white on black, yellow for what can be pressed, thick focus outlines */
 QWidget { color: #ffffff; background: #000000; }
 QPushButton, QComboBox, QLineEdit, QTableView, QTabBar::tab { border: 2px solid #ffffff; }
 QPushButton { color: #ffff00; }
 *:focus { border: 3px solid #ffff00; }
+QCheckBox::indicator, QAbstractItemView::indicator { border-color: #ffffff; background: #000000; }
+QCheckBox::indicator:checked, QAbstractItemView::indicator:checked {
+    border-color: #ffff00; background: #ffff00; image: url(mdtstyles:check-black.svg); }
+#TrainingBanner { background: #ffd000; color: #000000; }
+#HitBanner { background: #a00000; color: #ffffff; }
+#NoHitBanner { background: #004d00; color: #ffffff; }
+#NoticeBanner { background: #ffd000; color: #000000; }
+#RecordBanner { background: #003a75; color: #ffffff; }
+#ErrorBanner { background: #5a0070; color: #ffffff; }
+#StatusBanner, #PendingBanner, #CachedBanner {
+    background: #000000; color: #ffffff; border: 2px solid #ffffff; }
+#CaveatBox { background: #000000; color: #ffd000; border: 3px solid #ffd000; }
+#CommandError, #FieldError, #LoginError, #ConnOffline, #ConfirmNone { color: #ff8080; }
+#FieldWarning, #ConnReauth, #ConfirmWaiting { color: #ffd000; }
+#ConnOnline { color: #66ff66; }
+#AlertBar { border-bottom: 3px solid #ffffff; }
+#AlertBar[severity="critical"] { background: #a00000; }
+#AlertBar[severity="high"] { background: #6b3d00; }
+#AlertBar[severity="info"] { background: #00386b; }
+#AlertBar[request="2"], #AlertBar[request="3"] { border: 4px solid #ffff00; }
+#AlertBar QLabel { color: #ffffff; background: transparent; }
+#AlertCountdown[overdue="true"] { color: #ffff00; }
+#HitLine { border: 2px solid #ff8080; background: #000000; }
+#PolicyPrompt { background: #000000; color: #ffd000; }
+#ConfirmOverdue { background: #a00000; color: #ffffff; }
+#ConfirmYes { background: #004d00; color: #ffffff; }
+#ConfirmNo { background: #a00000; color: #ffffff; }
 """
+
+# Colours that code gives text where no style sheet reaches (a table cell's foreground), per
+# theme ("high" for high contrast, day or night): each is at least 4.5:1 on its theme's Base and
+# AlternateBase, 7:1 in high contrast. :func:`text_accent` reads the theme when the cell is
+# painted, so a day/night switch (a re-polish, which repaints) shows the new colour.
+TEXT_ACCENTS: dict[str, dict[str, str]] = {
+    "hit": {"day": "#b00020", "night": "#ff8a96", "high": "#ff8080"},
+    "warning": {"day": "#8a5a00", "night": "#e0b050", "high": "#ffd000"},
+    "ok": {"day": "#1b5e20", "night": "#7bd389", "high": "#66ff66"},
+    "muted": {"day": "#5f6670", "night": "#9aa1a9", "high": "#c0c0c0"},
+}
+
+# Text that brings its own background (a word in rich text, a table cell): the same pair in
+# every theme and on paper, each at least 7:1.
+BADGES: dict[str, tuple[str, str]] = {
+    "hit": ("#ffffff", "#8e0b20"),
+    "late": ("#ffffff", "#7a4200"),
+    "ok": ("#ffffff", "#1b5e20"),
+    "info": ("#ffffff", "#1f4e79"),
+    "neutral": ("#ffffff", "#444444"),
+}
+
+
+def text_accent(name: str) -> QColor:
+    """The colour ``name`` of :data:`TEXT_ACCENTS` in the application's theme now."""
+    app = QApplication.instance()
+    theme = app.property("mdtTheme") if app is not None else None
+    if app is not None and app.property("mdtHighContrast"):
+        theme = "high"
+    return QColor(TEXT_ACCENTS[name].get(str(theme), TEXT_ACCENTS[name]["day"]))
+
+
+def badge_style(name: str) -> str:
+    """The CSS of badge ``name`` (:data:`BADGES`) for rich text: its colour and background."""
+    colour, background = BADGES[name]
+    return f"color:{colour}; background-color:{background}"
+
+
+def badge_colours(name: str) -> tuple[QColor, QColor]:
+    """Badge ``name`` (:data:`BADGES`) as (text, background) colours, for a table cell."""
+    colour, background = BADGES[name]
+    return QColor(colour), QColor(background)
+
+
 _FONT_SIZE = re.compile(r"font-size:\s*(\d+(?:\.\d+)?)pt")
 
 
@@ -120,12 +196,24 @@ def _theme_sheet(high_contrast: bool, font_scale: float) -> ThemeSheet:
         themed.append(", ".join(f'[mdtTheme="night"] {part}' for part in parts) +
                       f" {{ {night_body} }}")
     for selector, body in night.items():  # a rule only the night theme has
-        themed.append(", ".join(f'[mdtTheme="night"] {part.strip()}'
-                                for part in selector.split(",")) + f" {{ {body} }}")
-    text = "\n".join(shared + themed) + "\n"
+        themed.append(_at_night(selector) + f" {{ {body} }}")
     if high_contrast:
-        text += HIGH_CONTRAST_SHEET
+        # After both themes, and once more under the night selector: a high-contrast rule
+        # outweighs the night rule of the same selector as it does the day one.
+        for selector, body in _rules(HIGH_CONTRAST_SHEET):
+            themed.append(f"{selector} {{ {body} }}")
+            themed.append(_at_night(selector) + f" {{ {body} }}")
+    text = "\n".join(shared + themed) + "\n"
     return ThemeSheet(scaled_sheet(text, font_scale))
+
+
+def _at_night(selector: str) -> str:
+    return ", ".join(f'[mdtTheme="night"] {part.strip()}' for part in selector.split(","))
+
+
+def style_sheet(high_contrast: bool = False, font_scale: float = 1.0) -> str:
+    """The one style sheet :func:`apply_theme` sets on the application (both themes' rules)."""
+    return _theme_sheet(high_contrast, round(min(2.0, max(0.8, font_scale)), 2)).text
 
 
 def follow_theme(window: QWidget) -> None:
@@ -156,6 +244,8 @@ def apply_theme(app: QApplication, theme: str, *, high_contrast: bool = False,
     if not app.property("mdtFusion"):  # a new style re-polishes every widget: once is enough
         app.setStyle("Fusion")
         app.setProperty("mdtFusion", True)
+        # The sheet's images (the check boxes' check marks) as url(mdtstyles:NAME)
+        QDir.addSearchPath("mdtstyles", str(resources_dir() / "styles"))
     sheet = _theme_sheet(high_contrast, font_scale)
     previous = app.property("mdtTheme")
     app.setProperty("mdtTheme", theme)

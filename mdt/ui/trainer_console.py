@@ -15,7 +15,7 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -41,13 +41,16 @@ from PySide6.QtWidgets import (
 from mdt.app.errors import describe_error, then
 from mdt.services.training import INJECTIONS
 from mdt.ui.table_model import HeaderedTableModel, Index, row_table
+from mdt.ui.theme import badge_style
 
 if TYPE_CHECKING:
     from mdt.app.controller import AppController
     from mdt.services.training import TrainerDesk
 
-VERDICT_COLOURS = {"met": "#2e7d32", "late": "#b36b00", "missed": "#c8102e",
-                   "violated": "#c8102e", "out_of_order": "#b36b00", "pending": "#1f4e79"}
+# A verdict is a badge (mdt.ui.theme.BADGES): text on its own background, readable on the
+# screen in every theme and on the PDF's white page.
+VERDICT_BADGES = {"met": "ok", "late": "late", "missed": "hit", "violated": "hit",
+                  "out_of_order": "late", "pending": "info"}
 
 
 class TraineesModel(HeaderedTableModel):
@@ -85,12 +88,12 @@ def debrief_html(debrief: dict[str, Any]) -> str:
         parts.append("<table border='1' cellspacing='0' cellpadding='3'><tr><th>Expected</th>"
                      "<th>Verdict</th><th>Time</th><th>Limit</th><th>What happened</th></tr>")
         for item in trainee.get("expectations") or []:
-            colour = VERDICT_COLOURS.get(str(item.get("verdict")), "#444444")
+            badge = badge_style(VERDICT_BADGES.get(str(item.get("verdict")), "neutral"))
             seconds = item.get("seconds")
             limit = item.get("limit_seconds")
             parts.append(
                 f"<tr><td>{html.escape(str(item.get('title')))}</td>"
-                f"<td style='color:{colour}'><b>{html.escape(str(item.get('verdict')))}</b></td>"
+                f"<td style='{badge}'><b>{html.escape(str(item.get('verdict')))}</b></td>"
                 f"<td>{'' if seconds is None else f'{seconds:.0f} s'}</td>"
                 f"<td>{'' if limit is None else f'{limit:.0f} s'}</td>"
                 f"<td>{html.escape(str(item.get('detail')))}</td></tr>")
@@ -127,6 +130,35 @@ def trainee_html(user: dict[str, Any], confirmations: list[dict[str, Any]]) -> s
                          f"{html.escape(str(item.get('status')))} — {on_time}</li>")
     parts.append("</ul>")
     return "".join(parts)
+
+
+class ControlsScroll(QScrollArea):
+    """The console's controls: they scroll up and down, never sideways. The pane asks the
+    splitter for the width its widest row needs, asked again whenever that row changes (a long
+    scenario title, a new type size, a re-polish after F10): the last button of a row (Reset,
+    Restore link, Clear faults) was cut off at the right edge."""
+
+    def __init__(self, inner: QWidget) -> None:
+        super().__init__()
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWidget(inner)
+        inner.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # the splitter asks minimumSizeHint again
+        return super().eventFilter(watched, event)
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        inner = self.widget()
+        if inner is None:
+            return hint
+        width = (inner.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width()
+                 + 2 * self.frameWidth())
+        return QSize(max(hint.width(), width), hint.height())
 
 
 class TrainerConsole(QWidget):
@@ -235,11 +267,15 @@ class TrainerConsole(QWidget):
 
         self.scenario_text.setSizePolicy(QSizePolicy.Policy.Preferred,
                                          QSizePolicy.Policy.Minimum)
-        left_scroll = QScrollArea()  # the controls scroll rather than squeeze
-        left_scroll.setWidgetResizable(True)
-        left_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        left_scroll.setWidget(left)
+        # A long scenario title or trainee name does not widen its box: the box shows what
+        # fits, the list that opens shows it all.
+        for box in (self.scenarios, self.inject_kind, self.inject_target):
+            box.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(12)
+        left_scroll = ControlsScroll(left)  # the controls scroll rather than squeeze
         split = QSplitter(Qt.Orientation.Horizontal)
+        split.setChildrenCollapsible(False)
         split.addWidget(left_scroll)
         split.addWidget(self.tabs)
         split.setSizes([520, 840])

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from mdt.ui.returns_view import age_text
 from mdt.ui.table_model import HeaderedTableModel, Index, row_table
+from mdt.ui.theme import text_accent
 
 
 class UnitListModel(HeaderedTableModel):
@@ -53,7 +54,7 @@ class UnitListModel(HeaderedTableModel):
                       age_text(str(contact), self.now) if contact else "never")
             return values[index.column()]
         if role == Qt.ItemDataRole.ForegroundRole and index.column() == 3:
-            return QBrush(QColor("#2e8b3e" if unit.get("signed_in") else "#8a8f96"))
+            return QBrush(text_accent("ok" if unit.get("signed_in") else "muted"))
         return None
 
 
