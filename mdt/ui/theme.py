@@ -90,7 +90,6 @@ QCheckBox::indicator:checked, QAbstractItemView::indicator:checked {
 #ErrorBanner { background: #5a0070; color: #ffffff; }
 #StatusBanner, #PendingBanner, #CachedBanner {
     background: #000000; color: #ffffff; border: 2px solid #ffffff; }
-#CaveatBox { background: #000000; color: #ffd000; border: 3px solid #ffd000; }
 #CommandError, #FieldError, #LoginError, #ConnOffline, #ConfirmNone { color: #ff8080; }
 #FieldWarning, #ConnReauth, #ConfirmWaiting { color: #ffd000; }
 #ConnOnline { color: #66ff66; }

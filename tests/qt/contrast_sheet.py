@@ -194,7 +194,6 @@ TEXTS: tuple[Text, ...] = (
     Text("status banner", W + " > QLabel#StatusBanner"),
     Text("pending banner", W + " > QLabel#PendingBanner"),
     Text("cached line", W + " > QLabel#CachedBanner"),
-    Text("caveats (cautions)", W + " > QLabel#CaveatBox", safety=True),
     Text("command line", W + " > QLineEdit#CommandLine"),
     Text("command error", W + " > QLabel#CommandError"),
     Text("command feedback", W + " > QLabel#CommandFeedback"),

@@ -48,7 +48,8 @@ from mdt.services.alerts import AlertSnapshot
 from mdt.store.cache import StoredReturn
 from mdt.ui.alert_bar import AlertBar
 from mdt.ui.confirmation_view import HitConfirmationPanel
-from mdt.ui.returns_view import ReturnDetail, ReturnsModel, build_rows
+from mdt.ui.return_detail import ReturnDetail
+from mdt.ui.returns_view import ReturnsModel, build_rows
 from mdt.ui.theme import apply_theme, follow_theme, style_sheet
 from tests.qt.contrast_sheet import (
     AA,
@@ -92,7 +93,7 @@ def test_every_text_meets_wcag_in_every_theme(name: str) -> None:
     if name == "night":
         assert _row(rows, "cell text 'hit' on Base").value >= AA
     if name.startswith("hc"):
-        for what in ("Online", "hit line: YQ countdown", "HIT banner", "caveats (cautions)",
+        for what in ("Online", "hit line: YQ countdown", "HIT banner",
                      "alert bar critical: AlertTitle", "training banner", "badge 'hit'"):
             assert _row(rows, what).value >= SAFETY_HC, what
 
@@ -280,7 +281,7 @@ def test_the_widgets_show_readable_text(screen: Screen, request: pytest.FixtureR
         "HIT banner": (screen.rect_of(detail.hit_banner), safety),
         "record: HIT": (_document_rect(detail, "HIT"), safety),
         "record: CAUTION": (_document_rect(detail, "CAUTION: 00 ARMED"), safety),
-        "caveats": (screen.rect_of(detail.caveats), safety),
+        "record: caveat": (_document_rect(detail, detail.caveat_lines[0][:24]), safety),
         "YQ countdown": (screen.rect_of(line.state), safety),
         "Online": (screen.rect_of(screen.connection), safety),
         "Offline": (screen.rect_of(screen.offline), safety),
@@ -315,7 +316,7 @@ SAME = {  # a text measured on screen: its line in contrast_sheet's table
     "alert bar: title": "alert bar critical: AlertTitle",
     "alert bar: countdown": "alert bar critical: AlertCountdown",
     "HIT banner": "HIT banner", "record: HIT": "badge 'hit'", "record: CAUTION": "badge 'hit'",
-    "caveats": "caveats (cautions)", "YQ countdown": "hit line: YQ countdown",
+    "YQ countdown": "hit line: YQ countdown",
     "Online": "Online", "Offline": "Offline", "training banner": "training banner",
     "returns list: HIT": "cell text 'hit' on Base", "check box text": "check box text",
 }
