@@ -232,7 +232,18 @@ class FormView(QWidget):
         self.submitted.emit(self.form.mke, values, dest, purpose)
         return []
 
+    def refusals(self) -> list[str]:
+        """What the rules refuse in the values as they are (nothing shown, nothing sent)."""
+        return [e.message for e in validate_form(self.form, self.values(), self.tables)
+                if e.severity == "error"]
+
     def clear(self) -> None:
+        self.reset()
+        self.focus_first()
+
+    def reset(self) -> None:
+        """Back to the defaults, without taking the focus (a form filled from the command line
+        while the officer stays there)."""
         for tag, editor in self.edits.items():
             if tag in self.defaults:  # back to the operator's own ORI/ATN/PHN, home state ...
                 self._set_value(editor, self.defaults[tag])
@@ -241,7 +252,6 @@ class FormView(QWidget):
             else:
                 editor.clear()
         self._show([])
-        self.focus_first()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape:

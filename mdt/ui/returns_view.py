@@ -50,6 +50,7 @@ from mdt.core.present import (
     row_text,
     waited_minutes,
 )
+from mdt.ui.restyle import restyle
 from mdt.ui.table_model import HeaderedTableModel
 
 if TYPE_CHECKING:
@@ -349,6 +350,7 @@ class ReturnDetail(QWidget):
         self.raw.setObjectName("ReturnRaw")
         self.raw.setReadOnly(True)
         self.raw.hide()
+        self._raw_text = ""  # what the raw editor shows once it is shown
         self.toggle = QPushButton("Original text (F9)")
         self.toggle.setShortcut("F9")
         self.toggle.clicked.connect(self.toggle_raw)
@@ -383,6 +385,13 @@ class ReturnDetail(QWidget):
         raw = not self.raw.isVisible()
         self.raw.setVisible(raw)
         self.body.setVisible(not raw)
+        self._set_raw(self._raw_text)
+
+    def _set_raw(self, text: str) -> None:
+        """Into the editor only while it is shown (a hidden document's layout: ms a return)."""
+        self._raw_text = text
+        if (not self.raw.isHidden() or not text) and self.raw.toPlainText() != text:
+            self.raw.setPlainText(text)
 
     def _update_age(self) -> None:
         row, offline, now = self._shown
@@ -402,10 +411,7 @@ class ReturnDetail(QWidget):
 
     def _set_banner(self, text: str, role: str) -> None:
         self.hit_banner.setText(text)
-        self.hit_banner.setObjectName(BANNER_NAMES.get(role, "NoticeBanner"))
-        self.hit_banner.setProperty("role", role)
-        self.hit_banner.style().unpolish(self.hit_banner)
-        self.hit_banner.style().polish(self.hit_banner)
+        restyle(self.hit_banner, BANNER_NAMES.get(role, "NoticeBanner"), role=role)
         self.hit_banner.show()
 
     def set_confirmations(self, confirmations: dict[str, OutgoingConfirmation],
@@ -434,7 +440,7 @@ class ReturnDetail(QWidget):
         self._shown = (row, offline, now)
         if row is None:
             self.body.setHtml("<p>Select a return, or send a query.</p>")
-            self.raw.setPlainText("")
+            self._set_raw("")
             return
         ret = row.ret
         self._header(row, now)
@@ -443,7 +449,7 @@ class ReturnDetail(QWidget):
             # the header says its state; the body what was asked (and the switch's words)
             self.body.setHtml(f"<h3>{html.escape(query_summary(row.message))}</h3>"
                               f"<p>{html.escape(str(detail))}</p>")
-            self.raw.setPlainText(str((row.message or {}).get("text", "")))
+            self._set_raw(str((row.message or {}).get("text", "")))
             return
         self.cached.setText(received_text(ret, offline=offline, now=now))
         self.cached.show()
@@ -488,4 +494,4 @@ class ReturnDetail(QWidget):
         if not ret.records:
             parts.append(f"<pre>{html.escape(ret.text)}</pre>")
         self.body.setHtml("".join(parts))
-        self.raw.setPlainText(ret.text)
+        self._set_raw(ret.text)

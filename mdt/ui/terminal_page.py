@@ -28,6 +28,7 @@ from mdt.ui.command_line import CommandLine
 from mdt.ui.confirmation_view import AgencyQueueView, HitConfirmationPanel
 from mdt.ui.form_view import FormView
 from mdt.ui.forms_panel import FormsPanel
+from mdt.ui.restyle import restyle
 from mdt.ui.return_actions import ReturnActions
 from mdt.ui.returns_compare import ReturnsCompare
 from mdt.ui.returns_list import newest_return_id, returns_table, row_to_show
@@ -328,9 +329,7 @@ class TerminalPage(QWidget):
 
     def feedback(self, text: str, *, error: bool = False) -> None:
         self.command_feedback.setText(text)
-        self.command_feedback.setObjectName("CommandError" if error else "CommandFeedback")
-        self.command_feedback.style().unpolish(self.command_feedback)
-        self.command_feedback.style().polish(self.command_feedback)
+        restyle(self.command_feedback, "CommandError" if error else "CommandFeedback")
 
     def open_form(self, mke: str, values: dict[str, str] | None = None) -> FormView | None:
         view = self.forms_panel.select(mke)
@@ -360,19 +359,21 @@ class TerminalPage(QWidget):
         self.feedback("")
         self.command.remember(text)
         self.command.clear()
-        view = self.open_form(command.mke, command.values)
-        if view is not None and command.values:
-            # A field the form does not have is refused with the CLI's sentence, never dropped
-            # without a word.
-            unknown = view.unknown_fields(command.values)
-            if unknown:
-                self.feedback(" ".join(unknown), error=True)
-                return
-            # A complete command goes straight out and the officer stays on the command line;
-            # an incomplete one leaves the form open with its errors, said here too.
+        view = self.views[command.mke]
+        # A complete command goes out from its form unseen (showing the form's tab, then the
+        # returns', repainted both at every query). An incomplete one, or one with a field the
+        # form has not (refused with the CLI's sentence, never dropped), opens it with its errors.
+        if command.values:
+            view.reset()
+            view.set_values(command.values)
+        unknown = view.unknown_fields(command.values)
+        if not command.values or unknown or view.refusals():
+            self.open_form(command.mke, command.values)
+        if unknown:
+            self.feedback(" ".join(unknown), error=True)
+        elif command.values:
             self._from_command_line = True
-            problems = view.send()
-            if problems:
+            if problems := view.send():
                 self._from_command_line = False
                 self.feedback(" ".join(problems), error=True)
 
@@ -386,7 +387,7 @@ class TerminalPage(QWidget):
             self.feedback(f"Queued {message['mke']} — {message['text'].splitlines()[-1]}")
             self._queued_said = str(message.get("id") or "") or None
             if view is not None:
-                view.clear()
+                view.reset() if from_command_line else view.clear()
             self.show_part(self.returns_panel)  # the answer will show there
             if from_command_line:
                 self.command.setFocus()
