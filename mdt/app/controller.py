@@ -8,6 +8,7 @@ the methods here; they never see SQL, httpx or the keystore.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
@@ -126,11 +127,17 @@ class AppController(QObject):
         self.tasks.run(lambda: self.terminal.send(mke, values, dest=dest, purpose=purpose),
                        callback)
 
-    def load_recent(self, callback: Callback, limit: int = 200) -> None:
-        """The newest messages and returns, read together: ``(messages, returns)``."""
+    def load_recent(self, callback: Callback, limit: int = 200, *,
+                    prepare: Callable[[Any], Any] | None = None) -> None:
+        """The newest messages and returns, read together: ``(messages, returns)``, or what
+        ``prepare`` makes of them on the worker (work the GUI thread then does not do)."""
         terminal = self.terminal
-        self.tasks.run(lambda: (terminal.messages(limit), terminal.recent_returns(limit)),
-                       callback)
+
+        def load() -> Any:
+            result = (terminal.messages(limit), terminal.recent_returns(limit))
+            return prepare(result) if prepare is not None else result
+
+        self.tasks.run(load, callback)
 
     def load_older_returns(self, before: Any, callback: Callback, limit: int = 100) -> None:
         """Returns older than ``before`` (keyset paging for the returns list), newest first."""

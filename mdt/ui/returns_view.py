@@ -8,6 +8,7 @@ from the encrypted cache, so it stays readable offline, with the age of each ret
 from __future__ import annotations
 
 import html
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -51,6 +52,7 @@ from mdt.core.present import (
     waited_minutes,
 )
 from mdt.ui.restyle import restyle
+from mdt.ui.return_fields import FIELD_GROUPS, group_fields
 from mdt.ui.table_model import HeaderedTableModel
 
 if TYPE_CHECKING:
@@ -60,7 +62,8 @@ Index = QModelIndex | QPersistentModelIndex
 
 # The words and the rules are in mdt.core.present (shared with the CLI and the PDF); these names
 # stay importable from here.
-__all__ = ["STATE_WORDS", "age_text", "query_summary", "waited_minutes"]
+__all__ = ["FIELD_GROUPS", "STATE_WORDS", "age_text", "group_fields", "query_summary",
+           "waited_minutes"]
 
 
 @dataclass
@@ -127,7 +130,8 @@ class ReturnsModel(HeaderedTableModel):
         self.unanswered_after = 5.0
         # My YQs the entering agency answered, by message id (from the alert snapshot).
         self.answered: dict[str, str] = {}
-        self._headlines: dict[str, Headline] = {}
+        self.headlines: dict[str, Headline] = {}  # by return id (a return does not change)
+        self._texts: dict[int, tuple[QueryRow, int, Any, RowText]] = {}  # by id(row)
         self.fetch_older: OlderFetcher | None = None
         self._fetching = False
         self._more = True
@@ -251,14 +255,23 @@ class ReturnsModel(HeaderedTableModel):
 
     def row_text(self, row: QueryRow) -> RowText:
         """The row's words (:func:`mdt.core.present.row_text`); a return's headline is read
-        once (a return does not change)."""
+        once (a return does not change), and a row's words are kept for the second (a paint
+        asks for them once per column: the same row object, clock and answers)."""
+        second, now = int(time.monotonic()), (self.now, self.unanswered_after, self.answered)
+        kept = self._texts.get(id(row))
+        if kept is not None and kept[0] is row and kept[1] == second and kept[2] == now:
+            return kept[3]
         headline = None
         if row.ret is not None:
-            headline = self._headlines.get(row.ret.id)
+            headline = self.headlines.get(row.ret.id)
             if headline is None:
-                headline = self._headlines[row.ret.id] = return_headline(row.ret)
-        return row_text(row.message, row.ret, self.now, unanswered_after=self.unanswered_after,
+                headline = self.headlines[row.ret.id] = return_headline(row.ret)
+        text = row_text(row.message, row.ret, self.now, unanswered_after=self.unanswered_after,
                         answered=self.answered, headline=headline)
+        if len(self._texts) > 2 * len(self.rows) + 64:
+            self._texts.clear()
+        self._texts[id(row)] = (row, second, now, text)
+        return text
 
     @classmethod
     def column_count(cls) -> int:
@@ -273,8 +286,8 @@ class ReturnsModel(HeaderedTableModel):
             text = self.row_text(row)
             return (text.age, text.query, text.result, text.source)[column] \
                 if 0 <= column < 4 else None
-        loud = column == 2 and self.row_text(row).role in ("danger", "hit", "warning")
-        if role == Qt.ItemDataRole.FontRole and loud:
+        if role == Qt.ItemDataRole.FontRole and column == 2 and \
+                self.row_text(row).role in ("danger", "hit", "warning"):
             font = QFont()
             font.setBold(True)
             return font
@@ -283,33 +296,6 @@ class ReturnsModel(HeaderedTableModel):
         if role == Qt.ItemDataRole.UserRole:
             return row
         return None
-
-
-FIELD_GROUPS = (
-    ("Identity", ("NAM", "SEX", "RAC", "DOB", "HGT", "WGT", "EYE", "HAI", "SKN", "SMT", "POB",
-                  "CTZ", "OLN", "OLS", "EXP", "STA", "FBI", "SID", "SOC", "MNU")),
-    ("Vehicle", ("LIC", "LIS", "LIY", "LIT", "VIN", "VYR", "VMA", "VMO", "VST", "VCO", "DOT")),
-    ("Warrant and record", ("OFF", "PCO", "PPN", "PPB", "DOA", "AGY", "CHG", "DIS", "SER", "MAK",
-                            "CAL", "TYP", "ORI", "OCA", "NIC")),
-    ("Immigration", ("ARN", "DET", "CUS")),
-)
-
-
-def group_fields(fields: dict[str, Any]) -> list[tuple[str, list[tuple[str, Any]]]]:
-    """A record's fields in groups an officer reads in order: identity, vehicle, warrant and
-    record, immigration, then anything else; repeated tags (``DOA#2``) stay with their tag."""
-    placed: set[str] = set()
-    groups = []
-    for name, tags in FIELD_GROUPS:
-        found = [(tag, value) for tag, value in fields.items()
-                 if tag.split("#")[0] in tags and tag not in placed]
-        placed.update(tag for tag, _ in found)
-        if found:
-            groups.append((name, found))
-    rest = [(tag, value) for tag, value in fields.items() if tag not in placed]
-    if rest:
-        groups.append(("Other", rest))
-    return groups
 
 
 class ReturnDetail(QWidget):
@@ -433,6 +419,8 @@ class ReturnDetail(QWidget):
 
     def show_row(self, row: QueryRow | None, *, offline: bool = False,
                  now: datetime | None = None) -> None:
+        if row is not None and (row, offline, now) == self._shown:
+            return  # on screen already (the list moved it, or read it again unchanged)
         for widget in (self.hit_banner, self.cached, self.caveats):
             widget.hide()
         self.follow_ups = []

@@ -31,13 +31,8 @@ from mdt.ui.forms_panel import FormsPanel
 from mdt.ui.restyle import restyle
 from mdt.ui.return_actions import ReturnActions
 from mdt.ui.returns_compare import ReturnsCompare
-from mdt.ui.returns_list import newest_return_id, returns_table, row_to_show
-from mdt.ui.returns_view import (
-    ReturnDetail,
-    ReturnsModel,
-    build_rows,
-    row_key,
-)
+from mdt.ui.returns_list import newest_return_id, prepare_rows, returns_table, row_to_show
+from mdt.ui.returns_view import ReturnDetail, ReturnsModel, row_key
 from mdt.ui.search_view import SearchView
 from mdt.ui.terminal_layout import Parts, dispatcher_desk, officer_tabs
 from mdt.ui.unit_list import UnitListView
@@ -422,7 +417,8 @@ class TerminalPage(QWidget):
             if error is not None:
                 self.feedback(f"The cache could not be read: {describe_error(error)}", error=True)
                 return
-            messages, returns = result
+            messages, rows, headlines = result  # prepared on the worker (prepare_rows)
+            self.model.headlines.update(headlines)
             self._messages = messages
             said = next((m for m in messages if self._queued_said and
                          m.get("id") == self._queued_said), None)
@@ -438,7 +434,6 @@ class TerminalPage(QWidget):
                     self.command.remember(f"{message.get('mke', '')} {fields}")
             selected = self._current_row()
             newest_before = newest_return_id(self.model.rows)
-            rows = build_rows(messages, returns)
             if reset:
                 self.model.set_rows(rows)
                 changed = {row_key(row) for row in rows}
@@ -457,7 +452,7 @@ class TerminalPage(QWidget):
             elif row_key(self.model.rows[row]) in changed:  # same row, new state: show it
                 self._selected(QItemSelection(), QItemSelection())
 
-        self.controller.load_recent(loaded)
+        self.controller.load_recent(loaded, prepare=prepare_rows(self.model))
 
     # -- hit confirmation ----------------------------------------------------------------------
     def _alerts_changed(self, snapshot: Any) -> None:
