@@ -313,7 +313,7 @@ class TerminalPage(QWidget):
 
     def _publish_forms(self, built: list[tuple[FormDef, FormView]]) -> None:
         self.forms_panel.publish(built, self.send, self, self.open_form)
-        self.open_form("QV")
+        self.forms_panel.select("QV")  # ready one tab away, styled a few widgets a turn
         self.show_part(self.returns_panel)  # the command line and the last returns first
         self.command.setFocus()
 

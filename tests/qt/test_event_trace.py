@@ -77,3 +77,4 @@ def test_without_the_trace_a_stall_in_python_is_named_by_its_stack(qtbot: QtBot)
     stall = watchdog.top(1)[0]
     assert stall.causes == ()
     assert "busy_python_slot" in stall.where
+
