@@ -17,6 +17,7 @@ from mdt.app.alerts import AlertCenter
 from mdt.app.errors import Callback
 from mdt.app.signals import SyncSignals
 from mdt.app.tasks import TaskRunner
+from mdt.core.codes import CodeTables
 from mdt.services.session import Operator
 from mdt.services.terminal import Terminal
 
@@ -171,6 +172,8 @@ class AppController(QObject):
                 for field in form.fields:
                     if field.code_table:
                         _ = tables[field.code_table].entries
+            # the caution codes' words, which every hit's headline reads (not on the GUI thread)
+            _ = CodeTables.default()["CMC"].entries
             return tables, forms
 
         self.tasks.run(load, callback)
