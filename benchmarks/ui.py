@@ -7,11 +7,14 @@ synthetic returns written into the real cache first (through the real store, off
    is in the detail pane. Also the time from the answer's arrival (the sync engine handing the
    applied answer over, on the network thread) to the return on screen: what the GUI adds.
 2. The longest stalls of the GUI thread's event loop (a 5 ms watchdog that also says where each
-   stall happened) over a session of ``--queries`` queries; the three longest with their cause.
-   Baseline in the same run: the same watchdog on a bare PySide6 window for the same time.
+   stall happened) over a session of ``--queries`` queries; the three longest with their cause:
+   the Qt events whose delivery took the GUI thread's work (type, receiver and its nearest named
+   parent) and the MDT code running under each (mdt/app/event_trace.py). Baseline in the same
+   run: the same watchdog on a bare PySide6 window for the same time.
 3. F10, day ↔ night: the time from the key to the restyled window painted, over several switches.
 
     .venv/bin/python benchmarks/ui.py [--queries 100] [--records 10000] [--latency 0.8]
+                                      [--switches 6] [--no-event-trace]
 
 The last line is one JSON object.
 """
@@ -57,6 +60,9 @@ def main() -> None:
                         help="synthetic returns in the cache before the session")
     parser.add_argument("--latency", type=float, default=0.8)
     parser.add_argument("--switches", type=int, default=6, help="F10 day/night switches timed")
+    parser.add_argument("--no-event-trace", dest="trace", action="store_false",
+                        help="stalls without the Qt events behind them (the trace costs a few "
+                             "µs an event)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         os.environ["MDT_HOME"] = str(Path(folder) / "home")
@@ -143,7 +149,7 @@ def main() -> None:
             controller.sync.events_applied.disconnect(on_applied)
 
             # 2. The longest stalls over the session's queries with the cache full.
-            watchdog = StallWatchdog()
+            watchdog = StallWatchdog(trace_events=args.trace)
             watchdog.start()
             started = time.perf_counter()
             for n in range(args.queries):
@@ -174,7 +180,7 @@ def main() -> None:
         bare = QMainWindow()
         bare.resize(1280, 820)
         bare.show()
-        watchdog = StallWatchdog()
+        watchdog = StallWatchdog(trace_events=args.trace)
         watchdog.start()
         until = time.monotonic() + min(session_s, 10.0)
         run_until(lambda: time.monotonic() >= until, 30)

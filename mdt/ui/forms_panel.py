@@ -6,6 +6,7 @@ a view in the window costs more than making it, and most forms are never opened 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -109,7 +110,8 @@ class FormsPanel(QWidget):
             if view.isVisible():
                 return  # shown meanwhile: Qt has styled the rest
             for widget in widgets[:per_turn]:
-                widget.ensurePolished()
+                with contextlib.suppress(RuntimeError):  # a part Qt has deleted since
+                    widget.ensurePolished()
             del widgets[:per_turn]
             if widgets:
                 QTimer.singleShot(0, view, step)
