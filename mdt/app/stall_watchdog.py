@@ -180,6 +180,9 @@ class StallWatchdog(QObject):
         self.longest_cpu_ms = max(self.longest_cpu_ms, work)
         if gap < self._interval_ms + 8.0:  # a stall worth naming: over 13 ms at 5 ms ticks
             return
+        full = len(self.stalls) >= self._keep and len(self.busiest) >= self._keep
+        if full and gap <= self.stalls[-1].ms and work <= self.busiest[-1].cpu_ms:
+            return  # not among the kept ones: not worth the GUI thread's time to name
         where = Counter(w for _, w in samples).most_common(1)[0][0] if samples else \
             "not sampled (C++ code holding the interpreter, or too short to sample)"
         stall = Stall(gap, where, work,

@@ -105,6 +105,8 @@ def _shown(row: QueryRow) -> tuple[Any, ...]:
             message.get("accepted_at"), message.get("created_at"))
 
 
+_ROLES = {Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.FontRole, Qt.ItemDataRole.ForegroundRole,
+          Qt.ItemDataRole.UserRole}  # the roles data() answers: a paint asks for ten a cell
 # Fetch older returns: (the oldest return held, a callback given the page or an error).
 OlderFetcher = Callable[["StoredReturn", Callable[[Any, BaseException | None], None]], None]
 
@@ -278,7 +280,7 @@ class ReturnsModel(HeaderedTableModel):
         return len(cls.COLUMNS)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+        if role not in _ROLES or not index.isValid() or not 0 <= index.row() < len(self.rows):
             return None
         row = self.rows[index.row()]
         column = index.column()
