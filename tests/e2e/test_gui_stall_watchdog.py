@@ -115,11 +115,14 @@ def test_a_whole_session_never_blocks_the_gui_thread(qtbot: QtBot, gateway: Gate
         # machine the wall clock says more about the machine than about MDT, and CPU time
         # stretches too: there only gross blocking (a second) and three frames of work fail.
         # The figures themselves are measured by benchmarks/ui.py. The budget is the frame
-        # (MDT_STALL_BUDGET_MS) scaled by the load measured now: on a loaded machine the wall
-        # clock may add up to twice the bare window's own longest stall.
+        # (MDT_STALL_BUDGET_MS) scaled by the load measured now. On a loaded machine (two cores
+        # shared with the gateway, the bare window and this session's own workers: a KDF, the
+        # cache's SQL) the GUI thread also waits for a core, which the bare window beside it
+        # does not see: there the wall clock fails at ten frames plus twice the bare window's
+        # longest stall (a hang a person notices), the GUI thread's own work at three frames.
         quiet = machine < QUIET_MS
         work_budget = FRAME_MS if quiet else 3 * FRAME_MS
-        wall_budget = FRAME_MS + (machine if quiet else 2 * machine)
+        wall_budget = FRAME_MS + machine if quiet else 10 * FRAME_MS + 2 * machine
         state = (f"{'quiet' if quiet else 'loaded'} machine: a bare loop stalls "
                  f"{machine:.0f} ms")
         print(f"longest stall {longest:.1f} ms, most GUI-thread work in one go "
