@@ -23,6 +23,14 @@ if TYPE_CHECKING:
     from mdt.services.alerts import AlertDesk, AlertSnapshot
 
 
+def same_picture(before: AlertSnapshot, after: AlertSnapshot) -> bool:
+    """Nothing the widgets show differs (the gateway's clock offset within half a second: the
+    countdowns tick by themselves between reads)."""
+    return (before.open_alerts == after.open_alerts and before.queue == after.queue and
+            before.confirmations == after.confirmations and
+            abs(before.clock_offset - after.clock_offset) < 0.5)
+
+
 class AlertCenter(QObject):
     changed = Signal(object)  # AlertSnapshot
     failed = Signal(object)  # the error of a read that failed
@@ -59,15 +67,24 @@ class AlertCenter(QObject):
             self._again = True
             return
         self._reading = True
-        self.tasks.run(lambda: self.desk.snapshot(), self._read)
+        shown = self.snapshot
 
-    def _read(self, snapshot: Any, error: BaseException | None) -> None:
+        def read() -> tuple[AlertSnapshot, bool]:
+            # Compared on the worker: a read that changes nothing on screen (most of them,
+            # during a burst of answers) costs the GUI thread nothing.
+            snapshot = self.desk.snapshot()
+            return snapshot, shown is not None and same_picture(shown, snapshot)
+
+        self.tasks.run(read, self._read)
+
+    def _read(self, result: Any, error: BaseException | None) -> None:
         self._reading = False
         if error is not None:
             self.failed.emit(error)
         else:
-            self.snapshot = snapshot
-            self.changed.emit(snapshot)
+            self.snapshot, same = result
+            if not same:
+                self.changed.emit(self.snapshot)
         if self._again:
             self._again = False
             self.refresh()

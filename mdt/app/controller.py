@@ -8,6 +8,7 @@ the methods here; they never see SQL, httpx or the keystore.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
@@ -16,6 +17,7 @@ from mdt.app.alerts import AlertCenter
 from mdt.app.errors import Callback
 from mdt.app.signals import SyncSignals
 from mdt.app.tasks import TaskRunner
+from mdt.core.codes import CodeTables
 from mdt.services.session import Operator
 from mdt.services.terminal import Terminal
 
@@ -126,11 +128,17 @@ class AppController(QObject):
         self.tasks.run(lambda: self.terminal.send(mke, values, dest=dest, purpose=purpose),
                        callback)
 
-    def load_recent(self, callback: Callback, limit: int = 200) -> None:
-        """The newest messages and returns, read together: ``(messages, returns)``."""
+    def load_recent(self, callback: Callback, limit: int = 200, *,
+                    prepare: Callable[[Any], Any] | None = None) -> None:
+        """The newest messages and returns, read together: ``(messages, returns)``, or what
+        ``prepare`` makes of them on the worker (work the GUI thread then does not do)."""
         terminal = self.terminal
-        self.tasks.run(lambda: (terminal.messages(limit), terminal.recent_returns(limit)),
-                       callback)
+
+        def load() -> Any:
+            result = (terminal.messages(limit), terminal.recent_returns(limit))
+            return prepare(result) if prepare is not None else result
+
+        self.tasks.run(load, callback)
 
     def load_older_returns(self, before: Any, callback: Callback, limit: int = 100) -> None:
         """Returns older than ``before`` (keyset paging for the returns list), newest first."""
@@ -164,6 +172,8 @@ class AppController(QObject):
                 for field in form.fields:
                     if field.code_table:
                         _ = tables[field.code_table].entries
+            # the caution codes' words, which every hit's headline reads (not on the GUI thread)
+            _ = CodeTables.default()["CMC"].entries
             return tables, forms
 
         self.tasks.run(load, callback)

@@ -10,7 +10,11 @@ under the frame that was running.
 
 Each gap is measured twice: on the wall clock, and as the CPU time the GUI thread itself spent
 in it (``time.thread_time``). The second is what the GUI thread did in one go, whatever else the
-machine runs; the first is what a person saw."""
+machine runs; the first is what a person saw.
+
+What the stack cannot show (Qt's own styling, layout and painting, in C++) the event trace does
+(:mod:`mdt.app.event_trace`): each stall also names the events whose delivery took its time, with
+their receivers ("Polish on QLabel in FormView 'Form_DQ' ×40: 12.0 ms")."""
 
 from __future__ import annotations
 
@@ -24,6 +28,8 @@ from types import FrameType
 
 from PySide6.QtCore import QElapsedTimer, QObject, QTimer
 
+from mdt.app.event_trace import Cause, EventTrace, causes
+
 _MDT = str(Path(__file__).resolve().parent.parent)  # the mdt package's folder
 
 
@@ -33,9 +39,13 @@ class Stall:
     where: str
     cpu_ms: float = 0.0  # of it, the GUI thread's own work (the rest: waiting for the CPU or
     #                      the interpreter lock, or blocked)
+    causes: tuple[Cause, ...] = ()  # the events whose delivery took the time, most first
 
     def __str__(self) -> str:
-        return f"{self.ms:.1f} ms ({self.cpu_ms:.1f} ms of it GUI-thread work) in {self.where}"
+        text = f"{self.ms:.1f} ms ({self.cpu_ms:.1f} ms of it GUI-thread work)"
+        if self.causes:  # one a line under it, indented
+            return f"{text}, most of it in:" + "".join(f"\n     {c}" for c in self.causes)
+        return f"{text} in {self.where}"
 
 
 def _frame_name(frame: FrameType) -> str:
@@ -72,8 +82,10 @@ class StallWatchdog(QObject):
     stalls with where each happened."""
 
     def __init__(self, interval_ms: int = 5, parent: QObject | None = None, *,
-                 sample_after_ms: float = 8.0, keep: int = 20) -> None:
+                 sample_after_ms: float = 3.0, keep: int = 20, trace_events: bool = True) -> None:
+        """``trace_events``: name the Qt events behind each stall (a few µs an event)."""
         super().__init__(parent)
+        self._trace = EventTrace(self) if trace_events else None
         self.longest_ms = 0.0
         self.longest_cpu_ms = 0.0  # the most GUI-thread work between two ticks
         self.ticks = 0
@@ -89,7 +101,7 @@ class StallWatchdog(QObject):
         self._timer.timeout.connect(self._tick)
         self._lock = threading.Lock()
         self._last_tick = 0.0
-        self._samples: list[str] = []
+        self._samples: list[tuple[float, str]] = []  # (when, where) in the current gap
         self._halt = threading.Event()
         self._sampler: threading.Thread | None = None
         self._gui_thread = threading.get_ident()
@@ -105,6 +117,8 @@ class StallWatchdog(QObject):
         with self._lock:
             self._last_tick = time.perf_counter()
             self._samples = []
+        if self._trace is not None:
+            self._trace.start()
         self._clock.start()
         self._timer.start()
         self._halt.clear()
@@ -114,6 +128,8 @@ class StallWatchdog(QObject):
 
     def stop(self) -> float:
         self._timer.stop()
+        if self._trace is not None:
+            self._trace.stop()
         self._halt.set()
         if self._sampler is not None:
             self._sampler.join(timeout=1.0)
@@ -145,7 +161,7 @@ class StallWatchdog(QObject):
             with self._lock:
                 # Still the same gap (no tick since): the sample belongs to it.
                 if time.perf_counter() - self._last_tick >= self._sample_after:
-                    self._samples.append(where)
+                    self._samples.append((time.perf_counter(), where))
 
     def _tick(self) -> None:
         gap = self._clock.nsecsElapsed() / 1e6
@@ -156,16 +172,21 @@ class StallWatchdog(QObject):
         with self._lock:
             self._last_tick = time.perf_counter()
             samples, self._samples = self._samples, []
+        events = self._trace.take() if self._trace is not None else []
         self.ticks += 1
         if self.ticks <= 1:  # the first gap includes the start itself
             return
         self.longest_ms = max(self.longest_ms, gap)
         self.longest_cpu_ms = max(self.longest_cpu_ms, work)
-        if gap < self._interval_ms + self._sample_after:
+        if gap < self._interval_ms + 8.0:  # a stall worth naming: over 13 ms at 5 ms ticks
             return
-        where = Counter(samples).most_common(1)[0][0] if samples else \
+        full = len(self.stalls) >= self._keep and len(self.busiest) >= self._keep
+        if full and gap <= self.stalls[-1].ms and work <= self.busiest[-1].cpu_ms:
+            return  # not among the kept ones: not worth the GUI thread's time to name
+        where = Counter(w for _, w in samples).most_common(1)[0][0] if samples else \
             "not sampled (C++ code holding the interpreter, or too short to sample)"
-        stall = Stall(gap, where, work)
+        stall = Stall(gap, where, work,
+                      tuple(causes(events, (time.perf_counter(), cpu), samples=samples)))
         for kept, key in ((self.stalls, lambda s: s.ms), (self.busiest, lambda s: s.cpu_ms)):
             kept.append(stall)
             kept.sort(key=key, reverse=True)

@@ -11,6 +11,7 @@ see ``resources/codes/SOURCE.md``). Loaded lazily, one CSV per table, on first u
 from __future__ import annotations
 
 import csv
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -173,8 +174,10 @@ class CodeTables:
 
     @classmethod
     def default(cls) -> CodeTables:
-        """The shipped tables (``resources/codes``)."""
-        return cls(resources_dir() / "codes")
+        """The shipped tables (``resources/codes``): one set per process, so each table is read
+        from its file once (a new set each call read the caution table's file again at every
+        caution shown, on whichever thread asked: the GUI thread's paint among them)."""
+        return _shipped(resources_dir() / "codes")
 
     def with_served(self, served: Mapping[str, Mapping[str, str]]) -> CodeTables:
         """These tables, with the ones a gateway served taking the place of the shipped ones."""
@@ -207,3 +210,8 @@ class CodeTables:
             else:
                 raise KeyError(f"There is no code table {name!r}.")
         return self._tables[table]
+
+
+@functools.cache
+def _shipped(folder: Path) -> CodeTables:
+    return CodeTables(folder)

@@ -40,6 +40,7 @@ from mdt.core.alerts import (
 from mdt.core.alerts import parse_time as parse_alert_time
 from mdt.core.confirmation import deadline_text
 from mdt.ui.adaptive import AdaptiveBox, WrappingLabel
+from mdt.ui.restyle import restyle
 
 ACTIONS = {
     AlertKind.HIT: "Confirm hit (YQ)…", AlertKind.CAUTION: "Confirm hit (YQ)…",
@@ -128,8 +129,10 @@ class AlertBar(QFrame):
         alert = self.current
         kind = AlertKind(alert["kind"])
         severity = AlertSeverity(alert["severity"])
-        self.setProperty("severity", severity.value)
-        self.setProperty("request", int(alert["body"].get("rno") or 1))
+        # Restyled only when its severity or request changes (a re-polish of the bar at every
+        # read of the alerts was a few ms each time, most of them changing nothing on screen).
+        restyled = restyle(self, severity=severity.value,
+                           request=int(alert["body"].get("rno") or 1))
         self.severity.setText(f"{severity.value.upper()} · {KIND_WORDS.get(kind, kind)}")
         self.title.setText(str(alert["title"]))
         self.detail.setText(self.detail_text(alert))
@@ -139,9 +142,10 @@ class AlertBar(QFrame):
                          else "Seen (Ctrl+K)")
         others = len(self.alerts) - 1
         self.more.setText(f"All alerts (+{others})" if others else "All alerts")
-        for widget in (self, self.severity, self.title):
-            widget.style().unpolish(widget)
-            widget.style().polish(widget)
+        if restyled:  # the labels' rules select on the bar's properties too
+            for widget in (self.severity, self.title):
+                widget.style().unpolish(widget)
+                widget.style().polish(widget)
         self._update_countdown()
         self._tick.start()
         self._place()
@@ -192,10 +196,7 @@ class AlertBar(QFrame):
             text = "hold window " + text
         self.countdown.setText(text)
         overdue = remaining is not None and remaining.total_seconds() < 0
-        if self.countdown.property("overdue") != overdue:
-            self.countdown.setProperty("overdue", overdue)
-            self.countdown.style().unpolish(self.countdown)
-            self.countdown.style().polish(self.countdown)
+        restyle(self.countdown, overdue=overdue)
 
     # -- acknowledging ---------------------------------------------------------------------------
     def acknowledge_current(self) -> None:

@@ -6,6 +6,8 @@ type, Enter sends, Esc clears. Code fields offer a searchable completer over the
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
@@ -30,7 +32,11 @@ class FormView(QWidget):
     submitted = Signal(str, dict, list, str)
 
     def __init__(self, form: FormDef, tables: CodeTables, parent: QWidget | None = None,
-                 *, operator_defaults: dict[str, str] | None = None) -> None:
+                 *, operator_defaults: dict[str, str] | None = None, staged: bool = False
+                 ) -> None:
+        """``staged``: the fields are made a few at a time by :meth:`build_step` (one call per
+        turn of the event loop: the longest form, with its code-table completers, held the loop
+        tens of ms made at once); :meth:`finish` makes the rest at once."""
         super().__init__(parent)
         self.form = form
         self.tables = tables
@@ -49,7 +55,31 @@ class FormView(QWidget):
         layout.addWidget(description)
         rows = QFormLayout()
         layout.addLayout(rows)
+        self.dest: QLineEdit | None = None
+        self.purpose: QComboBox | None = None
+        self.ready = False
+        self._stages = self._build_fields(layout, rows, defaults)
+        if not staged:
+            self.finish()
 
+    def build_step(self) -> bool:
+        """Make the next fields; True once the form is whole."""
+        if not self.ready:
+            try:
+                next(self._stages)
+            except StopIteration:
+                self.ready = True
+        return self.ready
+
+    def finish(self) -> None:
+        while not self.build_step():
+            pass
+
+    def _build_fields(self, layout: QVBoxLayout, rows: QFormLayout, defaults: dict[str, str]
+                      ) -> Iterator[None]:
+        # Made in the order Tab goes: the fields, then the form's error line and its buttons.
+        form = self.form
+        made = 0
         for field in form.fields:
             editor: QLineEdit | QComboBox
             if field.kind == "choice" and field.choices:
@@ -87,8 +117,11 @@ class FormView(QWidget):
             rows.addRow(error)  # full width under its field: long sentences wrap less
             self.edits[field.tag] = editor
             self.errors[field.tag] = error
+            made += 2 if field.kind == "code" else 1  # a completer costs as much as a field
+            if made >= 3:
+                made = 0
+                yield
 
-        self.dest: QLineEdit | None = None
         destination = form.destination or {}
         if destination.get("kind") not in (None, "fixed"):
             self.dest = QLineEdit(str(destination.get("default") or ""))
@@ -97,7 +130,6 @@ class FormView(QWidget):
             self.dest.textEdited.connect(lambda text: self._upper(self.dest, text))
             self.dest.returnPressed.connect(self.send)
             rows.addRow("Destination", self.dest)
-        self.purpose: QComboBox | None = None
         if form.purpose_codes:
             self.purpose = QComboBox()
             self.purpose.setSizeAdjustPolicy(
@@ -109,7 +141,6 @@ class FormView(QWidget):
                 label_text = code.get("label", value) if isinstance(code, dict) else value
                 self.purpose.addItem(f"{value} — {label_text}", value)
             rows.addRow("Purpose", self.purpose)
-
         self.form_error = QLabel("")
         self.form_error.setObjectName("FieldError")
         self.form_error.setWordWrap(True)
@@ -232,7 +263,18 @@ class FormView(QWidget):
         self.submitted.emit(self.form.mke, values, dest, purpose)
         return []
 
+    def refusals(self) -> list[str]:
+        """What the rules refuse in the values as they are (nothing shown, nothing sent)."""
+        return [e.message for e in validate_form(self.form, self.values(), self.tables)
+                if e.severity == "error"]
+
     def clear(self) -> None:
+        self.reset()
+        self.focus_first()
+
+    def reset(self) -> None:
+        """Back to the defaults, without taking the focus (a form filled from the command line
+        while the officer stays there)."""
         for tag, editor in self.edits.items():
             if tag in self.defaults:  # back to the operator's own ORI/ATN/PHN, home state ...
                 self._set_value(editor, self.defaults[tag])
@@ -241,7 +283,6 @@ class FormView(QWidget):
             else:
                 editor.clear()
         self._show([])
-        self.focus_first()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape:

@@ -1,11 +1,12 @@
 """The terminal page's forms: the picker, and a stack with one page per form opened. The form
-views are made from the definitions a worker read, one per turn of the event loop (a view of 20
-fields is a few ms; all of them at once held the loop half a second), and each goes into the
-stack the first time it is opened (styling a view in the window costs more than making it, and
-most forms are never opened in a shift)."""
+views are made from the definitions a worker read, a few fields per turn of the event loop (a
+view of 22 fields with its code-table completers was 13-60 ms made at once; all of them at once
+held the loop half a second), and each goes into the stack the first time it is opened (styling
+a view in the window costs more than making it, and most forms are never opened in a shift)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -51,9 +52,12 @@ class FormsPanel(QWidget):
         def step() -> None:
             if build != self._build or not still_wanted():
                 return  # signed out (or in again) meanwhile: this build is stale
-            if pending:
+            if built and not built[-1][1].build_step():
+                pass  # the last view's next fields
+            elif pending:
                 form = pending.pop(0)
-                built.append((form, FormView(form, self.tables, operator_defaults=defaults)))
+                built.append((form, FormView(form, self.tables, operator_defaults=defaults,
+                                             staged=True)))
             else:
                 done(built)
                 return
@@ -83,9 +87,11 @@ class FormsPanel(QWidget):
             self.show_page(mke)
 
     def show_page(self, mke: str) -> None:
-        """A form's page in the stack, put there the first time it is opened."""
+        """A form's page in the stack, put there the first time it is opened (and styled there
+        a few widgets per turn of the event loop, while it is not on screen)."""
         scroll = self.scrolls.get(mke)
         if scroll is None:
+            self._polish_later(self.views[mke])
             scroll = QScrollArea()  # long forms (IAQ, YQ) scroll instead of squeezing
             scroll.setWidgetResizable(True)
             scroll.setFrameShape(QScrollArea.Shape.NoFrame)
@@ -94,6 +100,23 @@ class FormsPanel(QWidget):
             self.stack.addWidget(scroll)
             self.scrolls[mke] = scroll
         self.stack.setCurrentWidget(scroll)
+
+    def _polish_later(self, view: FormView, per_turn: int = 8) -> None:
+        """Style the view's widgets before it is shown: showing an unstyled form polished every
+        widget in it at once (the QV form: tens of ms of the GUI thread at sign-in)."""
+        widgets = [view, *view.findChildren(QWidget)]
+
+        def step() -> None:
+            if view.isVisible():
+                return  # shown meanwhile: Qt has styled the rest
+            for widget in widgets[:per_turn]:
+                with contextlib.suppress(RuntimeError):  # a part Qt has deleted since
+                    widget.ensurePolished()
+            del widgets[:per_turn]
+            if widgets:
+                QTimer.singleShot(0, view, step)
+
+        QTimer.singleShot(0, view, step)
 
     def select(self, mke: str) -> FormView | None:
         """Show the form for ``mke`` in the picker and the stack; None if there is none."""

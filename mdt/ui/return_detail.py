@@ -37,36 +37,15 @@ from mdt.core.present import (
     received_text,
 )
 from mdt.ui.adaptive import AdaptiveBox, WrappingLabel
+from mdt.ui.restyle import restyle
+from mdt.ui.return_fields import group_fields
 from mdt.ui.theme import badge_style
 
 if TYPE_CHECKING:
     from mdt.store.cache import StoredReturn
     from mdt.ui.returns_view import QueryRow
 
-FIELD_GROUPS = (
-    ("Identity", ("NAM", "SEX", "RAC", "DOB", "HGT", "WGT", "EYE", "HAI", "SKN", "SMT", "POB",
-                  "CTZ", "OLN", "OLS", "EXP", "STA", "FBI", "SID", "SOC", "MNU")),
-    ("Vehicle", ("LIC", "LIS", "LIY", "LIT", "VIN", "VYR", "VMA", "VMO", "VST", "VCO", "DOT")),
-    ("Warrant and record", ("OFF", "PCO", "PPN", "PPB", "DOA", "AGY", "CHG", "DIS", "SER", "MAK",
-                            "CAL", "TYP", "ORI", "OCA", "NIC")),
-    ("Immigration", ("ARN", "DET", "CUS")),
-)
 FIELD_COLUMN_PX = 300  # one tag and its value; the record lays out as many as the width holds
-
-
-def group_fields(fields: dict[str, Any]) -> list[tuple[str, list[tuple[str, Any]]]]:
-    placed: set[str] = set()
-    groups = []
-    for name, tags in FIELD_GROUPS:
-        found = [(tag, value) for tag, value in fields.items()
-                 if tag.split("#")[0] in tags and tag not in placed]
-        placed.update(tag for tag, _ in found)
-        if found:
-            groups.append((name, found))
-    rest = [(tag, value) for tag, value in fields.items() if tag not in placed]
-    if rest:
-        groups.append(("Other", rest))
-    return groups
 
 
 def fields_table(fields: list[tuple[str, Any]], columns: int) -> str:
@@ -121,6 +100,7 @@ class ReturnDetail(QWidget):
         self.raw.setObjectName("ReturnRaw")
         self.raw.setReadOnly(True)
         self.raw.hide()
+        self._raw_text = ""  # what the raw editor shows once it is shown
         self.toggle = QPushButton("Original text (F9)")
         self.toggle.setShortcut("F9")
         self.toggle.clicked.connect(self.toggle_raw)
@@ -185,6 +165,13 @@ class ReturnDetail(QWidget):
         raw = not self.raw.isVisible()
         self.raw.setVisible(raw)
         self.body.setVisible(not raw)
+        self._set_raw(self._raw_text)
+
+    def _set_raw(self, text: str) -> None:
+        """Into the editor only while it is shown (a hidden document's layout: ms a return)."""
+        self._raw_text = text
+        if (not self.raw.isHidden() or not text) and self.raw.toPlainText() != text:
+            self.raw.setPlainText(text)
 
     def shown_return_id(self) -> str | None:
         row = self._shown[0]
@@ -208,12 +195,8 @@ class ReturnDetail(QWidget):
 
     def _set_banner(self, text: str, role: str) -> None:
         self.hit_banner.setText(text)
-        self.hit_banner.setObjectName(BANNER_NAMES.get(role, "NoticeBanner"))
-        self.hit_banner.setProperty("role", role)
-        self.header.setProperty("role", role)
-        for widget in (self.hit_banner, self.header):
-            widget.style().unpolish(widget)
-            widget.style().polish(widget)
+        restyle(self.hit_banner, BANNER_NAMES.get(role, "NoticeBanner"), role=role)
+        restyle(self.header, role=role)
         self.hit_banner.show()
 
     def set_confirmations(self, confirmations: dict[str, OutgoingConfirmation],
@@ -236,6 +219,8 @@ class ReturnDetail(QWidget):
 
     def show_row(self, row: QueryRow | None, *, offline: bool = False,
                  now: datetime | None = None) -> None:
+        if row is not None and (row, offline, now) == self._shown:
+            return  # on screen already (the list moved it, or read it again unchanged)
         self._show_row(row, offline, now)
         self.shown.emit()
 
@@ -248,7 +233,7 @@ class ReturnDetail(QWidget):
         self._shown = (row, offline, now)
         if row is None:
             self.body.setHtml("<p>Select a return, or send a query.</p>")
-            self.raw.setPlainText("")
+            self._set_raw("")
             return
         ret = row.ret
         self._header(row, now)
@@ -257,13 +242,13 @@ class ReturnDetail(QWidget):
             # the header says its state; the body what was asked (and the switch's words)
             self.body.setHtml(f"<h3>{html.escape(query_summary(row.message))}</h3>"
                               f"<p>{html.escape(str(detail))}</p>")
-            self.raw.setPlainText(str((row.message or {}).get("text", "")))
+            self._set_raw(str((row.message or {}).get("text", "")))
             return
         self.cached.setText(received_text(ret, offline=offline, now=now))
         self.cached.show()
         self._age_tick.start()
         self.body.setHtml(self.record_html(ret))
-        self.raw.setPlainText(ret.text)
+        self._set_raw(ret.text)
 
     def record_html(self, ret: StoredReturn) -> str:
         """The record: what was asked, the switch's caveats in full, then each record's fields

@@ -4,12 +4,29 @@ else the row the operator had selected, or the return that answered its query)."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtWidgets import QHeaderView, QTableView
 
-from mdt.ui.returns_view import STATE_WORDS, ReturnsModel, row_key
+from mdt.core.present import return_headline
+from mdt.ui.returns_view import STATE_WORDS, QueryRow, ReturnsModel, build_rows, row_key
+
+Prepared = tuple[list[dict[str, Any]], list[QueryRow], dict[str, Any]]
+
+
+def prepare_rows(model: ReturnsModel) -> Callable[[Any], Prepared]:
+    """What a reload does on the worker, given ``(messages, returns)``: the messages, the rows
+    in order, and the headline of each return the list has none of yet (parsing a return's
+    text was the returns list's painting's work, on the GUI thread)."""
+    known = set(model.headlines)
+
+    def prepare(result: Any) -> Prepared:
+        messages, returns = result
+        return messages, build_rows(messages, returns), {
+            r.id: return_headline(r) for r in returns if r.id not in known}
+
+    return prepare
 
 
 def returns_table(model: ReturnsModel) -> QTableView:

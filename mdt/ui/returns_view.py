@@ -7,6 +7,7 @@ from the encrypted cache, so it stays readable offline, with the age of each ret
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +34,7 @@ from mdt.core.present import (
     row_text,
     waited_minutes,
 )
+from mdt.ui.return_fields import FIELD_GROUPS, group_fields
 from mdt.ui.table_model import HeaderedTableModel
 from mdt.ui.theme import text_accent
 
@@ -43,7 +45,8 @@ Index = QModelIndex | QPersistentModelIndex
 
 # The words and the rules are in mdt.core.present (shared with the CLI and the PDF); these names
 # stay importable from here.
-__all__ = ["STATE_WORDS", "age_text", "query_summary", "waited_minutes"]
+__all__ = ["FIELD_GROUPS", "STATE_WORDS", "age_text", "group_fields", "query_summary",
+           "waited_minutes"]
 
 
 @dataclass
@@ -85,6 +88,8 @@ def _shown(row: QueryRow) -> tuple[Any, ...]:
             message.get("accepted_at"), message.get("created_at"))
 
 
+_ROLES = {Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.FontRole, Qt.ItemDataRole.ForegroundRole,
+          Qt.ItemDataRole.UserRole}  # the roles data() answers: a paint asks for ten a cell
 # Fetch older returns: (the oldest return held, a callback given the page or an error).
 OlderFetcher = Callable[["StoredReturn", Callable[[Any, BaseException | None], None]], None]
 
@@ -110,7 +115,8 @@ class ReturnsModel(HeaderedTableModel):
         self.unanswered_after = 5.0
         # My YQs the entering agency answered, by message id (from the alert snapshot).
         self.answered: dict[str, str] = {}
-        self._headlines: dict[str, Headline] = {}
+        self.headlines: dict[str, Headline] = {}  # by return id (a return does not change)
+        self._texts: dict[int, tuple[QueryRow, int, Any, RowText]] = {}  # by id(row)
         self.fetch_older: OlderFetcher | None = None
         self._fetching = False
         self._more = True
@@ -234,21 +240,30 @@ class ReturnsModel(HeaderedTableModel):
 
     def row_text(self, row: QueryRow) -> RowText:
         """The row's words (:func:`mdt.core.present.row_text`); a return's headline is read
-        once (a return does not change)."""
+        once (a return does not change), and a row's words are kept for the second (a paint
+        asks for them once per column: the same row object, clock and answers)."""
+        second, now = int(time.monotonic()), (self.now, self.unanswered_after, self.answered)
+        kept = self._texts.get(id(row))
+        if kept is not None and kept[0] is row and kept[1] == second and kept[2] == now:
+            return kept[3]
         headline = None
         if row.ret is not None:
-            headline = self._headlines.get(row.ret.id)
+            headline = self.headlines.get(row.ret.id)
             if headline is None:
-                headline = self._headlines[row.ret.id] = return_headline(row.ret)
-        return row_text(row.message, row.ret, self.now, unanswered_after=self.unanswered_after,
+                headline = self.headlines[row.ret.id] = return_headline(row.ret)
+        text = row_text(row.message, row.ret, self.now, unanswered_after=self.unanswered_after,
                         answered=self.answered, headline=headline)
+        if len(self._texts) > 2 * len(self.rows) + 64:
+            self._texts.clear()
+        self._texts[id(row)] = (row, second, now, text)
+        return text
 
     @classmethod
     def column_count(cls) -> int:
         return len(cls.COLUMNS)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+        if role not in _ROLES or not index.isValid() or not 0 <= index.row() < len(self.rows):
             return None
         row = self.rows[index.row()]
         column = index.column()
@@ -256,8 +271,8 @@ class ReturnsModel(HeaderedTableModel):
             text = self.row_text(row)
             return (text.age, text.query, text.result, text.source)[column] \
                 if 0 <= column < 4 else None
-        loud = column == 2 and self.row_text(row).role in ("danger", "hit", "warning")
-        if role == Qt.ItemDataRole.FontRole and loud:
+        if role == Qt.ItemDataRole.FontRole and column == 2 and \
+                self.row_text(row).role in ("danger", "hit", "warning"):
             font = QFont()
             font.setBold(True)
             return font

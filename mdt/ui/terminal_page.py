@@ -27,10 +27,11 @@ from mdt.ui.command_line import CommandLine
 from mdt.ui.confirmation_view import AgencyQueueView
 from mdt.ui.form_view import FormView
 from mdt.ui.forms_panel import FormsPanel
+from mdt.ui.restyle import restyle
 from mdt.ui.return_pane import ReturnPane
 from mdt.ui.returns_compare import ReturnsCompare
-from mdt.ui.returns_list import fit_rows, newest_return_id, returns_table, row_to_show
-from mdt.ui.returns_view import ReturnsModel, build_rows, row_key
+from mdt.ui.returns_list import fit_rows, newest_return_id, prepare_rows, returns_table, row_to_show
+from mdt.ui.returns_view import ReturnsModel, row_key
 from mdt.ui.search_view import SearchView
 from mdt.ui.terminal_layout import LIST_ROWS, Parts, dispatcher_desk, officer_tabs
 from mdt.ui.unit_list import UnitListView
@@ -314,7 +315,7 @@ class TerminalPage(QWidget):
 
     def _publish_forms(self, built: list[tuple[FormDef, FormView]]) -> None:
         self.forms_panel.publish(built, self.send, self, self.open_form)
-        self.open_form("QV")
+        self.forms_panel.select("QV")  # ready one tab away, styled a few widgets a turn
         self.show_part(self.returns_panel)  # the command line and the last returns first
         self.command.setFocus()
 
@@ -326,9 +327,7 @@ class TerminalPage(QWidget):
     def feedback(self, text: str, *, error: bool = False) -> None:
         self.command_feedback.setText(text)
         self.command_feedback.setVisible(bool(text))  # no empty line above the returns
-        self.command_feedback.setObjectName("CommandError" if error else "CommandFeedback")
-        self.command_feedback.style().unpolish(self.command_feedback)
-        self.command_feedback.style().polish(self.command_feedback)
+        restyle(self.command_feedback, "CommandError" if error else "CommandFeedback")
 
     def open_form(self, mke: str, values: dict[str, str] | None = None) -> FormView | None:
         view = self.forms_panel.select(mke)
@@ -358,19 +357,21 @@ class TerminalPage(QWidget):
         self.feedback("")
         self.command.remember(text)
         self.command.clear()
-        view = self.open_form(command.mke, command.values)
-        if view is not None and command.values:
-            # A field the form does not have is refused with the CLI's sentence, never dropped
-            # without a word.
-            unknown = view.unknown_fields(command.values)
-            if unknown:
-                self.feedback(" ".join(unknown), error=True)
-                return
-            # A complete command goes straight out and the officer stays on the command line;
-            # an incomplete one leaves the form open with its errors, said here too.
+        view = self.views[command.mke]
+        # A complete command goes out from its form unseen (showing the form's tab, then the
+        # returns', repainted both at every query). An incomplete one, or one with a field the
+        # form has not (refused with the CLI's sentence, never dropped), opens it with its errors.
+        if command.values:
+            view.reset()
+            view.set_values(command.values)
+        unknown = view.unknown_fields(command.values)
+        if not command.values or unknown or view.refusals():
+            self.open_form(command.mke, command.values)
+        if unknown:
+            self.feedback(" ".join(unknown), error=True)
+        elif command.values:
             self._from_command_line = True
-            problems = view.send()
-            if problems:
+            if problems := view.send():
                 self._from_command_line = False
                 self.feedback(" ".join(problems), error=True)
 
@@ -384,7 +385,7 @@ class TerminalPage(QWidget):
             self.feedback(f"Queued {message['mke']} — {message['text'].splitlines()[-1]}")
             self._queued_said = str(message.get("id") or "") or None
             if view is not None:
-                view.clear()
+                view.reset() if from_command_line else view.clear()
             self.show_part(self.returns_panel)  # the answer will show there
             if from_command_line:
                 self.command.setFocus()
@@ -419,7 +420,8 @@ class TerminalPage(QWidget):
             if error is not None:
                 self.feedback(f"The cache could not be read: {describe_error(error)}", error=True)
                 return
-            messages, returns = result
+            messages, rows, headlines = result  # prepared on the worker (prepare_rows)
+            self.model.headlines.update(headlines)
             self._messages = messages
             said = next((m for m in messages if self._queued_said and
                          m.get("id") == self._queued_said), None)
@@ -435,7 +437,6 @@ class TerminalPage(QWidget):
                     self.command.remember(f"{message.get('mke', '')} {fields}")
             selected = self._current_row()
             newest_before = newest_return_id(self.model.rows)
-            rows = build_rows(messages, returns)
             if reset:
                 self.model.set_rows(rows)
                 changed = {row_key(row) for row in rows}
@@ -454,7 +455,7 @@ class TerminalPage(QWidget):
             elif row_key(self.model.rows[row]) in changed:  # same row, new state: show it
                 self._selected(QItemSelection(), QItemSelection())
 
-        self.controller.load_recent(loaded)
+        self.controller.load_recent(loaded, prepare=prepare_rows(self.model))
 
     # -- hit confirmation ----------------------------------------------------------------------
     def _alerts_changed(self, snapshot: Any) -> None:

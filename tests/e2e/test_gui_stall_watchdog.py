@@ -1,11 +1,13 @@
 """The GUI thread is never blocked by I/O, over a whole session against the real gateway: sign
 in, queries from the command line, their answers and alerts, a search, a lock and an unlock. The
 guard fails on any SQL, keystore, KDF or HTTP call on the GUI thread; the watchdog measures the
-event loop's stalls against a budget of one frame (16 ms) on a quiet machine, both the GUI
-thread's own work in one go (its CPU time) and the wall clock (plus the machine's own stall: the
-longest of a bare event loop measured first in this process and of a bare PySide6 window's loop
-running in its own process beside the session). A failure names the three longest stalls and
-where each happened (the slot, and the model or widget code under it)."""
+event loop's stalls against a budget of one frame (16 ms, or MDT_STALL_BUDGET_MS) on a quiet
+machine, both the GUI thread's own work in one go (its CPU time) and the wall clock (plus the
+machine's own stall: the longest of a bare event loop measured first in this process and of a
+bare PySide6 window's loop running in its own process beside the session; on a loaded machine
+the budget grows with that stall). A failure names the three longest stalls and what each went
+to: the Qt events and their receivers (``Polish on QLabel in FormView 'Form_YQ'``), and the MDT
+code running under them."""
 
 from __future__ import annotations
 
@@ -23,7 +25,8 @@ from tests.qt.test_alerts_gui import alert_up, signed_in
 
 pytestmark = pytest.mark.e2e
 
-FRAME_MS = 16.0  # one frame at 60 Hz
+# The budget: one frame at 60 Hz, unless MDT_STALL_BUDGET_MS says otherwise (a slower CI box).
+FRAME_MS = float(os.environ.get("MDT_STALL_BUDGET_MS") or 16.0)
 QUIET_MS = 5.0  # a bare event loop that never stalls longer runs on a quiet machine
 
 # A bare PySide6 event loop with the same watchdog, in its own process, for as long as the
@@ -80,11 +83,12 @@ def test_a_whole_session_never_blocks_the_gui_thread(qtbot: QtBot, gateway: Gate
                                                       tmp_path: Path) -> None:
     idle = bare_loop_stall(qtbot)
     bare = BareLoop(tmp_path)
-    watchdog = StallWatchdog()
-    watchdog.start()
-    controller, window = signed_in(qtbot, gateway, "officer1")
-    page = window.terminal
+    controller = window = None
     try:
+        watchdog = StallWatchdog()
+        watchdog.start()
+        controller, window = signed_in(qtbot, gateway, "officer1")
+        page = window.terminal
         for plate in ("TRN4821.LIS/VA", "CLN1000.LIS/MD", "TRN5007.LIS/MD", "ABC1234.LIS/MD",
                       "NLS2024.LIS/NC"):
             page.command.setText(f"QV LIC/{plate}")
@@ -110,10 +114,15 @@ def test_a_whole_session_never_blocks_the_gui_thread(qtbot: QtBot, gateway: Gate
         # thread's own work in one go (its CPU time) and the wait on the wall clock. On a loaded
         # machine the wall clock says more about the machine than about MDT, and CPU time
         # stretches too: there only gross blocking (a second) and three frames of work fail.
-        # The figures themselves are measured by benchmarks/ui.py.
+        # The figures themselves are measured by benchmarks/ui.py. The budget is the frame
+        # (MDT_STALL_BUDGET_MS) scaled by the load measured now. On a loaded machine (two cores
+        # shared with the gateway, the bare window and this session's own workers: a KDF, the
+        # cache's SQL) the GUI thread also waits for a core, which the bare window beside it
+        # does not see: there the wall clock fails at ten frames plus twice the bare window's
+        # longest stall (a hang a person notices), the GUI thread's own work at three frames.
         quiet = machine < QUIET_MS
         work_budget = FRAME_MS if quiet else 3 * FRAME_MS
-        wall_budget = FRAME_MS + machine if quiet else 1000.0
+        wall_budget = FRAME_MS + machine if quiet else 10 * FRAME_MS + 2 * machine
         state = (f"{'quiet' if quiet else 'loaded'} machine: a bare loop stalls "
                  f"{machine:.0f} ms")
         print(f"longest stall {longest:.1f} ms, most GUI-thread work in one go "
@@ -126,5 +135,6 @@ def test_a_whole_session_never_blocks_the_gui_thread(qtbot: QtBot, gateway: Gate
                                        f"{watchdog.report(3)}")
     finally:
         bare.close()
-        controller.shutdown()
-        window.close()
+        if controller is not None and window is not None:
+            controller.shutdown()
+            window.close()

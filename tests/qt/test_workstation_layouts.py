@@ -33,11 +33,20 @@ def test_officer_layout_is_one_column_with_touch_targets(qtbot: QtBot, gateway: 
         assert buttons and all(b.height() >= 44 for b in buttons), \
             [(b.text(), b.height()) for b in buttons if b.height() < 44]
 
+        # A complete command goes out from the command line: the returns stay on screen.
+        page.command.setText("QV LIC/ABC1234.LIS/MD")
+        page.run_command()
+        assert page.tabs.currentWidget() is page.returns_panel and not page.forms_panel.isVisible()
+        qtbot.waitUntil(lambda: page.command_feedback.text().startswith("Queued QV"),
+                        timeout=5000)
+        assert page.tabs.currentWidget() is page.returns_panel
+
         # An incomplete command opens its form (the Form tab); a sent form returns to Returns.
-        page.command.setText("QV LIC/TRN4821")
+        page.command.setText("QV LIY/2026")  # a plate's year, no plate
         page.run_command()
         assert page.tabs.currentWidget() is page.forms_panel and page.forms_panel.isVisible()
-        page.views["QV"].set_values({"LIS": "VA"})
+        assert "plate" in page.command_feedback.text()
+        page.views["QV"].set_values({"LIC": "TRN4821", "LIS": "VA"})
         page.views["QV"].send()
         qtbot.waitUntil(lambda: page.tabs.currentWidget() is page.returns_panel, timeout=5000)
         qtbot.waitUntil(lambda: any(r.ret is not None for r in page.model.rows), timeout=15000)

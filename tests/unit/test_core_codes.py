@@ -22,11 +22,14 @@ def test_default_tables_come_from_the_shipped_resources() -> None:
 
 
 def test_tables_load_lazily_and_once() -> None:
-    tables = CodeTables.default()
+    tables = CodeTables(CodeTables.default().folder)  # a fresh set of the shipped tables
     assert tables._tables == {}
     lis = tables["LIS"]
     assert list(tables._tables) == ["LIS"]
     assert tables["LIS"] is lis and tables["OLS"] is lis  # a field tag finds its table
+    # the shipped set is one per process: a table is read from its file once, not per call
+    assert CodeTables.default() is CodeTables.default()
+    assert CodeTables.default()["CMC"] is CodeTables.default()["CMC"]
 
 
 def test_lookup_is_case_insensitive_and_nebraska_is_nb() -> None:
