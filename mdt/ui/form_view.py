@@ -211,12 +211,22 @@ class FormView(QWidget):
         """The first field the rules refused (in tab order) takes the focus, its text selected:
         the officer types over it (a refused state, not the next empty field)."""
         refused = {e.field for e in errors if e.severity == "error" and e.field}
+        if self.dest is not None and refused == {"DEST"}:  # the destination alone
+            self.dest.setFocus()
+            self.dest.selectAll()
+            return
         for tag, editor in self.edits.items():
             if tag in refused:
                 editor.setFocus()
                 if isinstance(editor, QLineEdit):
                     editor.selectAll()
                 return
+
+    def refused(self, errors: list[FieldError]) -> None:
+        """What the service refused (after the form's own check passed): said beside each
+        field, the first refused field focused."""
+        self._show(errors)
+        self.focus_refused(errors)
 
     # -- checking and sending --------------------------------------------------------------------
     def _show(self, errors: list[FieldError]) -> None:

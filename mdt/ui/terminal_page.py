@@ -20,7 +20,7 @@ from mdt.app.controller import AppController
 from mdt.app.errors import describe_error, then
 from mdt.core.command import parse_command
 from mdt.core.confirmation import answered_requests
-from mdt.core.forms import FormDef
+from mdt.core.forms import FormDef, FormInvalid
 from mdt.core.present import command_not_understood, outbox_counts
 from mdt.services.session import Operator
 from mdt.ui.command_line import CommandLine
@@ -358,9 +358,8 @@ class TerminalPage(QWidget):
         self.command.remember(text)
         self.command.clear()
         view = self.views[command.mke]
-        # A complete command goes out from its form unseen (showing the form's tab, then the
-        # returns', repainted both at every query). An incomplete one, or one with a field the
-        # form has not (refused with the CLI's sentence, never dropped), opens it with its errors.
+        # A complete command goes out from its form unseen (no repaint of both tabs); one not
+        # complete, or with a field the form has not (the CLI's sentence), opens it with errors.
         if command.values:
             view.reset()
             view.set_values(command.values)
@@ -381,6 +380,8 @@ class TerminalPage(QWidget):
             from_command_line, self._from_command_line = self._from_command_line, False
             if error is not None:
                 self.feedback(f"Not sent: {describe_error(error)}", error=True)
+                if isinstance(error, FormInvalid) and self.open_form(mke) is not None:
+                    self.views[mke].refused(error.errors)  # back to its form, its field
                 return
             self.feedback(f"Queued {message['mke']} — {message['text'].splitlines()[-1]}")
             self._queued_said = str(message.get("id") or "") or None

@@ -134,16 +134,11 @@ def test_armed_and_dangerous_comes_first(screen: Screen, command: str, query: st
     assert "Officer safety" in bar.detail
 
 
-@known_wrong(reason=(
-    "A destination the service refuses (after the form's own check passed) leaves the focus on "
-    "the form's first empty field (NAM), not on the refused Destination: the officer's next keys "
-    "go into the name. Issue 16 asks that a refused field take the focus (done for a refused "
-    "LIS, tests/qt/test_glance_text.py::test_a_refused_field_takes_the_focus)."))
 def test_a_refused_destination_takes_the_focus(screen: Screen) -> None:
     screen.command("DQ OLN/S100000008")
     screen.wait(lambda: screen.feedback().startswith("Not sent: Enter the destination"))
-    focus = screen.focused()
-    right(focus is not None and focus.objectName() == "field_DEST", f"the focus is on {focus}")
+    screen.wait(lambda: (focus := screen.focused()) is not None and
+                focus.objectName() == "field_DEST", what="the focus on the refused Destination")
     screen.key(Key.Key_Escape)  # the officer clears the form
 
 
