@@ -19,6 +19,9 @@ MESSAGE_STATES = frozenset({"queued", "sending", "accepted", "acknowledged", "an
 RETURN_EVENTS = ("response", "delayed_hit")
 # An ack moves a query to "acknowledged" unless it has already got further than that.
 ACK_DOES_NOT_OVERRIDE = ("answered", "status")
+# The gateway's 202 can reach the terminal after the switch's ack or the answer itself (the
+# stream is faster than the POST's reply): "accepted" never takes a query back from those.
+ACCEPT_DOES_NOT_OVERRIDE = ("acknowledged", *ACK_DOES_NOT_OVERRIDE)
 
 
 @dataclass(frozen=True)

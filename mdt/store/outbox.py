@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mdt.core.traffic import ACK_DOES_NOT_OVERRIDE, MESSAGE_STATES
+from mdt.core.traffic import ACCEPT_DOES_NOT_OVERRIDE, ACK_DOES_NOT_OVERRIDE, MESSAGE_STATES
 from mdt.store.connection import CacheConnection, sorted_errors
 from mdt.store.times import utc_now
 
@@ -68,12 +68,16 @@ class Outbox:
                   at: str | None = None) -> None:
         """Inside a transaction: :meth:`set_state`."""
         when = at or utc_now()
+        kept = ", ".join(f"'{s}'" for s in ACCEPT_DOES_NOT_OVERRIDE)
+        further = f"(? = 'accepted' AND state IN ({kept}))"  # answered before the 202 came
         self.db.execute(
-            "UPDATE messages SET state = ?, state_detail = ?, state_at = ?, "
+            f"UPDATE messages SET state = CASE WHEN {further} THEN state ELSE ? END, "
+            f"state_detail = CASE WHEN {further} THEN state_detail ELSE ? END, "
+            f"state_at = CASE WHEN {further} THEN state_at ELSE ? END, "
             "sent_at = CASE WHEN ? IN ('sending', 'accepted') THEN coalesce(sent_at, ?) "
             "ELSE sent_at END, "
             "accepted_at = CASE WHEN ? = 'accepted' THEN ? ELSE accepted_at END WHERE id = ?",
-            (state, detail, when, state, when, state, when, message_id))
+            (state, state, state, detail, state, when, state, when, state, when, message_id))
 
     def put_acknowledged(self, message_id: str) -> None:
         """Inside a transaction: the switch acknowledged the message (unless it got further)."""

@@ -37,6 +37,7 @@ from mdt.core.present import (
     received_text,
 )
 from mdt.ui.adaptive import AdaptiveBox, WrappingLabel
+from mdt.ui.alert_bar import gateway_now
 from mdt.ui.restyle import restyle
 from mdt.ui.return_fields import group_fields
 from mdt.ui.theme import badge_style
@@ -77,6 +78,7 @@ class ReturnDetail(QWidget):
         self.confirmations: dict[str, OutgoingConfirmation] = {}
         self.states_below = states_below
         self.unanswered_after = 5.0
+        self.clock_offset = 0.0  # the gateway's clock against this PC's
         self.answered: dict[str, str] = {}
         self.caveat_lines: list[str] = []
         self._columns = 0
@@ -209,6 +211,7 @@ class ReturnDetail(QWidget):
             self._header(row, now)
 
     def _header(self, row: QueryRow, now: datetime | None) -> None:
+        now = now or gateway_now(self.clock_offset)  # the deadlines' clock, the gateway's
         headline = detail_headline(row.ret, row.message, now,
                                    unanswered_after=self.unanswered_after,
                                    answered=self.answered)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
@@ -110,6 +110,7 @@ class ReturnsModel(HeaderedTableModel):
         super().__init__(parent)
         self.rows: list[QueryRow] = []
         self.now: datetime | None = None  # tests pin the clock
+        self.clock_offset = 0.0  # the gateway's clock against this PC's (from the alerts)
         # Minutes after which a sent query with no answer is shown as unanswered (the rule is
         # mdt.core.present.query_state's).
         self.unanswered_after = 5.0
@@ -232,17 +233,31 @@ class ReturnsModel(HeaderedTableModel):
 
         self.fetch_older(oldest, arrived)
 
+    def clock(self) -> datetime:
+        """Now on the gateway's clock: the one every deadline and wait runs on (the hit's
+        banner, the alert bar and the status bar too)."""
+        return self.now or datetime.now(UTC) + timedelta(seconds=self.clock_offset)
+
+    def follow(self, answered: dict[str, str], clock_offset: float) -> bool:
+        """The alert snapshot's answered YQs and clock; True (rows repainted) if they changed."""
+        changed = answered != self.answered or abs(clock_offset - self.clock_offset) > 0.5
+        self.answered, self.clock_offset = answered, clock_offset
+        if changed and self.rows:
+            self.dataChanged.emit(self.index(0, 2), self.index(len(self.rows) - 1, 2))
+        return changed
+
     def state_text(self, row: QueryRow) -> str:
         """The query's outbox state in words (:func:`mdt.core.present.query_state`)."""
         message = row.message or {}
-        return query_state(message, self.now, unanswered_after=self.unanswered_after,
+        return query_state(message, self.clock(), unanswered_after=self.unanswered_after,
                            answer=self.answered.get(str(message.get("id"))))
 
     def row_text(self, row: QueryRow) -> RowText:
         """The row's words (:func:`mdt.core.present.row_text`); a return's headline is read
         once (a return does not change), and a row's words are kept for the second (a paint
         asks for them once per column: the same row object, clock and answers)."""
-        second, now = int(time.monotonic()), (self.now, self.unanswered_after, self.answered)
+        second, now = int(time.monotonic()), (self.now, self.clock_offset,
+                                               self.unanswered_after, self.answered)
         kept = self._texts.get(id(row))
         if kept is not None and kept[0] is row and kept[1] == second and kept[2] == now:
             return kept[3]
@@ -251,7 +266,7 @@ class ReturnsModel(HeaderedTableModel):
             headline = self.headlines.get(row.ret.id)
             if headline is None:
                 headline = self.headlines[row.ret.id] = return_headline(row.ret)
-        text = row_text(row.message, row.ret, self.now, unanswered_after=self.unanswered_after,
+        text = row_text(row.message, row.ret, self.clock(), unanswered_after=self.unanswered_after,
                         answered=self.answered, headline=headline)
         if len(self._texts) > 2 * len(self.rows) + 64:
             self._texts.clear()

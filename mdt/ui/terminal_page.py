@@ -465,12 +465,9 @@ class TerminalPage(QWidget):
         # One state per confirmation: an answered YQ is answered in its row, in the detail's
         # header and in the status bar's count.
         answered = answered_requests(snapshot.confirmations)
-        if answered != self.model.answered:
-            self.model.answered = answered
-            if self.model.rows:
-                self.model.dataChanged.emit(self.model.index(0, 2),
-                                            self.model.index(len(self.model.rows) - 1, 2))
+        if self.model.follow(answered, snapshot.clock_offset):  # and the gateway's clock
             self.outbox_counts.emit(outbox_counts(self._messages, answered))
+        self.detail.clock_offset = snapshot.clock_offset
         self.detail.set_confirmations(snapshot.confirmations, answered)
         waiting = sum(1 for item in snapshot.queue if not item.answered_by)
         if self.tabs is not None:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from mdt.services.terminal import Terminal
-from tests.acceptance.roles import Trainer, known_wrong, right, sign_in_headless
+from tests.acceptance.roles import Trainer, right, sign_in_headless
 from tests.acceptance.screen import CTRL, SHIFT, Key, Screen
 from tests.conftest import Gateway, sync_until
 
@@ -256,14 +256,6 @@ def test_a_query_waiting_online_owns_the_screen(screen: Screen, trainer: Trainer
     screen.wait_shown("QV LIC/TRN6230", "No record")
 
 
-@known_wrong(reason=(
-    "An answered query is counted as waiting: when the answer (or the switch's status) comes on "
-    "the live stream before the switch's 202 for the query is handled, the sync engine's "
-    "flush_outbox sets the message back to 'accepted' over 'answered' / 'status' "
-    "(mdt/net/sync.py -> Outbox.put_state, no guard), so the status bar says 'Outbox: N "
-    "waiting for an answer' for queries whose answers are on screen (and a destination-down "
-    "query's row says 'Sent — waiting' under the alert bar's DOWN). With the training gateway "
-    "answering at once it happens to most live queries."))
 def test_answered_queries_leave_nothing_waiting_in_the_status_bar(screen: Screen) -> None:
     for plate in ("CLN1000.LIS/MD", "TRN6230.LIS/MD", "NLS2024.LIS/MD", "CLN1000.LIS/MD"):
         screen.command(f"QV LIC/{plate}")
@@ -299,12 +291,6 @@ def test_an_unanswered_yq_runs_its_clock_then_goes_overdue(screen: Screen,
         assert "CONFIRMED" not in screen.headline()  # still not confirmed
 
 
-@known_wrong(reason=(
-    "Two states for one confirmation: the returns list times a YQ on this PC's clock "
-    "(ReturnsModel.now is None, so mdt.core.present.query_state takes datetime.now), while the "
-    "hit's banner, the alert bar and the status bar run on the gateway's clock "
-    "(mdt.services.gateway_time). With the gateway's clock 11 min on, the banner says NO "
-    "ANSWER - send request 2 and the YQ's own row still says it is waiting."))
 def test_an_overdue_yq_says_so_in_its_row_too(screen: Screen, waiting_yq: str) -> None:
     screen.select(waiting_yq)
     with screen.gateway_clock_ahead(11):

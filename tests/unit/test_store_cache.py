@@ -146,6 +146,28 @@ def test_outbox_order_states_and_cancel(cache: Cache) -> None:
     assert first["accepted_at"] == "2026-11-24T10:01:00.000Z"
 
 
+def test_a_late_202_does_not_take_an_answered_query_back_to_waiting(cache: Cache) -> None:
+    # The stream brought the switch's ack and the answer before the POST's 202 was handled
+    # (the training gateway answers at once): the query stays answered, its time of sending
+    # and acceptance are still kept.
+    sent = message(1)
+    cache.add_outgoing(sent)
+    cache.set_message_state(sent["id"], "sending")
+    assert cache.apply_event({"seq": 1, "id": "ack-1", "type": "ack", "in_reply_to": sent["id"]})
+    assert cache.apply_event(response(2, sent["id"]))
+    cache.set_message_state(sent["id"], "accepted", at="2026-11-24T10:01:00.000Z")
+    stored = cache.get_message(sent["id"])
+    assert stored is not None and stored["state"] == "answered"
+    assert stored["accepted_at"] == "2026-11-24T10:01:00.000Z" and stored["sent_at"]
+    other = message(2)  # acknowledged, then the late 202: still acknowledged
+    cache.add_outgoing(other)
+    assert cache.apply_event({"seq": 3, "id": "ack-2", "type": "ack", "in_reply_to": other["id"]})
+    cache.set_message_state(other["id"], "accepted")
+    assert cache.get_message(other["id"])["state"] == "acknowledged"  # type: ignore[index]
+    cache.set_message_state(other["id"], "failed", "refused")  # other moves still take
+    assert cache.get_message(other["id"])["state"] == "failed"  # type: ignore[index]
+
+
 def test_events_apply_once_and_move_the_cursor(cache: Cache) -> None:
     sent = message(1)
     cache.add_outgoing(sent)
