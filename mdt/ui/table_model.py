@@ -54,6 +54,7 @@ def row_table(model: HeaderedTableModel, name: str, stretch: int) -> QTableView:
     table.setModel(model)
     table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
     table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+    table.setTabKeyNavigation(False)  # Tab leaves the list (arrows move in it): no trap
     table.verticalHeader().setVisible(False)
     table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
     header = table.horizontalHeader()

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.acceptance.roles import Trainer, known_wrong, right
+from tests.acceptance.roles import Trainer, right
 from tests.acceptance.screen import CTRL, SHIFT, Key, QueueItem, Screen
 
 pytestmark = pytest.mark.e2e
@@ -86,11 +86,6 @@ def test_an_unanswered_request_goes_overdue_everywhere(screen: Screen,
                     what="overdue in the status bar")
 
 
-@known_wrong(reason=(
-    "A keyboard trap: the agency queue (and every list: returns, units, search) keeps Tab for "
-    "moving between its cells (QTableView.tabKeyNavigation), so from the queue neither Tab nor "
-    "Shift+Tab ever reaches 'Confirmed (Y)…'; a dispatcher without a mouse cannot use the "
-    "queue's answers (the alert bar's 'Answer (YR)…' only focuses the queue)."))
 def test_the_queue_answers_are_reached_by_tab(screen: Screen, trainer: Trainer) -> None:
     trainer.request_confirmation("MD1012600", nic="V260000077", rty="SV",
                                  data_set={"LIC": "TRN4821", "LIS": "VA"})
