@@ -236,7 +236,7 @@ class MainWindow(QMainWindow):
         if new and not self.isActiveWindow():
             self.notifier.notify(new)
         if self.alerts_dialog is not None and self.alerts_dialog.isVisible():
-            self._load_alert_history()
+            self.alerts_dialog.load(self.controller.alerts)
 
     def _show_next_deadline(self) -> None:
         """The status bar's clock: the soonest deadline (an alert's, or my YQ's answer)."""
@@ -283,25 +283,12 @@ class MainWindow(QMainWindow):
 
             self.alerts_dialog = AlertsDialog(self)
             self.alerts_dialog.acknowledge_requested.connect(self.acknowledge_alert)
-        self._load_alert_history(select)
+            self.alerts_dialog.open_return_requested.connect(
+                lambda return_id: self.terminal.show_return(return_id))
+        self.alerts_dialog.load(self.controller.alerts, select)
         self.alerts_dialog.show()
         self.alerts_dialog.raise_()
         return self.alerts_dialog
-
-    def _load_alert_history(self, select: str = "") -> None:
-        def loaded(alerts: Any, error: BaseException | None) -> None:
-            if self.alerts_dialog is None:
-                return
-            if error is not None:
-                self.alerts_dialog.details.setPlainText(
-                    f"The alert history could not be read: {describe_error(error)}")
-                return
-            self.alerts_dialog.set_alerts(alerts)
-            for row, alert in enumerate(alerts):
-                if select and alert["id"] == select:
-                    self.alerts_dialog.table.selectRow(row)
-
-        self.controller.alerts.history(loaded)
 
     @property
     def console(self) -> TrainerConsole:
