@@ -32,7 +32,7 @@ from mdt.desktop.speech import read_aloud_enabled
 from mdt.services.session import Operator
 from mdt.ui.alert_bar import AlertBar, gateway_now
 from mdt.ui.alert_sound import AlertSounder, DesktopNotifier, SoundPlayer, Speaker
-from mdt.ui.lock_screen import IdleWatcher, LockScreen
+from mdt.ui.lock_screen import Curtain, IdleWatcher, LockScreen
 from mdt.ui.login import LoginPage
 from mdt.ui.theme import apply_theme, follow_theme
 
@@ -112,6 +112,7 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence("Ctrl+L"), self, self._focus_command)
         QShortcut(QKeySequence("F10"), self, self.toggle_theme)
         QShortcut(QKeySequence("Ctrl+Shift+K"), self, lambda: self.lock("locked by the operator"))
+        self.curtain = Curtain(self)
         QShortcut(QKeySequence("Ctrl+,"), self, self.open_settings)
         self._setup_alerts()
         self.ui_state = QSettings(str(paths.config_dir() / "ui-state.ini"),
@@ -312,8 +313,7 @@ class MainWindow(QMainWindow):
         self.locked = True
         self.idle.stop()
         self.alert_bar.hide()
-        if self.alerts_dialog is not None:
-            self.alerts_dialog.close()
+        self.curtain.cover()  # the status bar (its deadline names a NIC), the open dialogs
         self.setWindowTitle(f"MDT {__version__} — locked")
         self.pages.setCurrentWidget(self.lock_screen)
         self.lock_screen.show_for(operator.user_id, reason)
@@ -329,11 +329,10 @@ class MainWindow(QMainWindow):
                 self._signed_out(describe_error(error))
                 return
             if error is not None:
-                self.lock_screen.set_busy(False)
-                self.lock_screen.password.clear()
-                self.lock_screen.error.setText(describe_error(error))
+                self.lock_screen.refused(describe_error(error))
                 return
             self.locked = False
+            self.curtain.lift()
             self.setWindowTitle(f"MDT {__version__}")
             self.pages.setCurrentWidget(getattr(self, "_before_lock", self.terminal))
             snapshot = self.controller.alerts.snapshot
@@ -356,6 +355,7 @@ class MainWindow(QMainWindow):
 
     def _signed_out(self, message: str) -> None:
         self.locked = False
+        self.curtain.lift(reopen=False)
         self.controller.operator = None
         if self._terminal is not None:
             self._terminal.forget()
