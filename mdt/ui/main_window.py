@@ -35,6 +35,7 @@ from mdt.ui.alert_sound import AlertSounder, DesktopNotifier, SoundPlayer, Speak
 from mdt.ui.lock_screen import Curtain, IdleWatcher, LockScreen
 from mdt.ui.login import LoginPage
 from mdt.ui.theme import apply_theme, follow_theme
+from mdt.ui.window_actions import WindowActions
 
 if TYPE_CHECKING:
     from mdt.ui.alerts_view import AlertsDialog
@@ -72,7 +73,6 @@ class MainWindow(QMainWindow):
         self.idle = IdleWatcher(self)
         self.idle.idle.connect(lambda: self.lock("locked after inactivity"))
         self.lock_screen.unlock_requested.connect(self.unlock)
-        self.lock_screen.sign_out_requested.connect(self.sign_out)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -111,7 +111,12 @@ class MainWindow(QMainWindow):
         controller.sync.outbox_changed.connect(self._outbox_changed)
         QShortcut(QKeySequence("Ctrl+L"), self, self._focus_command)
         QShortcut(QKeySequence("F10"), self, self.toggle_theme)
-        QShortcut(QKeySequence("Ctrl+Shift+K"), self, lambda: self.lock("locked by the operator"))
+        # The MDT menu: Lock, Sign out, Quit; what they and the window's close ask first.
+        self.menu_actions = WindowActions(
+            self, controller, lock=lambda: self.lock("locked by the operator"),
+            sign_out=self.sign_out, outbox=lambda: [
+                row.message for row in (self._terminal.model.rows if self._terminal else [])])
+        self.lock_screen.sign_out_requested.connect(self.menu_actions.request_sign_out)
         self.curtain = Curtain(self)
         QShortcut(QKeySequence("Ctrl+,"), self, self.open_settings)
         self._setup_alerts()
@@ -364,6 +369,7 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentWidget(self.login)
         self.set_connection("stopped", "signed out")
         self.login.error.setText(message or "Signed out.")
+        self.menu_actions.enable_for_session()
         self.login.refresh_gateway()
 
     def open_settings(self) -> None:
@@ -468,7 +474,10 @@ class MainWindow(QMainWindow):
             self.outbox.setText("Outbox: sending…")
 
     def closeEvent(self, event: Any) -> None:
-        """Window geometry is UI state: QSettings, not the typed settings file."""
+        """Window geometry is UI state: QSettings, not the typed settings file. A close the
+        person asked for with work open asks first (mdt/ui/window_actions.py)."""
+        if self.menu_actions.keep_open(event):
+            return
         self.ui_state.setValue("window/geometry", self.saveGeometry())
         self.ui_state.sync()
         super().closeEvent(event)
