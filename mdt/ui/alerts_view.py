@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QDialog,
@@ -110,17 +110,21 @@ class AlertsDialog(QDialog):
         self.resize(1000, 560)
         self.model = AlertHistoryModel(self)
         self.table = row_table(self.model, "AlertHistory", stretch=3)
-        # Every alert's whole text: wrapped in its column, each row as tall as its text,
-        # nothing cut off with "…".
+        # Every alert's whole text: wrapped in its column, each row in view as tall as its
+        # text, nothing cut off with "…". The other columns are sized to their contents once;
+        # the alert's own stays within the window (sized to its contents too, a long one would
+        # run off to the side).
         self.table.setWordWrap(True)
         self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
-        self.table.verticalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
-        # The other columns are sized to their contents once; the alert's own stays within
-        # the window (sized to its contents too, a long one would run off to the side).
         header = self.table.horizontalHeader()
         self.model.modelReset.connect(lambda: header.setSectionResizeMode(
             3, QHeaderView.ResizeMode.Stretch))
+        self._fitting = QTimer(self)
+        self._fitting.setSingleShot(True)
+        self._fitting.setInterval(0)
+        self._fitting.timeout.connect(self.fit_rows)
+        header.sectionResized.connect(lambda *_: self._fitting.start())
+        self.table.verticalScrollBar().valueChanged.connect(lambda _: self._fitting.start())
         self.details = QTextBrowser()
         self.details.setObjectName("AlertDetails")
         self.ack = QPushButton("Acknowledge selected")
@@ -154,7 +158,35 @@ class AlertsDialog(QDialog):
                 row = n
         if alerts:
             self.table.selectRow(row)
+        self.fit_rows()  # before the next paint: a reload does not flash short rows
         self._selected()
+
+    def fit_rows(self) -> None:
+        """Make the rows in view as tall as their wrapped text. Only those: measuring every
+        row of a long history at each reload costs the GUI thread about a millisecond a row.
+        The selected row stays in view when the rows above it grow."""
+        table = self.table
+        row = table.rowAt(0)
+        if row < 0:
+            return
+        current = table.currentIndex()
+        bottom = table.viewport().height()
+        in_view = current.isValid() and 0 <= table.rowViewportPosition(current.row()) < bottom
+        grew = False
+        while 0 <= row < self.model.rowCount() and table.rowViewportPosition(row) < bottom:
+            before = table.rowHeight(row)
+            table.resizeRowToContents(row)
+            grew = grew or table.rowHeight(row) != before
+            row += 1
+        if grew:  # once the view has the new heights: the selected row back in view, and
+            # the rows that brings in (or that came into view at the bottom) fitted in turn
+            QTimer.singleShot(0, self, lambda: self._refit(current if in_view else None))
+
+    def _refit(self, keep: QModelIndex | None) -> None:
+        if keep is not None and keep.isValid() and keep == self.table.currentIndex():
+            self.table.updateGeometries()  # the scroll range for the new heights, now
+            self.table.scrollTo(keep)
+        self.fit_rows()
 
     def load(self, center: AlertCenter, select: str = "") -> None:
         """Read the history (on a worker) and show it; ``select`` the alert with this id."""

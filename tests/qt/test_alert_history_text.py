@@ -77,6 +77,30 @@ def test_every_alert_text_is_whole_and_wrapped(qtbot: QtBot) -> None:
     assert LONG_TITLE in dialog.details.toPlainText()
 
 
+def test_a_long_history_wraps_where_it_is_scrolled_to(qtbot: QtBot) -> None:
+    dialog = dialog_with(qtbot, [dict(HIT, id=f"a{n}") for n in range(300)])
+    table = dialog.table
+    metrics = QFontMetrics(dialog.model.data(dialog.model.index(0, 3),
+                                             Qt.ItemDataRole.FontRole))
+
+    def whole(row: int) -> bool:
+        cell = table.visualRect(dialog.model.index(row, 3))
+        needed = metrics.boundingRect(QRect(0, 0, cell.width() - 8, 0),
+                                      int(Qt.TextFlag.TextWordWrap), LONG_TITLE)
+        return cell.height() >= needed.height() > metrics.height()
+
+    def in_view() -> list[int]:
+        bottom = table.viewport().height()
+        return [r for r in range(300) if 0 <= table.rowViewportPosition(r) < bottom]
+
+    table.selectRow(299)  # End: the last alert, whole and in view
+    qtbot.waitUntil(lambda: 299 in in_view() and all(whole(r) for r in in_view()),
+                    timeout=3000)
+    table.selectRow(150)  # and one in the middle
+    qtbot.waitUntil(lambda: 150 in in_view() and all(whole(r) for r in in_view()),
+                    timeout=3000)
+
+
 def test_fields_by_their_meaning_without_internal_ids(qtbot: QtBot) -> None:
     dialog = dialog_with(qtbot, [HIT, YQ, DETAINER])
     text = dialog.details.toPlainText()
