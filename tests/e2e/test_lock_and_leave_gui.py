@@ -115,6 +115,18 @@ def test_locked_screen_shows_no_record_and_keeps_the_cursor(
         qtbot.waitUntil(lambda: window.pages.currentWidget() is window.terminal,
                         timeout=15000)
         assert window.statusBar().isVisible() and history.isVisible()  # as they were
+
+        # The lock screen's Sign out asks like the menu's: counts only, nothing of a record.
+        window.lock("locked by the operator")
+        qtbot.mouseClick(window.lock_screen.sign_out, Qt.MouseButton.LeftButton)
+        box = question(qtbot)
+        open_alerts = len(controller.alerts.snapshot.must_acknowledge)
+        assert box.text() == f"{open_alerts} alerts are not acknowledged. Sign out anyway?"
+        seen = screen_text()
+        assert nic not in seen and NIC not in seen and NAME not in seen, seen
+        qtbot.keyClick(box, Qt.Key.Key_Escape)  # Escape is Stay too
+        qtbot.waitUntil(lambda: QApplication.activeModalWidget() is None, timeout=3000)
+        assert window.pages.currentWidget() is window.lock_screen
         assert gui_thread_guard == []
     finally:
         controller.shutdown()
