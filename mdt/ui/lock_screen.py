@@ -1,8 +1,9 @@
 """The session lock: after an idle time set per role (CJIS 5.5.5: at most 30 minutes; a patrol
 car's terminal may be exempt, an agency setting), or at once with Ctrl+Shift+K.
 
-The lock screen replaces everything: no return, no alert text, not even in the window title; the
-alert sounds go on (an officer must still hear a hit) and the screen says how many alerts wait.
+The lock screen replaces everything: no return, no alert text, not even in the window title or
+the status bar (:class:`Curtain` hides it and the window's open dialogs); the alert sounds go
+on (an officer must still hear a hit) and the screen says how many alerts wait.
 Unlocking takes the operator's password and checks it offline against the key vault, on a worker
 (key derivation never runs on the GUI thread); wrong passwords count like at sign-in, and the
 agency's wipe rule applies. "Sign out" ends the session (with the agency's erase on logout).
@@ -14,9 +15,11 @@ from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QInputEvent
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMainWindow,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -137,11 +140,47 @@ class LockScreen(QWidget):
                              "see them" if count else "")
 
     def set_busy(self, busy: bool) -> None:
+        # Read-only, not disabled, while the password is checked: a disabled field gives its
+        # focus away, and after a wrong password the operator must be able to type again.
         self.unlock.setEnabled(not busy)
-        self.password.setEnabled(not busy)
+        self.password.setReadOnly(busy)
+
+    def refused(self, message: str) -> None:
+        """A wrong password (or another refusal): the sentence, the field cleared and the
+        cursor in it, ready for the next try."""
+        self.set_busy(False)
+        self.password.clear()
+        self.error.setText(message)
+        self.password.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _unlock(self) -> None:
-        if self.password.text():
+        if self.password.text() and not self.password.isReadOnly():
             self.set_busy(True)
             self.error.clear()
             self.unlock_requested.emit(self.password.text())
+
+
+class Curtain:
+    """What a lock hides besides the window's pages: the status bar (its deadline clock names a
+    NIC) and every dialog of the window that is open (the alert history, a message box with a
+    return's text). Unlocking shows them again as they were; signing out from the lock screen
+    closes the dialogs (nothing of the session survives it) and gives the status bar back."""
+
+    def __init__(self, window: QMainWindow) -> None:
+        self.window = window
+        self._hidden: list[QWidget] = []
+
+    def cover(self) -> None:
+        shown = [self.window.statusBar(), *self.window.findChildren(QDialog)]
+        self._hidden = [widget for widget in shown if widget.isVisible()]
+        for widget in self._hidden:
+            widget.hide()
+
+    def lift(self, *, reopen: bool = True) -> None:
+        hidden, self._hidden = self._hidden, []
+        for widget in hidden:
+            if reopen or not isinstance(widget, QDialog):
+                widget.show()
+            else:
+                widget.close()
+        self.window.statusBar().show()

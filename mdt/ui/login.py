@@ -1,4 +1,5 @@
-"""The sign-in page: online login (password + one-time code) or offline unlock of the cache.
+"""The sign-in page: online login (password + one-time code) or offline unlock of the cache
+(the password alone; Enter does it when the gateway did not answer).
 
 On a training gateway it lists the demo accounts; choosing one fills the user id, the password and
 a fresh one-time code. Everything that may block (health check, login, key unwrap) runs through
@@ -37,6 +38,7 @@ class LoginPage(QWidget):
         super().__init__(parent)
         self.controller = controller
         self.gateway_training = False
+        self.offline = False  # the gateway did not answer its last check: Enter unlocks
 
         title = QLabel("MDT — Mobile Data Terminal")
         title.setObjectName("LoginTitle")
@@ -143,7 +145,7 @@ class LoginPage(QWidget):
         self.previous.returnPressed.connect(lambda: self._after_password_change(fresh=False))
         self.start_fresh.clicked.connect(lambda: self._after_password_change(fresh=True))
         for edit in (self.user, self.password, self.otp):
-            edit.returnPressed.connect(self.do_sign_in)
+            edit.returnPressed.connect(self.submit)
         # Enter or a double-click on a row (the platform's "activate").
         self.demo.activated.connect(lambda index: self._use_demo_row(index.row()))
         self._accounts: list[dict[str, Any]] = []
@@ -159,6 +161,7 @@ class LoginPage(QWidget):
         self.controller.check_gateway(self._gateway_checked)
 
     def _gateway_checked(self, result: Any, error: BaseException | None) -> None:
+        self._set_offline(error is not None)
         if error is not None:
             self.gateway_state.setText(
                 f"Gateway not reachable: {describe_error(error)} "
@@ -184,6 +187,11 @@ class LoginPage(QWidget):
         visible = bool(accounts)
         self.demo_title.setVisible(visible)
         self.demo.setVisible(visible)
+
+    def _set_offline(self, offline: bool) -> None:
+        self.offline = offline
+        self.otp.setPlaceholderText("not needed offline: Enter unlocks with your password"
+                                    if offline else "6-digit code from your authenticator")
 
     @staticmethod
     def _restyle(widget: QWidget) -> None:
@@ -230,6 +238,14 @@ class LoginPage(QWidget):
 
     def show_error(self, message: str) -> None:
         self.error.setText(message)
+
+    def submit(self) -> None:
+        """Enter in the form: offline, unlock the cache with the password alone (no gateway
+        to check a one-time code); online, sign in."""
+        if self.offline:
+            self.do_unlock()
+        else:
+            self.do_sign_in()
 
     def do_sign_in(self) -> None:
         user, password, otp = self.user.text().strip(), self.password.text(), self.otp.text()

@@ -30,9 +30,10 @@ from mdt.services.session import Operator
 from mdt.ui.adaptive import keep_line_height
 from mdt.ui.alert_bar import AlertBar, gateway_now
 from mdt.ui.alert_sound import AlertSounder, DesktopNotifier, SoundPlayer, Speaker
-from mdt.ui.lock_screen import IdleWatcher, LockScreen
+from mdt.ui.lock_screen import Curtain, IdleWatcher, LockScreen
 from mdt.ui.login import LoginPage
 from mdt.ui.theme import apply_theme, follow_theme
+from mdt.ui.window_actions import WindowActions
 
 if TYPE_CHECKING:
     from mdt.ui.alerts_view import AlertsDialog
@@ -70,7 +71,6 @@ class MainWindow(QMainWindow):
         self.idle = IdleWatcher(self)
         self.idle.idle.connect(lambda: self.lock("locked after inactivity"))
         self.lock_screen.unlock_requested.connect(self.unlock)
-        self.lock_screen.sign_out_requested.connect(self.sign_out)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -111,7 +111,13 @@ class MainWindow(QMainWindow):
         controller.sync.outbox_changed.connect(self._outbox_changed)
         QShortcut(QKeySequence("Ctrl+L"), self, self._focus_command)
         QShortcut(QKeySequence("F10"), self, self.toggle_theme)
-        QShortcut(QKeySequence("Ctrl+Shift+K"), self, lambda: self.lock("locked by the operator"))
+        # The MDT menu: Lock, Sign out, Quit; what they and the window's close ask first.
+        self.menu_actions = WindowActions(
+            self, controller, lock=lambda: self.lock("locked by the operator"),
+            sign_out=self.sign_out, outbox=lambda: [
+                row.message for row in (self._terminal.model.rows if self._terminal else [])])
+        self.lock_screen.sign_out_requested.connect(self.menu_actions.request_sign_out)
+        self.curtain = Curtain(self)
         QShortcut(QKeySequence("Ctrl+,"), self, self.open_settings)
         self._setup_alerts()
         self.ui_state = QSettings(str(paths.config_dir() / "ui-state.ini"),
@@ -237,7 +243,7 @@ class MainWindow(QMainWindow):
         if new and not self.isActiveWindow():
             self.notifier.notify(new)
         if self.alerts_dialog is not None and self.alerts_dialog.isVisible():
-            self._load_alert_history()
+            self.alerts_dialog.load(self.controller.alerts)
 
     def _show_next_deadline(self) -> None:
         """The status bar's clock: the soonest deadline (an alert's, or my YQ's answer)."""
@@ -284,25 +290,12 @@ class MainWindow(QMainWindow):
 
             self.alerts_dialog = AlertsDialog(self)
             self.alerts_dialog.acknowledge_requested.connect(self.acknowledge_alert)
-        self._load_alert_history(select)
+            self.alerts_dialog.open_return_requested.connect(
+                lambda return_id: self.terminal.show_return(return_id))
+        self.alerts_dialog.load(self.controller.alerts, select)
         self.alerts_dialog.show()
         self.alerts_dialog.raise_()
         return self.alerts_dialog
-
-    def _load_alert_history(self, select: str = "") -> None:
-        def loaded(alerts: Any, error: BaseException | None) -> None:
-            if self.alerts_dialog is None:
-                return
-            if error is not None:
-                self.alerts_dialog.details.setPlainText(
-                    f"The alert history could not be read: {describe_error(error)}")
-                return
-            self.alerts_dialog.set_alerts(alerts)
-            for row, alert in enumerate(alerts):
-                if select and alert["id"] == select:
-                    self.alerts_dialog.table.selectRow(row)
-
-        self.controller.alerts.history(loaded)
 
     @property
     def console(self) -> TrainerConsole:
@@ -326,8 +319,7 @@ class MainWindow(QMainWindow):
         self.locked = True
         self.idle.stop()
         self.alert_bar.hide()
-        if self.alerts_dialog is not None:
-            self.alerts_dialog.close()
+        self.curtain.cover()  # the status bar (its deadline names a NIC), the open dialogs
         self.setWindowTitle(f"MDT {__version__} — locked")
         self.pages.setCurrentWidget(self.lock_screen)
         self.lock_screen.show_for(operator.user_id, reason)
@@ -343,11 +335,10 @@ class MainWindow(QMainWindow):
                 self._signed_out(describe_error(error))
                 return
             if error is not None:
-                self.lock_screen.set_busy(False)
-                self.lock_screen.password.clear()
-                self.lock_screen.error.setText(describe_error(error))
+                self.lock_screen.refused(describe_error(error))
                 return
             self.locked = False
+            self.curtain.lift()
             self.setWindowTitle(f"MDT {__version__}")
             self.pages.setCurrentWidget(getattr(self, "_before_lock", self.terminal))
             snapshot = self.controller.alerts.snapshot
@@ -370,6 +361,7 @@ class MainWindow(QMainWindow):
 
     def _signed_out(self, message: str) -> None:
         self.locked = False
+        self.curtain.lift(reopen=False)
         self.controller.operator = None
         if self._terminal is not None:
             self._terminal.forget()
@@ -378,6 +370,7 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentWidget(self.login)
         self.set_connection("stopped", "signed out")
         self.login.error.setText(message or "Signed out.")
+        self.menu_actions.enable_for_session()
         self.login.refresh_gateway()
 
     def open_settings(self) -> None:
@@ -483,7 +476,10 @@ class MainWindow(QMainWindow):
             self.outbox.setText("Outbox: sending…")
 
     def closeEvent(self, event: Any) -> None:
-        """Window geometry is UI state: QSettings, not the typed settings file."""
+        """Window geometry is UI state: QSettings, not the typed settings file. A close the
+        person asked for with work open asks first (mdt/ui/window_actions.py)."""
+        if self.menu_actions.keep_open(event):
+            return
         self.ui_state.setValue("window/geometry", self.saveGeometry())
         self.ui_state.sync()
         super().closeEvent(event)
