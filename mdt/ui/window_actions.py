@@ -15,7 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMessageBox
+from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox, QToolButton
 
 from mdt.app.controller import AppController
 
@@ -52,8 +52,16 @@ class WindowActions(QObject):
         self._outbox = outbox
         self.question: QMessageBox | None = None
         self._leaving = False
-        menu = window.menuBar().addMenu("&MDT")
+        # On the status bar, not a menu bar of its own: the record keeps that height too.
+        menu = QMenu("&MDT", window)
         menu.setObjectName("SessionMenu")
+        self.button = QToolButton()
+        self.button.setText("&MDT ▾")
+        self.button.setObjectName("SessionMenuButton")
+        self.button.setAutoRaise(True)  # a line of text high, like the bar's labels
+        self.button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.button.setMenu(menu)
+        window.statusBar().addPermanentWidget(self.button)
         self.lock = menu.addAction("&Lock the screen")
         self.lock.setShortcut(QKeySequence("Ctrl+Shift+K"))
         self.lock.triggered.connect(lock)
@@ -66,6 +74,7 @@ class WindowActions(QObject):
         self.quit.triggered.connect(self.request_quit)
         for action in (self.lock, self.sign_out, self.quit):  # wherever the focus is
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            window.addAction(action)
         self.menu = menu
         menu.aboutToShow.connect(self.enable_for_session)
         controller.signed_in.connect(lambda _operator: self.enable_for_session())
