@@ -116,18 +116,22 @@ def _row(rows: list[Measured], what: str) -> Measured:
 
 
 # -- from the pixels --------------------------------------------------------------------------
-NOW = datetime.now(UTC).replace(microsecond=0)
+def now() -> datetime:
+    """Read when the screen is filled, not when the module is collected: the suite reaches this
+    test minutes later, and a YQ sent "a minute ago" must still be waiting, not overdue."""
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def stolen_car() -> StoredReturn:
-    """QV LIC/TRN5007.LIS/MD: a stolen car, armed and dangerous (the training corpus)."""
+def stolen_car(at: datetime) -> StoredReturn:
+    """QV LIC/TRN5007.LIS/MD: a stolen car, armed and dangerous (the training corpus), received
+    two minutes before ``at``."""
     text = (CORPUS / "qv_stolen_vehicle.txt").read_bytes().decode("utf-8")
     records = [r.to_dict() for r in parse_return(text).records]
-    received = iso(NOW - timedelta(minutes=2))
+    received = iso(at - timedelta(minutes=2))
     query = {"id": "m1", "mke": "QV", "fields": {"LIC": "TRN5007", "LIS": "MD"},
              "created_at": received, "state": "answered"}
     return StoredReturn(id="e1", message_id="m1", mke="QV", source="NCIC", text=text,
@@ -190,21 +194,22 @@ class Screen(QWidget):
         layout.addWidget(self.status)
 
     def fill(self) -> None:
+        at = now()
         armed = {"id": "a", "kind": "caution", "severity": "critical",
-                 "deadline": iso(NOW + timedelta(minutes=9)),
+                 "deadline": iso(at + timedelta(minutes=9)),
                  "title": "HIT — 00 ARMED AND DANGEROUS — vehicle: plate TRN5007 MD",
-                 "created_at": iso(NOW), "body": {"summary": "Officer safety: caution codes"}}
+                 "created_at": iso(at), "body": {"summary": "Officer safety: caution codes"}}
         self.bar.set_alerts([armed], 0.0)
-        ret = stolen_car()
+        ret = stolen_car(at)
         row = build_rows([], [ret])[0]
         self.detail.show_row(row)
         self.model.set_rows([row])
         nic = next(r["nic"] for r in ret.records if r["hit"])
         yq = {"id": "q1", "mke": "YQ", "state": "accepted",
-              "created_at": iso(NOW - timedelta(minutes=1)),
-              "accepted_at": iso(NOW - timedelta(minutes=1)), "dest": ["VA0290000"],
+              "created_at": iso(at - timedelta(minutes=1)),
+              "accepted_at": iso(at - timedelta(minutes=1)), "dest": ["VA0290000"],
               "fields": {"RTY": "SV", "RNO": "1", "PRI": "U", "NIC": nic}}
-        self.panel.set_snapshot(AlertSnapshot(NOW, [], outgoing_confirmations([yq], []), [],
+        self.panel.set_snapshot(AlertSnapshot(at, [], outgoing_confirmations([yq], []), [],
                                               0.0))
         self.panel.show_return(ret)
         for label, state in ((self.connection, "online"), (self.offline, "offline")):
