@@ -24,9 +24,10 @@ from PySide6.QtWidgets import (
 
 from mdt.core.codes import CodeTables
 from mdt.core.forms import FieldError, FormDef, validate_field, validate_form
+from mdt.ui.staged import Staged
 
 
-class FormView(QWidget):
+class FormView(Staged, QWidget):
     """Emits ``submitted(mke, values, dest, purpose)`` when a valid form is sent."""
 
     submitted = Signal(str, dict, list, str)
@@ -61,19 +62,6 @@ class FormView(QWidget):
         self._stages = self._build_fields(layout, rows, defaults)
         if not staged:
             self.finish()
-
-    def build_step(self) -> bool:
-        """Make the next fields; True once the form is whole."""
-        if not self.ready:
-            try:
-                next(self._stages)
-            except StopIteration:
-                self.ready = True
-        return self.ready
-
-    def finish(self) -> None:
-        while not self.build_step():
-            pass
 
     def _build_fields(self, layout: QVBoxLayout, rows: QFormLayout, defaults: dict[str, str]
                       ) -> Iterator[None]:

@@ -33,11 +33,12 @@ from mdt.ui.returns_compare import ReturnsCompare
 from mdt.ui.returns_list import fit_rows, newest_return_id, prepare_rows, returns_table, row_to_show
 from mdt.ui.returns_view import ReturnsModel, row_key
 from mdt.ui.search_view import SearchView
+from mdt.ui.staged import Staged
 from mdt.ui.terminal_layout import LIST_ROWS, Parts, dispatcher_desk, officer_tabs
 from mdt.ui.unit_list import UnitListView
 
 
-class TerminalPage(QWidget):
+class TerminalPage(Staged, QWidget):
     """Command line and forms on the left, returns on the right."""
 
     outbox_counts = Signal(str)
@@ -53,19 +54,6 @@ class TerminalPage(QWidget):
         self.ready = False
         if not staged:
             self.finish()
-
-    def build_step(self) -> bool:
-        """Make the next part; True once the page is whole."""
-        if not self.ready:
-            try:
-                next(self._stages)
-            except StopIteration:
-                self.ready = True
-        return self.ready
-
-    def finish(self) -> None:
-        while not self.build_step():
-            pass
 
     def _build(self, controller: AppController) -> Iterator[None]:
         # Named and marked first: a part styled as it is made matches the officer rules.
