@@ -1,36 +1,16 @@
 """Who else is in the room: the trainer at the gateway's machine, a dispatcher at a headless
-terminal; and how a test says that today's screen is wrong per the issue (:func:`known_wrong`,
-:func:`right`)."""
+terminal."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import httpx
-import pytest
 
 from mdt.services.terminal import Terminal
 from mdt.services.training import injection_events
 from mdt.settings import Settings
 from tests.conftest import Gateway
-
-
-class Wrong(AssertionError):
-    """What the screen shows today is wrong per the issue: the one failure an
-    ``xfail(strict=True, raises=Wrong)`` test may end in (any other failure, a wait that timed
-    out on the way there, fails the test)."""
-
-
-def right(condition: object, what: str) -> None:
-    """The issue's right behaviour: raise :class:`Wrong` when the screen does not show it."""
-    if not condition:
-        raise Wrong(what)
-
-
-def known_wrong(reason: str) -> pytest.MarkDecorator:
-    """A test of the right behaviour that today's screen does not show (issue 16), listed in
-    the report: it must fail, and only at its :func:`right` check."""
-    return pytest.mark.xfail(strict=True, raises=Wrong, reason=reason)
 
 
 class Trainer:

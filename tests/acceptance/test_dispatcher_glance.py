@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.acceptance.roles import Trainer, right
+from tests.acceptance.roles import Trainer
 from tests.acceptance.screen import CTRL, SHIFT, Key, QueueItem, Screen
 
 pytestmark = pytest.mark.e2e
@@ -99,5 +99,5 @@ def test_the_queue_answers_are_reached_by_tab(screen: Screen, trainer: Trainer) 
         reached.add(focus.objectName() if focus is not None else "")
         if focus is screen.page.queue.confirm:
             break
-    right(screen.focused() is screen.page.queue.confirm,
-          f"30 Tabs from the queue reached only {sorted(reached)}")
+    assert screen.focused() is screen.page.queue.confirm, \
+          f"30 Tabs from the queue reached only {sorted(reached)}"

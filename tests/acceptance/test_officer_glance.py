@@ -2,10 +2,7 @@
 1200 × 800) against the real training gateway, driven by keyboard only, one sign-in for the
 module. Each test reads what the screen says (tests/acceptance/screen.py): the headline atop the
 return and its colour role, the list's rows, the hit banner's confirmation state and clock, the
-alert bar and the status bar.
-
-Where today's screen is wrong per the issue, the test says what is right and is marked
-``known_wrong`` (xfail, strict, and only at its ``right()`` check) with the reason."""
+alert bar and the status bar."""
 
 from __future__ import annotations
 
@@ -14,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from mdt.services.terminal import Terminal
-from tests.acceptance.roles import Trainer, right, sign_in_headless
+from tests.acceptance.roles import Trainer, sign_in_headless
 from tests.acceptance.screen import CTRL, SHIFT, Key, Screen
 from tests.conftest import Gateway, sync_until
 
@@ -261,8 +258,8 @@ def test_answered_queries_leave_nothing_waiting_in_the_status_bar(screen: Screen
         screen.command(f"QV LIC/{plate}")
     screen.wait(lambda: all(r.source for r in screen.rows()), what="every query answered")
     screen.wait(lambda: "Outbox: " in screen.status_bar().outbox)
-    right(screen.status_bar().outbox == "Outbox: empty",
-          f"every row has its answer; the status bar says {screen.status_bar().outbox!r}")
+    assert screen.status_bar().outbox == "Outbox: empty", \
+          f"every row has its answer; the status bar says {screen.status_bar().outbox!r}"
 
 
 # -- hit confirmation -------------------------------------------------------------------------------
@@ -297,7 +294,7 @@ def test_an_overdue_yq_says_so_in_its_row_too(screen: Screen, waiting_yq: str) -
         screen.wait(lambda: screen.banner().state_style == "ConfirmOverdue", what="overdue")
         row = screen.row("YQ RTY/SV NIC/V260000001")
         assert row is not None
-        right(row.result.startswith("No answer after 1"), f"the YQ's row says {row.result!r}")
+        assert row.result.startswith("No answer after 1"), f"the YQ's row says {row.result!r}"
 
 
 def test_the_hit_banner_carries_the_confirmation_state_and_its_clock(screen: Screen,
