@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QHeaderView, QTableView
 
 from mdt.core.present import return_headline
@@ -54,14 +55,36 @@ def returns_table(model: ReturnsModel) -> QTableView:
     return table
 
 
-def fit_rows(table: QTableView, rows: int) -> None:
-    """At least ``rows`` rows of the list stay in view (the officer's last stops); 0: no
-    minimum."""
-    table.ensurePolished()
+class _RowFit(QObject):
+    """Fits the list's rows again when its type size changes (the setting, or a theme)."""
+
+    def __init__(self, table: QTableView) -> None:
+        super().__init__(table)
+        self.rows = 0
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FontChange and isinstance(watched, QTableView):
+            _fit(watched, self.rows)
+        return False
+
+
+def _fit(table: QTableView, rows: int) -> None:
     table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 6)  # one line
     height = table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth()
     table.setMinimumHeight(height + rows * table.verticalHeader().defaultSectionSize()
                            if rows else 0)
+
+
+def fit_rows(table: QTableView, rows: int) -> None:
+    """Rows a line of the list's type high, and at least ``rows`` of them in view (the
+    officer's last stops); 0: no minimum. Kept when the type size changes."""
+    fit = table.findChild(_RowFit)
+    if fit is None:
+        fit = _RowFit(table)
+        table.installEventFilter(fit)
+    fit.rows = rows
+    table.ensurePolished()
+    _fit(table, rows)
 
 
 def newest_return_id(rows: Sequence[Any]) -> str | None:

@@ -70,6 +70,18 @@ def test_officer_record_gets_half_the_window_and_the_hit_is_said_once(
 THEMES = (("day", False), ("night", False), ("day", True), ("night", True))
 
 
+def settled(qtbot: QtBot, window: MainWindow) -> list[str]:
+    """What is cut once the layout has settled: a row that changes direction asks for a new
+    layout on a later turn of the event loop (later still on a loaded machine), so what is cut
+    for a turn while it gets there does not count; what stays cut for 2 s does."""
+    found = clipped(window)
+    deadline = 40
+    while found and deadline:
+        qtbot.wait(50)
+        found, deadline = clipped(window), deadline - 1
+    return found
+
+
 @pytest.mark.parametrize("user", ["officer1", "dispatch1"])
 def test_nothing_is_cut_at_either_size_type_size_or_theme(qtbot: QtBot, gateway: Gateway,
                                                          user: str) -> None:
@@ -88,8 +100,10 @@ def test_nothing_is_cut_at_either_size_type_size_or_theme(qtbot: QtBot, gateway:
                     for tab in ((page.returns_panel, page.forms_panel) if page.tabs else
                                 (page.returns_panel,)):
                         page.show_part(tab)  # another tab: the alert bar is back on top
-                        qtbot.wait(60)
-                        found = clipped(window)
+                        found = settled(qtbot, window)
+                        line = page.table.fontMetrics().height()
+                        if page.table.verticalHeader().defaultSectionSize() < line:
+                            found.append(f"the list's rows are lower than a line ({line} px)")
                         got = window.size().toTuple()
                         if got != size:
                             found.append(f"the window needs {got}, more than {size}")
