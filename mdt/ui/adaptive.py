@@ -8,9 +8,11 @@ when it is given its geometry."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QEvent, QObject, QRect, QSize
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QBoxLayout, QLabel, QLayoutItem, QWidget
 
 LEFT_TO_RIGHT = QBoxLayout.Direction.LeftToRight
 TOP_TO_BOTTOM = QBoxLayout.Direction.TopToBottom
@@ -20,29 +22,21 @@ class AdaptiveBox(QBoxLayout):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(LEFT_TO_RIGHT, parent)
 
-    def _items(self) -> list[QSize]:
-        hints = []
-        for i in range(self.count()):
-            item = self.itemAt(i)
-            if item is not None and not item.isEmpty():
-                hints.append(item.sizeHint())
-        return hints
+    def _shown(self) -> list[QLayoutItem]:
+        items = (self.itemAt(i) for i in range(self.count()))
+        return [item for item in items if item is not None and not item.isEmpty()]
 
     def side_by_side_width(self) -> int:
-        hints = self._items()
+        items = self._shown()
         margins = self.contentsMargins()
-        return sum(h.width() for h in hints) + max(0, len(hints) - 1) * self.spacing() + \
-            margins.left() + margins.right()
+        return sum(i.sizeHint().width() for i in items) + \
+            max(0, len(items) - 1) * self.spacing() + margins.left() + margins.right()
 
     def minimumSize(self) -> QSize:
         size = super().minimumSize()
         if self.direction() == LEFT_TO_RIGHT:  # it may stack: the widest item is the least
             margins = self.contentsMargins()
-            widest = 0
-            for i in range(self.count()):
-                item = self.itemAt(i)
-                if item is not None and not item.isEmpty():
-                    widest = max(widest, item.minimumSize().width())
+            widest = max((i.minimumSize().width() for i in self._shown()), default=0)
             size.setWidth(widest + margins.left() + margins.right())
         return size
 
@@ -82,17 +76,24 @@ class WrappingLabel(QLabel):
             self.setMinimumHeight(need)
 
 
-class _LineHeight(QObject):
+class _OnTypeSize(QObject):
+    def __init__(self, widget: QWidget, fit: Callable[[], None]) -> None:
+        super().__init__(widget)
+        self.fit = fit
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange) and \
-                isinstance(watched, QWidget):
-            watched.setMinimumHeight(watched.fontMetrics().height() + 8)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self.fit()
         return False
 
 
+def follow_type_size(widget: QWidget, fit: Callable[[], None]) -> None:
+    """Call ``fit`` now and whenever ``widget``'s type size changes (the setting, a theme):
+    for sizes Qt sets once (a status bar's height, a list's rows)."""
+    widget.installEventFilter(_OnTypeSize(widget, fit))
+    fit()
+
+
 def keep_line_height(widget: QWidget) -> None:
-    """``widget`` (a status bar, whose height Qt sets once) stays a line of its text high when
-    the type size changes."""
-    keeper = _LineHeight(widget)
-    widget.installEventFilter(keeper)
-    widget.setMinimumHeight(widget.fontMetrics().height() + 8)
+    """``widget`` (a status bar, whose height Qt sets once) stays a line of its text high."""
+    follow_type_size(widget, lambda: widget.setMinimumHeight(widget.fontMetrics().height() + 8))

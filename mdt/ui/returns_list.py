@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QHeaderView, QTableView
 
 from mdt.core.present import return_headline
+from mdt.ui.adaptive import follow_type_size
 from mdt.ui.returns_view import STATE_WORDS, QueryRow, ReturnsModel, build_rows, row_key
 
 Prepared = tuple[list[dict[str, Any]], list[QueryRow], dict[str, Any]]
@@ -55,20 +55,8 @@ def returns_table(model: ReturnsModel) -> QTableView:
     return table
 
 
-class _RowFit(QObject):
-    """Fits the list's rows again when its type size changes (the setting, or a theme)."""
-
-    def __init__(self, table: QTableView) -> None:
-        super().__init__(table)
-        self.rows = 0
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.FontChange and isinstance(watched, QTableView):
-            _fit(watched, self.rows)
-        return False
-
-
-def _fit(table: QTableView, rows: int) -> None:
+def _fit(table: QTableView) -> None:
+    rows = int(table.property("rowsKept") or 0)
     table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 6)  # one line
     height = table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth()
     table.setMinimumHeight(height + rows * table.verticalHeader().defaultSectionSize()
@@ -78,13 +66,13 @@ def _fit(table: QTableView, rows: int) -> None:
 def fit_rows(table: QTableView, rows: int) -> None:
     """Rows a line of the list's type high, and at least ``rows`` of them in view (the
     officer's last stops); 0: no minimum. Kept when the type size changes."""
-    fit = table.findChild(_RowFit)
-    if fit is None:
-        fit = _RowFit(table)
-        table.installEventFilter(fit)
-    fit.rows = rows
+    table.setProperty("rowsKept", rows)
     table.ensurePolished()
-    _fit(table, rows)
+    if table.property("rowsFollowed"):
+        _fit(table)
+    else:
+        table.setProperty("rowsFollowed", True)
+        follow_type_size(table, lambda: _fit(table))
 
 
 def newest_return_id(rows: Sequence[Any]) -> str | None:
