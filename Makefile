@@ -43,9 +43,12 @@ run: $(STAMP) desktop-libs
 	  echo "No display: on a headless machine run 'xvfb-run make run'."; exit 1; fi
 	$(PY) -m mdt.devrun
 
-# The whole suite, headless.
+# The whole suite, headless: a test process per core (pytest-xdist), then, alone, the tests that
+# measure time on the machine (marked serial: a GUI stall budget, sound heard for its length).
+TEST_JOBS ?= auto
 test: $(STAMP) desktop-test-services
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m "not serial" -n $(TEST_JOBS) --dist loadscope
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m serial
 	$(PY) packaging/build.py
 	$(PY) -m ruff check mdt mock_server tests benchmarks
 	$(PY) -m mypy

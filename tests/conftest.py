@@ -65,6 +65,29 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
     keyring.set_keyring(previous)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def kdf_once_per_input() -> Iterator[dict[tuple[str, bytes, object], bytes]]:
+    """The key derivation is the real one (Argon2id at the shipped cost, about 0.4 s), made once
+    per password, salt and cost in this test process: a test unlocks the same profile five or
+    six times (login, send, sync, quarantine, a terminal), and deriving the same key again
+    proves nothing new. A wrong password, a new salt (every new wrap) or another cost derives
+    again. Processes the tests start (``mdt`` on the command line) derive every time."""
+    from mdt.store.keys import KeyVault
+
+    real = KeyVault._derive
+    made: dict[tuple[str, bytes, object], bytes] = {}
+
+    def derive(passphrase: str, salt: bytes, params: Any) -> bytes:
+        key = (passphrase, salt, params)
+        if key not in made:
+            made[key] = real(passphrase, salt, params)
+        return made[key]
+
+    KeyVault._derive = staticmethod(derive)  # type: ignore[method-assign]
+    yield made
+    KeyVault._derive = staticmethod(real)  # type: ignore[method-assign]
+
+
 @pytest.fixture(autouse=True)
 def mdt_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "mdt-home"
@@ -263,3 +286,17 @@ def gui_thread_guard(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     guard(_httpx.AsyncClient, "send")  # the app's only HTTP client (tests use the sync one)
     yield violations
     assert not violations, f"blocking work on the GUI thread: {sorted(set(violations))}"
+
+
+@pytest.fixture(autouse=True)
+def collector_thawed() -> Iterator[None]:
+    """The application freezes what it made for the window's life (mdt.app.collector); a test's
+    window lives only as long as its test, so what it froze goes back to the collector after."""
+    yield
+    import gc
+
+    from mdt.app import collector
+
+    while collector.paused():
+        collector.resume()
+    gc.unfreeze()

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from tests.desktop.conftest import Audio
+
+pytestmark = pytest.mark.serial  # sound heard for as long as it lasts: alone on the machine
 
 
 def test_a_critical_alert_repeats_until_acknowledged_while_minimised(audio: Audio,

@@ -9,12 +9,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from mdt.core.alerts import alerts_for_event
 from mdt.desktop.speech import EspeakEngine, choose_engine, read_aloud_enabled, spoken_text
 from mdt.settings import Settings
 from tests.desktop.conftest import RATE, Audio, Recording, likeness, require
+
+pytestmark = pytest.mark.serial  # sound heard for as long as it lasts: alone on the machine
 
 STOLEN_CAR = {"id": "ev-1", "type": "response", "records": [
     {"hit": True, "file": "VEHICLE", "nic": "V123456789", "caution_codes": ["00"],
