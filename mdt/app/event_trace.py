@@ -14,11 +14,18 @@ Qt". An event sent from inside another (a ``Polish`` sent while a ``LayoutReques
 out) takes the time until the next event starts, some of which may be its sender's: read the
 first cause with the second.
 
+Python's cyclic garbage collector runs under whatever event allocated last; its collections on
+the GUI thread are noted as entries of their own ("GarbageCollection on Python's collector,
+generation 2"), so a stall it made is put down to it, not to that event (see
+:mod:`mdt.app.collector`).
+
 Its cost is a few microseconds an event; :class:`mdt.app.stall_watchdog.StallWatchdog` uses it
 when asked to (``trace_events=True``)."""
 
 from __future__ import annotations
 
+import gc
+import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -27,7 +34,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import QCoreApplication, QEvent, QObject
 from shiboken6 import getCppPointer
 
-Entry = tuple[float, float, str, QEvent.Type]  # wall s, thread CPU s, receiver, type
+Entry = tuple[float, float, str, QEvent.Type | str]  # wall s, thread CPU s, receiver, type
+COLLECTION = "GarbageCollection"  # an entry's type for a collection by Python's collector
 
 @dataclass(frozen=True)
 class Cause:
@@ -46,7 +54,9 @@ class Cause:
         return f"{text} in {self.python}" if self.python else text
 
 
-def event_name(kind: QEvent.Type) -> str:
+def event_name(kind: QEvent.Type | str) -> str:
+    if isinstance(kind, str):
+        return kind
     name = getattr(kind, "name", None)
     if name:
         return str(name)
@@ -128,20 +138,38 @@ a parent to be named by."""
         self.log: list[Entry] = []
         self._names: dict[tuple[int, str, str], str] = {}
         self._app: QCoreApplication | None = None
+        self._thread = threading.get_ident()
 
     def start(self) -> None:
         self.log = []
         self._names = {}
+        self._thread = threading.get_ident()
         self._app = QCoreApplication.instance()
         if self._app is not None:
             self._app.installEventFilter(self)
+        if self._collected not in gc.callbacks:
+            gc.callbacks.append(self._collected)
 
     def stop(self) -> None:
         if self._app is not None:
             self._app.removeEventFilter(self)
             self._app = None
+        if self._collected in gc.callbacks:
+            gc.callbacks.remove(self._collected)
         self.log = []
         self._names = {}
+
+    def _collected(self, phase: str, info: dict[str, int]) -> None:
+        """A collection on the GUI thread: an entry of its own, then the event it interrupted
+        again (from the collection's end)."""
+        if threading.get_ident() != self._thread:
+            return
+        at, cpu = time.perf_counter(), time.thread_time()
+        if phase == "start":
+            self.log.append((at, cpu, f"Python's collector, generation {info['generation']}",
+                             COLLECTION))
+        elif len(self.log) >= 2 and self.log[-1][3] == COLLECTION:
+            self.log.append((at, cpu, self.log[-2][2], self.log[-2][3]))
 
     def take(self) -> list[Entry]:
         log, self.log = self.log, []

@@ -4,16 +4,21 @@ The GUI thread only paints and reacts. Anything that may block (SQL, the network
 key derivation) goes through :class:`TaskRunner.run`: the function runs on a worker thread, and the
 callback runs later on the GUI thread with either the result or the exception (MusicBrainz
 Picard's ``run_task`` idea). Workers never touch widgets.
+
+Callbacks run one per turn of the event loop: results that arrive together (an answer, the
+alerts it raised, the agency queue) would otherwise all run in one pass over Qt's posted
+events, one long stall made of short callbacks, with no paint or input between them.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from mdt.app.errors import Callback
 
@@ -31,7 +36,8 @@ class TaskRunner(QObject):
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mdt-task")
         self._pending = 0
         self._closed = False
-        self._finished.connect(self._deliver)
+        self._ready: deque[tuple[Callback | None, Any, BaseException | None]] = deque()
+        self._finished.connect(self._arrived)
 
     @property
     def pending(self) -> int:
@@ -57,9 +63,22 @@ class TaskRunner(QObject):
         return self._pool.submit(work)
 
     @Slot(object, object, object)
-    def _deliver(self, callback: Callback | None, result: Any, error: BaseException | None) -> None:
+    def _arrived(self, callback: Callback | None, result: Any, error: BaseException | None) -> None:
+        self._ready.append((callback, result, error))
+        if len(self._ready) == 1:  # else a turn to come delivers it
+            QTimer.singleShot(0, self, self._deliver)
+
+    def _deliver(self) -> None:
+        """The oldest result to its callback; the next one on the next turn."""
+        if not self._ready:
+            return
+        callback, result, error = self._ready.popleft()
+        if self._ready:
+            QTimer.singleShot(0, self, self._deliver)
         self._pending -= 1
         if self._closed:  # the window that asked is gone: nobody to tell
+            self._pending -= len(self._ready)
+            self._ready.clear()
             return
         if callback is not None:
             callback(result, error)

@@ -15,6 +15,7 @@ from mdt.agency_config import (
     apply_agency_config,
     load_agency_config,
 )
+from mdt.app import collector
 from mdt.app.controller import AppController
 from mdt.services.terminal import Terminal
 from mdt.settings import Settings
@@ -33,6 +34,7 @@ def create_window(settings: Settings, agency: AgencyConfig | None = None
     sys.setswitchinterval(min(sys.getswitchinterval(), GUI_SWITCH_INTERVAL_S))
     controller = AppController(Terminal(settings, agency=agency))
     window = MainWindow(controller)
+    collector.freeze()  # what the start made lives as long as the window (mdt.app.collector)
     return controller, window
 
 

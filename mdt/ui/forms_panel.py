@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QComboBox, QScrollArea, QStackedWidget, QVBoxLayout, QWidget
 
+from mdt.app import collector
 from mdt.core.codes import CodeTables
 from mdt.core.forms import FormDef
 from mdt.ui.form_view import FormView
@@ -51,6 +52,7 @@ class FormsPanel(QWidget):
 
         def step() -> None:
             if build != self._build or not still_wanted():
+                collector.resume()
                 return  # signed out (or in again) meanwhile: this build is stale
             if built and not built[-1][1].build_step():
                 pass  # the last view's next fields
@@ -59,10 +61,12 @@ class FormsPanel(QWidget):
                 built.append((form, FormView(form, self.tables, operator_defaults=defaults,
                                              staged=True)))
             else:
+                collector.resume()
                 done(built)
                 return
             QTimer.singleShot(0, self, step)
 
+        collector.pause()  # the views are frozen once made (mdt.app.collector)
         step()
 
     def publish(self, built: list[tuple[FormDef, FormView]], send: Callable[..., Any],

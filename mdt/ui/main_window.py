@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from mdt import __version__, paths
+from mdt.app import collector
 from mdt.app.controller import AppController
 from mdt.app.errors import describe_error, then
 from mdt.core.alerts import AlertKind
@@ -142,7 +143,7 @@ class MainWindow(QMainWindow):
         if self._terminal is None:
             from mdt.ui.terminal_page import TerminalPage
 
-            page = self._building or TerminalPage(self.controller)
+            staged, page = self._building is not None, self._building or TerminalPage(self.controller)
             self._building = None
             page.finish()
             page.offline = self._offline
@@ -156,6 +157,8 @@ class MainWindow(QMainWindow):
             if self.pages.indexOf(page) < 0:
                 self.pages.insertWidget(1, page)
             self._terminal = page
+            if staged:  # the collector waited while it was made: it is frozen whole
+                collector.resume()
         return self._terminal
 
     @property
@@ -170,6 +173,7 @@ class MainWindow(QMainWindow):
             from mdt.ui.terminal_page import TerminalPage
 
             self._building = TerminalPage(self.controller, staged=True)
+            collector.pause()  # no full collection walks the half-made page (mdt.app.collector)
             # In the window (hidden) from the start: each part is styled once, as it is made,
             # with the window's theme, not all of it again when the page goes in.
             self.pages.insertWidget(1, self._building)

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import shiboken6
+from PySide6.QtWidgets import QWidget
+
 
 class Staged:
     _stages: Iterator[None]
@@ -24,3 +27,15 @@ class Staged:
         """Make the rest at once."""
         while not self.build_step():
             pass
+
+
+def polish_in_steps(widget: QWidget, per_step: int = 40) -> Iterator[None]:
+    """Style ``widget``'s parts a batch per ``next``, deepest first, so that showing it later
+    is a layout and a paint, not the style sheet matched against every part in one go."""
+    parts = widget.findChildren(QWidget)
+    for start in range(len(parts) - 1, -1, -per_step):
+        for part in parts[max(0, start - per_step + 1):start + 1][::-1]:
+            if shiboken6.isValid(part):
+                part.ensurePolished()
+        yield
+    widget.ensurePolished()

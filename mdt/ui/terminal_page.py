@@ -33,7 +33,7 @@ from mdt.ui.returns_compare import ReturnsCompare
 from mdt.ui.returns_list import fit_rows, newest_return_id, prepare_rows, returns_table, row_to_show
 from mdt.ui.returns_view import ReturnsModel, row_key
 from mdt.ui.search_view import SearchView
-from mdt.ui.staged import Staged
+from mdt.ui.staged import Staged, polish_in_steps
 from mdt.ui.terminal_layout import LIST_ROWS, Parts, dispatcher_desk, officer_tabs
 from mdt.ui.unit_list import UnitListView
 
@@ -123,7 +123,7 @@ class TerminalPage(Staged, QWidget):
         self.command_feedback.hide()  # shown when it has something to say
         yield
         yield from self._arrange("officer")
-        yield
+        yield from polish_in_steps(self)
 
         self.command.returnPressed.connect(self.run_command)
         self.table.selectionModel().selectionChanged.connect(self._selected)

@@ -23,7 +23,7 @@ from mdt.app.stall_watchdog import StallWatchdog
 from tests.conftest import Gateway
 from tests.qt.test_alerts_gui import alert_up, signed_in
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.serial]
 
 # The budget: one frame at 60 Hz, unless MDT_STALL_BUDGET_MS says otherwise (a slower CI box).
 FRAME_MS = float(os.environ.get("MDT_STALL_BUDGET_MS") or 16.0)
@@ -107,22 +107,20 @@ def test_a_whole_session_never_blocks_the_gui_thread(qtbot: QtBot, gateway: Gate
         machine = max(idle, bare.longest_ms())  # what the machine itself adds right now
         assert gui_thread_guard == []  # no I/O on the GUI thread, ever
         assert watchdog.ticks > 100
-        # The guard above catches every I/O call, however short (a KDF is ~60 ms). The
-        # watchdog holds the rest to one frame (a whole-model reset, column sizing over every
-        # row, a style sheet re-applied to every widget, a page made at once) on a quiet
-        # machine (a bare event loop, here and in a process beside, stalls under 5 ms): the GUI
-        # thread's own work in one go (its CPU time) and the wait on the wall clock. On a loaded
-        # machine the wall clock says more about the machine than about MDT, and CPU time
-        # stretches too: there only gross blocking (a second) and three frames of work fail.
-        # The figures themselves are measured by benchmarks/ui.py. The budget is the frame
-        # (MDT_STALL_BUDGET_MS) scaled by the load measured now. On a loaded machine (two cores
-        # shared with the gateway, the bare window and this session's own workers: a KDF, the
-        # cache's SQL) the GUI thread also waits for a core, which the bare window beside it
-        # does not see: there the wall clock fails at ten frames plus twice the bare window's
-        # longest stall (a hang a person notices), the GUI thread's own work at three frames.
+        # The guard above catches every I/O call, however short. The watchdog holds the rest
+        # to one frame on a quiet machine (a bare event loop, here and in a process beside,
+        # stalls under 5 ms): the GUI thread's own work in one go (its CPU time) and the wait
+        # on the wall clock. On a loaded machine (two cores shared with the gateway, the bare
+        # window and this session's workers: a KDF, the cache's SQL; a virtual machine whose
+        # bare loop stalls 8-12 ms) the GUI thread also waits for a core, and one paint of the
+        # whole 1200x800 page with its style sheet is 30-50 ms of work there: the work in one
+        # go fails at six frames (a full collection of every object, 40-180 ms, or a page made
+        # at once did that before mdt.app.collector and the staged build), the wall clock at
+        # fifteen frames plus twice the bare window's longest stall (a hang a person notices).
+        # The figures against one frame are benchmarks/ui.py's (issue 19).
         quiet = machine < QUIET_MS
-        work_budget = FRAME_MS if quiet else 3 * FRAME_MS
-        wall_budget = FRAME_MS + machine if quiet else 10 * FRAME_MS + 2 * machine
+        work_budget = FRAME_MS if quiet else 6 * FRAME_MS
+        wall_budget = FRAME_MS + machine if quiet else 15 * FRAME_MS + 2 * machine
         state = (f"{'quiet' if quiet else 'loaded'} machine: a bare loop stalls "
                  f"{machine:.0f} ms")
         print(f"longest stall {longest:.1f} ms, most GUI-thread work in one go "

@@ -78,3 +78,36 @@ def test_without_the_trace_a_stall_in_python_is_named_by_its_stack(qtbot: QtBot)
     assert stall.causes == ()
     assert "busy_python_slot" in stall.where
 
+
+
+class Knot:
+    """A cycle: only the cyclic collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+        self.payload = [[n] for n in range(40)]
+
+
+def collect_a_heap() -> None:
+    """A slot during which the collector walks a few hundred thousand objects, on purpose."""
+    import gc
+
+    heap = [Knot() for _ in range(20_000)]
+    del heap
+    gc.collect()
+
+
+def test_a_stall_made_by_the_garbage_collector_is_put_down_to_it(qtbot: QtBot) -> None:
+    watchdog = StallWatchdog()
+    watchdog.start()
+    qtbot.wait(30)
+    QTimer.singleShot(0, collect_a_heap)
+    qtbot.wait(200)
+    watchdog.stop()
+    stall = watchdog.top(1)[0]
+    collections = [c for c in stall.causes if c.event == "GarbageCollection"]
+    assert collections, watchdog.report(1)
+    assert all(c.receiver.startswith("Python's collector, generation ") for c in collections)
+    # most of it, not put down to the slot that happened to be running
+    assert sum(c.ms for c in collections) >= 0.3 * stall.ms, watchdog.report(1)
+    assert "GarbageCollection on Python's collector, generation" in watchdog.report(1)
