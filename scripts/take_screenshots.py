@@ -5,11 +5,17 @@
 Starts ``mdt-gateway`` on a free port with a throwaway MDT_HOME, signs in with a demo account,
 runs a stolen plate and a clean one, and saves PNGs of the login page and the returns (day and
 night), then stops the gateway and shows the offline unlock.
+
+Then the returns of the acceptance suite (tests/acceptance), each taken at the moment its test
+has checked what the screen says, officer and dispatcher, in day, night and high contrast:
+``<return>-<officer|dispatcher>-<day|night|day-hc|night-hc>.png`` (the suite run with
+``MDT_SCREENSHOTS=OUT_DIR``; ``--no-returns`` leaves them out).
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -46,8 +52,16 @@ def sign_in(app: QApplication, window: Any, user: str) -> None:
     login.do_sign_in()
 
 
+def acceptance_shots(out: Path) -> int:
+    """The acceptance suite, saving each checked return in every theme."""
+    env = {**os.environ, "MDT_SCREENSHOTS": str(out), "QT_QPA_PLATFORM": "offscreen"}
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "tests/acceptance"],
+                          env=env, check=False).returncode
+
+
 def main() -> int:
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots").resolve()
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    out = Path(args[0] if args else "docs/screenshots").resolve()
     out.mkdir(parents=True, exist_ok=True)
     home = tempfile.mkdtemp(prefix="mdt-shots-")
     os.environ["MDT_HOME"] = home
@@ -58,6 +72,7 @@ def main() -> int:
 
     allow_file_keystore_if_needed()
     gateway, url = start_training_gateway()
+    assert gateway is not None  # a fresh MDT_HOME has no gateway running yet
     app = QApplication(sys.argv[:1])
     try:
         apply_theme(app, "day")
@@ -117,7 +132,7 @@ def main() -> int:
         if gateway.poll() is None:
             gateway.terminate()
             gateway.wait(10)
-    return 0
+    return 0 if "--no-returns" in sys.argv else acceptance_shots(out)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from collections.abc import Generator
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QSplitter, QTabWidget, QWidget
+from PySide6.QtWidgets import QSizePolicy, QSplitter, QTabWidget, QWidget
 
 LIST_ROWS = 5  # the officer's list shows at least its five last rows
 
@@ -28,6 +28,36 @@ class Parts:
         return (self.forms, self.returns, self.queue, self.units, self.compare, self.search,
                 self.actions)
 
+    def release(self) -> None:
+        """Out of a tab widget: each part asks for its own height again."""
+        for part in self.all():
+            policy = part.property("mdtVerticalPolicy")
+            if policy is not None:
+                part.setSizePolicy(part.sizePolicy().horizontalPolicy(),
+                                   QSizePolicy.Policy(policy))
+                part.setProperty("mdtVerticalPolicy", None)
+
+
+def height_of_current_tab(tabs: QTabWidget) -> None:
+    """The tab widget asks for the height of the tab shown, not of the tallest one hidden (a
+    stacked widget's minimum is its tallest page's; a hidden page keeps the layout it had at
+    the last width it was shown at, so a window made narrower on the Form tab kept needing the
+    Returns tab's wider-window height and could not be 800 px high any more)."""
+    def follow(_index: int) -> None:
+        for i in range(tabs.count()):
+            page = tabs.widget(i)
+            if page is None:
+                continue
+            if page.property("mdtVerticalPolicy") is None:
+                page.setProperty("mdtVerticalPolicy", page.sizePolicy().verticalPolicy().value)
+            own = QSizePolicy.Policy(page.property("mdtVerticalPolicy"))
+            page.setSizePolicy(page.sizePolicy().horizontalPolicy(),
+                               own if page is tabs.currentWidget() else
+                               QSizePolicy.Policy.Ignored)
+
+    tabs.currentChanged.connect(follow)
+    follow(tabs.currentIndex())
+
 
 def officer_tabs(parts: Parts) -> Generator[None, None, QTabWidget]:
     tabs = QTabWidget()
@@ -39,6 +69,7 @@ def officer_tabs(parts: Parts) -> Generator[None, None, QTabWidget]:
     yield
     tabs.addTab(parts.queue, "Agency queue")
     tabs.setCurrentWidget(parts.returns)
+    height_of_current_tab(tabs)
     # The actions on the tabs' row: the record, not a row of buttons, gets the height.
     tabs.setCornerWidget(parts.actions, Qt.Corner.TopRightCorner)
     parts.returns.setSizes([160, 650])  # the last returns, then the one shown

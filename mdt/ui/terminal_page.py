@@ -163,6 +163,7 @@ class TerminalPage(Staged, QWidget):
                       self.search, self.return_actions)
         for part in parts.all():
             part.setParent(None)  # taken out of the old arrangement before it goes
+        parts.release()
         if self._arranged is not None:
             self._arranged.deleteLater()
         arranged: QWidget

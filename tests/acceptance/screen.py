@@ -14,10 +14,12 @@ Acting, by keyboard only: :meth:`Screen.command` (Ctrl+L, type, Enter), :meth:`S
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -341,6 +343,31 @@ class Screen:
         finally:
             del clock.now
             self.controller.alerts.refresh()
+
+    # -- screenshots ----------------------------------------------------------------------------
+    def shot(self, name: str) -> None:
+        """With MDT_SCREENSHOTS=FOLDER: the window as it is now, in day, night and high
+        contrast (day and night), as ``FOLDER/<name>-<officer|dispatcher>-<theme>.png``
+        (scripts/take_screenshots.py runs the suite so). Without it: nothing."""
+        folder = os.environ.get("MDT_SCREENSHOTS")
+        if not folder:
+            return
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        role = "dispatcher" if self.page.layout_kind == "dispatcher" else "officer"
+        before = (app.property("mdtTheme") or "day", bool(app.property("mdtHighContrast")),
+                  float(app.property("mdtFontScale") or 1.0))
+        try:
+            for theme, high in (("day", False), ("night", False), ("day", True), ("night", True)):
+                apply_theme(app, theme, high_contrast=high, font_scale=before[2])
+                self.bot.wait(300)  # restyled, re-laid out and painted
+                label = f"{theme}{'-hc' if high else ''}"
+                path = Path(folder) / f"{name}-{role}-{label}.png"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self.window.grab().save(str(path))
+        finally:
+            apply_theme(app, before[0], high_contrast=before[1], font_scale=before[2])
+            self.bot.wait(100)
 
     def close(self) -> None:
         self.controller.shutdown()

@@ -46,6 +46,7 @@ def test_an_incoming_yq_answered_y_by_keyboard_is_answered_everywhere(
     assert bar.countdown.endswith(" left") and bar.action == "Answer (YR)…"
     assert screen.status_bar().deadline.startswith("Next deadline: ")
     assert screen.status_bar().deadline.endswith(" left")
+    screen.shot("incoming-yq")
 
     # The alert bar's action (Shift+Tab back from the command line, Space) opens the queue;
     # the answer goes by the command line (the queue's buttons are out of the keyboard's
@@ -66,6 +67,7 @@ def test_an_incoming_yq_answered_y_by_keyboard_is_answered_everywhere(
     assert "none waiting" in screen.queue_heading()
     screen.wait(lambda: "incoming_yq" not in screen.alert_bar().kinds, what="the alert answered")
     assert "V260000002" not in screen.status_bar().deadline
+    screen.shot("incoming-yq-answered")
 
 
 def test_an_unanswered_request_goes_overdue_everywhere(screen: Screen,

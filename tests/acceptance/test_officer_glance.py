@@ -94,6 +94,7 @@ def test_a_clean_plate_says_no_record(screen: Screen) -> None:
     assert screen.received().startswith("Received ") and "from NCIC" in screen.received()
     assert not screen.alert_bar().visible
     assert screen.status_bar().connection == "Online"
+    screen.shot("clean-plate")
 
 
 def test_a_stolen_car_is_a_hit_to_confirm_before_acting(screen: Screen) -> None:
@@ -110,6 +111,7 @@ def test_a_stolen_car_is_a_hit_to_confirm_before_acting(screen: Screen) -> None:
     bar = screen.alert_bar()
     assert (bar.severity, bar.title) == ("CRITICAL", "HIT — vehicle: plate TRN4821 VA")
     assert bar.action == "Confirm hit (YQ)…"
+    screen.shot("stolen-car")
 
 
 @pytest.mark.parametrize(("command", "query", "headline"), [
@@ -129,6 +131,7 @@ def test_armed_and_dangerous_comes_first(screen: Screen, command: str, query: st
     bar = screen.alert_bar()
     assert bar.severity == "CRITICAL" and bar.title.startswith("HIT — 00 ARMED AND DANGEROUS")
     assert "Officer safety" in bar.detail
+    screen.shot(f"armed-and-dangerous-{query.split()[0].lower()}")
 
 
 def test_a_refused_destination_takes_the_focus(screen: Screen) -> None:
@@ -150,6 +153,7 @@ def test_a_suspended_licence_is_headed_by_its_status_not_no_record(screen: Scree
     assert screen.headline() == "RECORD — DRIVER LICENSE: SUSPENDED" == row.result
     assert screen.headline_role() == "warning" and screen.headline_style() == "NoticeBanner"
     assert "No record" not in screen.headline() and screen.banner().state == ""
+    screen.shot("suspended-licence")
 
 
 def test_a_registration_is_a_record_with_nothing_notable(screen: Screen) -> None:
@@ -186,6 +190,7 @@ def test_an_iaq_with_a_detainer(screen: Screen) -> None:
     assert bar.countdown.startswith("hold window ") and bar.countdown.endswith(" left")
     assert bar.action == "Show detainer…"
     assert "notify DHS before release" in bar.detail
+    screen.shot("iaq-detainer")
 
 
 def test_a_new_critical_hit_takes_the_bar_from_a_detainer(screen: Screen,
@@ -198,6 +203,7 @@ def test_a_new_critical_hit_takes_the_bar_from_a_detainer(screen: Screen,
     bar = screen.alert_bar()
     assert bar.title.startswith("HIT — 00 ARMED AND DANGEROUS") and bar.severity == "CRITICAL"
     assert bar.more == "All alerts (+1)" and bar.kinds == ("caution", "detainer")
+    screen.shot("new-hit-over-detainer")
     # the detainer one key away: the history (Ctrl+Shift+A) lists it, unacknowledged ...
     screen.key(Key.Key_A, CTRL | SHIFT)
     dialog = screen.window.alerts_dialog
@@ -228,6 +234,7 @@ def test_a_query_waiting_offline_owns_the_screen(screen: Screen, trainer: Traine
     assert status.connection.startswith(("Offline", "Poor link")), status
     # (between retries it says "Outbox: sending…")
     screen.wait(lambda: "1 queued" in screen.status_bar().outbox, what="1 queued")
+    screen.shot("waiting-offline")
     # a second query while the first waits: it has its row at once, and it is the one shown
     screen.command("QV LIC/TRN6230.LIS/MD")
     screen.wait_shown("QV LIC/TRN6230", "Queued (offline)")
@@ -250,6 +257,7 @@ def test_a_query_waiting_online_owns_the_screen(screen: Screen, trainer: Trainer
     assert screen.headline_role() == "pending" and screen.headline_style() == "PendingBanner"
     assert "STOLEN" not in screen.body() and screen.banner().state == ""
     assert screen.status_bar().connection == "Online"
+    screen.shot("waiting-online")
     screen.wait_shown("QV LIC/TRN6230", "No record")
 
 
@@ -286,6 +294,7 @@ def test_an_unanswered_yq_runs_its_clock_then_goes_overdue(screen: Screen,
         assert bar.action == "Send next request…"
         assert "OVERDUE" in screen.status_bar().deadline
         assert "CONFIRMED" not in screen.headline()  # still not confirmed
+        screen.shot("yq-unanswered-overdue")
 
 
 def test_an_overdue_yq_says_so_in_its_row_too(screen: Screen, waiting_yq: str) -> None:
@@ -320,6 +329,7 @@ def test_a_yq_answered_y_by_the_dispatcher_is_confirmed_everywhere(
     row = screen.row("YQ RTY/SV NIC/V260000002")
     assert row is not None and row.result == "Answered — CONFIRMED"
     assert "V260000002" not in screen.status_bar().deadline
+    screen.shot("yq-answered-confirmed")
 
 
 def test_a_new_stop_on_a_confirmed_record_starts_its_own_confirmation(
@@ -336,3 +346,4 @@ def test_a_new_stop_on_a_confirmed_record_starts_its_own_confirmation(
                                      "(MD1012600)")
     assert banner.earlier.endswith("it does not confirm this stop.")
     assert banner.can_request  # its own YQ, one key away
+    screen.shot("new-stop-on-confirmed-record")

@@ -170,20 +170,24 @@ def _mdt(home: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[st
                           env=_env(home, **extra), timeout=60)
 
 
-def _client(home: Path) -> dict[str, Any]:
-    code = ("import json; from mdt.settings import Settings; from mdt.services.terminal import Terminal;"
-            "t = Terminal(Settings()); t.unlock('officer1', 'training');"
-            "print(json.dumps({'notices': t.notices, 'messages': {m['id']: m['state'] for m in "
-            "t.messages(10000)}})); t.close()")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            env=_env(home), timeout=60)
-    assert result.returncode == 0, result.stderr
-    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+def _client(home: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """What a terminal opening the cache the killed process left finds (in this process: the
+    same open path, key probe, WAL recovery and migrations as a new process's)."""
+    with monkeypatch.context() as patch:
+        patch.setenv("MDT_HOME", str(home))
+        terminal = Terminal(Settings())
+        try:
+            terminal.unlock("officer1", "training")
+            return {"notices": list(terminal.notices),
+                    "messages": {m["id"]: m["state"] for m in terminal.messages(10000)}}
+        finally:
+            terminal.close()
 
 
 @pytest.mark.timeout(360)  # 32 processes killed and reopened: ~70 s of CPU, slower on a busy machine
 def test_a_process_killed_right_after_each_of_its_commits_loses_nothing_it_said(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+        ) -> None:
     gateway = start_gateway(tmp_path / "gateway")
     home = tmp_path / "home"
     (home / "config").mkdir(parents=True)
@@ -207,7 +211,7 @@ def test_a_process_killed_right_after_each_of_its_commits_loses_nothing_it_said(
                 if result.returncode == -9:
                     kills[command[0]] += 1
                     hot_wal += wal.exists() and wal.stat().st_size > 0
-                state = _client(home)  # opens after the kill: never "damaged"
+                state = _client(home, monkeypatch)  # opens after the kill: never "damaged"
                 assert state["notices"] == [], (command, n, state["notices"])
                 assert said <= set(state["messages"]), (command, n)
                 if result.returncode != -9:
@@ -217,7 +221,7 @@ def test_a_process_killed_right_after_each_of_its_commits_loses_nothing_it_said(
                 raise AssertionError(f"{command} never finished")
         final = _mdt(home, "sync", "--once")
         assert final.returncode == 0, final.stderr
-        state = _client(home)
+        state = _client(home, monkeypatch)
         assert not [i for i, s in state["messages"].items() if s == "queued"]
         at_gateway = _gateway_messages(gateway.data_dir)
         assert said <= set(at_gateway) and max(at_gateway.values()) == 1
