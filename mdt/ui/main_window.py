@@ -143,7 +143,8 @@ class MainWindow(QMainWindow):
         if self._terminal is None:
             from mdt.ui.terminal_page import TerminalPage
 
-            staged, page = self._building is not None, self._building or TerminalPage(self.controller)
+            staged = self._building is not None  # made a part per turn, the collector paused
+            page = self._building or TerminalPage(self.controller)
             self._building = None
             page.finish()
             page.offline = self._offline
@@ -157,8 +158,8 @@ class MainWindow(QMainWindow):
             if self.pages.indexOf(page) < 0:
                 self.pages.insertWidget(1, page)
             self._terminal = page
-            if staged:  # the collector waited while it was made: it is frozen whole
-                collector.resume()
+            if staged:
+                collector.resume()  # the page is frozen whole
         return self._terminal
 
     @property

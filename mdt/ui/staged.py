@@ -32,9 +32,9 @@ class Staged:
 def polish_in_steps(widget: QWidget, per_step: int = 40) -> Iterator[None]:
     """Style ``widget``'s parts a batch per ``next``, deepest first, so that showing it later
     is a layout and a paint, not the style sheet matched against every part in one go."""
-    parts = widget.findChildren(QWidget)
-    for start in range(len(parts) - 1, -1, -per_step):
-        for part in parts[max(0, start - per_step + 1):start + 1][::-1]:
+    deepest_first = widget.findChildren(QWidget)[::-1]  # (findChildren: parents first)
+    for start in range(0, len(deepest_first), per_step):
+        for part in deepest_first[start:start + per_step]:
             if shiboken6.isValid(part):
                 part.ensurePolished()
         yield

@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
 from mdt.app.event_trace import describe
-from mdt.app.stall_watchdog import StallWatchdog
+from mdt.app.stall_watchdog import Stall, StallWatchdog
 
 
 class SlowToLayOut(QWidget):
@@ -67,17 +68,21 @@ def busy_python_slot() -> None:
         pass
 
 
-def test_without_the_trace_a_stall_in_python_is_named_by_its_stack(qtbot: QtBot) -> None:
-    watchdog = StallWatchdog(trace_events=False)
+def longest_stall_of(qtbot: QtBot, watchdog: StallWatchdog, slot: Callable[[], None],
+                     settle_ms: int) -> Stall:
+    """The longest stall while ``slot`` runs once on the GUI thread."""
     watchdog.start()
     qtbot.wait(30)
-    QTimer.singleShot(0, busy_python_slot)
-    qtbot.wait(150)
+    QTimer.singleShot(0, slot)
+    qtbot.wait(settle_ms)
     watchdog.stop()
-    stall = watchdog.top(1)[0]
+    return watchdog.top(1)[0]
+
+
+def test_without_the_trace_a_stall_in_python_is_named_by_its_stack(qtbot: QtBot) -> None:
+    stall = longest_stall_of(qtbot, StallWatchdog(trace_events=False), busy_python_slot, 150)
     assert stall.causes == ()
     assert "busy_python_slot" in stall.where
-
 
 
 class Knot:
@@ -99,12 +104,7 @@ def collect_a_heap() -> None:
 
 def test_a_stall_made_by_the_garbage_collector_is_put_down_to_it(qtbot: QtBot) -> None:
     watchdog = StallWatchdog()
-    watchdog.start()
-    qtbot.wait(30)
-    QTimer.singleShot(0, collect_a_heap)
-    qtbot.wait(200)
-    watchdog.stop()
-    stall = watchdog.top(1)[0]
+    stall = longest_stall_of(qtbot, watchdog, collect_a_heap, 200)
     collections = [c for c in stall.causes if c.event == "GarbageCollection"]
     assert collections, watchdog.report(1)
     assert all(c.receiver.startswith("Python's collector, generation ") for c in collections)

@@ -4,20 +4,10 @@ the last stage is over is frozen (out of later collections' sight), and collecti
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
-
-import pytest
 
 from mdt.app import collector
 
-
-@pytest.fixture(autouse=True)
-def restored() -> Iterator[None]:
-    yield
-    while collector.paused():
-        collector.resume()
-    gc.unfreeze()
-    gc.enable()
+# (tests/conftest.py's collector_thawed resumes any pause left and unfreezes after each test)
 
 
 def test_overlapping_pauses_hold_collection_off_until_the_last_is_over() -> None:
@@ -26,7 +16,6 @@ def test_overlapping_pauses_hold_collection_off_until_the_last_is_over() -> None
     collector.pause()  # the terminal page
     collector.pause()  # a sign-in's form views, while the page is still being made
     assert not gc.isenabled() and collector.paused()
-    made = [object() for _ in range(10)]
     kept = [[n] for n in range(1000)]  # tracked by the collector until frozen
     collector.resume()
     assert not gc.isenabled()  # one pause is still on
@@ -35,7 +24,7 @@ def test_overlapping_pauses_hold_collection_off_until_the_last_is_over() -> None
     assert gc.get_freeze_count() >= frozen_before + len(kept)  # what was made is frozen
     collector.resume()  # one too many: nothing happens
     assert gc.isenabled()
-    del made, kept
+    del kept
 
 
 def test_freeze_moves_what_exists_out_of_the_collectors_sight() -> None:
