@@ -43,13 +43,15 @@ run: $(STAMP) desktop-libs
 	  echo "No display: on a headless machine run 'xvfb-run make run'."; exit 1; fi
 	$(PY) -m mdt.devrun
 
-# The whole suite, headless: a test process per core (pytest-xdist), then, alone, the tests that
-# measure time on the machine (marked serial: a GUI stall budget, sound heard for its length).
+# The whole suite, headless: the one-folder build and its self-test first (the .deb test installs
+# that build rather than making its own), a test process per core (pytest-xdist), then, alone,
+# the tests that measure time on the machine (marked serial: a GUI stall budget, sound heard for
+# its length).
 TEST_JOBS ?= auto
 test: $(STAMP) desktop-test-services
+	$(PY) packaging/build.py
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m "not serial" -n $(TEST_JOBS) --dist loadscope
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m serial
-	$(PY) packaging/build.py
 	$(PY) -m ruff check mdt mock_server tests benchmarks
 	$(PY) -m mypy
 

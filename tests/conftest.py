@@ -22,6 +22,8 @@ from hypothesis import settings as hypothesis_settings
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
+from tests.gateway_fork import ForkedGateway, fork_gateway, spawn_each
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 # Hypothesis runs the same examples on every run (derandomize): a red run is the code's fault
@@ -101,7 +103,7 @@ class Gateway:
     """A running training gateway process."""
 
     url: str
-    process: subprocess.Popen[str]
+    process: subprocess.Popen[str] | ForkedGateway
     data_dir: Path
     drain: threading.Thread | None = None
 
@@ -181,13 +183,33 @@ def sync_until(terminal: Any, condition: Callable[[], Any], timeout: float = 20)
         time.sleep(0.1)
 
 def start_gateway(data_dir: Path, *extra: str) -> Gateway:
-    """Start ``mdt-gateway serve`` on a free port and wait until it answers."""
+    """Start ``mdt-gateway serve`` on a free port and wait until it answers (forked from a
+    process that has its imports: tests/gateway_fork.py)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     # Each one-time code signs in once; a suite signs in many times a minute, so the gateway may
     # hand out fresh codes ahead of the clock (demo_account below takes them).
-    cmd = [sys.executable, "-m", "mock_server", "serve", "--host", "127.0.0.1", "--port", "0",
-           "--data-dir", str(data_dir), "--latency", "0", "--exit-with-parent",
-           "--otp-future-steps", str(OTP_FUTURE_STEPS), *extra]
+    argv = ["serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", str(data_dir),
+            "--latency", "0", "--exit-with-parent", "--otp-future-steps", str(OTP_FUTURE_STEPS),
+            *extra]
+    if spawn_each():
+        return _spawn_gateway(data_dir, argv)
+    log = data_dir.parent / f"{data_dir.name}-{time.time_ns()}.log"
+    process = fork_gateway(argv, log)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        match = LISTENING.search(log.read_text(errors="replace"))
+        if match:
+            return Gateway(url=match.group(1), process=process, data_dir=data_dir)
+        if process.poll() is not None:
+            break
+        time.sleep(0.01)
+    process.kill()
+    raise RuntimeError("mdt-gateway did not start:\n" + log.read_text(errors="replace"))
+
+
+def _spawn_gateway(data_dir: Path, argv: list[str]) -> Gateway:
+    """``python -m mock_server <argv>``, a fresh interpreter (MDT_TEST_GATEWAY_SPAWN=1)."""
+    cmd = [sys.executable, "-m", "mock_server", *argv]
     process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert process.stdout is not None
     deadline = time.monotonic() + 30

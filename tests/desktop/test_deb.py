@@ -23,7 +23,7 @@ def test_the_deb_installs_passes_its_self_test_and_uninstalls_cleanly() -> None:
     require("dpkg-deb")
     if os.geteuid() != 0:
         pytest.fail("dpkg -i needs root: run this test as root (CI does).", pytrace=False)
-    if not (FOLDER / "mdt").exists():  # make test builds it later too; here it is needed now
+    if not (FOLDER / "mdt").exists():  # make test builds it first; run alone, the test builds it
         subprocess.run([sys.executable, str(ROOT / "packaging" / "build.py"), "--no-smoke"],
                        check=True, cwd=ROOT, timeout=800, capture_output=True)
     run = subprocess.run([sys.executable, str(ROOT / "packaging" / "deb.py"), "--test"],
