@@ -40,6 +40,7 @@ from mdt.ui.adaptive import AdaptiveBox, WrappingLabel
 from mdt.ui.alert_bar import gateway_now
 from mdt.ui.restyle import restyle
 from mdt.ui.return_fields import group_fields
+from mdt.ui.returns_view import AGE_TICK_MS
 from mdt.ui.theme import badge_style
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ class ReturnDetail(QWidget):
         self.cached = QLabel("")
         self.cached.setObjectName("CachedBanner")  # one line: under the headline when narrow
         self._age_tick = QTimer(self)  # the age in the header keeps counting
-        self._age_tick.setInterval(15_000)
+        self._age_tick.setInterval(AGE_TICK_MS)
         self._age_tick.timeout.connect(self._update_age)
         self._refit = QTimer(self)
         self._refit.setSingleShot(True)

@@ -7,11 +7,19 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHeaderView, QTableView
 
 from mdt.core.present import return_headline
 from mdt.ui.adaptive import follow_type_size
-from mdt.ui.returns_view import STATE_WORDS, QueryRow, ReturnsModel, build_rows, row_key
+from mdt.ui.returns_view import (
+    AGE_TICK_MS,
+    STATE_WORDS,
+    QueryRow,
+    ReturnsModel,
+    build_rows,
+    row_key,
+)
 
 Prepared = tuple[list[dict[str, Any]], list[QueryRow], dict[str, Any]]
 
@@ -52,7 +60,23 @@ def returns_table(model: ReturnsModel) -> QTableView:
     vertical = table.verticalHeader()
     vertical.setVisible(False)
     vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # rows are one line
+    tick = QTimer(table)  # the ages and waits in view count on ("0 s ago" never stays)
+    tick.setObjectName("AgeTick")
+    tick.setInterval(AGE_TICK_MS)
+    tick.timeout.connect(lambda: count_on(table, model))
+    tick.start()
     return table
+
+
+def count_on(table: QTableView, model: ReturnsModel) -> None:
+    """Repaint the age and the state of the rows in view (a row's words follow the clock; the
+    model signals only rows that arrive or change, so nothing else asks for them again)."""
+    if not model.rows or not table.isVisible():
+        return
+    first = max(0, table.rowAt(0))
+    last = table.rowAt(table.viewport().height() - 1)
+    last = len(model.rows) - 1 if last < 0 else last
+    model.dataChanged.emit(model.index(first, 0), model.index(last, 2))
 
 
 def _fit(table: QTableView) -> None:

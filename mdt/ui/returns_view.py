@@ -45,7 +45,11 @@ Index = QModelIndex | QPersistentModelIndex
 
 # The words and the rules are in mdt.core.present (shared with the CLI and the PDF); these names
 # stay importable from here.
-__all__ = ["FIELD_GROUPS", "STATE_WORDS", "age_text", "group_fields", "query_summary",
+#: How often the ages and waits on screen count on (the returns list and the detail's header
+#: alike, so the two never disagree by more than a tick).
+AGE_TICK_MS = 5_000
+
+__all__ = ["AGE_TICK_MS", "FIELD_GROUPS", "STATE_WORDS", "age_text", "group_fields", "query_summary",
            "waited_minutes"]
 
 

@@ -119,3 +119,38 @@ def test_older_returns_come_by_keyset_paging(qtbot: QtBot, qtmodeltester: ModelT
     if model.canFetchMore():  # (the model tester may have asked already)
         model.fetchMore()
     assert asked[-1] == "e99"  # paging starts again from the one return held
+
+
+def test_the_ages_in_view_count_on(qtbot: QtBot) -> None:
+    """Nothing about a return changes as it ages, so only a tick asks for its words again: the
+    list said "0 s ago" for as long as no other row arrived (seen under Xvfb beside a header that
+    had counted on to "30 s ago")."""
+    from PySide6.QtCore import QTimer as Timer
+
+    from mdt.ui.returns_list import returns_table
+
+    model = ReturnsModel()
+    model.now = NOW
+    model.merge(build_rows([_waiting(90, minute=59)],
+                           [_return(n, False, f"2026-11-24T11:59:{50 - n:02d}.000Z")
+                            for n in range(1, 4)]))
+    table = returns_table(model)
+    qtbot.addWidget(table)
+    table.resize(900, 300)
+    table.show()
+    qtbot.waitExposed(table)
+    assert model.data(model.index(1, 0)) == "12 s ago"
+    age_column = table.visualRect(model.index(1, 0))
+    before = table.viewport().grab(age_column).toImage()
+
+    tick = table.findChild(Timer, "AgeTick")
+    assert tick is not None and tick.isActive()
+    changed: list[tuple[int, int, int, int]] = []
+    model.dataChanged.connect(lambda first, last, *_: changed.append(
+        (first.row(), first.column(), last.row(), last.column())))
+    model.now = NOW.replace(minute=2)  # two minutes on
+    tick.setInterval(20)
+    qtbot.waitUntil(lambda: bool(changed), timeout=2000)
+    assert changed[0] == (0, 0, model.rowCount() - 1, 2)  # every row in view: age and state
+    assert model.data(model.index(1, 0)) == "2 min ago"
+    qtbot.waitUntil(lambda: table.viewport().grab(age_column).toImage() != before, timeout=2000)
