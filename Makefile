@@ -50,7 +50,7 @@ run: $(STAMP) desktop-libs
 TEST_JOBS ?= auto
 test: $(STAMP) desktop-test-services
 	$(PY) packaging/build.py
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m "not serial" -n $(TEST_JOBS) --dist loadscope
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m "not serial" -n $(TEST_JOBS) --dist loadscope --durations=25
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m serial
 	$(PY) -m ruff check mdt mock_server tests benchmarks
 	$(PY) -m mypy
