@@ -155,6 +155,21 @@ class Gateway:
         finally:
             state.close()
 
+    def expire_sessions(self, user_id: str) -> None:
+        """Every session of ``user_id`` expires now, as at the end of its time to live (the
+        gateway reads a token's expiry from its state at each request): a test forces the
+        expiry instead of racing a short ``--token-ttl``."""
+        import sqlite3
+
+        conn = sqlite3.connect(self.data_dir / "gateway.sqlite", timeout=10)
+        try:
+            with conn:
+                changed = conn.execute("UPDATE sessions SET expires_at = ? WHERE user_id = ?",
+                                       (time.time() - 1, user_id)).rowcount
+            assert changed, f"{user_id} has no session to expire"
+        finally:
+            conn.close()
+
     def otp_secret(self, user_id: str) -> str:
         import sqlite3
 

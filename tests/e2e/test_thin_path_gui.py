@@ -4,8 +4,6 @@ stopped → unlock offline → the return is still there, marked cached and offl
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
@@ -14,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from mdt.settings import Settings
 from mdt.ui.application import create_window
 from mdt.ui.theme import apply_theme
-from tests.conftest import Gateway, start_gateway
+from tests.conftest import Gateway
 
 pytestmark = pytest.mark.e2e
 
@@ -112,8 +110,8 @@ def test_gui_wrong_password_says_so_and_stays_on_login(qtbot: QtBot, gateway: Ga
 
 
 def test_an_expired_session_is_renewed_without_losing_the_query(qtbot: QtBot,
-                                                                tmp_path: Path) -> None:
-    gw = start_gateway(tmp_path / "gw", "--token-ttl", "3")
+                                                                gateway: Gateway) -> None:
+    gw = gateway
     controller, window = _window(qtbot, gw.url)
     try:
         login = window.login
@@ -125,7 +123,7 @@ def test_an_expired_session_is_renewed_without_losing_the_query(qtbot: QtBot,
         page = window.terminal
         qtbot.waitUntil(lambda: "QV" in page.views and window.connection.text() == "Online",
                         timeout=15000)
-        qtbot.wait(3200)  # the token expires
+        gw.expire_sessions("officer1")  # the token expires (a 3 s time to live raced sign-in)
         page.command.setText("CLN1000")
         page.run_command()
         qtbot.waitUntil(window.relogin_button.isVisible, timeout=15000)
@@ -143,4 +141,3 @@ def test_an_expired_session_is_renewed_without_losing_the_query(qtbot: QtBot,
     finally:
         controller.shutdown()
         window.close()
-        gw.stop()
