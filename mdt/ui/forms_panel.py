@@ -28,6 +28,7 @@ class FormsPanel(QWidget):
         self.forms: dict[str, FormDef] = {}
         self.views: dict[str, FormView] = {}
         self.scrolls: dict[str, QScrollArea] = {}
+        self._shortcuts: list[QShortcut] = []
         self._build = 0  # which sign-in's form views are being made
         self.picker = QComboBox()
         self.picker.setObjectName("FormPicker")
@@ -83,6 +84,7 @@ class FormsPanel(QWidget):
             if function_key:
                 shortcut = QShortcut(QKeySequence(function_key), shortcuts_on)
                 shortcut.activated.connect(lambda mke=form.mke: open_form(mke))
+                self._shortcuts.append(shortcut)
         self.picker.blockSignals(False)
 
     def _picked(self, index: int) -> None:
@@ -130,6 +132,25 @@ class FormsPanel(QWidget):
             self.show_page(mke)
         return view
 
-    def clear_views(self) -> None:
-        for view in self.views.values():
-            view.clear()
+    def drop_views(self) -> None:
+        """Signed out: the views go with their session (each holds its officer's name, agency
+        and phone as the requester's defaults, and what was typed), their pages, picker entries
+        and function keys too; the next sign-in publishes views of its own. (Kept, the stack
+        went on showing the first officer's forms to the next, and each key was bound twice.)"""
+        self._build += 1  # a build still under way is for the session that ended
+        for shortcut in self._shortcuts:
+            shortcut.setEnabled(False)
+            shortcut.deleteLater()
+        self._shortcuts.clear()
+        self.picker.blockSignals(True)
+        self.picker.clear()
+        self.picker.blockSignals(False)
+        for scroll in self.scrolls.values():
+            self.stack.removeWidget(scroll)
+            scroll.deleteLater()  # with the view it holds
+        for mke, view in self.views.items():
+            if mke not in self.scrolls:
+                view.deleteLater()
+        self.scrolls.clear()
+        self.views.clear()  # in place: the terminal page reads the same dict
+        self.forms.clear()

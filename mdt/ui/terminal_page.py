@@ -224,7 +224,7 @@ class TerminalPage(Staged, QWidget):
         self.search.box.clear()
         self.search.model.set_rows([])
         self.units.model.set_units([])
-        self.forms_panel.clear_views()
+        self.forms_panel.drop_views()
         self.command.clear()
         self.command.history.clear()
         self.feedback("")
