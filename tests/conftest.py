@@ -337,3 +337,25 @@ def collector_thawed() -> Iterator[None]:
     while collector.paused():
         collector.resume()
     gc.unfreeze()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def windows_deleted_after_each_module() -> Iterator[None]:
+    """What a module's tests left of their windows is deleted once the module is done (its
+    module-scoped windows are closed by then). A test's window is closed by qtbot, but the
+    objects that still point at it (its controller's callbacks, its timers) kept it and its
+    parentless parts alive for the rest of the process: a worker held thousands of widgets
+    after a few modules, and every theme change re-polished them all."""
+    yield
+    if "PySide6.QtWidgets" not in sys.modules:
+        return
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        return
+    for widget in app.topLevelWidgets():
+        widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    app.processEvents()
