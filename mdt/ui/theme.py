@@ -6,6 +6,7 @@ flashes a white window at an officer in a dark car.
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 from collections.abc import Iterable
@@ -57,7 +58,9 @@ def palette_for(theme: str, high_contrast: bool = False) -> QPalette:
             for role, colour in HIGH_CONTRAST.items():
                 cached.setColor(role, QColor(colour))
         _PALETTE_CACHE[key] = cached
-    return QPalette(cached)
+    # A copy made by copy.copy, not QPalette(cached): choosing among QPalette's constructors
+    # makes Qt's whole namespace of enums (some 30 ms, before the first window).
+    return copy.copy(cached)
 
 
 HIGH_CONTRAST: dict[QPalette.ColorRole, str] = {
