@@ -23,9 +23,8 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, overload
 
 from mdt import paths
 from mdt.atomic import atomic_write_text  # (also imported from here: mdt.terminal)
@@ -322,9 +321,10 @@ DECLARED: dict[str, Option[Any]] = {name: option for name, option in vars(Settin
                                     if isinstance(option, Option)}
 
 
-@dataclass(frozen=True)
-class Look:
-    """What the first window looks like: the theme, high contrast, the type size."""
+class Look(NamedTuple):
+    """What the first window looks like: the theme, high contrast, the type size. (A named
+    tuple: a dataclass would import :mod:`dataclasses` and compile its methods before the
+    first window.)"""
 
     theme: str = Settings.theme.default
     high_contrast: bool = Settings.high_contrast.default

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer
@@ -24,7 +23,7 @@ from mdt import __version__
 from mdt.app import collector
 from mdt.settings import Look, first_look
 from mdt.ui.main_window import MainWindow
-from mdt.ui.theme import apply_theme
+from mdt.ui.theme import apply_theme, fusion_application
 
 if TYPE_CHECKING:
     import argparse
@@ -104,12 +103,18 @@ def load_terminal(gateway: str | None = None, ca_bundle: str | None = None,
 
 def _read_ahead() -> None:
     """What the GUI thread uses next, to wire the window to its controller, loaded here on the
-    worker: its modules, and the Python side of the Qt classes it makes (Qt's namespace and a
-    class's enums are Python enums made on first use; the GUI thread touches none of them until
-    the load is done)."""
-    from PySide6.QtCore import Qt
+    worker: its modules, and the Python side of the Qt classes it makes or asks for (Qt's
+    namespace, Qt's events, the style's QStyle: a class's enums are Python enums made on first use, QStyle's
+    ~25 ms; the GUI thread touches none of them until the load is done)."""
+    from PySide6.QtCore import QEvent, Qt
     from PySide6.QtGui import QKeySequence, QShortcut
-    from PySide6.QtWidgets import QHeaderView, QMessageBox, QTableWidget, QTableWidgetItem
+    from PySide6.QtWidgets import (
+        QHeaderView,
+        QMessageBox,
+        QStyle,
+        QTableWidget,
+        QTableWidgetItem,
+    )
 
     import mdt.app.controller
     import mdt.core.present
@@ -118,26 +123,27 @@ def _read_ahead() -> None:
     import mdt.ui.alert_sound
     import mdt.ui.lock_screen  # noqa: F401
 
-    _ = (Qt.AlignmentFlag, QKeySequence, QShortcut, QHeaderView, QMessageBox, QTableWidget,
-         QTableWidgetItem)
+    _ = (Qt.AlignmentFlag, QEvent.Type, QKeySequence, QShortcut, QHeaderView, QMessageBox, QStyle,
+         QTableWidget, QTableWidgetItem)
 
 
-@dataclass
 class Start:
     """The GUI's start after the first window: :meth:`begin` loads :func:`load_terminal` on a
     worker; then the window gets its controller (and the validated settings' look, where the
     first one differs), or, when a file is wrong, a box over the window with the reason, and
-    the end of the start when it is closed (exit status 2; 1 for a bug)."""
+    the end of the start when it is closed (exit status 2; 1 for a bug). (A plain class: a
+    dataclass would import :mod:`dataclasses` and compile its methods before the first window.)
+    """
 
-    app: QApplication
-    window: MainWindow
-    look: Look
-    load: Callable[[], Terminal]
-    ready: Callable[[], None] = lambda: None  # the window has its controller
-    refused: Callable[[str, int], None] | None = None  # instead of the box (the probe)
-    controller: AppController | None = None
-    refusal: QMessageBox | None = None  # the box saying why the start stopped
-    _tasks: TaskRunner | None = None
+    def __init__(self, app: QApplication, window: MainWindow, look: Look,
+                 load: Callable[[], Terminal], ready: Callable[[], None] = lambda: None,
+                 refused: Callable[[str, int], None] | None = None) -> None:
+        self.app, self.window, self.look, self.load = app, window, look, load
+        self.ready = ready  # the window has its controller
+        self.refused = refused  # instead of the box (the probe)
+        self.controller: AppController | None = None
+        self.refusal: QMessageBox | None = None  # the box saying why the start stopped
+        self._tasks: TaskRunner | None = None
 
     def begin(self) -> None:
         from mdt.app.tasks import TaskRunner
@@ -201,7 +207,7 @@ def run_gui(argv: Sequence[str], parsed: argparse.Namespace | None = None) -> in
     args = parsed or parse(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     sys.setswitchinterval(min(sys.getswitchinterval(), GUI_SWITCH_INTERVAL_S))
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = QApplication.instance() or fusion_application(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("MDT")
     app.setApplicationVersion(__version__)

@@ -19,7 +19,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -200,9 +199,11 @@ class LoginPage(QWidget):
         else:
             action(self._controller)
 
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        # The user id is remembered: the cursor waits where typing starts.
+    def focus_first(self) -> None:
+        """Where typing starts (the window calls it whenever the page is shown): the password
+        when the user id is remembered, else the user id. Not a showEvent: a Python override
+        of an event handler makes Qt's event types on the first window's way (QEvent's ~180
+        enum members, ~10 ms)."""
         (self.password if self.user.text() else self.user).setFocus()
 
     # -- the gateway's state ---------------------------------------------------------------------

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
 
 from mdt import __version__, paths
 from mdt.app.errors import describe_error, then
-from mdt.ui.adaptive import keep_line_height
 from mdt.ui.login import LoginPage
 from mdt.ui.quarantine_status import QuarantineStatus
 from mdt.ui.terminal_staging import TerminalStaging
@@ -95,7 +94,12 @@ class MainWindow(QMainWindow):
         self._deadline_tick = QTimer(self)
         self._deadline_tick.setInterval(1000)
         self._deadline_tick.timeout.connect(self._show_next_deadline)
-        keep_line_height(self.statusBar())  # type size 1.5: the bar grows with its text
+        # Type size 1.5: the bar grows with its text. A line of it high now (its type size from
+        # the sheet); from attach on it follows the type size (keep_line_height: an event filter,
+        # and Python's side of Qt's events has no place before the first window).
+        bar = self.statusBar()
+        bar.ensurePolished()
+        bar.setMinimumHeight(bar.fontMetrics().height() + 8)
         self.statusBar().addWidget(self.connection, 1)
         self.statusBar().addPermanentWidget(self.next_deadline)
         self.statusBar().addPermanentWidget(self.relogin_button)
@@ -110,8 +114,14 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         self.login.training_detected.connect(self.banner.setVisible)
         self.login.busy_changed.connect(self._signing_in)
+        self.pages.currentChanged.connect(self._page_shown)
+        self.login.focus_first()
         if controller is not None:
             self.attach(controller)
+
+    def _page_shown(self, index: int) -> None:
+        if self.pages.widget(index) is self.login:
+            self.login.focus_first()
 
     @property
     def controller(self) -> AppController:
@@ -125,11 +135,13 @@ class MainWindow(QMainWindow):
         from PySide6.QtGui import QKeySequence, QShortcut
 
         from mdt.core.present import TRAINING_TEXT
+        from mdt.ui.adaptive import keep_line_height
         from mdt.ui.alert_bar import AlertBar
         from mdt.ui.lock_screen import Curtain, IdleWatcher, LockScreen
         from mdt.ui.window_actions import WindowActions
 
         self._controller = controller
+        keep_line_height(self.statusBar())
         self.banner.setText(TRAINING_TEXT)
         self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.alert_bar = AlertBar()

@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtWidgets import QLabel, QMessageBox, QPushButton, QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from mdt.app.errors import then
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMessageBox, QPushButton
+
     from mdt.app.controller import AppController
 
 
@@ -50,6 +52,8 @@ class QuarantineStatus(QLabel):
             return
 
         def done(found: Any) -> None:
+            from PySide6.QtWidgets import QMessageBox
+
             if found is None:
                 return
             box = QMessageBox(self.window())

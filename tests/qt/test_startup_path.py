@@ -6,6 +6,7 @@ asked first)."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -17,6 +18,7 @@ import pytest
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from mdt.app import collector
 from mdt.settings import Look, Settings
 from mdt.ui.application import Start, create_window, load_terminal
 from mdt.ui.main_window import MainWindow
@@ -172,6 +174,33 @@ def test_the_sign_in_page_gets_the_validated_settings_after_the_first_window(
         start.close()
 
 
+def test_the_cursor_waits_where_typing_starts(qtbot: QtBot) -> None:
+    """In the first window the user id; once the remembered user id is filled in (attach), the
+    password; and so again whenever the sign-in page comes back."""
+    settings = Settings()
+    settings.set("last_user", "officer7")
+    settings.set("gateway_url", "http://127.0.0.1:9")
+    settings.save()
+    window, start, ready = _deferred(qtbot)
+    login = window.login
+    try:
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is login.user, timeout=5000)
+        start.begin()
+        qtbot.waitUntil(lambda: bool(ready), timeout=20000)
+        assert login.user.text() == "officer7"
+        assert QApplication.focusWidget() is login.password
+        login.user.setFocus()  # the cursor put elsewhere on the page
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is login.user, timeout=5000)
+        window.pages.setCurrentWidget(window.lock_screen)  # another page, then back
+        window.lock_screen.password.setFocus()
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is window.lock_screen.password,
+                        timeout=5000)
+        window.pages.setCurrentWidget(login)
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is login.password, timeout=5000)
+    finally:
+        start.close()
+
+
 def test_a_sign_in_asked_for_before_the_services_goes_on_when_they_come(
         qtbot: QtBot) -> None:
     settings = Settings()
@@ -206,7 +235,9 @@ def test_the_first_window_is_the_sign_in_page_and_the_terminal_page_comes_later(
         assert window.pages.currentWidget() is window.login
         assert not window.terminal_ready
         window.login.busy_changed.emit(True)  # signing in starts: the page is made meanwhile
+        assert collector.paused()  # no full collection walks the half-made page
         qtbot.waitUntil(lambda: window.terminal_ready, timeout=10000)
+        assert not collector.paused() and gc.isenabled()  # whole: frozen, collection goes on
         page = window.terminal
         assert page.ready and window.pages.indexOf(page) >= 0
         assert window.pages.currentWidget() is window.login  # made, not shown
