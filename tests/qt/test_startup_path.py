@@ -265,3 +265,20 @@ def test_a_staged_terminal_page_is_whole_when_asked_for(qtbot: QtBot) -> None:
         assert whole.ready and whole.layout_kind == "officer"
     finally:
         controller.shutdown()
+
+
+def test_the_real_start_is_in_fusion_from_its_qapplication() -> None:
+    """``mdt`` makes its QApplication in the Fusion style (``-style``, so no Python QStyle on
+    the way to the first window); the theme keeps it and still finds the sheet's images."""
+    script = ("from PySide6.QtCore import QDir\n"
+              "from mdt.ui.theme import apply_theme, fusion_application\n"
+              "app = fusion_application(['mdt'])\n"
+              "print(app.style().name())\n"
+              "apply_theme(app, 'night')\n"
+              "print(bool(QDir.searchPaths('mdtstyles')))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen",
+                               "QT_STYLE_OVERRIDE": "Windows"},  # Fusion all the same
+                          timeout=60,
+                          check=False)
+    assert done.stdout.split() == ["fusion", "True"], done.stderr[-2000:]
