@@ -21,7 +21,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if wants_gui(parsed):
         from mdt.ui.application import run_gui  # Qt is imported only for the GUI
 
-        return run_gui(args)
+        return run_gui(args, parsed)
     from mdt.cli import run
 
     return run(args)

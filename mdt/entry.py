@@ -163,9 +163,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _gui_alone(argv: list[str]) -> argparse.Namespace | None:
+    """The GUI's own flags and nothing else (how a desktop starts ``mdt``), read without making
+    the command line's twenty sub-parsers first (some 10 ms before the first window). None for
+    anything else (a command, ``--help``, an unknown, shortened or wrong flag): the whole parser
+    reads it then, with its sentences. The same namespace as the whole parser's."""
+    parser = argparse.ArgumentParser(prog="mdt", add_help=False, allow_abbrev=False,
+                                     exit_on_error=False)
+    _gui_flags(parser)
+    try:
+        args, rest = parser.parse_known_args(argv)
+    except argparse.ArgumentError:
+        return None
+    if rest:
+        return None
+    args.self_test, args.command = False, None
+    return args
+
+
 def parse(argv: Sequence[str]) -> argparse.Namespace:
     """Parse ``mdt``'s arguments; ``command`` is None or ``"gui"`` for the GUI, ``cli`` names the
     command-line handler otherwise. Usage errors exit 2 with argparse's sentence."""
+    gui = _gui_alone(list(argv))
+    if gui is not None:
+        return gui
     parser = build_parser()
     args = parser.parse_args(list(argv))
     if args.command not in (None, GUI) and (args.theme or args.startup_probe):

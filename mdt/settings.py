@@ -12,28 +12,28 @@ The file is ``<config dir>/settings.json`` (see :mod:`mdt.paths`), written atomi
 (:mod:`mdt.atomic`) with its ``version``; an older file is brought up to date one step at a time
 (:data:`UPGRADES`, after Picard's ``config_upgrade.py``). Secrets never live here: tokens and keys
 go to the OS keystore. Window geometry and other pure UI state live in QSettings, not here.
+
+pydantic loads when a value is first checked (reading the file, setting a value), not when this
+module is imported: the GUI's first window reads only :func:`first_look` (the theme, before the
+window is shown) and validates the settings after it (:mod:`mdt.ui.application`).
 """
 
 from __future__ import annotations
 
+import functools
 import json
-import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Generic, TypeVar, overload
-
-# pydantic.fields (and with it types and validators) loads now, with the rest: loaded for the
-# first time after PySide6 it goes through shiboken's import hook, which asks a half-imported
-# pydantic for ``__wrapped__`` and breaks the import (the GUI's start path imports the settings,
-# then Qt, then the agency file's models).
-import pydantic.fields  # noqa: F401
-from pydantic import ConfigDict, TypeAdapter, ValidationError
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, overload
 
 from mdt import paths
 from mdt.atomic import atomic_write_text  # (also imported from here: mdt.terminal)
 
-__all__ = ["DECLARED", "SETTINGS_VERSION", "UPGRADES", "Option", "Settings", "SettingsError",
-           "atomic_write_text", "upgrade"]
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
+
+__all__ = ["DECLARED", "SETTINGS_VERSION", "UPGRADES", "Look", "Option", "Settings",
+           "SettingsError", "atomic_write_text", "first_look", "upgrade"]
 
 SETTINGS_VERSION = 2
 
@@ -59,7 +59,16 @@ class Option(Generic[T]):
         self.choices: tuple[T, ...] = choices
         self.minimum, self.maximum = minimum, maximum
         self.max_length, self.label = max_length, label
-        self._adapter: TypeAdapter[T] = TypeAdapter(kind, config=ConfigDict(strict=True))
+
+    @functools.cached_property
+    def _adapter(self) -> TypeAdapter[T]:
+        # All of pydantic at once, pydantic.fields with it: a pydantic half loaded before PySide6
+        # and finished after it goes through shiboken's import hook, which asks the half-loaded
+        # module for ``__wrapped__`` and breaks the import (tests/unit/test_import_order.py).
+        import pydantic.fields  # noqa: F401
+        from pydantic import ConfigDict, TypeAdapter
+
+        return TypeAdapter(self.type, config=ConfigDict(strict=True))
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.key = name
@@ -80,8 +89,11 @@ class Option(Generic[T]):
     def checked(self, value: Any) -> T:
         """``value`` as this setting's type (an int is a float); :class:`SettingsError` naming
         the setting when it is the wrong kind or outside what the setting allows."""
+        adapter = self._adapter
+        from pydantic import ValidationError
+
         try:
-            typed = self._adapter.validate_python(value)
+            typed = adapter.validate_python(value)
         except ValidationError:
             raise SettingsError(f"Setting '{self.key}' must be a {self.type.__name__}, "
                                 f"not {value!r}.") from None
@@ -92,8 +104,11 @@ class Option(Generic[T]):
 
     def refuses(self, value: Any) -> bool:
         """Whether ``value`` is of the right kind but outside what the setting allows."""
+        adapter = self._adapter
+        from pydantic import ValidationError
+
         try:
-            return bool(self.problem(self._adapter.validate_python(value)))
+            return bool(self.problem(adapter.validate_python(value)))
         except ValidationError:
             return False
 
@@ -235,6 +250,8 @@ class Settings:
                     if key in DECLARED:
                         self._values[key] = self._checked(key, value)
         if not self.device_id:
+            import uuid
+
             self.device_id = f"mdt-{uuid.uuid4()}"
             self.save()
 
@@ -302,3 +319,39 @@ class Settings:
 
 DECLARED: dict[str, Option[Any]] = {name: option for name, option in vars(Settings).items()
                                     if isinstance(option, Option)}
+
+
+class Look(NamedTuple):
+    """What the first window looks like: the theme, high contrast, the type size. (A named
+    tuple: a dataclass would import :mod:`dataclasses` and compile its methods before the
+    first window.)"""
+
+    theme: str = Settings.theme.default
+    high_contrast: bool = Settings.high_contrast.default
+    font_scale: float = Settings.font_scale.default
+
+
+def first_look(path: Path | None = None) -> Look:
+    """The look of the settings file for the first window, read before the settings are
+    validated (so a night start never flashes a light window, and the window is not laid out
+    twice). A value is taken only when it already is one its setting allows, exactly (one of
+    the themes, ``true``/``false``, a number in range); anything else, or a file that cannot be
+    read, gives the default. :class:`Settings` then reads and validates the whole file, and the
+    window takes its look where it differs."""
+    try:
+        loaded = json.loads((path or paths.config_dir() / "settings.json").read_text("utf-8"))
+    except (ValueError, OSError):
+        return Look()
+    if not isinstance(loaded, dict):
+        return Look()
+
+    def plain(option: Option[Any]) -> Any:
+        value = loaded.get(option.key)
+        if option.type is float and type(value) is int:
+            value = float(value)
+        if type(value) is option.type and not option.problem(value):
+            return value
+        return option.default
+
+    return Look(theme=plain(Settings.theme), high_contrast=plain(Settings.high_contrast),
+                font_scale=plain(Settings.font_scale))

@@ -4,52 +4,63 @@
 On a training gateway it lists the demo accounts; choosing one fills the user id, the password and
 a fresh one-time code. Everything that may block (health check, login, key unwrap) runs through
 the controller's background tasks.
+
+The page is made before the controller (the first window does not wait for the settings, the
+agency file and the services: :mod:`mdt.ui.application`); :meth:`LoginPage.attach` gives it the
+controller, with the validated settings, and the demo accounts' list (hidden until a training
+gateway answers). A sign-in asked for before then waits, busy, and goes on at attach. Qt's
+namespace (``Qt``, some 30 ms of enums on first use) and the table classes are not needed for
+the first window and are imported when used.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QShowEvent
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from mdt.app.controller import AppController
 from mdt.app.errors import describe_error
 from mdt.store.errors import PasswordChangedError
 
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QTableWidget
+
+    from mdt.app.controller import AppController
+
 
 class LoginPage(QWidget):
+    demo: QTableWidget  # the training gateway's demo accounts (made at attach)
     busy_changed = Signal(bool)
     training_detected = Signal(bool)  # the gateway answered and said whether it is a training one
 
-    def __init__(self, controller: AppController, parent: QWidget | None = None) -> None:
+    def __init__(self, controller: AppController | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.controller = controller
+        self._controller: AppController | None = None
+        self._waiting: Callable[[AppController], None] | None = None  # asked before attach
+        self.busy = False
         self.gateway_training = False
         self.offline = False  # the gateway did not answer its last check: Enter unlocks
 
         title = QLabel("MDT — Mobile Data Terminal")
         title.setObjectName("LoginTitle")
-        self.gateway_label = QLabel(f"Gateway: {controller.gateway_url}")
+        self.gateway_label = QLabel("Gateway: …")
         self.gateway_state = QLabel("Checking the gateway…")
         self.gateway_state.setWordWrap(True)
 
         self.user = QLineEdit()
         self.user.setObjectName("LoginUser")
         self.user.setPlaceholderText("user id")
-        self.user.setText(controller.settings.last_user)
         self.password = QLineEdit()
         self.password.setObjectName("LoginPassword")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
@@ -101,6 +112,63 @@ class LoginPage(QWidget):
         self.changed.hide()
         self._changed_for: tuple[str, str] | None = None  # (user, new password) while asked
 
+        column = QVBoxLayout()
+        column.addWidget(title)
+        column.addWidget(self.gateway_label)
+        column.addWidget(self.gateway_state)
+        column.addSpacing(8)
+        column.addLayout(form)
+        column.addLayout(buttons)
+        column.addWidget(self.error)
+        column.addWidget(self.changed)
+        column.addSpacing(8)
+        column.addStretch(1)  # the demo accounts go above (attach): nothing stretched apart
+        self._column = column
+        outer = QHBoxLayout(self)
+        outer.addStretch(1)
+        box = QWidget()
+        box.setLayout(column)
+        box.setMaximumWidth(720)
+        outer.addWidget(box, 4)
+        outer.addStretch(1)
+
+        self.sign_in.clicked.connect(self.do_sign_in)
+        self.unlock_offline.clicked.connect(self.do_unlock)
+        self.keep_cache.clicked.connect(lambda: self._after_password_change(fresh=False))
+        self.previous.returnPressed.connect(lambda: self._after_password_change(fresh=False))
+        self.start_fresh.clicked.connect(lambda: self._after_password_change(fresh=True))
+        for edit in (self.user, self.password, self.otp):
+            edit.returnPressed.connect(self.submit)
+        self._accounts: list[dict[str, Any]] = []
+        if controller is not None:
+            self.attach(controller)
+
+    @property
+    def controller(self) -> AppController:
+        if self._controller is None:
+            raise RuntimeError("the sign-in page has no controller yet (LoginPage.attach)")
+        return self._controller
+
+    def attach(self, controller: AppController) -> None:
+        """The controller, with the validated settings: the gateway's URL, the remembered user
+        id (unless one is typed already), and a sign-in that waited for it."""
+        from PySide6.QtCore import Qt
+
+        self._controller = controller
+        self._make_demo_list()
+        self.gateway_label.setTextFormat(Qt.TextFormat.PlainText)  # a URL from a settings file
+        self.gateway_label.setText(f"Gateway: {controller.gateway_url}")
+        if not self.user.text() and not self.user.isModified():
+            self.user.setText(controller.settings.last_user)
+            if self.user.text() and self.user.hasFocus():
+                self.password.setFocus()  # where typing starts, as when shown
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None:
+            waiting(controller)
+
+    def _make_demo_list(self) -> None:
+        from PySide6.QtWidgets import QHeaderView, QTableWidget
+
         self.demo_title = QLabel("Training demo accounts (synthetic; training gateway only). "
                                  "Double-click one (or select it and press Enter) to fill the "
                                  "form with a fresh code.")
@@ -117,42 +185,25 @@ class LoginPage(QWidget):
         self.demo.verticalHeader().setVisible(False)
         self.demo_title.hide()
         self.demo.hide()
-
-        column = QVBoxLayout()
-        column.addWidget(title)
-        column.addWidget(self.gateway_label)
-        column.addWidget(self.gateway_state)
-        column.addSpacing(8)
-        column.addLayout(form)
-        column.addLayout(buttons)
-        column.addWidget(self.error)
-        column.addWidget(self.changed)
-        column.addSpacing(8)
-        column.addWidget(self.demo_title)
-        column.addWidget(self.demo, 10)  # the list takes the room when shown ...
-        column.addStretch(1)  # ... and nothing is stretched apart when it is not
-        outer = QHBoxLayout(self)
-        outer.addStretch(1)
-        box = QWidget()
-        box.setLayout(column)
-        box.setMaximumWidth(720)
-        outer.addWidget(box, 4)
-        outer.addStretch(1)
-
-        self.sign_in.clicked.connect(self.do_sign_in)
-        self.unlock_offline.clicked.connect(self.do_unlock)
-        self.keep_cache.clicked.connect(lambda: self._after_password_change(fresh=False))
-        self.previous.returnPressed.connect(lambda: self._after_password_change(fresh=False))
-        self.start_fresh.clicked.connect(lambda: self._after_password_change(fresh=True))
-        for edit in (self.user, self.password, self.otp):
-            edit.returnPressed.connect(self.submit)
         # Enter or a double-click on a row (the platform's "activate").
         self.demo.activated.connect(lambda index: self._use_demo_row(index.row()))
-        self._accounts: list[dict[str, Any]] = []
+        at = self._column.count() - 1  # above the closing stretch
+        self._column.insertWidget(at, self.demo_title)
+        self._column.insertWidget(at + 1, self.demo, 10)  # the list takes the room when shown
 
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        # The user id is remembered: the cursor waits where typing starts.
+    def _when_attached(self, action: Callable[[AppController], None]) -> None:
+        """Busy, then ``action`` with the controller: now, or at :meth:`attach`."""
+        self._busy(True)
+        if self._controller is None:
+            self._waiting = action
+        else:
+            action(self._controller)
+
+    def focus_first(self) -> None:
+        """Where typing starts (the window calls it whenever the page is shown): the password
+        when the user id is remembered, else the user id. Not a showEvent: a Python override
+        of an event handler makes Qt's event types on the first window's way (QEvent's ~180
+        enum members, ~10 ms)."""
         (self.password if self.user.text() else self.user).setFocus()
 
     # -- the gateway's state ---------------------------------------------------------------------
@@ -161,6 +212,8 @@ class LoginPage(QWidget):
         self.controller.check_gateway(self._gateway_checked)
 
     def _gateway_checked(self, result: Any, error: BaseException | None) -> None:
+        from PySide6.QtWidgets import QTableWidgetItem
+
         self._set_offline(error is not None)
         if error is not None:
             self.gateway_state.setText(
@@ -234,6 +287,7 @@ class LoginPage(QWidget):
             widget.setEnabled(not busy)
         if busy:
             self.error.setText("")
+        self.busy = busy
         self.busy_changed.emit(busy)
 
     def show_error(self, message: str) -> None:
@@ -253,16 +307,15 @@ class LoginPage(QWidget):
             self.show_error("Enter your user id, password and one-time code "
                             "(or use Unlock offline without the gateway).")
             return
-        self._busy(True)
-        self.controller.login(user, password, otp.strip(), self._finished)
+        self._when_attached(lambda controller: controller.login(
+            user, password, otp.strip(), self._finished))
 
     def do_unlock(self) -> None:
         user, password = self.user.text().strip(), self.password.text()
         if not user or not password:
             self.show_error("Enter your user id and password to unlock offline.")
             return
-        self._busy(True)
-        self.controller.unlock(user, password, self._finished)
+        self._when_attached(lambda controller: controller.unlock(user, password, self._finished))
 
     def _after_password_change(self, *, fresh: bool) -> None:
         if self._changed_for is None:
@@ -272,11 +325,14 @@ class LoginPage(QWidget):
         if not fresh and not previous:
             self.show_error("Enter your previous password to keep the cache, or start fresh.")
             return
-        self._busy(True)
-        self.controller.login(user, password, self.otp.text().strip(), self._finished,
-                              previous_password=None if fresh else previous, start_fresh=fresh)
+        otp = self.otp.text().strip()
+        self._when_attached(lambda controller: controller.login(
+            user, password, otp, self._finished,
+            previous_password=None if fresh else previous, start_fresh=fresh))
 
     def _finished(self, _operator: Any, error: BaseException | None) -> None:
+        from PySide6.QtCore import Qt
+
         self._busy(False)
         if isinstance(error, PasswordChangedError):
             if self._changed_for is None:

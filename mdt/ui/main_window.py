@@ -1,18 +1,24 @@
 """The main window: sign-in page, then the terminal (command line, forms, returns); the training
-banner above every page with a training gateway; the status bar: the link and the outbox."""
+banner above every page with a training gateway; the status bar: the link and the outbox.
+
+The window can be made and shown before its controller (the first window is the sign-in page
+alone; the settings, the agency file and the services load after it, :mod:`mdt.ui.application`):
+:meth:`MainWindow.attach` then wires it to the controller.
+"""
 
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
+# Only what the first window uses is imported here: Qt's namespace (``Qt``: its ~90 enums are
+# made on first use, some 30 ms), the shortcuts, the message boxes and the lock screen come with
+# the controller (attach) or when used.
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QPushButton,
     QStackedWidget,
     QVBoxLayout,
@@ -20,64 +26,57 @@ from PySide6.QtWidgets import (
 )
 
 from mdt import __version__, paths
-from mdt.app import collector
-from mdt.app.controller import AppController
 from mdt.app.errors import describe_error, then
-from mdt.core.alerts import AlertKind
-from mdt.core.confirmation import deadline_text
-from mdt.core.present import TRAINING_TEXT, connection_text, next_deadlines, quarantine_text
-from mdt.desktop.speech import read_aloud_enabled
-from mdt.services.session import Operator
-from mdt.ui.adaptive import keep_line_height
-from mdt.ui.alert_bar import AlertBar, gateway_now
-from mdt.ui.alert_sound import AlertSounder, DesktopNotifier, SoundPlayer, Speaker
-from mdt.ui.lock_screen import Curtain, IdleWatcher, LockScreen
 from mdt.ui.login import LoginPage
+from mdt.ui.quarantine_status import QuarantineStatus
+from mdt.ui.terminal_staging import TerminalStaging
 from mdt.ui.theme import apply_theme, follow_theme
-from mdt.ui.window_actions import WindowActions
 
 if TYPE_CHECKING:
+    from mdt.app.controller import AppController
+    from mdt.services.session import Operator
+    from mdt.ui.alert_bar import AlertBar
     from mdt.ui.alerts_view import AlertsDialog
+    from mdt.ui.lock_screen import Curtain, IdleWatcher, LockScreen
     from mdt.ui.relogin import ReloginDialog
     from mdt.ui.terminal_page import TerminalPage
     from mdt.ui.trainer_console import TrainerConsole
+    from mdt.ui.window_actions import WindowActions
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, controller: AppController) -> None:
+    # made at attach (nothing shows them before a sign-in)
+    alert_bar: AlertBar
+    lock_screen: LockScreen
+    idle: IdleWatcher
+    menu_actions: WindowActions
+    curtain: Curtain
+
+    def __init__(self, controller: AppController | None = None) -> None:
         super().__init__()
         follow_theme(self)  # before any child is styled: its themed rules match at once
-        self.controller = controller
+        self._controller: AppController | None = None
         self.setWindowTitle(f"MDT {__version__}")
         self.resize(1200, 800)
-        self.banner = QLabel(TRAINING_TEXT)
+        self.banner = QLabel()  # its words at attach: it shows once the gateway answered
         self.banner.setObjectName("TrainingBanner")
-        self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.banner.hide()
-        self.alert_bar = AlertBar()
         self.pages = QStackedWidget()
-        self.login = LoginPage(controller)
+        self.login = LoginPage()
         # The terminal page is made when signing in starts (or when first asked for), not on
         # the way to the first window: the sign-in page is all that window needs.
-        self._terminal: TerminalPage | None = None
-        self._building: TerminalPage | None = None  # the terminal page, a part at a time
-        self._signed_in_as: Operator | None = None  # signed in before the page was whole
+        self.staging = TerminalStaging(self, self.pages, lambda: self.controller,
+                                       self._wire_terminal, self._signed_in)
         self._offline = False
-        self.lock_screen = LockScreen()
         self.pages.addWidget(self.login)
-        self.pages.addWidget(self.lock_screen)
         # made when a trainer signs in (most terminals never need it)
         self._console: TrainerConsole | None = None
         self.locked = False
-        self.idle = IdleWatcher(self)
-        self.idle.idle.connect(lambda: self.lock("locked after inactivity"))
-        self.lock_screen.unlock_requested.connect(self.unlock)
         central = QWidget()
-        layout = QVBoxLayout(central)
+        layout = self._column = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.banner)
-        layout.addWidget(self.alert_bar)
         layout.addWidget(self.pages, 1)
         self.setCentralWidget(central)
 
@@ -95,18 +94,66 @@ class MainWindow(QMainWindow):
         self._deadline_tick = QTimer(self)
         self._deadline_tick.setInterval(1000)
         self._deadline_tick.timeout.connect(self._show_next_deadline)
-        keep_line_height(self.statusBar())  # type size 1.5: the bar grows with its text
+        # Type size 1.5: the bar grows with its text. A line of it high now (its type size from
+        # the sheet); from attach on it follows the type size (keep_line_height: an event filter,
+        # and Python's side of Qt's events has no place before the first window).
+        bar = self.statusBar()
+        bar.ensurePolished()
+        bar.setMinimumHeight(bar.fontMetrics().height() + 8)
         self.statusBar().addWidget(self.connection, 1)
         self.statusBar().addPermanentWidget(self.next_deadline)
         self.statusBar().addPermanentWidget(self.relogin_button)
         self.statusBar().addPermanentWidget(self.outbox)
-        self.quarantine = QLabel("")
-        self.quarantine.setObjectName("ConnReauth")
+        self.quarantine = QuarantineStatus()
         self.statusBar().addPermanentWidget(self.quarantine)
-        controller.sync.events_quarantined.connect(lambda _items: self._reload_quarantine())
-        controller.signed_in.connect(lambda _operator: self._reload_quarantine())
-        QShortcut(QKeySequence("Ctrl+Shift+U"), self, self.show_quarantine)
+        self.alerts_dialog: AlertsDialog | None = None
+        self.ui_state = QSettings(str(paths.config_dir() / "ui-state.ini"),
+                                  QSettings.Format.IniFormat)
+        geometry = self.ui_state.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        self.login.training_detected.connect(self.banner.setVisible)
+        self.login.busy_changed.connect(self._signing_in)
+        self.pages.currentChanged.connect(self._page_shown)
+        self.login.focus_first()
+        if controller is not None:
+            self.attach(controller)
 
+    def _page_shown(self, index: int) -> None:
+        if self.pages.widget(index) is self.login:
+            self.login.focus_first()
+
+    @property
+    def controller(self) -> AppController:
+        if self._controller is None:
+            raise RuntimeError("the window has no controller yet (MainWindow.attach)")
+        return self._controller
+
+    def attach(self, controller: AppController) -> None:
+        """Wire the window (made before it, or with it) to the controller."""
+        from PySide6.QtCore import Qt
+        from PySide6.QtGui import QKeySequence, QShortcut
+
+        from mdt.core.present import TRAINING_TEXT
+        from mdt.ui.adaptive import keep_line_height
+        from mdt.ui.alert_bar import AlertBar
+        from mdt.ui.lock_screen import Curtain, IdleWatcher, LockScreen
+        from mdt.ui.window_actions import WindowActions
+
+        self._controller = controller
+        keep_line_height(self.statusBar())
+        self.banner.setText(TRAINING_TEXT)
+        self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.alert_bar = AlertBar()
+        self._column.insertWidget(1, self.alert_bar)  # under the banner
+        self.lock_screen = LockScreen()
+        self.pages.addWidget(self.lock_screen)
+        self.idle = IdleWatcher(self)
+        self.idle.idle.connect(lambda: self.lock("locked after inactivity"))
+        self.lock_screen.unlock_requested.connect(self.unlock)
+        self.login.attach(controller)
+        self.quarantine.attach(controller, lambda sentence: self.terminal.refuse(sentence))
+        QShortcut(QKeySequence("Ctrl+Shift+U"), self, self.quarantine.show_newest)
         controller.signed_in.connect(self._signed_in)
         controller.sync.connectivity_changed.connect(self.set_connection)
         controller.sync.outbox_changed.connect(self._outbox_changed)
@@ -121,13 +168,7 @@ class MainWindow(QMainWindow):
         self.curtain = Curtain(self)
         QShortcut(QKeySequence("Ctrl+,"), self, self.open_settings)
         self._setup_alerts()
-        self.ui_state = QSettings(str(paths.config_dir() / "ui-state.ini"),
-                                  QSettings.Format.IniFormat)
-        geometry = self.ui_state.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        self.login.training_detected.connect(self.banner.setVisible)
-        self.login.busy_changed.connect(self._signing_in)
+        self._signing_in(self.login.busy)  # a sign-in asked for before the controller came
         # Once the window is up: the gateway check (whose worker imports the client), and the
         # terminal page's code read on a worker, so signing in does not wait for imports.
         QTimer.singleShot(0, self, self._window_up)
@@ -140,71 +181,38 @@ class MainWindow(QMainWindow):
     @property
     def terminal(self) -> TerminalPage:
         """The terminal page, made whole now if not yet (else staged, a part per turn)."""
-        if self._terminal is None:
-            from mdt.ui.terminal_page import TerminalPage
-
-            staged = self._building is not None  # made a part per turn, the collector paused
-            page = self._building or TerminalPage(self.controller)
-            self._building = None
-            page.finish()
-            page.offline = self._offline
-            page.outbox_counts.connect(self.outbox.setText)
-            page.hit_panel.policy_prompts = dict(self.controller.agency.ivf_prompts)
-            page.pane.follow(self.alert_bar, page.on_screen_changed, self.open_alerts)
-            self.statusBar().insertPermanentWidget(1, page.operator_label)  # after the state
-            snapshot = self.controller.alerts.snapshot
-            if snapshot is not None:
-                page._alerts_changed(snapshot)
-            if self.pages.indexOf(page) < 0:
-                self.pages.insertWidget(1, page)
-            self._terminal = page
-            if staged:
-                collector.resume()  # the page is frozen whole
-        return self._terminal
+        return self.staging.whole()
 
     @property
     def terminal_ready(self) -> bool:
         """Whether the terminal page is whole and in the window (asking does not make it)."""
         return self._terminal is not None
 
+    @property
+    def _terminal(self) -> TerminalPage | None:
+        return self.staging.page
+
+    def _wire_terminal(self, page: TerminalPage) -> None:
+        page.offline = self._offline
+        page.outbox_counts.connect(self.outbox.setText)
+        page.hit_panel.policy_prompts = dict(self.controller.agency.ivf_prompts)
+        page.pane.follow(self.alert_bar, page.on_screen_changed, self.open_alerts)
+        self.statusBar().insertPermanentWidget(1, page.operator_label)  # after the state
+        snapshot = self.controller.alerts.snapshot
+        if snapshot is not None:
+            page._alerts_changed(snapshot)
+
     def _signing_in(self, busy: bool) -> None:
-        """Signing in takes a round trip and a key unwrap on a worker: make the terminal page
-        meanwhile, once the busy state is painted, so it is ready when the answer comes."""
-        if busy and self._terminal is None and self._building is None:
-            from mdt.ui.terminal_page import TerminalPage
-
-            self._building = TerminalPage(self.controller, staged=True)
-            collector.pause()  # no full collection walks the half-made page (mdt.app.collector)
-            # In the window (hidden) from the start: each part is styled once, as it is made,
-            # with the window's theme, not all of it again when the page goes in.
-            self.pages.insertWidget(1, self._building)
-            QTimer.singleShot(0, self, self._build_terminal_step)
-
-    def _build_terminal_step(self) -> None:
-        page = self._building
-        if page is None or self._terminal is not None:  # asked for meanwhile: made whole then
-            if self._signed_in_as is not None:
-                self._terminal_made()
-            return
-        if not page.build_step():
-            QTimer.singleShot(0, self, self._build_terminal_step)
-            return
-        # Whole: its layout computed at the page's size while hidden (a turn of its own), so
-        # showing it at sign-in is a paint, not a layout of every part first.
-        page.resize(self.pages.size())
-        layout = page.layout()
-        if layout is not None:
-            layout.activate()
-        QTimer.singleShot(0, self, self._terminal_made)
-
-    def _terminal_made(self) -> None:
-        _ = self.terminal  # into the window, wired
-        operator, self._signed_in_as = self._signed_in_as, None
-        if operator is not None and self.controller.operator is operator:
-            self._signed_in(operator)
+        if busy and self._controller is not None:
+            self.staging.begin()
 
     # -- alerts --------------------------------------------------------------------------------
     def _setup_alerts(self) -> None:
+        from PySide6.QtGui import QKeySequence, QShortcut
+
+        from mdt.desktop.speech import read_aloud_enabled
+        from mdt.ui.alert_sound import AlertSounder, DesktopNotifier, SoundPlayer, Speaker
+
         settings = self.controller.settings
         agency = self.controller.agency
         def read_aloud() -> bool:
@@ -219,7 +227,6 @@ class MainWindow(QMainWindow):
                                     parent=self)
         self.alert_bar.policy_prompts = dict(agency.ivf_prompts)
         self.notifier = DesktopNotifier(self)
-        self.alerts_dialog: AlertsDialog | None = None
         center = self.controller.alerts
         center.changed.connect(self._alerts_changed)
         center.failed.connect(lambda error: self.terminal.feedback(
@@ -233,6 +240,8 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence("Ctrl+Shift+D"), self, self.toggle_layout)
 
     def _alerts_changed(self, snapshot: Any) -> None:
+        from mdt.core.present import next_deadlines
+
         self.alert_bar.set_alerts(snapshot.open_alerts, snapshot.clock_offset)
         if self.locked:  # the sound goes on; what the alerts say stays hidden
             self.alert_bar.hide()
@@ -252,6 +261,9 @@ class MainWindow(QMainWindow):
 
     def _show_next_deadline(self) -> None:
         """The status bar's clock: the soonest deadline (an alert's, or my YQ's answer)."""
+        from mdt.core.confirmation import deadline_text
+        from mdt.ui.alert_bar import gateway_now
+
         if not self._deadlines:
             self.next_deadline.setText("")
             return
@@ -265,6 +277,8 @@ class MainWindow(QMainWindow):
 
     def alert_action(self, alert: dict[str, Any]) -> None:
         """The alert bar's action button: go where the alert asks the operator to act."""
+        from mdt.core.alerts import AlertKind
+
         kind, body = alert["kind"], alert["body"]
         if kind in (AlertKind.HIT, AlertKind.CAUTION, AlertKind.IVF_HIT, AlertKind.DELAYED_HIT):
             if self.terminal.show_return(str(body.get("return_id") or "")):
@@ -395,11 +409,11 @@ class MainWindow(QMainWindow):
                         font_scale=settings.font_scale)
 
     def _signed_in(self, operator: Operator) -> None:
-        if operator.role != "trainer" and self._terminal is None and self._building is not None:
-            # The terminal page is still being made a part per turn: go on with it and show it
-            # when whole (a few frames), rather than making the rest of it in one go now.
-            self._signed_in_as = operator
-            return
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QMessageBox
+
+        if operator.role != "trainer" and self.staging.waits_for(operator):
+            return  # the terminal page is still being made a part per turn: shown when whole
         self.banner.setVisible(operator.training)
         if self.controller.notices:  # a damaged cache set aside, a password change
             box = QMessageBox(QMessageBox.Icon.Warning, "MDT — your cache",
@@ -424,6 +438,8 @@ class MainWindow(QMainWindow):
         self.terminal.command.selectAll()
 
     def set_connection(self, state: str, detail: str) -> None:
+        from mdt.core.present import connection_text
+
         words, name = connection_text(state, detail)
         self.relogin_button.setVisible(state == "reauth")
         self.relogin_button.setMaximumHeight(16777215 if state == "reauth" else 0)
@@ -435,39 +451,6 @@ class MainWindow(QMainWindow):
         self.connection.setObjectName(name)
         self.connection.style().unpolish(self.connection)
         self.connection.style().polish(self.connection)
-
-    def _reload_quarantine(self) -> None:
-        def done(items: Any, error: BaseException | None) -> None:
-            self.quarantined_items = [] if error is not None or items is None else list(items)
-            self.quarantine.setText(quarantine_text(len(self.quarantined_items)))
-
-        self.controller.load_quarantined(done)
-
-    def show_quarantine(self) -> None:
-        """The newest unreadable message from the switch, its raw text one key away."""
-        items = getattr(self, "quarantined_items", [])
-        if not items:
-            return
-
-        def done(found: Any) -> None:
-            if found is None:
-                return
-            box = QMessageBox(self)
-            box.setWindowTitle("An unreadable message from the switch")
-            box.setText(found.title)
-            box.setInformativeText("It was kept aside (encrypted) and the next messages were "
-                                   "applied. The raw text is under Show Details.")
-            box.setDetailedText(found.raw)
-            seen = box.addButton("Mark as seen", QMessageBox.ButtonRole.AcceptRole)
-            box.addButton(QMessageBox.StandardButton.Close)
-            seen.clicked.connect(lambda: self.controller.acknowledge_quarantined(
-                found.id, lambda _done, _error: self._reload_quarantine()))
-            box.open()
-            self.quarantine_box = box
-            self.quarantine_seen = seen
-
-        self.controller.load_quarantined_raw(items[0].id, then(
-            done, self.terminal.refuse, "The unreadable message could not be read"))
 
     def open_relogin(self) -> ReloginDialog:
         from mdt.ui.relogin import ReloginDialog
@@ -483,7 +466,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: Any) -> None:
         """Window geometry is UI state: QSettings, not the typed settings file. A close the
         person asked for with work open asks first (mdt/ui/window_actions.py)."""
-        if self.menu_actions.keep_open(event):
+        if self._controller is not None and self.menu_actions.keep_open(event):
             return
         self.ui_state.setValue("window/geometry", self.saveGeometry())
         self.ui_state.sync()

@@ -6,10 +6,11 @@ flashes a white window at an officer in a dark car.
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import shiboken6
 from PySide6.QtCore import QDir, QTimer
@@ -57,7 +58,9 @@ def palette_for(theme: str, high_contrast: bool = False) -> QPalette:
             for role, colour in HIGH_CONTRAST.items():
                 cached.setColor(role, QColor(colour))
         _PALETTE_CACHE[key] = cached
-    return QPalette(cached)
+    # A copy made by copy.copy, not QPalette(cached): choosing among QPalette's constructors
+    # makes Qt's whole namespace of enums (some 30 ms, before the first window).
+    return copy.copy(cached)
 
 
 HIGH_CONTRAST: dict[QPalette.ColorRole, str] = {
@@ -168,8 +171,7 @@ def _rules(sheet: str) -> list[tuple[str, str]]:
     return [(sel.strip(), body.strip()) for sel, body in _RULE.findall(_COMMENT.sub("", sheet))]
 
 
-@dataclass(frozen=True)
-class ThemeSheet:
+class ThemeSheet(NamedTuple):
     """One style sheet for both themes: the rules the two themes share as they are, the day
     colours as the default and the night colours under ``[mdtTheme="night"]`` on the window.
     Switching day and night then changes a property on the windows and re-polishes the widgets
@@ -230,6 +232,16 @@ def _repolish(widgets: Iterable[QWidget]) -> None:
         style.polish(widget)
 
 
+def fusion_application(argv: list[str]) -> QApplication:
+    """The QApplication, in the Fusion style from its start (Qt's ``-style`` option), which
+    :func:`apply_theme` then keeps: ``setStyle("Fusion")`` hands Python the style it makes, and
+    making Python's side of QStyle (its some 600 enum members, ~25 ms) has no place before the
+    first window."""
+    app = QApplication([*argv, "-style", "Fusion"])
+    app.setProperty("mdtFusion", True)
+    return app
+
+
 def apply_theme(app: QApplication, theme: str, *, high_contrast: bool = False,
                 font_scale: float = 1.0) -> str:
     """Apply ``theme`` ("day" or "night"; anything else falls back to day), optionally in high
@@ -243,8 +255,10 @@ def apply_theme(app: QApplication, theme: str, *, high_contrast: bool = False,
     if not app.property("mdtFusion"):  # a new style re-polishes every widget: once is enough
         app.setStyle("Fusion")
         app.setProperty("mdtFusion", True)
+    if not app.property("mdtStylesPath"):
         # The sheet's images (the check boxes' check marks) as url(mdtstyles:NAME)
         QDir.addSearchPath("mdtstyles", str(resources_dir() / "styles"))
+        app.setProperty("mdtStylesPath", True)
     sheet = _theme_sheet(high_contrast, font_scale)
     previous = app.property("mdtTheme")
     app.setProperty("mdtTheme", theme)

@@ -58,12 +58,13 @@ def test_an_unreadable_message_is_shown_with_its_raw_text(qtbot: QtBot, hostile:
         assert controller.terminal.writer.call(lambda c: c.inbox_cursor()) == 3
         qtbot.keyClick(window, Qt.Key.Key_U, Qt.KeyboardModifier.ControlModifier
                        | Qt.KeyboardModifier.ShiftModifier)
-        qtbot.waitUntil(lambda: getattr(window, "quarantine_box", None) is not None,
-                        timeout=5000)
-        box = window.quarantine_box
+        qtbot.waitUntil(lambda: window.quarantine.box is not None, timeout=5000)
+        box = window.quarantine.box
+        assert box is not None
         assert box.text().startswith("An unreadable message from the switch (inbox #2)")
         assert '"poison-2"' in box.detailedText()  # the raw text as the switch sent it
-        window.quarantine_seen.click()  # seen: it stays kept, out of the open count
+        assert window.quarantine.seen is not None
+        window.quarantine.seen.click()  # seen: it stays kept, out of the open count
         qtbot.waitUntil(lambda: window.quarantine.text() == "", timeout=5000)
         assert len(controller.terminal.quarantined(open_only=False)) == 1
     finally:

@@ -29,6 +29,28 @@ def test_one_parser_for_both_faces(argv: list[str], gui: bool, gateway: str | No
     assert args.theme == theme
 
 
+@pytest.mark.parametrize("argv", [
+    [], ["--gateway", "https://a.example"], ["--gateway=https://a.example", "--ca-bundle", "ca.pem"],
+    ["--gateway-url", "https://c.example", "--theme", "night", "--startup-probe"],
+])
+def test_the_gui_flags_alone_read_as_the_whole_parser_reads_them(argv: list[str]) -> None:
+    from mdt.entry import _gui_alone, build_parser
+
+    quick = _gui_alone(argv)
+    assert quick is not None
+    assert vars(quick) == vars(build_parser().parse_args(argv))
+
+
+@pytest.mark.parametrize("argv", [
+    ["gui"], ["--self-test"], ["--help"], ["--version"], ["--theme", "dusk"], ["--gate", "x"],
+    ["--start"], ["--gateway"], ["show"], ["--gateway", "https://a.example", "login"],
+])
+def test_anything_else_goes_to_the_whole_parser(argv: list[str]) -> None:
+    from mdt.entry import _gui_alone
+
+    assert _gui_alone(argv) is None
+
+
 def test_sub_commands_name_their_handler() -> None:
     from mdt.cli import COMMANDS
 
