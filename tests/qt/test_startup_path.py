@@ -141,8 +141,12 @@ def test_a_wrong_file_stops_the_start_with_its_reason_over_the_window(
     start.close()
 
 
-def _deferred(qtbot: QtBot) -> tuple[MainWindow, Start, list[bool]]:
-    """The window as ``mdt`` shows it first (no controller), and its start, not begun."""
+def _deferred(qtbot: QtBot, remembered: str | None = None
+              ) -> tuple[MainWindow, Start, list[bool]]:
+    """The window as ``mdt`` shows it first (no controller), and its start, not begun; with
+    ``remembered``, saved settings name that last user and a gateway that does not answer."""
+    if remembered is not None:
+        _remember(remembered)
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     window = MainWindow()
@@ -153,13 +157,17 @@ def _deferred(qtbot: QtBot) -> tuple[MainWindow, Start, list[bool]]:
         ready
 
 
-def test_the_sign_in_page_gets_the_validated_settings_after_the_first_window(
-        qtbot: QtBot) -> None:
+def _remember(user: str) -> None:
+    """Saved settings: the last user id, and a gateway that does not answer."""
     settings = Settings()
-    settings.set("last_user", "officer7")
+    settings.set("last_user", user)
     settings.set("gateway_url", "http://127.0.0.1:9")
     settings.save()
-    window, start, ready = _deferred(qtbot)
+
+
+def test_the_sign_in_page_gets_the_validated_settings_after_the_first_window(
+        qtbot: QtBot) -> None:
+    window, start, ready = _deferred(qtbot, remembered="officer7")
     login = window.login
     try:
         assert login.gateway_label.text() == "Gateway: …"  # nothing unvalidated shown
@@ -177,11 +185,7 @@ def test_the_sign_in_page_gets_the_validated_settings_after_the_first_window(
 def test_the_cursor_waits_where_typing_starts(qtbot: QtBot) -> None:
     """In the first window the user id; once the remembered user id is filled in (attach), the
     password; and so again whenever the sign-in page comes back."""
-    settings = Settings()
-    settings.set("last_user", "officer7")
-    settings.set("gateway_url", "http://127.0.0.1:9")
-    settings.save()
-    window, start, ready = _deferred(qtbot)
+    window, start, ready = _deferred(qtbot, remembered="officer7")
     login = window.login
     try:
         qtbot.waitUntil(lambda: QApplication.focusWidget() is login.user, timeout=5000)
