@@ -10,6 +10,7 @@ list. The decisions themselves are made in :mod:`mdt.core.headline` (what a retu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -360,23 +361,28 @@ TRAINING_TEXT = ("TRAINING — synthetic data only, not for operational use — 
                  "training gateway")
 CONNECTION_WORDS = {
     "online": ("Online", "ConnOnline"),
-    "degraded": ("Poor link — retrying; queries wait in the outbox until they get through",
-                 "ConnReauth"),
-    "offline": ("Offline — working from the cache; queries wait in the outbox", "ConnOffline"),
+    "degraded": ("Poor link — queries wait in the outbox", "ConnReauth"),
+    "offline": ("Offline — queries wait in the outbox", "ConnOffline"),
     "reauth": ("Session expired — sign in again (nothing queued is lost)", "ConnReauth"),
     "stopped": ("Sync stopped", "ConnOffline"),
 }
 
 
+_NEXT_TRY = re.compile(r" — ((?:retrying|reconnecting) in \d+ s)$")
+
+
 def connection_text(state: str, detail: str) -> tuple[str, str]:
-    """The status bar's words for the sync state: the same sentence ``mdt sync`` and the log
-    give (why, and when the next try is) after the state's own words. Online is said only while
-    answers, events or heartbeats arrive (the engine's idle timeout ends it)."""
+    """The status bar's words for the sync state: the state's own words (what it means for
+    the queries) and when the next try is, short enough to read whole at a glance beside the
+    rest of the bar; why (the sentence ``mdt sync`` and the log give) is the label's tooltip,
+    and the bar's words when it names no next try. Online is said only while answers, events
+    or heartbeats arrive (the engine's idle timeout ends it)."""
     words, name = CONNECTION_WORDS.get(state, (state, "ConnOffline"))
     if state == "stopped" and detail:
         return detail, name
     if state in ("offline", "degraded") and detail:
-        return f"{words} · {detail}", name
+        next_try = _NEXT_TRY.search(detail)
+        return f"{words} · {next_try.group(1) if next_try else detail}", name
     return words, name
 
 

@@ -28,7 +28,7 @@ from mdt.core.confirmation import deadline_text
 from mdt.core.present import TRAINING_TEXT, connection_text, next_deadlines, quarantine_text
 from mdt.desktop.speech import read_aloud_enabled
 from mdt.services.session import Operator
-from mdt.ui.adaptive import keep_line_height
+from mdt.ui.adaptive import WrappingLabel, keep_line_height
 from mdt.ui.alert_bar import AlertBar, gateway_now
 from mdt.ui.alert_sound import AlertSounder, DesktopNotifier, SoundPlayer, Speaker
 from mdt.ui.lock_screen import Curtain, IdleWatcher, LockScreen
@@ -81,7 +81,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.pages, 1)
         self.setCentralWidget(central)
 
-        self.connection = QLabel("Not signed in")
+        self.connection = WrappingLabel("Not signed in", most_lines=2)  # offline: why, next try
         self.outbox = QLabel("")
         self.relogin_button = QPushButton("Sign in again…")
         self.relogin_button.setObjectName("ReloginButton")

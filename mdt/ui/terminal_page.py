@@ -23,6 +23,7 @@ from mdt.core.confirmation import answered_requests
 from mdt.core.forms import FormDef, FormInvalid
 from mdt.core.present import command_not_understood, outbox_counts
 from mdt.services.session import Operator
+from mdt.ui.adaptive import WrappingLabel
 from mdt.ui.command_line import CommandLine
 from mdt.ui.confirmation_view import AgencyQueueView
 from mdt.ui.form_view import FormView
@@ -64,7 +65,7 @@ class TerminalPage(Staged, QWidget):
         self.views = self.forms_panel.views
         self.offline = False
 
-        self.operator_label = QLabel("")
+        self.operator_label = WrappingLabel("", most_lines=2)  # type size 1.5: two lines
         self.command = CommandLine()
         self.command.setPlaceholderText(
             "Command (Ctrl+L): QV LIC/ABC1234.LIS/MD · a plate · a VIN · DOE, JOHN 19800101 "

@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from mdt.ui.main_window import MainWindow
 from mdt.ui.theme import apply_theme
+from tests.acceptance.roles import Trainer
 from tests.conftest import Gateway
 from tests.qt.layout_checks import clipped
 from tests.qt.test_alerts_gui import signed_in
@@ -115,6 +116,51 @@ def test_nothing_is_cut_at_either_size_type_size_or_theme(qtbot: QtBot, gateway:
         print("\n" + "\n".join(report))
         assert cut == []
     finally:
+        controller.shutdown()
+        window.close()
+        apply_theme(app, "day")
+
+
+def test_offline_the_connection_state_reads_whole(qtbot: QtBot, gateway: Gateway) -> None:
+    """Issue 16: offline, the status bar cut its sentence ("… until they g"). The link's state,
+    what it means for queries and when the next try is read whole (why: the tooltip), with a
+    query waiting in the outbox, at 1200×800, type size 1.0 (on one line) and 1.5 (its words
+    and the operator's on two lines each), in day and high contrast."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    controller, window = _stolen_car(qtbot, gateway, "officer1")
+    page = window.terminal
+    trainer = Trainer(gateway)
+    cut: list[str] = []
+    try:
+        trainer.cut_link("officer1")
+        page.command.setText("QV LIC/CLN1000.LIS/MD")
+        page.run_command()
+        qtbot.waitUntil(lambda: window.connection.text().startswith(("Offline", "Poor link"))
+                        and "retrying in" in window.connection.text(), timeout=30000)
+        qtbot.waitUntil(lambda: "1 queued" in window.outbox.text(), timeout=10000)
+        window.resize(1200, 800)
+        for scale, themes in ((1.0, THEMES[:1]), (1.5, (THEMES[0], THEMES[2]))):
+            for theme, high_contrast in themes:
+                apply_theme(app, theme, high_contrast=high_contrast, font_scale=scale)
+                for state in ("offline", "degraded"):  # both sentences, with the same why
+                    detail = window.connection.toolTip() or "x — retrying in 32 s"
+                    window.set_connection(state, detail)
+                    found = settled(qtbot, window)
+                    got = window.size().toTuple()
+                    if got != (1200, 800):
+                        found.append(f"the window needs {got}")
+                    where = f"{state} type {scale} {theme}{' hc' if high_contrast else ''}"
+                    print(f"\n{where}: {window.connection.text()!r} "
+                          f"{window.connection.size().toTuple()}")
+                    bar, line = window.statusBar(), window.connection.fontMetrics().height()
+                    if scale == 1.0 and bar.height() > line + 12:  # room for it on one line
+                        found.append(f"the status bar is {bar.height()} px high, not a line")
+                    cut += [f"{where}: {f}" for f in found]
+        assert cut == []
+    finally:
+        trainer.calm()
+        trainer.close()
         controller.shutdown()
         window.close()
         apply_theme(app, "day")
