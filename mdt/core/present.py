@@ -40,6 +40,7 @@ __all__ = [
     "incoming_state",
     "outbox_counts",
     "query_headline",
+    "query_label",
     "query_state",
     "query_summary",
     "received_text",
@@ -127,6 +128,27 @@ def query_summary(message: Mapping[str, Any] | None) -> str:
         return "?"
     fields = message.get("fields") or {}
     return f"{message.get('mke', '?')} " + " ".join(f"{k}/{v}" for k, v in fields.items())
+
+
+# What identifies a query's subject, the most telling first: a person's name (and birth date),
+# a plate (and its state), a licence, a VIN, a gun's serial, then the record numbers. Who asks
+# (an IAQ's or a YQ's requester and phone) is no part of the subject.
+SUBJECT_TAGS = ("NAM", "DOB", "LIC", "LIS", "OLN", "OLS", "VIN", "SER", "ARN", "NIC", "FBI",
+                "SID", "SOC", "MNU")
+REQUESTER_TAGS = frozenset({"ATN", "PHN", "RNA", "PHO"})
+
+
+def query_label(message: Mapping[str, Any] | None) -> str:
+    """A query's line in the returns list, ``IAQ NAM/ZANMIR, SOREN T DOB/19790704 …``: its key,
+    then what identifies the subject (a list cut at its edge still shows whom it was about),
+    then the rest of what was asked, without who asked (:func:`query_summary` is all of it)."""
+    if not message:
+        return "?"
+    fields = {k: v for k, v in (message.get("fields") or {}).items()
+              if k not in REQUESTER_TAGS}
+    subject = [k for k in SUBJECT_TAGS if k in fields]
+    order = subject + [k for k in fields if k not in subject]
+    return f"{message.get('mke', '?')} " + " ".join(f"{k}/{fields[k]}" for k in order)
 
 
 def query_state(message: Mapping[str, Any] | None, now: datetime | None = None, *,
@@ -221,12 +243,12 @@ def row_text(message: Mapping[str, Any] | None, ret: ReturnLike | None,
     the return's when the caller kept it (a return does not change)."""
     if ret is not None:
         headline = headline or return_headline(ret)
-        return RowText(age_text(ret.received_at, now), query_summary(message), headline.short,
+        return RowText(age_text(ret.received_at, now), query_label(message), headline.short,
                        ret.source, headline.role, headline)
     message = message or {}
     answer = (answered or {}).get(str(message.get("id")))
     headline = query_headline(message, now, unanswered_after=unanswered_after, answer=answer)
-    return RowText(age_text(str(message.get("created_at") or ""), now), query_summary(message),
+    return RowText(age_text(str(message.get("created_at") or ""), now), query_label(message),
                    headline.short, "", headline.role, headline)
 
 

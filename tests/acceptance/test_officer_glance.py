@@ -181,6 +181,7 @@ def test_an_iaq_with_a_detainer(screen: Screen) -> None:
     screen.command("IAQ NAM/ZANMIR, SOREN T.DOB/19790704.SEX/M.POB/MX.CUS/Y.OFF/5012"
                    ".ARN/A200000002")
     row = screen.wait_shown("IAQ NAM/ZANMIR, SOREN T", "RECORD")
+    assert row.query.startswith("IAQ NAM/ZANMIR, SOREN T DOB/19790704"), row  # not ATN/PHN
     assert row.result == screen.headline() == "RECORD — LESC STATUS: DEPORTED FELON, DETAINER"
     assert row.source == "VTICE0900"
     assert screen.headline_role() == "warning" and screen.headline_style() == "NoticeBanner"
