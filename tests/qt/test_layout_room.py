@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QApplication, QLabel, QTableView
 from pytestqt.qtbot import QtBot
 
 from mdt.ui.main_window import MainWindow
@@ -157,6 +159,68 @@ def test_offline_the_connection_state_reads_whole(qtbot: QtBot, gateway: Gateway
                     if scale == 1.0 and bar.height() > line + 12:  # room for it on one line
                         found.append(f"the status bar is {bar.height()} px high, not a line")
                     cut += [f"{where}: {f}" for f in found]
+        assert cut == []
+    finally:
+        trainer.calm()
+        trainer.close()
+        controller.shutdown()
+        window.close()
+        apply_theme(app, "day")
+
+
+def _columns_fit(table: QTableView, column: int, words: str) -> list[str]:
+    """What is wrong with a desk's table: a sideways scroll bar, or ``words`` (in ``column``)
+    not whole."""
+    found = []
+    name = table.objectName()
+    if table.horizontalScrollBar().maximum() > 0:
+        found.append(f"{name} scrolls sideways ({table.horizontalScrollBar().maximum()} px)")
+    header = table.horizontalHeader()
+    if header.isSectionHidden(column):
+        found.append(f"{name}: its {table.model().headerData(column, Qt.Orientation.Horizontal)}"
+                     " column is left out")
+    model = table.model()
+    row = next(r for r in range(model.rowCount()) if model.index(r, column).data() == words)
+    font = model.index(row, column).data(Qt.ItemDataRole.FontRole)  # a late request: bold
+    need = QFontMetrics(font if font is not None else table.font()).horizontalAdvance(words) + 8
+    if header.sectionSize(column) < need:
+        found.append(f"{name}: {words!r} needs {need} px, its column has "
+                     f"{header.sectionSize(column)}")
+    return found
+
+
+def test_the_dispatchers_queue_and_units_fit_at_1200x800(qtbot: QtBot, gateway: Gateway) -> None:
+    """Issue 16: at 1200×800 the dispatcher's agency queue and unit list scrolled sideways,
+    their Subject and Name columns cut. At type size 1.0 and 1.5 they fit: no sideways scroll
+    bar, the subject and the unit's name whole (what gives way is in the row's tooltip)."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    controller, window = signed_in(qtbot, gateway, "dispatch1")
+    page = window.terminal
+    trainer = Trainer(gateway)
+    cut: list[str] = []
+    try:
+        window.resize(1200, 800)
+        trainer.request_confirmation("MD1012600", nic="W260000011", rty="WP",
+                                     data_set={"NAM": "KOLVEX, DRAYTON Q", "DOB": "19840312"})
+        trainer.inject("incoming_yq", ori="MD1012600")
+        qtbot.waitUntil(lambda: page.queue.model.rowCount() >= 2, timeout=15000)
+        qtbot.waitUntil(lambda: page.units.model.rowCount() >= 2, timeout=15000)
+        names = [str(u.get("name")) for u in page.units.model.units]
+        longest = max(names, key=len)
+        for scale in (1.0, 1.5):
+            apply_theme(app, "day", font_scale=scale)
+            qtbot.wait(200)  # the layout settles
+            found = _columns_fit(page.queue.table, 3, "KOLVEX, DRAYTON Q") + \
+                _columns_fit(page.units.table, 1, longest)
+            tip = page.queue.model.data(page.queue.model.index(0, 0),
+                                        Qt.ItemDataRole.ToolTipRole)
+            if "From: VA0290000 DEPUTY PAT PRACTICE" not in str(tip):
+                found.append(f"the queue's row tooltip: {tip!r}")
+            print(f"\ntype {scale}: queue {page.queue.table.viewport().width()} px: "
+                  f"{[page.queue.table.horizontalHeader().sectionSize(c) for c in range(9)]}, "
+                  f"units {[page.units.table.horizontalHeader().sectionSize(c) for c in range(5)]}")
+            cut += [f"type {scale}: {f}" for f in found]
         assert cut == []
     finally:
         trainer.calm()
