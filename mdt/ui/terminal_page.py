@@ -373,8 +373,12 @@ class TerminalPage(Staged, QWidget):
                 if isinstance(error, FormInvalid) and self.open_form(mke) is not None:
                     self.views[mke].refused(error.errors)  # back to its form, its field
                 return
-            self.feedback(f"Queued {message['mke']} — {message['text'].splitlines()[-1]}")
-            self._queued_said = str(message.get("id") or "") or None
+            # A query that owns the detail pane says its wait there, in its header; a YQ, YR
+            # or AM leaves the hit it is about on screen: this line says it is in the outbox.
+            owns_pane = message.get("mke") not in ("YQ", "YR", "AM")
+            self.feedback("" if owns_pane else
+                          f"Queued {message['mke']} — {message['text'].splitlines()[-1]}")
+            self._queued_said = None if owns_pane else str(message.get("id") or "") or None
             if view is not None:
                 view.reset() if from_command_line else view.clear()
             self.show_part(self.returns_panel)  # the answer will show there
@@ -382,7 +386,7 @@ class TerminalPage(Staged, QWidget):
                 self.command.setFocus()
             # A new query owns the detail pane from now: never the previous return under its
             # header. A YQ, YR or AM does not: the hit it confirms stays on screen with its clock.
-            if message.get("mke") not in ("YQ", "YR", "AM"):
+            if owns_pane:
                 self._select_message = str(message.get("id") or "") or None
             self.reload()
 

@@ -231,6 +231,7 @@ def test_a_query_waiting_offline_owns_the_screen(screen: Screen, trainer: Traine
     assert "QV LIC/CLN1000 LIS/MD" in screen.body()
     assert "STOLEN" not in screen.body() and screen.caveats() == ""  # not the gun's return
     assert screen.banner().state == ""
+    assert screen.feedback() == ""  # the wait said once, in its header (no "Queued QV — …")
     status = screen.status_bar()
     assert status.connection.startswith(("Offline", "Poor link")), status
     # (between retries it says "Outbox: sending…")
