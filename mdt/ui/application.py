@@ -74,6 +74,7 @@ def run_gui(argv: Sequence[str]) -> int:
                 font_scale=settings.font_scale)
     controller, window = create_window(settings, agency)
     window.show()
+    window.activateWindow()  # no window manager (a kiosk, Xvfb): keys and F10 reach it at once
     if args.startup_probe:  # benchmarks/startup.py: say when the first window is up, then quit
         from PySide6.QtCore import QTimer
 

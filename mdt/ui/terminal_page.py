@@ -283,6 +283,10 @@ class TerminalPage(Staged, QWidget):
                 "dispatcher" if operator.role == "dispatcher" else "officer")
         if kind != self.layout_kind:  # laid out already (the page starts as the officer's)
             self.arrange(kind)
+        # The keys typed from now go to the command line: the focus was in the sign-in page,
+        # hidden now (it had moved on to the status bar's MDT button, or stayed in the demo
+        # list), and the forms, which focus it too, are a worker's round trip away.
+        self.command.setFocus(Qt.FocusReason.OtherFocusReason)
         self._units_timer.start()
         self.refresh_units()
         self._retention.start()
