@@ -228,3 +228,47 @@ def test_the_dispatchers_queue_and_units_fit_at_1200x800(qtbot: QtBot, gateway: 
         controller.shutdown()
         window.close()
         apply_theme(app, "day")
+
+
+def test_the_alert_bar_keeps_its_height_after_type_size_theme_and_width_changes(
+        qtbot: QtBot, gateway: Gateway) -> None:
+    """Issue 16: later in the suite the alert bar stood about 190 px high, with gaps, where a
+    freshly signed-in window gives the same alert 68 px: a wrapped line kept the height it had
+    needed at a narrower moment (a type size of 1.5, a narrower window). After a round of
+    type sizes, themes, widths and a second alert the bar is as high as it was at first."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    controller, window = _stolen_car(qtbot, gateway, "officer1")
+    page = window.terminal
+    bar = window.alert_bar
+    try:
+        page.show_part(page.forms_panel)  # off the return: the alert is on the bar
+        qtbot.waitUntil(bar.isVisible, timeout=5000)
+        qtbot.wait(200)
+        fresh = bar.height()
+        title = bar.title.text()
+        for theme, high_contrast, scale, width in (
+                ("night", False, 1.5, 1200), ("day", True, 1.5, 900), ("night", True, 1.0, 760)):
+            apply_theme(app, theme, high_contrast=high_contrast, font_scale=scale)
+            window.resize(width, 800)
+            qtbot.wait(100)
+        page.command.setText("QG SER/TRG4821.MAK/SW")  # a second alert takes the narrow bar
+        page.run_command()
+        qtbot.waitUntil(lambda: bar.title.text() != title, timeout=15000)
+        page.show_part(page.forms_panel)
+        for theme, high_contrast, scale, width in (
+                ("day", False, 1.5, 1600), ("night", False, 1.0, 900)):
+            apply_theme(app, theme, high_contrast=high_contrast, font_scale=scale)
+            window.resize(width, 800)
+            qtbot.wait(100)
+        bar.acknowledge_current()  # the gun's alert answered: the car's is back on the bar
+        qtbot.waitUntil(lambda: bar.title.text() == title, timeout=10000)
+        apply_theme(app, "day")
+        window.resize(1200, 800)
+        qtbot.wait(300)  # the layout settles
+        print(f"\nthe alert bar: {fresh} px fresh, {bar.height()} px after the round")
+        assert bar.isVisible() and bar.height() == fresh, (fresh, bar.height())
+    finally:
+        controller.shutdown()
+        window.close()
+        apply_theme(app, "day")
