@@ -88,7 +88,7 @@ class MainWindow(QMainWindow):
         self.relogin_button.hide()
         self.relogin_button.setMaximumHeight(0)  # a hidden button still sizes the bar
         self.relogin_button.clicked.connect(self.open_relogin)
-        self.next_deadline = QLabel("")
+        self.next_deadline = WrappingLabel("", most_lines=2)
         self.next_deadline.setObjectName("NextDeadline")
         self._deadlines: list[tuple[Any, str]] = []
         self._offset = 0.0

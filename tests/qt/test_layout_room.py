@@ -272,3 +272,50 @@ def test_the_alert_bar_keeps_its_height_after_type_size_theme_and_width_changes(
         controller.shutdown()
         window.close()
         apply_theme(app, "day")
+
+
+@pytest.mark.parametrize("user", ["officer1", "dispatch1"])
+def test_the_window_never_needs_more_than_1200x800(qtbot: QtBot, gateway: Gateway,
+                                                   user: str) -> None:
+    """Issue 16: after type size and theme changes a window stayed 1200×828 (Qt grows a window
+    to its minimum and never shrinks it back). Nothing forces that growth: at type size 1.5,
+    in every theme, on every tab, with an alert on the bar and offline, the window's minimum
+    is within 1200×800."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    controller, window = _stolen_car(qtbot, gateway, user)
+    page = window.terminal
+    trainer = Trainer(gateway)
+    over: list[str] = []
+    try:
+        for offline in (False, True):
+            if offline:
+                trainer.cut_link(user)
+                page.command.setText("QV LIC/CLN1000.LIS/MD")  # a query waits in the outbox
+                page.run_command()
+                qtbot.waitUntil(lambda: "retrying in" in window.connection.text(),
+                                timeout=30000)
+            for theme, high_contrast in THEMES:
+                apply_theme(app, theme, high_contrast=high_contrast, font_scale=1.5)
+                tabs = [page.tabs.widget(i) for i in range(page.tabs.count())] \
+                    if page.tabs else [page.returns_panel]
+                for tab in tabs:
+                    if page.tabs:
+                        page.tabs.setCurrentWidget(tab)
+                    need, before = window.minimumSizeHint(), None
+                    while need != before:  # settled: the same for two turns
+                        qtbot.wait(100)
+                        before, need = need, window.minimumSizeHint()
+                    need = need.expandedTo(window.minimumSize())
+                    where = f"{page.layout_kind} {theme}{' hc' if high_contrast else ''} " \
+                            f"{type(tab).__name__}{' offline' if offline else ''}"
+                    print(f"\n{where}: {need.width()}x{need.height()}")
+                    if need.width() > 1200 or need.height() > 800:
+                        over.append(f"{where}: needs {need.width()}x{need.height()}")
+        assert over == []
+    finally:
+        trainer.calm()
+        trainer.close()
+        controller.shutdown()
+        window.close()
+        apply_theme(app, "day")
