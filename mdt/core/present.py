@@ -10,6 +10,7 @@ list. The decisions themselves are made in :mod:`mdt.core.headline` (what a retu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,6 +40,7 @@ __all__ = [
     "incoming_state",
     "outbox_counts",
     "query_headline",
+    "query_label",
     "query_state",
     "query_summary",
     "received_text",
@@ -126,6 +128,27 @@ def query_summary(message: Mapping[str, Any] | None) -> str:
         return "?"
     fields = message.get("fields") or {}
     return f"{message.get('mke', '?')} " + " ".join(f"{k}/{v}" for k, v in fields.items())
+
+
+# What identifies a query's subject, the most telling first: a person's name (and birth date),
+# a plate (and its state), a licence, a VIN, a gun's serial, then the record numbers. Who asks
+# (an IAQ's or a YQ's requester and phone) is no part of the subject.
+SUBJECT_TAGS = ("NAM", "DOB", "LIC", "LIS", "OLN", "OLS", "VIN", "SER", "ARN", "NIC", "FBI",
+                "SID", "SOC", "MNU")
+REQUESTER_TAGS = frozenset({"ATN", "PHN", "RNA", "PHO"})
+
+
+def query_label(message: Mapping[str, Any] | None) -> str:
+    """A query's line in the returns list, ``IAQ NAM/ZANMIR, SOREN T DOB/19790704 …``: its key,
+    then what identifies the subject (a list cut at its edge still shows whom it was about),
+    then the rest of what was asked, without who asked (:func:`query_summary` is all of it)."""
+    if not message:
+        return "?"
+    fields = {k: v for k, v in (message.get("fields") or {}).items()
+              if k not in REQUESTER_TAGS}
+    subject = [k for k in SUBJECT_TAGS if k in fields]
+    order = subject + [k for k in fields if k not in subject]
+    return f"{message.get('mke', '?')} " + " ".join(f"{k}/{fields[k]}" for k in order)
 
 
 def query_state(message: Mapping[str, Any] | None, now: datetime | None = None, *,
@@ -220,12 +243,12 @@ def row_text(message: Mapping[str, Any] | None, ret: ReturnLike | None,
     the return's when the caller kept it (a return does not change)."""
     if ret is not None:
         headline = headline or return_headline(ret)
-        return RowText(age_text(ret.received_at, now), query_summary(message), headline.short,
+        return RowText(age_text(ret.received_at, now), query_label(message), headline.short,
                        ret.source, headline.role, headline)
     message = message or {}
     answer = (answered or {}).get(str(message.get("id")))
     headline = query_headline(message, now, unanswered_after=unanswered_after, answer=answer)
-    return RowText(age_text(str(message.get("created_at") or ""), now), query_summary(message),
+    return RowText(age_text(str(message.get("created_at") or ""), now), query_label(message),
                    headline.short, "", headline.role, headline)
 
 
@@ -360,23 +383,28 @@ TRAINING_TEXT = ("TRAINING — synthetic data only, not for operational use — 
                  "training gateway")
 CONNECTION_WORDS = {
     "online": ("Online", "ConnOnline"),
-    "degraded": ("Poor link — retrying; queries wait in the outbox until they get through",
-                 "ConnReauth"),
-    "offline": ("Offline — working from the cache; queries wait in the outbox", "ConnOffline"),
+    "degraded": ("Poor link — queries wait in the outbox", "ConnReauth"),
+    "offline": ("Offline — queries wait in the outbox", "ConnOffline"),
     "reauth": ("Session expired — sign in again (nothing queued is lost)", "ConnReauth"),
     "stopped": ("Sync stopped", "ConnOffline"),
 }
 
 
+_NEXT_TRY = re.compile(r" — ((?:retrying|reconnecting) in \d+ s)$")
+
+
 def connection_text(state: str, detail: str) -> tuple[str, str]:
-    """The status bar's words for the sync state: the same sentence ``mdt sync`` and the log
-    give (why, and when the next try is) after the state's own words. Online is said only while
-    answers, events or heartbeats arrive (the engine's idle timeout ends it)."""
+    """The status bar's words for the sync state: the state's own words (what it means for
+    the queries) and when the next try is, short enough to read whole at a glance beside the
+    rest of the bar; why (the sentence ``mdt sync`` and the log give) is the label's tooltip,
+    and the bar's words when it names no next try. Online is said only while answers, events
+    or heartbeats arrive (the engine's idle timeout ends it)."""
     words, name = CONNECTION_WORDS.get(state, (state, "ConnOffline"))
     if state == "stopped" and detail:
         return detail, name
     if state in ("offline", "degraded") and detail:
-        return f"{words} · {detail}", name
+        next_try = _NEXT_TRY.search(detail)
+        return f"{words} · {next_try.group(1) if next_try else detail}", name
     return words, name
 
 

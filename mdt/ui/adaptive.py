@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, QRect, QSize
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QBoxLayout, QLabel, QLayoutItem, QWidget
+from PySide6.QtWidgets import QBoxLayout, QLabel, QLayoutItem, QStatusBar, QWidget
 
 LEFT_TO_RIGHT = QBoxLayout.Direction.LeftToRight
 TOP_TO_BOTTOM = QBoxLayout.Direction.TopToBottom
@@ -50,16 +50,57 @@ class AdaptiveBox(QBoxLayout):
 
 class WrappingLabel(QLabel):
     """A word-wrapped label whose minimum height follows its width (a splitter or a crowded
-    layout then gives way, not its last lines); never narrower than about 24 characters."""
+    layout then gives way, not its last lines); never narrower than about 24 characters, nor,
+    given ``most_lines``, than its text in that many lines (a status bar's words share one row:
+    each gives way to two lines, none to six)."""
 
-    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+    def __init__(self, text: str = "", parent: QWidget | None = None, *,
+                 most_lines: int = 0) -> None:
         super().__init__(text, parent)
+        self.most_lines = most_lines
+        self._measured: tuple[tuple[str, str], int] = (("", ""), 0)
         self.setWordWrap(True)
+
+    def _one_line(self) -> int:
+        """The least width that holds its words on one line, as the label lays them out (bold
+        ones as wide as they are drawn), and a character spare; kept while text and type stay."""
+        key = (self.text(), self.font().key())
+        if self._measured[0] != key:
+            line = self.lines_height(1 << 16)
+            low, high = 1, self.fontMetrics().horizontalAdvance(self.text()) * 2 + 64
+            while low < high:  # the narrowest width still one line high
+                middle = (low + high) // 2
+                low, high = (low, middle) if self.lines_height(middle) <= line else \
+                    (middle + 1, high)
+            self._measured = (key, low + self.fontMetrics().averageCharWidth())
+        return self._measured[1]
+
+    def sizeHint(self) -> QSize:
+        if not self.most_lines or not self.text():
+            return super().sizeHint()
+        width = self._one_line()  # its words on one line when the row has room for them
+        return QSize(width, self.lines_height(width))
 
     def minimumSizeHint(self) -> QSize:
         hint = super().minimumSizeHint()
         least = min(self.fontMetrics().averageCharWidth() * 24, super().sizeHint().width())
+        if self.most_lines and self.text():
+            # a little over the share: words do not break at the exact middle
+            least = max(least, self._one_line() // self.most_lines +
+                        self.fontMetrics().averageCharWidth() * 6)
         return QSize(max(hint.width(), least), hint.height())
+
+    def lines_height(self, width: int) -> int:
+        """The height its lines need at ``width``. (QLabel's own answer is never less than the
+        label's minimum height: asked with the minimum it set from a narrower moment, it would
+        keep that height for good, however wide the label grew again.)"""
+        kept = self.minimumHeight()
+        if not kept:
+            return self.heightForWidth(width)
+        self.setMinimumHeight(0)
+        need = self.heightForWidth(width)
+        self.setMinimumHeight(kept)
+        return need
 
     def setText(self, text: str) -> None:
         super().setText(text)
@@ -69,9 +110,14 @@ class WrappingLabel(QLabel):
         super().resizeEvent(event)
         self._fit()
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._fit()  # another type size: other lines at the same width
+
     def _fit(self) -> None:
         width = max(self.width(), self.minimumSizeHint().width())
-        need = self.heightForWidth(width)
+        need = self.lines_height(width)
         if need > 0 and need != self.minimumHeight():
             self.setMinimumHeight(need)
 
@@ -97,3 +143,19 @@ def follow_type_size(widget: QWidget, fit: Callable[[], None]) -> None:
 def keep_line_height(widget: QWidget) -> None:
     """``widget`` (a status bar, whose height Qt sets once) stays a line of its text high."""
     follow_type_size(widget, lambda: widget.setMinimumHeight(widget.fontMetrics().height() + 8))
+
+
+def wrapping_in_place(bar: QStatusBar, old: QLabel, index: int, permanent: bool = False
+                      ) -> WrappingLabel:
+    """A label of the status bar that wraps to two lines (same words and name, same place) in
+    place of ``old``. A label that wraps handles Qt's resize events in Python, which has no
+    place before the first window (mdt.ui.main_window), so it takes over at attach."""
+    new = WrappingLabel(old.text(), most_lines=2)
+    new.setObjectName(old.objectName())
+    bar.removeWidget(old)
+    old.deleteLater()
+    if permanent:
+        bar.insertPermanentWidget(index, new)
+    else:
+        bar.insertWidget(index, new, 1)
+    return new

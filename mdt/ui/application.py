@@ -218,6 +218,7 @@ def run_gui(argv: Sequence[str], parsed: argparse.Namespace | None = None) -> in
     apply_theme(app, look.theme, high_contrast=look.high_contrast, font_scale=look.font_scale)
     window = MainWindow()
     window.show()
+    window.activateWindow()  # no window manager (a kiosk, Xvfb): keys and F10 reach it at once
     collector.freeze()  # what the start made lives as long as the window (mdt.app.collector)
     start = Start(app, window, look, lambda: load_terminal(args.gateway, args.ca_bundle,
                                                            args.theme))

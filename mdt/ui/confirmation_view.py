@@ -202,20 +202,11 @@ class IncomingQueueModel(HeaderedTableModel):
         item = self.row(index)
         if item is None:
             return None
-        request = item.request
         if role == Qt.ItemDataRole.DisplayRole:
-            data = request.get("data_set") or {}
-            subject = data.get("NAM") or data.get("LIC") or data.get("VIN") or \
-                data.get("SER") or ""
-            values = (
-                "answered" if item.answered_by else deadline_text(item.remaining(self.now)),
-                {1: "1st", 2: "2ND REQUEST", 3: "3RD REQUEST"}.get(item.rno, str(item.rno)),
-                RTY_WORDS.get(str(request.get("rty") or ""), str(request.get("rty") or "")),
-                str(subject), "URGENT" if request.get("pri") == "U" else "routine",
-                item.nic, str(request.get("oca") or ""),
-                f"{request.get('requesting_ori', '')} {request.get('requesting_name', '')}",
-                self.state(item))
-            return values[index.column()]
+            return self.values(item)[index.column()]
+        if role == Qt.ItemDataRole.ToolTipRole:  # the columns a narrow desk leaves out too
+            return "\n".join(f"{h}: {v}" for h, v in zip(self.HEADERS, self.values(item),
+                                                          strict=True))
         if role == Qt.ItemDataRole.FontRole and (item.rno > 1 or item.overdue(self.now)) \
                 and not item.answered_by:
             font = QFont()
@@ -226,6 +217,19 @@ class IncomingQueueModel(HeaderedTableModel):
             colour, background = badge_colours("hit" if item.overdue(self.now) else "late")
             return QBrush(background if role == Qt.ItemDataRole.BackgroundRole else colour)
         return None
+
+    def values(self, item: IncomingRequest) -> tuple[str, ...]:
+        request = item.request
+        data = request.get("data_set") or {}
+        subject = data.get("NAM") or data.get("LIC") or data.get("VIN") or data.get("SER") or ""
+        return (
+            "answered" if item.answered_by else deadline_text(item.remaining(self.now)),
+            {1: "1st", 2: "2ND REQUEST", 3: "3RD REQUEST"}.get(item.rno, str(item.rno)),
+            RTY_WORDS.get(str(request.get("rty") or ""), str(request.get("rty") or "")),
+            str(subject), "URGENT" if request.get("pri") == "U" else "routine",
+            item.nic, str(request.get("oca") or ""),
+            f"{request.get('requesting_ori', '')} {request.get('requesting_name', '')}",
+            self.state(item))
 
     def state(self, item: IncomingRequest) -> str:
         return incoming_state(item.answered_by, item.overdue(self.now))
@@ -242,7 +246,10 @@ class AgencyQueueView(QWidget):
         self.heading = WrappingLabel("")
         self.heading.setObjectName("QueueHeading")
         self.model = IncomingQueueModel(self)
-        self.table = row_table(self.model, "AgencyQueue", stretch=3)
+        # narrow: the sender, the OCA, the NIC, the priority, the type, the state and the
+        # request give way, in that order (the alert bar and the row's tooltip still say
+        # them); the time left and the subject never
+        self.table = row_table(self.model, "AgencyQueue", stretch=3, give_way=(7, 6, 5, 4, 2, 8, 1))
         self.confirm = QPushButton("Confirmed (Y)…")
         self.deny = QPushButton("Not confirmed (N)…")
         self.later = QPushButton("Will confirm by… (T)")

@@ -80,7 +80,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.pages, 1)
         self.setCentralWidget(central)
 
-        self.connection = QLabel("Not signed in")
+        self.connection = QLabel("Not signed in")  # wraps from attach (wrapping_in_place)
         self.outbox = QLabel("")
         self.relogin_button = QPushButton("Sign in again…")
         self.relogin_button.setObjectName("ReloginButton")
@@ -135,13 +135,15 @@ class MainWindow(QMainWindow):
         from PySide6.QtGui import QKeySequence, QShortcut
 
         from mdt.core.present import TRAINING_TEXT
-        from mdt.ui.adaptive import keep_line_height
+        from mdt.ui.adaptive import keep_line_height, wrapping_in_place
         from mdt.ui.alert_bar import AlertBar
         from mdt.ui.lock_screen import Curtain, IdleWatcher, LockScreen
         from mdt.ui.window_actions import WindowActions
 
         self._controller = controller
-        keep_line_height(self.statusBar())
+        keep_line_height(self.statusBar())  # and its labels wrap (offline: the next try)
+        self.connection = wrapping_in_place(self.statusBar(), self.connection, 0)
+        self.next_deadline = wrapping_in_place(self.statusBar(), self.next_deadline, 1, True)
         self.banner.setText(TRAINING_TEXT)
         self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.alert_bar = AlertBar()

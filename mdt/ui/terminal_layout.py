@@ -92,5 +92,5 @@ def dispatcher_desk(parts: Parts) -> QSplitter:
     split.addWidget(left)
     split.addWidget(middle)
     split.addWidget(parts.forms)
-    split.setSizes([520, 760, 380])
+    split.setSizes([540, 680, 380])  # at 1200 px the queue still shows its subjects whole
     return split

@@ -23,6 +23,7 @@ from mdt.core.confirmation import answered_requests
 from mdt.core.forms import FormDef, FormInvalid
 from mdt.core.present import command_not_understood, outbox_counts
 from mdt.services.session import Operator
+from mdt.ui.adaptive import WrappingLabel
 from mdt.ui.command_line import CommandLine
 from mdt.ui.confirmation_view import AgencyQueueView
 from mdt.ui.form_view import FormView
@@ -64,7 +65,7 @@ class TerminalPage(Staged, QWidget):
         self.views = self.forms_panel.views
         self.offline = False
 
-        self.operator_label = QLabel("")
+        self.operator_label = WrappingLabel("", most_lines=2)  # type size 1.5: two lines
         self.command = CommandLine()
         self.command.setPlaceholderText(
             "Command (Ctrl+L): QV LIC/ABC1234.LIS/MD · a plate · a VIN · DOE, JOHN 19800101 "
@@ -282,6 +283,10 @@ class TerminalPage(Staged, QWidget):
                 "dispatcher" if operator.role == "dispatcher" else "officer")
         if kind != self.layout_kind:  # laid out already (the page starts as the officer's)
             self.arrange(kind)
+        # The keys typed from now go to the command line: the focus was in the sign-in page,
+        # hidden now (it had moved on to the status bar's MDT button, or stayed in the demo
+        # list), and the forms, which focus it too, are a worker's round trip away.
+        self.command.setFocus(Qt.FocusReason.OtherFocusReason)
         self._units_timer.start()
         self.refresh_units()
         self._retention.start()
@@ -372,8 +377,12 @@ class TerminalPage(Staged, QWidget):
                 if isinstance(error, FormInvalid) and self.open_form(mke) is not None:
                     self.views[mke].refused(error.errors)  # back to its form, its field
                 return
-            self.feedback(f"Queued {message['mke']} — {message['text'].splitlines()[-1]}")
-            self._queued_said = str(message.get("id") or "") or None
+            # A query that owns the detail pane says its wait there, in its header; a YQ, YR
+            # or AM leaves the hit it is about on screen: this line says it is in the outbox.
+            owns_pane = message.get("mke") not in ("YQ", "YR", "AM")
+            self.feedback("" if owns_pane else
+                          f"Queued {message['mke']} — {message['text'].splitlines()[-1]}")
+            self._queued_said = None if owns_pane else str(message.get("id") or "") or None
             if view is not None:
                 view.reset() if from_command_line else view.clear()
             self.show_part(self.returns_panel)  # the answer will show there
@@ -381,7 +390,7 @@ class TerminalPage(Staged, QWidget):
                 self.command.setFocus()
             # A new query owns the detail pane from now: never the previous return under its
             # header. A YQ, YR or AM does not: the hit it confirms stays on screen with its clock.
-            if message.get("mke") not in ("YQ", "YR", "AM"):
+            if owns_pane:
                 self._select_message = str(message.get("id") or "") or None
             self.reload()
 

@@ -47,15 +47,20 @@ class UnitListModel(HeaderedTableModel):
         if unit is None:
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            contact = unit.get("last_contact_at") or unit.get("last_login_at")
-            values = (str(unit.get("unit") or unit.get("user_id")), str(unit.get("name") or ""),
-                      str(unit.get("role") or ""),
-                      "signed in" if unit.get("signed_in") else "off",
-                      age_text(str(contact), self.now) if contact else "never")
-            return values[index.column()]
+            return self.values(unit)[index.column()]
+        if role == Qt.ItemDataRole.ToolTipRole:  # the columns a narrow desk leaves out too
+            return "\n".join(f"{h}: {v}" for h, v in zip(self.HEADERS, self.values(unit),
+                                                          strict=True))
         if role == Qt.ItemDataRole.ForegroundRole and index.column() == 3:
             return QBrush(text_accent("ok" if unit.get("signed_in") else "muted"))
         return None
+
+
+    def values(self, unit: dict[str, Any]) -> tuple[str, ...]:
+        contact = unit.get("last_contact_at") or unit.get("last_login_at")
+        return (str(unit.get("unit") or unit.get("user_id")), str(unit.get("name") or ""),
+                str(unit.get("role") or ""), "signed in" if unit.get("signed_in") else "off",
+                age_text(str(contact), self.now) if contact else "never")
 
 
 class UnitListView(QWidget):
@@ -65,7 +70,7 @@ class UnitListView(QWidget):
         super().__init__(parent)
         self.heading = QLabel("<b>Units</b>")
         self.model = UnitListModel(self)
-        self.table = row_table(self.model, "UnitList", stretch=1)
+        self.table = row_table(self.model, "UnitList", stretch=1, give_way=(2, 4, 3))  # narrow: name whole
         self.message = QPushButton("Message unit (AM)…")
         self.message.clicked.connect(self._message)
         self.table.doubleClicked.connect(lambda _index: self._message())

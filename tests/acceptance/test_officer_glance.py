@@ -181,6 +181,7 @@ def test_an_iaq_with_a_detainer(screen: Screen) -> None:
     screen.command("IAQ NAM/ZANMIR, SOREN T.DOB/19790704.SEX/M.POB/MX.CUS/Y.OFF/5012"
                    ".ARN/A200000002")
     row = screen.wait_shown("IAQ NAM/ZANMIR, SOREN T", "RECORD")
+    assert row.query.startswith("IAQ NAM/ZANMIR, SOREN T DOB/19790704"), row  # not ATN/PHN
     assert row.result == screen.headline() == "RECORD — LESC STATUS: DEPORTED FELON, DETAINER"
     assert row.source == "VTICE0900"
     assert screen.headline_role() == "warning" and screen.headline_style() == "NoticeBanner"
@@ -230,6 +231,7 @@ def test_a_query_waiting_offline_owns_the_screen(screen: Screen, trainer: Traine
     assert "QV LIC/CLN1000 LIS/MD" in screen.body()
     assert "STOLEN" not in screen.body() and screen.caveats() == ""  # not the gun's return
     assert screen.banner().state == ""
+    assert screen.feedback() == ""  # the wait said once, in its header (no "Queued QV — …")
     status = screen.status_bar()
     assert status.connection.startswith(("Offline", "Poor link")), status
     # (between retries it says "Outbox: sending…")

@@ -37,8 +37,12 @@ def test_officer_layout_is_one_column_with_touch_targets(qtbot: QtBot, gateway: 
         page.command.setText("QV LIC/ABC1234.LIS/MD")
         page.run_command()
         assert page.tabs.currentWidget() is page.returns_panel and not page.forms_panel.isVisible()
-        qtbot.waitUntil(lambda: page.command_feedback.text().startswith("Queued QV"),
+        # The query owns the pane: its header says the wait, once (no "Queued QV — …" line
+        # above the tabs repeating it).
+        qtbot.waitUntil(lambda: page.detail.hit_banner.text().startswith(("Queued", "Sent",
+                                                                          "Sending")),
                         timeout=5000)
+        assert not page.command_feedback.isVisible(), page.command_feedback.text()
         assert page.tabs.currentWidget() is page.returns_panel
 
         # An incomplete command opens its form (the Form tab); a sent form returns to Returns.

@@ -241,9 +241,15 @@ def test_the_status_bar_says_what_mdt_sync_and_the_log_say() -> None:
 
     sentence = "Sync stopped: the gateway refused the inbox (403) — retrying in 30 s"
     assert connection_text("stopped", sentence) == (sentence, "ConnOffline")
-    words, _ = connection_text("offline", "The live inbox stream sent no event and no heartbeat "
-                                          "for 45 s. — retrying in 4 s")
-    assert words.startswith("Offline") and "no heartbeat for 45 s" in words
+    why = "The live inbox stream sent no event and no heartbeat for 45 s. — retrying in 4 s"
+    # the state and the next try, read whole at a glance (why: the label's tooltip)
+    assert connection_text("offline", why) == (
+        "Offline — queries wait in the outbox · retrying in 4 s", "ConnOffline")
+    assert connection_text("degraded", "The live inbox stream closed at once — reconnecting "
+                                        "in 2 s")[0] == \
+        "Poor link — queries wait in the outbox · reconnecting in 2 s"
+    assert connection_text("offline", "No route")[0] == \
+        "Offline — queries wait in the outbox · No route"  # no next try named: why, whole
     assert connection_text("online", "") == ("Online", "ConnOnline")
     assert quarantine_text(1) == "1 unreadable message from the switch (Ctrl+Shift+U)"
     assert quarantine_text(0) == ""

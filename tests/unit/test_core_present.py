@@ -149,6 +149,31 @@ def test_a_waiting_query_has_a_row() -> None:
         "Acknowledged — answer to follow", "pending", "IAQ NAM/ZANMIR, SOREN T", "2 min ago")
 
 
+def test_a_row_leads_with_the_subject_for_every_query_kind() -> None:
+    """Issue 16: an IAQ's row began ``IAQ ATN/OFFICER TESS TRAINEE PHN/410-555-0112 …``, the
+    subject's name cut off at the list's edge. Every kind's row, its fields in the form's
+    order (as the form and the command line send them), leads with whom or what it is about."""
+    from mdt.core.forms import all_forms
+    from mdt.core.present import REQUESTER_TAGS, SUBJECT_TAGS
+
+    for form in all_forms():
+        fields = {f.tag: f"V{i}" for i, f in enumerate(form.fields)}
+        label = row_text(message("accepted", 1, form.mke, fields=fields), None, NOW).query
+        words = label.split()
+        assert words[0] == form.mke, label
+        if any(tag in SUBJECT_TAGS for tag in fields):
+            assert words[1].split("/")[0] in SUBJECT_TAGS, (form.mke, label)
+        assert not any(w.split("/")[0] in REQUESTER_TAGS for w in words[1:]), label
+    iaq = {"ATN": "OFFICER TESS TRAINEE", "PHN": "410-555-0112", "NAM": "ZANMIR, SOREN T",
+           "DOB": "19790704", "SEX": "M", "POB": "MX", "CUS": "Y", "OFF": "5012",
+           "ARN": "A200000002"}
+    assert row_text(message("accepted", 1, "IAQ", fields=iaq), None, NOW).query == \
+        "IAQ NAM/ZANMIR, SOREN T DOB/19790704 ARN/A200000002 SEX/M POB/MX CUS/Y OFF/5012"
+    qv = {"LIC": "TRN5007", "LIS": "MD"}
+    assert row_text(message("accepted", 1, "QV", fields=qv), None, NOW).query == \
+        "QV LIC/TRN5007 LIS/MD"
+
+
 # -- confirmation ------------------------------------------------------------------------------
 def yq(mid: str, rno: int, at: datetime, pri: str = "U") -> dict[str, Any]:
     return {"id": mid, "mke": "YQ", "dest": ["MD1012600"], "state": "accepted",
