@@ -79,6 +79,10 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.banner)
         layout.addWidget(self.pages, 1)
         self.setCentralWidget(central)
+        # A minimum of its own: else the layout's, and Qt grows the window to a layout's
+        # minimum for a moment (a row changing direction at a new type size) and never
+        # shrinks it back: 1200x800 became 1200x807 for good.
+        self.setMinimumSize(960, 660)
 
         self.connection = QLabel("Not signed in")  # wraps from attach (wrapping_in_place)
         self.outbox = QLabel("")
