@@ -119,3 +119,21 @@ def test_free_text_leaves_out_better_ranks_before_reading_records(cache: Cache) 
                                  "ON t.rowid = ri.rowid AND t.return_id = ri.return_id "
                                  "AND t.n = ri.n").fetchone()[0]
     assert rowids == cache._conn.execute("SELECT count(*) FROM record_index").fetchone()[0] == 39
+
+
+def test_retention_reads_only_what_is_old(cache: Cache) -> None:
+    """Retention runs at each sign-in and every 10 minutes: what it keeps (the returns of alerts
+    still running) is read from the alerts, and the old rows by their time, never by reading
+    every cached return (a full cache's pages would all be decrypted and held in memory)."""
+    from datetime import UTC, datetime
+
+    cache.add_alert({"id": "a1", "kind": "hit", "severity": "critical", "title": "HIT",
+                     "body": {}, "event_id": "e3", "message_id": "q3"})
+    statements = _statements(cache, lambda: cache.expire(12, now=datetime.now(UTC)))
+    reads = [s for s in statements if "record_index" in s or "FROM returns" in s]
+    assert reads, statements
+    for sql in reads:
+        plan = _plan(cache, sql)
+        assert not [s for s in plan if s.startswith(("SCAN returns", "SCAN record_index", "SCAN r ",
+                                                     "SCAN ri "))], (sql, plan)
+    assert len(cache.list_returns(100)) == 39  # nothing old yet
