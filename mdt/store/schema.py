@@ -100,7 +100,9 @@ CREATE INDEX quarantine_open ON quarantine(acknowledged_at, received_at)
 # the order it lists (newest first, then return and record), without visiting the table; a record
 # that a better rank lists is left out by its rowid (in every index); a record's rowid is its FTS5
 # rowid, so free text joins the index by rowid alone. Rowids move in two passes (negative, then
-# back), so no row ever takes a rowid another still has.
+# back), so no row ever takes a rowid another still has. And what runs at each sign-in and
+# every 10 minutes (retention by age, the newest queries, hit confirmation's traffic) reads its
+# rows by index, not by reading every event and query (the GUI's memory held their pages).
 SCHEMA_V5 = """
 DROP INDEX record_index_name;
 DROP INDEX record_index_name_key;
@@ -112,7 +114,12 @@ CREATE INDEX record_index_name ON record_index(name, received_at DESC, return_id
 CREATE INDEX record_index_name_key ON record_index(name_key, received_at DESC, return_id, n, dob);
 CREATE INDEX record_index_sound_key ON record_index(sound_key, received_at DESC, return_id, n,
                                                    dob);
-CREATE INDEX record_index_dob ON record_index(dob, received_at DESC, return_id, n)
+CREATE INDEX record_index_dob ON record_index(dob, received_at DESC, return_id, n);
+CREATE INDEX events_applied ON events(applied_at);
+CREATE INDEX events_type ON events(type, in_reply_to);
+CREATE INDEX messages_created ON messages(created_at);
+CREATE INDEX messages_seq ON messages(seq);
+CREATE INDEX messages_mke ON messages(mke, seq)
 """
 
 
@@ -150,8 +157,8 @@ def _to_v4(conn: Any) -> None:
 
 
 def _to_v5(conn: Any) -> None:
-    """Indexes a search page stops early on (newest first, covering), and a record's rowid the
-    same as its FTS5 row's."""
+    """Indexes a search page stops early on (newest first, covering), a record's rowid the
+    same as its FTS5 row's, and indexes for what sign-in and retention read."""
     for statement in _statements(SCHEMA_V5):
         conn.execute(statement)
 
