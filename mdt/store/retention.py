@@ -66,8 +66,21 @@ class Retention:
         secure-delete drops the words, and freed pages go back to the file system. Returns how
         many returns went."""
         moment = now or datetime.now(UTC)
+        self.read_roots()
         return self.erase(iso_us(moment - timedelta(hours=max_age_hours)),
                           keep_running=iso_us(moment), bulk_rows=bulk_rows)
+
+    @sorted_errors
+    def read_roots(self) -> None:
+        """Read the first pages (the root, then down to the first leaf) of every table and
+        index: damage there (the pages a table or index hangs from, whose loss is the loss of all
+        it holds) raises CorruptCacheError now. The erase reads by index only what is old, so
+        this is what makes retention at sign-in find such damage, without reading (and holding
+        in the page cache) every page of a full cache; ``check`` reads them all."""
+        for kind, name, table in self.db.conn.execute(
+                "SELECT type, name, tbl_name FROM sqlite_schema WHERE rootpage > 0").fetchall():
+            how = "NOT INDEXED" if kind == "table" else f'INDEXED BY "{name}"'
+            self.db.conn.execute(f'SELECT 1 FROM "{table}" {how} LIMIT 1').fetchall()
 
     @sorted_errors
     def erase_cached(self, bulk_rows: int | None = None) -> int:

@@ -181,6 +181,33 @@ def test_a_flipped_byte_is_found_by_the_check(tmp_path: Path, cache: Cache) -> N
         reopened.close()
 
 
+
+@pytest.mark.parametrize("tree", ["record_index_name", "returns_message", "events"])
+def test_retention_finds_damage_in_the_first_page_of_a_table_or_index(
+        tmp_path: Path, cache: Cache, tree: str) -> None:
+    """Retention (at each sign-in) reads what is old by index only; it still reads the root of
+    every table and index, so damage there is found now (flagged: set aside at the next open),
+    not at the officer's next search."""
+    for seq in range(1, 40):
+        add(cache, seq, record(NAM=f"ZANDER, ALEX {seq}", OFF="FRAUD " * 40))
+    page = int(cache._conn.execute("SELECT rootpage FROM sqlite_schema WHERE name = ?",
+                                   (tree,)).fetchone()[0])
+    cache.reclaim()
+    cache.close()
+    path = tmp_path / "cache.db"
+    with open(path, "r+b") as handle:
+        handle.seek((page - 1) * 4096 + 2000)
+        handle.write(bytes(64))
+    reopened = Cache.open(path, KEY)
+    try:
+        with pytest.raises(CorruptCacheError):
+            reopened.expire(12)
+    finally:
+        reopened.close()
+    with pytest.raises(CorruptCacheError) as moved:
+        Cache.open(path, KEY)
+    assert moved.value.moved_to is not None and not path.exists()
+
 def test_a_schema_1_cache_is_migrated(tmp_path: Path) -> None:
     path = tmp_path / "cache.db"
     shutil.copy(DATA / "cache-v1.db", path)
