@@ -117,7 +117,7 @@ def lookups(cache: Cache, records: list[dict[str, Any]], count: int) -> dict[str
 def plain_cache(path: Path) -> Cache:
     conn = sqlcipher3.connect(str(path), timeout=5.0, isolation_level=None)
     for pragma in ("journal_mode = WAL", "foreign_keys = ON", "secure_delete = ON",
-                   "synchronous = NORMAL", "cache_size = -65536"):
+                   "synchronous = NORMAL", "cache_size = -32768"):
         conn.execute(f"PRAGMA {pragma}")
     cache = Cache(conn, path)
     cache._migrate()
