@@ -195,8 +195,9 @@ class SignIn:
             self.audit.record("unlock", "failure", f"wrong password at {at}")
 
     def _first_expire(self) -> None:
-        """Retention at sign-in reads every table: damage it finds is dealt with now (set aside,
-        salvaged, a new cache), not left for the officer's next query to stumble on."""
+        """Retention at sign-in reads the first pages of every table and index: damage it finds
+        is dealt with now (set aside, salvaged, a new cache), not left for the officer's next
+        query to stumble on."""
         from mdt.store.errors import (
             CacheIOError,
             CorruptCacheError,

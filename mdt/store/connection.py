@@ -156,7 +156,9 @@ def connect(path: Path, key: bytes, *, new: bool, read_only: bool,
         conn.execute("PRAGMA cipher_memory_security = OFF")
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # verifies the key
         conn.execute("PRAGMA temp_store = MEMORY")  # no temporary files on disk
-        conn.execute("PRAGMA cache_size = -65536")  # 64 MiB: fewer pages to decrypt again
+        # 32 MiB (each connection: the writer and the reader): fewer pages to decrypt again, and
+        # the signed-in GUI within 250 MB after a catch-up fills the writer's (issue #19)
+        conn.execute("PRAGMA cache_size = -32768")
         if read_only or fallback:
             conn.execute("PRAGMA query_only = ON")
             return conn

@@ -66,8 +66,21 @@ class Retention:
         secure-delete drops the words, and freed pages go back to the file system. Returns how
         many returns went."""
         moment = now or datetime.now(UTC)
+        self.read_roots()
         return self.erase(iso_us(moment - timedelta(hours=max_age_hours)),
                           keep_running=iso_us(moment), bulk_rows=bulk_rows)
+
+    @sorted_errors
+    def read_roots(self) -> None:
+        """Read the first pages (the root, then down to the first leaf) of every table and
+        index: damage there (the pages a table or index hangs from, whose loss is the loss of all
+        it holds) raises CorruptCacheError now. The erase reads by index only what is old, so
+        this is what makes retention at sign-in find such damage, without reading (and holding
+        in the page cache) every page of a full cache; ``check`` reads them all."""
+        for kind, name, table in self.db.conn.execute(
+                "SELECT type, name, tbl_name FROM sqlite_schema WHERE rootpage > 0").fetchall():
+            how = "NOT INDEXED" if kind == "table" else f'INDEXED BY "{name}"'
+            self.db.conn.execute(f'SELECT 1 FROM "{table}" {how} LIMIT 1').fetchall()
 
     @sorted_errors
     def erase_cached(self, bulk_rows: int | None = None) -> int:
@@ -82,6 +95,10 @@ class Retention:
     _KEPT_RETURN = (f"(id IN (SELECT event_id FROM alerts WHERE event_id IS NOT NULL AND "
                     f"{_RUNNING_ALERT}) OR coalesce(message_id IN (SELECT message_id FROM alerts "
                     f"WHERE message_id IS NOT NULL AND {_RUNNING_ALERT}), 0))")
+    # The same, said of a return's indexed records (record_index has its return's message_id):
+    # read from the alerts alone, not by scanning every return (a full cache's pages would all
+    # be read, and held in the page cache, at each sign-in and every 10 minutes).
+    _KEPT_RECORD = _KEPT_RETURN.replace("(id IN", "(return_id IN", 1)
 
     @sorted_errors
     def erase(self, cutoff: str, keep_running: str | None = None,
@@ -90,8 +107,7 @@ class Retention:
         still running at that time and what they belong to stay."""
         params = {"cutoff": cutoff, "now": keep_running or ""}
         kept_return = self._KEPT_RETURN if keep_running else "0"
-        old_index = (f"received_at < :cutoff AND return_id NOT IN (SELECT id FROM returns WHERE "
-                     f"{kept_return})")
+        old_index = f"received_at < :cutoff AND NOT {self._KEPT_RECORD if keep_running else '0'}"
         changes_before = self.db.conn.total_changes
         with self.db.transaction():
             # FTS5 rows by rowid (return_id is not indexed there: one scan per row otherwise).

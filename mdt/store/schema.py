@@ -16,7 +16,7 @@ from mdt.store.errors import CacheError
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "index_records", "migrate"]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 SCHEMA_V1 = """
 CREATE TABLE messages (
@@ -96,6 +96,32 @@ CREATE TABLE quarantine (
 CREATE INDEX quarantine_open ON quarantine(acknowledged_at, received_at)
 """
 
+# Search that stops early (issue #19): each branch of a search reads its page from one index, in
+# the order it lists (newest first, then return and record), without visiting the table; a record
+# that a better rank lists is left out by its rowid (in every index); a record's rowid is its FTS5
+# rowid, so free text joins the index by rowid alone. Rowids move in two passes (negative, then
+# back), so no row ever takes a rowid another still has. And what runs at each sign-in and
+# every 10 minutes (retention by age, the newest queries, hit confirmation's traffic) reads its
+# rows by index, not by reading every event and query (the GUI's memory held their pages).
+SCHEMA_V5 = """
+DROP INDEX record_index_name;
+DROP INDEX record_index_name_key;
+DROP INDEX record_index_sound_key;
+DROP INDEX record_index_dob;
+UPDATE record_index SET rowid = -text_rowid WHERE text_rowid IS NOT NULL;
+UPDATE record_index SET rowid = -rowid WHERE rowid < 0;
+CREATE INDEX record_index_name ON record_index(name, received_at DESC, return_id, n, dob);
+CREATE INDEX record_index_name_key ON record_index(name_key, received_at DESC, return_id, n, dob);
+CREATE INDEX record_index_sound_key ON record_index(sound_key, received_at DESC, return_id, n,
+                                                   dob);
+CREATE INDEX record_index_dob ON record_index(dob, received_at DESC, return_id, n);
+CREATE INDEX events_applied ON events(applied_at);
+CREATE INDEX events_type ON events(type, in_reply_to);
+CREATE INDEX messages_created ON messages(created_at);
+CREATE INDEX messages_seq ON messages(seq);
+CREATE INDEX messages_mke ON messages(mke, seq)
+"""
+
 
 def _statements(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
@@ -130,9 +156,16 @@ def _to_v4(conn: Any) -> None:
         conn.execute(statement)
 
 
+def _to_v5(conn: Any) -> None:
+    """Indexes a search page stops early on (newest first, covering), a record's rowid the
+    same as its FTS5 row's, and indexes for what sign-in and retention read."""
+    for statement in _statements(SCHEMA_V5):
+        conn.execute(statement)
+
+
 # Each step takes the schema from version N to N+1; index 0 creates version 1. A released step is
 # never edited: add the next one (and keep a cache file of the old version in tests/data/caches).
-MIGRATIONS: list[Callable[[Any], None]] = [_to_v1, _to_v2, _to_v3, _to_v4]
+MIGRATIONS: list[Callable[[Any], None]] = [_to_v1, _to_v2, _to_v3, _to_v4, _to_v5]
 
 
 def migrate(conn: Any) -> None:
@@ -158,7 +191,9 @@ def migrate(conn: Any) -> None:
 
 def index_records(conn: Any, return_id: str, message_id: str | None,
                   records: list[dict[str, Any]], received_at: str) -> None:
-    """Index one return's records (schema 3 and later) for search (:mod:`mdt.store.search`)."""
+    """Index one return's records (schema 3 and later) for search (:mod:`mdt.store.search`);
+    a record's rowid is its FTS5 row's (schema 5: the migration to 3 runs it before that step
+    gives the rows the same rowid)."""
     for n, record in enumerate(records):
         if not isinstance(record, dict):
             continue
@@ -166,9 +201,9 @@ def index_records(conn: Any, return_id: str, message_id: str | None,
         text_rowid = conn.execute("INSERT INTO record_text(return_id, n, body) VALUES (?, ?, ?)",
                                   (return_id, n, keys.body)).lastrowid
         conn.execute(
-            "INSERT OR REPLACE INTO record_index(return_id, n, received_at, message_id, file, hit, "
-            "name, name_key, sound_key, dob, plate, vin, arn, nic, oln, text_rowid) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (return_id, n, received_at, message_id, keys.file, int(keys.hit), keys.name,
+            "INSERT OR REPLACE INTO record_index(rowid, return_id, n, received_at, message_id, "
+            "file, hit, name, name_key, sound_key, dob, plate, vin, arn, nic, oln, text_rowid) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (text_rowid, return_id, n, received_at, message_id, keys.file, int(keys.hit), keys.name,
              keys.name_key, keys.sound_key, keys.dob, keys.plate, keys.vin, keys.arn, keys.nic,
              keys.oln, text_rowid))

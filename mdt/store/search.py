@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from mdt.core.identifiers import search_terms
+from mdt.core.identifiers import SearchTerms, search_terms
 from mdt.store.connection import CacheConnection, sorted_errors
 from mdt.store.outbox import MESSAGE_KEYS, message_from_row
 
@@ -52,90 +52,115 @@ class Search:
         terms = search_terms(query)
         if not terms.text or limit < 1:
             return [], None
-        name, given, dob, ident, arn = terms.name, terms.given, terms.dob, terms.ident, terms.arn
-        prefix, skey, nkey = terms.name_prefix, terms.name_key, terms.sound_key
-        params: dict[str, Any] = {
-            "ident": ident or None, "arn": arn or None, "name": name or None,
-            "name_lo": prefix, "name_hi": prefix + "\U0010ffff", "dob": dob,
-            "skey": skey or None, "skey_hi": skey + "\U0010ffff",
-            "nkey": nkey or None, "nkey_hi": nkey + "\U0010ffff",
-            "fetch": limit + 1}
-        # (rank, how, condition on record_index); a record is listed under its best rank only.
-        branches: list[tuple[int, str, str]] = []
-        if not name and ident:
-            branches += [(0, "plate", "plate = :ident"), (0, "VIN", "vin = :ident"),
-                         (0, "NIC", "nic = :ident"), (0, "licence number", "oln = :ident")]
-            if arn:
-                branches.append((0, "A-number", "arn = :arn"))
-        exact_name = "(name = :name OR (name >= :name_lo AND name < :name_hi))"
-        with_dob = "(:dob IS NULL OR dob = :dob)"
-        if name:
-            branches.append((1, "name", f"{exact_name} AND {with_dob}"))
-            # A last name alone ("KOLVEX,") sounds like every first name.
-            sounds = [("name_key = :skey", "name_key >= :skey AND name_key < :skey_hi"),
-                      ("sound_key = :nkey", "sound_key >= :nkey AND sound_key < :nkey_hi")]
-            for full, partial in sounds:
-                if skey:
-                    branches.append((2, "sounds like", f"{full if given else partial} AND "
-                                                       f"{with_dob}"))
-        elif dob:
-            branches.append((1, "date of birth", "dob = :dob"))
-
-        def better(rank: int) -> str:
-            conds = [f"({cond})" for r, _, cond in branches if r < rank]
-            return f" AND NOT coalesce({' OR '.join(conds)}, 0)" if conds else ""
-
+        params = _params(terms, limit)
         if after is not None:
             params.update(zip(("a_rank", "a_at", "a_id", "a_n"), after, strict=True))
-
-        def keyset(rank: int, prefix: str = "") -> str:
-            if after is None or rank > after[0]:
-                return "1"
-            if rank < after[0]:
-                return "0"
-            return (f"({prefix}received_at < :a_at OR ({prefix}received_at = :a_at AND "
-                    f"({prefix}return_id > :a_id OR ({prefix}return_id = :a_id AND "
-                    f"{prefix}n > :a_n))))")
-
-        # Each branch brings at most one page (+1, to know whether there is more), newest first,
-        # from its own index, so a common name costs a page, not every record that sounds like it.
-        selects = [
-            f"SELECT * FROM (SELECT {rank} AS rank, return_id, n, '{how}' AS how, received_at "
-            f"FROM record_index WHERE {cond}{better(rank)} AND {keyset(rank)} "
-            "ORDER BY received_at DESC, return_id, n LIMIT :fetch)"
-            for rank, how, cond in branches if keyset(rank) != "0"]
-        fts = "" if name else " ".join(f'"{t}"' for t in terms.tokens)
-        if fts and keyset(3) != "0":
-            params["fts"] = fts
-            selects.append(
-                "SELECT * FROM (SELECT 3 AS rank, t.return_id, CAST(t.n AS INTEGER) AS n, "
-                "'text' AS how, ri.received_at FROM record_text t JOIN record_index ri "
-                "ON ri.return_id = t.return_id AND ri.n = t.n "
-                f"WHERE record_text MATCH :fts{better(3)} AND {keyset(3, 'ri.')} "
-                "ORDER BY ri.received_at DESC, t.return_id, t.n LIMIT :fetch)")
-        if not selects:
+        sql = _statement(terms, after)
+        if sql is None:
             return [], None
-        sql = (f"WITH m AS ({' UNION ALL '.join(selects)}) "
-               "SELECT min(m.rank) AS rank, m.return_id, m.n, m.how, ri.file, ri.hit, "
-               f"ri.received_at, r.records, r.message_id, {_MESSAGE} FROM m "
-               "JOIN record_index ri ON ri.return_id = m.return_id AND ri.n = m.n "
-               "JOIN returns r ON r.id = m.return_id "
-               "LEFT JOIN messages msg ON msg.id = r.message_id "
-               "GROUP BY m.return_id, m.n "
-               "ORDER BY rank, ri.received_at DESC, m.return_id, m.n LIMIT :fetch")
         rows = self.db.execute(sql, params).fetchall()
         hits = []
         for row in rows[:limit]:
-            rank, return_id, n, how, file, hit, received_at, records, message_id = row[:9]
-            record = json.loads(records)[n]
+            rank, return_id, n, how, file, hit, received_at, record_json, message_id = row[:9]
+            record = json.loads(record_json) if record_json else {}
             message = row[9:]
             query_message = (message_from_row(message) if message_id and message[0] is not None
                              else None)
+            fields = record.get("fields") if isinstance(record, dict) else None
             hits.append(SearchHit(return_id=return_id, record=n, rank=rank, how=how, file=file,
                                   hit=bool(hit), received_at=received_at,
-                                  fields=dict(record.get("fields") or {}), query=query_message))
+                                  fields=dict(fields or {}), query=query_message))
         cursor = None
         if len(rows) > limit:
             last_hit = hits[-1]
             cursor = (last_hit.rank, last_hit.received_at, last_hit.return_id, last_hit.record)
         return hits, cursor
+
+
+def _params(terms: SearchTerms, limit: int) -> dict[str, Any]:
+    prefix, skey, nkey = terms.name_prefix, terms.name_key, terms.sound_key
+    return {"ident": terms.ident or None, "arn": terms.arn or None, "name": terms.name or None,
+            "name_lo": prefix, "name_hi": prefix + "\U0010ffff", "dob": terms.dob,
+            "skey": skey or None, "skey_hi": skey + "\U0010ffff",
+            "nkey": nkey or None, "nkey_hi": nkey + "\U0010ffff", "fetch": limit + 1,
+            "fts": " ".join(f'"{t}"' for t in terms.tokens)}
+
+
+def _branches(terms: SearchTerms) -> list[tuple[int, str, str]]:
+    """(rank, how, condition on record_index), each condition served by one index; a record
+    is listed under its best rank only."""
+    name, given, dob, ident, arn = terms.name, terms.given, terms.dob, terms.ident, terms.arn
+    branches: list[tuple[int, str, str]] = []
+    if not name and ident:
+        branches += [(0, "plate", "plate = :ident"), (0, "VIN", "vin = :ident"),
+                     (0, "NIC", "nic = :ident"), (0, "licence number", "oln = :ident")]
+        if arn:
+            branches.append((0, "A-number", "arn = :arn"))
+    # "+dob": the name's indexes (which hold dob) serve it, not the date of birth's.
+    with_dob = " AND +dob = :dob" if dob else ""
+    if name:
+        # The name as typed (served in order), then names that go on from it ("ZANDER, ALEX"
+        # also finds "ZANDER, ALEX Q"): two branches, so the first can stop after a page.
+        branches += [(1, "name", f"name = :name{with_dob}"),
+                     (1, "name", f"name >= :name_lo AND name < :name_hi{with_dob}")]
+        # A last name alone ("KOLVEX,") sounds like every first name.
+        sounds = [("name_key = :skey", "name_key >= :skey AND name_key < :skey_hi"),
+                  ("sound_key = :nkey", "sound_key >= :nkey AND sound_key < :nkey_hi")]
+        for full, partial in sounds if terms.name_key else []:
+            branches.append((2, "sounds like", f"{full if given else partial}{with_dob}"))
+    elif dob:
+        branches.append((1, "date of birth", "dob = :dob"))
+    return branches
+
+
+_ORDER = "ORDER BY received_at DESC, return_id, n"
+
+
+def _statement(terms: SearchTerms, after: SearchCursor | None) -> str | None:
+    """One statement for a page of hits: each branch brings at most one page (+1, to know
+    whether there is more) from its own index, newest first, stopping there (the indexes hold
+    what the branch reads, so the table is not visited); a record a better rank lists is left
+    out by rowid; the page is then cut, and only its records are read from ``returns``, each
+    record alone (``records -> n``), with the query it answers."""
+    branches = _branches(terms)
+
+    def better(rank: int) -> list[str]:
+        return [f"SELECT rowid FROM record_index WHERE {cond}"
+                for r, _, cond in branches if r < rank]
+
+    def keyset(rank: int) -> str | None:
+        if after is None or rank > after[0]:
+            return ""
+        if rank < after[0]:
+            return None
+        return (" AND received_at <= :a_at AND (received_at < :a_at OR (received_at = :a_at AND "
+                "(return_id > :a_id OR (return_id = :a_id AND n > :a_n))))")
+
+    selects = []
+    for rank, how, cond in branches:
+        page = keyset(rank)
+        if page is None:
+            continue
+        excluded = better(rank)
+        unlisted = f" AND rowid NOT IN ({' UNION ALL '.join(excluded)})" if excluded else ""
+        selects.append(f"SELECT * FROM (SELECT {rank} AS rank, rowid AS rid, '{how}' AS how, "
+                       f"received_at, return_id, n FROM record_index WHERE {cond}{unlisted}"
+                       f"{page} {_ORDER} LIMIT :fetch)")
+    page = keyset(3)
+    if not terms.name and terms.tokens and page is not None:
+        # FTS5 gives rowids (the record's own); those a better rank lists go before the join.
+        found = " EXCEPT ".join(["SELECT rowid FROM record_text WHERE record_text MATCH :fts",
+                                 *better(3)])
+        selects.append("SELECT * FROM (SELECT 3 AS rank, rowid AS rid, 'text' AS how, "
+                       f"received_at, return_id, n FROM record_index WHERE rowid IN ({found})"
+                       f"{page} {_ORDER} LIMIT :fetch)")
+    if not selects:
+        return None
+    return (f"WITH m AS ({' UNION ALL '.join(selects)}), "
+            "best AS MATERIALIZED (SELECT min(rank) AS rank, rid, how, received_at, return_id, n "
+            "FROM m GROUP BY rid ORDER BY rank, received_at DESC, return_id, n LIMIT :fetch) "
+            "SELECT b.rank, ri.return_id, ri.n, b.how, ri.file, ri.hit, ri.received_at, "
+            f"r.records -> ri.n, r.message_id, {_MESSAGE} FROM best b "
+            "JOIN record_index ri ON ri.rowid = b.rid JOIN returns r ON r.id = ri.return_id "
+            "LEFT JOIN messages msg ON msg.id = r.message_id "
+            "ORDER BY b.rank, b.received_at DESC, b.return_id, b.n")

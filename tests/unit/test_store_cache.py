@@ -508,7 +508,7 @@ def test_the_settings_of_an_open_cache(cache: Cache) -> None:
     assert pragma("foreign_keys") == 1 and pragma("secure_delete") == 1
     assert pragma("auto_vacuum") == 2  # incremental
     assert pragma("cipher_page_size") == "4096" and pragma("cipher_hmac_algorithm") == "HMAC_SHA512"
-    assert pragma("user_version") == 4
+    assert pragma("user_version") == 5
     assert "record_text" in cache.db.table_names()  # sqlite-utils on the keyed connection
 
 

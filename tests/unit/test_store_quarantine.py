@@ -18,7 +18,7 @@ def test_a_version_3_cache_gets_the_quarantine(tmp_path: Path) -> None:
     path = tmp_path / "cache.db"
     shutil.copy(DATA / "cache-v3.db", path)
     with Cache.open(path, KEY) as cache:
-        assert cache.schema_version() == SCHEMA_VERSION == 4
+        assert cache.schema_version() == SCHEMA_VERSION == 5
         assert quarantine.count_open(cache) == 0
         assert cache.inbox_cursor() == 4  # what v3 held is still there
         assert quarantine.keep(cache, '{"seq": 5, "text": 7}', "text: Input should be a valid "

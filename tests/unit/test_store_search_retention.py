@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlcipher3
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mdt.store.cache import SCHEMA_VERSION, Cache, name_key
+from mdt.store.cache import SCHEMA_VERSION, Cache, name_key, sound_key
 from mdt.store.errors import CorruptCacheError
 
 KEY = bytes(range(32))
@@ -179,12 +181,39 @@ def test_a_flipped_byte_is_found_by_the_check(tmp_path: Path, cache: Cache) -> N
         reopened.close()
 
 
+
+@pytest.mark.parametrize("tree", ["record_index_name", "returns_message", "events"])
+def test_retention_finds_damage_in_the_first_page_of_a_table_or_index(
+        tmp_path: Path, cache: Cache, tree: str) -> None:
+    """Retention (at each sign-in) reads what is old by index only; it still reads the root of
+    every table and index, so damage there is found now (flagged: set aside at the next open),
+    not at the officer's next search."""
+    for seq in range(1, 40):
+        add(cache, seq, record(NAM=f"ZANDER, ALEX {seq}", OFF="FRAUD " * 40))
+    page = int(cache._conn.execute("SELECT rootpage FROM sqlite_schema WHERE name = ?",
+                                   (tree,)).fetchone()[0])
+    cache.reclaim()
+    cache.close()
+    path = tmp_path / "cache.db"
+    with open(path, "r+b") as handle:
+        handle.seek((page - 1) * 4096 + 2000)
+        handle.write(bytes(64))
+    reopened = Cache.open(path, KEY)
+    try:
+        with pytest.raises(CorruptCacheError):
+            reopened.expire(12)
+    finally:
+        reopened.close()
+    with pytest.raises(CorruptCacheError) as moved:
+        Cache.open(path, KEY)
+    assert moved.value.moved_to is not None and not path.exists()
+
 def test_a_schema_1_cache_is_migrated(tmp_path: Path) -> None:
     path = tmp_path / "cache.db"
     shutil.copy(DATA / "cache-v1.db", path)
     cache = Cache.open(path, KEY)
     try:
-        assert cache.schema_version() == SCHEMA_VERSION == 4
+        assert cache.schema_version() == SCHEMA_VERSION == 5
         (ret,) = cache.list_returns()
         assert ret.hit and ret.query is not None and ret.query["fields"]["LIC"] == "TRN4821"
         hits, _ = cache.search("TRN4821")
@@ -222,7 +251,7 @@ def test_a_schema_2_cache_is_migrated(tmp_path: Path) -> None:
     shutil.copy(DATA / "cache-v2.db", path)
     cache = Cache.open(path, KEY)
     try:
-        assert cache.schema_version() == 4
+        assert cache.schema_version() == 5
         assert cache.search("TRN4821")[0][0].how == "plate"
         assert [a["id"] for a in cache.list_alerts(open_only=True)] == ["v2-alert-1"]
         assert cache.verify_audit().ok
@@ -322,7 +351,7 @@ def test_a_schema_3_cache_opens_as_is(tmp_path: Path) -> None:
     shutil.copy(DATA / "cache-v3.db", path)
     cache = Cache.open(path, KEY)
     try:
-        assert cache.schema_version() == 4
+        assert cache.schema_version() == 5
         query = cache.get_message("00000000-0000-4000-8000-000000000003")
         assert query is not None and query["state"] == "answered"
         assert query["state_detail"] == "2 of 2 parts" and query["sent_at"] == query["accepted_at"]
@@ -335,5 +364,56 @@ def test_a_schema_3_cache_opens_as_is(tmp_path: Path) -> None:
         report = cache.verify_audit()
         assert report.ok and report.checked == 2  # the first one pruned: the chain has its anchor
         assert cache.inbox_cursor() == 4 and cache.check().ok
+    finally:
+        cache.close()
+
+
+def test_a_schema_4_cache_gets_the_indexes_a_page_stops_on(tmp_path: Path) -> None:
+    """Version 5 (issue #19): the search indexes hold what a page reads, in its order, and each
+    record's rowid is its FTS5 row's; a kept version-4 file comes through with every record still
+    found, by name, date of birth, sound and words, and new records after it."""
+    path = tmp_path / "cache.db"
+    shutil.copy(DATA / "cache-v4.db", path)
+    # Version 4 gave a record its own rowid: two more records, each with the other's FTS rowid
+    # (the move must not collide).
+    raw = sqlcipher3.connect(str(path), isolation_level=None)
+    raw.execute(f"PRAGMA key = \"x'{KEY.hex()}'\"")
+    for rowid, text_rowid, name in ((7, 8, "ZANDER, ALEX"), (8, 7, "TALBRO, QUINN")):
+        rec = record(NAM=name, DOB="19700101")
+        raw.execute("INSERT INTO returns(id, message_id, mke, source, text, records, hit, part, "
+                    "parts, received_at, seq) VALUES (?, NULL, 'QW', 'NCIC', '', ?, 1, 1, 1, "
+                    "'2026-11-25T10:00:09.000000Z', ?)", (f"r{rowid}", json.dumps([rec]), rowid))
+        raw.execute("INSERT INTO record_text(rowid, return_id, n, body) VALUES (?, ?, 0, ?)",
+                    (text_rowid, f"r{rowid}", f"WANTED NAM {name}"))
+        raw.execute("INSERT INTO record_index(rowid, return_id, n, received_at, file, hit, name, "
+                    "name_key, sound_key, dob, text_rowid) VALUES (?, ?, 0, "
+                    "'2026-11-25T10:00:09.000000Z', 'WANTED', 1, ?, ?, ?, '19700101', ?)",
+                    (rowid, f"r{rowid}", name, name_key(name), sound_key(name), text_rowid))
+    raw.close()
+    cache = Cache.open(path, KEY)
+    try:
+        assert cache.schema_version() == 5
+        conn = cache._conn
+        columns = {name: [r[2] for r in conn.execute(f"PRAGMA index_info({name})")]
+                   for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE "
+                                               "type = 'index' AND tbl_name = 'record_index'")}
+        assert columns["record_index_dob"] == ["dob", "received_at", "return_id", "n"]
+        assert columns["record_index_name"][:4] == ["name", "received_at", "return_id", "n"]
+        assert columns["record_index_name_key"][-1] == columns["record_index_sound_key"][-1] == "dob"
+        pairs = conn.execute("SELECT ri.rowid, t.rowid FROM record_index ri JOIN record_text t "
+                             "ON t.return_id = ri.return_id AND t.n = ri.n").fetchall()
+        assert len(pairs) == 3 and all(a == b for a, b in pairs)
+        assert [h.fields["NAM"] for h in cache.search("ZANDER, ALEX")[0]] == ["ZANDER, ALEX"]
+        assert [h.fields["NAM"] for h in cache.search("TALBRO")[0]] == ["TALBRO, QUINN"]
+        for text, how in (("KOLVEX, DRAYTON Q", "name"), ("19840312", "date of birth"),
+                          ("KOLVECKS, DRAYTON", "sounds like"), ("CONFIRM", "text"),
+                          ("TRN4823", "plate")):
+            hits, _ = cache.search(text)
+            assert [h.how for h in hits] == [how], text
+            assert hits[0].fields["NAM"] == "KOLVEX, DRAYTON Q"
+        add(cache, 10, record(NAM="KOLVEX, DRAYTON Q", DOB="19840312"))
+        assert len(cache.search("19840312")[0]) == 2
+        assert len(cache.search("19700101")[0]) == 2
+        assert cache.check().ok
     finally:
         cache.close()
