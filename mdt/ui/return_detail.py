@@ -12,7 +12,7 @@ import html
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QTimer, QUrl, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -95,6 +95,7 @@ class ReturnDetail(QWidget):
         self._refit.setSingleShot(True)
         self._refit.setInterval(50)
         self._refit.timeout.connect(self._refit_fields)
+        self._recolour = False
         self.body = QTextBrowser()
         self.body.setObjectName("ReturnBody")
         self.body.setOpenLinks(False)
@@ -146,11 +147,22 @@ class ReturnDetail(QWidget):
         if self._shown[0] is not None and self._field_columns() != self._columns:
             self._refit.start()  # as many field columns as fit, once the resizing settles
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange) \
+                and self._shown[0] is not None:
+            self._recolour = True  # a record's links take their colour when the HTML is read:
+            self._refit.start()  # after F10 they kept the day's dark blue on the night's black
+
     def _refit_fields(self) -> None:
         row = self._shown[0]
-        if row is not None and row.ret is not None and self._field_columns() != self._columns:
+        recolour, self._recolour = self._recolour, False
+        if row is not None and row.ret is not None and \
+                (recolour or self._field_columns() != self._columns):
             self.follow_ups = []
+            scrolled = self.body.verticalScrollBar().value()
             self.body.setHtml(self.record_html(row.ret))
+            self.body.verticalScrollBar().setValue(scrolled)
 
     def _field_columns(self) -> int:
         return max(1, min(4, self.body.viewport().width() // FIELD_COLUMN_PX))

@@ -63,3 +63,48 @@ def test_a_record_s_narrative_is_shown_in_the_return(qtbot: QtBot) -> None:
     text = detail.body.toPlainText()
     assert "ICE WILL LODGE A DETAINER. MAINTAIN CUSTODY." in text
     assert text.index("A200000002") < text.index("SUBJECT WAS REMOVED IN 2019.")
+
+
+def test_the_record_s_links_follow_the_theme(qtbot: QtBot) -> None:
+    """A link's colour is fixed when the record's HTML is read: after F10 the links kept the
+    day's dark blue on the night's near-black (seen on the night screenshots)."""
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QApplication
+
+    from mdt.ui.theme import apply_theme
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    ret = StoredReturn(
+        id="r1", message_id="m1", mke="QV", source="NCIC", text="RAW", hit=False, part=1,
+        parts=1, received_at="2026-11-24T20:00:00.000000Z", seq=1,
+        query={"id": "m1", "mke": "QV", "fields": {"LIC": "CLN1000", "LIS": "MD"}},
+        records=[{"file": "VEHICLE", "hit": False,
+                  "fields": {"LIC": "CLN1000", "LIS": "MD", "VIN": "1G4AH59H45G118341"}}])
+
+    def link_colours(detail: ReturnDetail) -> set[str]:
+        colours, block = set(), detail.body.document().begin()
+        while block.isValid():
+            it = block.begin()
+            while not it.atEnd():
+                fragment = it.fragment()
+                if fragment.charFormat().isAnchor():
+                    colours.add(fragment.charFormat().foreground().color().name())
+                it += 1
+            block = block.next()
+        return colours
+
+    apply_theme(app, "day")
+    detail = ReturnDetail()
+    qtbot.addWidget(detail)
+    detail.show()
+    try:
+        detail.show_row(QueryRow(message=ret.query, ret=ret))
+        day = app.palette().color(QPalette.ColorRole.Link).name()
+        assert link_colours(detail) == {day}
+        apply_theme(app, "night")
+        night = app.palette().color(QPalette.ColorRole.Link).name()
+        assert night != day
+        qtbot.waitUntil(lambda: link_colours(detail) == {night}, timeout=3000)
+    finally:
+        apply_theme(app, "day")
