@@ -125,8 +125,6 @@ def test_the_ages_in_view_count_on(qtbot: QtBot) -> None:
     """Nothing about a return changes as it ages, so only a tick asks for its words again: the
     list said "0 s ago" for as long as no other row arrived (seen under Xvfb beside a header that
     had counted on to "30 s ago")."""
-    from PySide6.QtCore import QTimer as Timer
-
     from mdt.ui.returns_list import returns_table
 
     model = ReturnsModel()
@@ -143,7 +141,7 @@ def test_the_ages_in_view_count_on(qtbot: QtBot) -> None:
     age_column = table.visualRect(model.index(1, 0))
     before = table.viewport().grab(age_column).toImage()
 
-    tick = table.findChild(Timer, "AgeTick")
+    tick = table.findChild(QTimer, "AgeTick")
     assert tick is not None and tick.isActive()
     changed: list[tuple[int, int, int, int]] = []
     model.dataChanged.connect(lambda first, last, *_: changed.append(

@@ -9,10 +9,9 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
-from mdt.settings import Settings
-from mdt.ui.application import create_window
 from mdt.ui.theme import apply_theme
 from tests.conftest import Gateway
+from tests.e2e.test_thin_path_gui import _window as day_window
 
 pytestmark = pytest.mark.e2e
 
@@ -37,13 +36,8 @@ def test_f10_and_the_first_keys_right_after_sign_in_and_in_a_form_field(
     in a form's field."""
     app = QApplication.instance()
     assert isinstance(app, QApplication)
-    apply_theme(app, "day")
-    settings = Settings()
-    settings.set("gateway_url", gateway.url)
-    controller, window = create_window(settings)
-    qtbot.addWidget(window)
+    controller, window = day_window(qtbot, gateway.url)
     window.resize(1200, 800)
-    window.show()
     window.activateWindow()
     first: list[QWidget | None] = []  # where the keys typed as the page showed went
 
