@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, QRect, QSize
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QResizeEvent, Qt  # QtGui's Qt: it has mightBeRichText
 from PySide6.QtWidgets import QBoxLayout, QLabel, QLayoutItem, QStatusBar, QWidget
 
 LEFT_TO_RIGHT = QBoxLayout.Direction.LeftToRight
@@ -67,12 +67,24 @@ class WrappingLabel(QLabel):
         key = (self.text(), self.font().key())
         if self._measured[0] != key:
             line = self.lines_height(1 << 16)
+            spare = self.fontMetrics().averageCharWidth()
+            if self.textFormat() == Qt.TextFormat.PlainText or (
+                    self.textFormat() == Qt.TextFormat.AutoText
+                    and not Qt.mightBeRichText(self.text())):
+                # plain text: its drawn width, checked once, not searched for (the status bar's
+                # next-deadline label changes every second; ~17 layouts a change were a stall)
+                margins = self.contentsMargins()
+                width = (self.fontMetrics().horizontalAdvance(self.text()) + 2 * self.margin()
+                         + self.indent() * (self.indent() > 0) + margins.left() + margins.right())
+                if self.lines_height(width + spare) <= line:  # a character spare, as below
+                    self._measured = (key, width + spare)
+                    return self._measured[1]
             low, high = 1, self.fontMetrics().horizontalAdvance(self.text()) * 2 + 64
             while low < high:  # the narrowest width still one line high
                 middle = (low + high) // 2
                 low, high = (low, middle) if self.lines_height(middle) <= line else \
                     (middle + 1, high)
-            self._measured = (key, low + self.fontMetrics().averageCharWidth())
+            self._measured = (key, low + spare)
         return self._measured[1]
 
     def sizeHint(self) -> QSize:
