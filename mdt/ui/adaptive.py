@@ -68,17 +68,10 @@ class WrappingLabel(QLabel):
         if self._measured[0] != key:
             line = self.lines_height(1 << 16)
             spare = self.fontMetrics().averageCharWidth()
-            if self.textFormat() == Qt.TextFormat.PlainText or (
-                    self.textFormat() == Qt.TextFormat.AutoText
-                    and not Qt.mightBeRichText(self.text())):
-                # plain text: its drawn width, checked once, not searched for (the status bar's
-                # next-deadline label changes every second; ~17 layouts a change were a stall)
-                margins = self.contentsMargins()
-                width = (self.fontMetrics().horizontalAdvance(self.text()) + 2 * self.margin()
-                         + self.indent() * (self.indent() > 0) + margins.left() + margins.right())
-                if self.lines_height(width + spare) <= line:  # a character spare, as below
-                    self._measured = (key, width + spare)
-                    return self._measured[1]
+            width = self._plain_width()
+            if width and self.lines_height(width + spare) <= line:  # a character spare, as below
+                self._measured = (key, width + spare)
+                return self._measured[1]
             low, high = 1, self.fontMetrics().horizontalAdvance(self.text()) * 2 + 64
             while low < high:  # the narrowest width still one line high
                 middle = (low + high) // 2
@@ -86,6 +79,18 @@ class WrappingLabel(QLabel):
                     (middle + 1, high)
             self._measured = (key, low + spare)
         return self._measured[1]
+
+    def _plain_width(self) -> int:
+        """A plain text's drawn width on one line, margins included; 0 for rich or Markdown text,
+        which gets the search. (The status bar's next-deadline label changes every second: the search's
+        ~11 layouts a change were a stall.)"""
+        plain = self.textFormat() == Qt.TextFormat.PlainText or (
+            self.textFormat() == Qt.TextFormat.AutoText and not Qt.mightBeRichText(self.text()))
+        if not plain:
+            return 0
+        margins = self.contentsMargins()
+        return (self.fontMetrics().horizontalAdvance(self.text()) + 2 * self.margin()
+                + max(self.indent(), 0) + margins.left() + margins.right())
 
     def sizeHint(self) -> QSize:
         if not self.most_lines or not self.text():
